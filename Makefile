@@ -1,0 +1,90 @@
+# signpost: plain Makefile. `make` builds bin/signpostd; `make run` starts a demo;
+# `make test` runs every test under AddressSanitizer and UndefinedBehaviorSanitizer;
+# `make bench` measures throughput against Kannel.
+
+CC ?= cc
+PKGS := libevent_core libevent_extra libcurl libpq json-c libcrypto
+
+# Build modes live side by side under build/: dev (default), san (SANITIZE=1), opt (OPT=1).
+ifeq ($(SANITIZE),1)
+MODE := san
+MODE_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+MODE_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(OPT),1)
+MODE := opt
+MODE_CFLAGS := -O2 -g -DNDEBUG
+else
+MODE := dev
+MODE_CFLAGS := -O1 -g
+endif
+
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	-Wimplicit-fallthrough -Wvla
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+BUILD := build/$(MODE)
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(MODE_CFLAGS) -I. \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm $(LDLIBS)
+
+COMMON_SRC := $(wildcard common/*.c)
+CAMPAIGNS_SRC := $(wildcard campaigns/*.c)
+PROVIDERS_SRC := $(wildcard providers/*.c)
+GATEWAY_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
+LIB_SRC := $(COMMON_SRC) $(CAMPAIGNS_SRC) $(PROVIDERS_SRC) $(GATEWAY_SRC)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FAKE_SRC := $(wildcard tests/fake/*.c)
+FAKE_BIN := $(FAKE_SRC:tests/fake/%.c=$(BUILD)/tests/%)
+FAKE_LIB_SRC := $(COMMON_SRC) $(PROVIDERS_SRC)
+FAKE_LIB_OBJ := $(FAKE_LIB_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all run test bench clean deps check-tools FORCE
+all: bin/signpostd
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(BUILD)/signpostd: $(LIB_OBJ) $(BUILD)/gateway/main.o
+	$(CC) $(MODE_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# bin/signpostd is the binary of the last mode built.
+bin/signpostd: $(BUILD)/signpostd FORCE
+	@mkdir -p bin
+	@cmp -s $< $@ || cp $< $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP $(MODE_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS_ALL)
+
+$(BUILD)/tests/fake_%: tests/fake/fake_%.c $(FAKE_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP $(MODE_LDFLAGS) -o $@ $< $(FAKE_LIB_OBJ) $(LDLIBS_ALL)
+
+tests-build: bin/signpostd $(UNIT_BIN) $(FAKE_BIN)
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run-demo.sh
+
+test: deps
+	@$(MAKE) --no-print-directory SANITIZE=1 WERROR=1 tests-build
+	@BUILD=build/san tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory OPT=1 WERROR=1 tests-build
+	@BUILD=build/opt bench/run.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

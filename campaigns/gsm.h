@@ -1,0 +1,37 @@
+/*
+ * gsm.h: GSM 03.38 / UCS-2 encoding choice and SMS segment counting.
+ */
+#ifndef SIGNPOST_GSM_H
+#define SIGNPOST_GSM_H
+
+#include "common/util.h"
+
+enum gsm_encoding {
+	GSM_ENC_GSM7,
+	GSM_ENC_UCS2,
+};
+
+const char *gsm_encoding_str(enum gsm_encoding e);
+
+struct gsm_info {
+	enum gsm_encoding encoding;
+	size_t units;  /* septets for GSM-7 (extension characters count 2), UTF-16 units for UCS-2 */
+	int segments;  /* 0 for an empty text */
+	size_t chars;  /* Unicode code points */
+};
+
+/*
+ * Analyses valid UTF-8 text: GSM-7 when every character is in the basic or extension
+ * table, UCS-2 otherwise. Segments: 160/153 septets, 70/67 UTF-16 units, never splitting
+ * an escape pair or a surrogate pair across parts.
+ */
+void gsm_analyze(const char *utf8, size_t len, struct gsm_info *out);
+
+/*
+ * Smart encoding: appends text to out with look-alikes replaced by GSM-7 characters
+ * (curly quotes, en and em dashes, ellipsis, non-breaking and other spaces, ...), so a
+ * text written in a word processor stays GSM-7. Characters with no look-alike are kept.
+ */
+void gsm_smart_replace(struct sbuf *out, const char *utf8, size_t len);
+
+#endif

@@ -1,0 +1,222 @@
+#include "common/codec.h"
+
+#include <string.h>
+
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void codec_base64_encode(struct sbuf *out, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	size_t i = 0;
+
+	sbuf_reserve(out, (n + 2) / 3 * 4);
+	for (; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		char q[4] = { b64_alphabet[v >> 18], b64_alphabet[(v >> 12) & 63],
+			      b64_alphabet[(v >> 6) & 63], b64_alphabet[v & 63] };
+		sbuf_add(out, q, 4);
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
+		char q[4] = { b64_alphabet[v >> 18], b64_alphabet[(v >> 12) & 63],
+			      i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=', '=' };
+		sbuf_add(out, q, 4);
+	}
+}
+
+static int b64_value(char c)
+{
+	const char *p = c ? strchr(b64_alphabet, c) : NULL;
+	return p ? (int)(p - b64_alphabet) : -1;
+}
+
+int codec_base64_decode(struct sbuf *out, const char *s, size_t n)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+
+	while (n > 0 && s[n - 1] == '=')
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_value(s[i]);
+		if (v < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			sbuf_addc(out, (char)(acc >> bits & 0xff));
+		}
+	}
+	return bits >= 6 ? -1 : 0;
+}
+
+void codec_hex_encode(struct sbuf *out, const void *data, size_t n, bool upper)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	const unsigned char *p = data;
+
+	sbuf_reserve(out, n * 2);
+	for (size_t i = 0; i < n; i++) {
+		out->data[out->len++] = digits[p[i] >> 4];
+		out->data[out->len++] = digits[p[i] & 15];
+	}
+	out->data[out->len] = '\0';
+}
+
+static bool unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static void percent_encode(struct sbuf *out, const char *s, size_t n, bool plus_for_space)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (unreserved(c)) {
+			sbuf_addc(out, (char)c);
+		} else if (c == ' ' && plus_for_space) {
+			sbuf_addc(out, '+');
+		} else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+			sbuf_add(out, e, 3);
+		}
+	}
+}
+
+void codec_form_encode(struct sbuf *out, const char *s, size_t n)
+{
+	percent_encode(out, s, n, true);
+}
+
+void codec_url_encode(struct sbuf *out, const char *s, size_t n)
+{
+	percent_encode(out, s, n, false);
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int codec_url_decode(struct sbuf *out, const char *s, size_t n, bool plus_is_space)
+{
+	sbuf_reserve(out, n);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			int hi = i + 2 < n ? hex_value(s[i + 1]) : -1;
+			int lo = i + 2 < n ? hex_value(s[i + 2]) : -1;
+			if (hi < 0 || lo < 0)
+				return -1;
+			sbuf_addc(out, (char)(hi << 4 | lo));
+			i += 2;
+		} else if (s[i] == '+' && plus_is_space) {
+			sbuf_addc(out, ' ');
+		} else {
+			sbuf_addc(out, s[i]);
+		}
+	}
+	return 0;
+}
+
+int codec_form_parse(struct kvlist *l, const char *s, size_t n)
+{
+	struct sbuf k, v;
+	int rc = -1;
+	size_t i = 0;
+
+	sbuf_init(&k);
+	sbuf_init(&v);
+	while (i < n) {
+		size_t end = i;
+		while (end < n && s[end] != '&')
+			end++;
+		size_t eq = i;
+		while (eq < end && s[eq] != '=')
+			eq++;
+		if (end > i) {
+			sbuf_reset(&k);
+			sbuf_reset(&v);
+			if (codec_url_decode(&k, s + i, eq - i, true) < 0 ||
+			    (eq < end && codec_url_decode(&v, s + eq + 1, end - eq - 1, true) < 0))
+				goto out;
+			kvlist_addn(l, sbuf_str(&k), k.len, sbuf_str(&v), v.len);
+		}
+		i = end + 1;
+	}
+	rc = 0;
+out:
+	sbuf_free(&k);
+	sbuf_free(&v);
+	return rc;
+}
+
+void codec_form_build(struct sbuf *out, const struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			sbuf_addc(out, '&');
+		codec_form_encode(out, l->items[i].key, strlen(l->items[i].key));
+		sbuf_addc(out, '=');
+		codec_form_encode(out, l->items[i].value, l->items[i].value_len);
+	}
+}
+
+void codec_xml_escape(struct sbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': sbuf_adds(out, "&amp;"); break;
+		case '<': sbuf_adds(out, "&lt;"); break;
+		case '>': sbuf_adds(out, "&gt;"); break;
+		case '"': sbuf_adds(out, "&quot;"); break;
+		case '\'': sbuf_adds(out, "&apos;"); break;
+		default: sbuf_addc(out, *s); break;
+		}
+	}
+}
+
+bool codec_utf8_valid(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t len;
+		uint32_t cp, min;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			len = 2, cp = c & 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3, cp = c & 0x0f, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		if (i + len > n)
+			return false;
+		for (size_t j = 1; j < len; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + j] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
+}

@@ -1,0 +1,31 @@
+/*
+ * codec.h: byte encodings used on the wire: base64, hex, URL/form encoding, XML escaping,
+ * UTF-8 validation.
+ */
+#ifndef SIGNPOST_CODEC_H
+#define SIGNPOST_CODEC_H
+
+#include "common/util.h"
+
+void codec_base64_encode(struct sbuf *out, const void *data, size_t n);
+/* Standard alphabet; accepts missing padding. Returns -1 on a bad character. */
+int codec_base64_decode(struct sbuf *out, const char *s, size_t n) WUR;
+void codec_hex_encode(struct sbuf *out, const void *data, size_t n, bool upper);
+
+/* application/x-www-form-urlencoded: unreserved bytes as is, space as '+', others %XX. */
+void codec_form_encode(struct sbuf *out, const char *s, size_t n);
+/* Percent-encoding for a URL query or path segment (space as %20). */
+void codec_url_encode(struct sbuf *out, const char *s, size_t n);
+/* Decodes %XX and, when plus_is_space, '+'. Returns -1 on a malformed escape. */
+int codec_url_decode(struct sbuf *out, const char *s, size_t n, bool plus_is_space) WUR;
+/* Parses "a=1&b=2" (form body or query string) into l, appending. -1 on a bad escape. */
+int codec_form_parse(struct kvlist *l, const char *s, size_t n) WUR;
+/* Appends "k1=v1&k2=v2" form-encoded. */
+void codec_form_build(struct sbuf *out, const struct kvlist *l);
+
+void codec_xml_escape(struct sbuf *out, const char *s);
+
+/* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+bool codec_utf8_valid(const char *s, size_t n);
+
+#endif

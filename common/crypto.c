@@ -1,0 +1,61 @@
+#include "common/crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/codec.h"
+
+static const EVP_MD *crypto_md(enum crypto_alg alg)
+{
+	switch (alg) {
+	case CRYPTO_MD5: return EVP_md5();
+	case CRYPTO_SHA1: return EVP_sha1();
+	case CRYPTO_SHA256: return EVP_sha256();
+	case CRYPTO_SHA384: return EVP_sha384();
+	case CRYPTO_SHA512: return EVP_sha512();
+	}
+	abort();
+}
+
+size_t crypto_digest_len(enum crypto_alg alg)
+{
+	return (size_t)EVP_MD_get_size(crypto_md(alg));
+}
+
+void crypto_hash(enum crypto_alg alg, const void *data, size_t n, unsigned char *out)
+{
+	if (!EVP_Digest(data, n, out, NULL, crypto_md(alg), NULL))
+		abort();
+}
+
+void crypto_hmac(enum crypto_alg alg, const void *key, size_t klen, const void *data, size_t n,
+		 unsigned char *out)
+{
+	static const unsigned char empty_key[1];
+	if (!HMAC(crypto_md(alg), klen ? key : empty_key, (int)klen, data, n, out, NULL))
+		abort();
+}
+
+void crypto_sha256_hex(struct sbuf *out, const void *data, size_t n)
+{
+	unsigned char d[CRYPTO_MAX_DIGEST];
+	crypto_hash(CRYPTO_SHA256, data, n, d);
+	codec_hex_encode(out, d, 32, false);
+}
+
+bool crypto_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+	return alen == blen && CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+void crypto_random(void *out, size_t n)
+{
+	if (RAND_bytes(out, (int)n) != 1) {
+		fputs("signpost: no source of random bytes\n", stderr);
+		abort();
+	}
+}

@@ -1,0 +1,196 @@
+/*
+ * provider.h: the interface between the core and SMS provider adapters.
+ *
+ * Adapters are pure translators. They build HTTP requests, parse HTTP responses and
+ * webhooks, and verify webhook signatures. They never do I/O, never touch the event loop
+ * and never log. Inputs are borrowed for the duration of a call; outputs go into structs
+ * the caller owns.
+ */
+#ifndef SIGNPOST_PROVIDER_H
+#define SIGNPOST_PROVIDER_H
+
+#include <json-c/json.h>
+
+#include "common/util.h"
+
+/* Message states. The order of the enum is not the order of progress: see msg_state_rank. */
+enum msg_state {
+	MSG_QUEUED,
+	MSG_RETRY,
+	MSG_SENDING,
+	MSG_UNKNOWN,
+	MSG_SUBMITTED,
+	MSG_ENROUTE,
+	MSG_DELIVERED,
+	MSG_UNDELIVERED,
+	MSG_FAILED,
+	MSG_REJECTED,
+	MSG_EXPIRED,
+	MSG_CANCELLED,
+	MSG_SKIPPED,
+	MSG__COUNT
+};
+
+const char *msg_state_str(enum msg_state s);
+/* Parses the names msg_state_str gives; false for anything else. */
+bool msg_state_parse(const char *s, enum msg_state *out) WUR;
+/* Progress rank: a message only ever moves to a state of higher rank. */
+int msg_state_rank(enum msg_state s);
+bool msg_state_final(enum msg_state s);
+
+/* An outbound HTTP request, built by an adapter and performed by the core. */
+struct http_req {
+	const char *method; /* "GET" or "POST" (static string) */
+	char *url;
+	struct kvlist headers;
+	struct sbuf body;
+};
+
+void http_req_init(struct http_req *r);
+void http_req_free(struct http_req *r);
+/* Sets Authorization: Basic base64(user:password). */
+void http_req_basic_auth(struct http_req *r, const char *user, const char *password);
+
+/* A webhook as the daemon received it. */
+struct http_in {
+	const char *method;
+	/* The URL the provider called: SIGNPOST_PUBLIC_URL + path + ("?" + raw query). */
+	const char *url;
+	const struct kvlist *query;   /* decoded query parameters */
+	const struct kvlist *headers; /* names as received; look up with kvlist_get_ci */
+	const char *body;
+	size_t body_len;
+	int64_t now; /* unix seconds, for signature timestamp checks */
+};
+
+/* The daemon's HTTP answer to a webhook. */
+struct http_answer {
+	int status;
+	const char *content_type; /* static string */
+	struct sbuf body;
+};
+
+/* One text to send. */
+struct sms_out {
+	const char *reference;  /* our message id as decimal text */
+	const char *to;         /* E.164, "+447700900123" */
+	const char *from;       /* sender; NULL means the provider's configured default */
+	const char *text;       /* UTF-8 */
+	bool unicode;           /* needs UCS-2 (not representable in GSM-7) */
+	int segments;           /* as the core counted them */
+	const char *status_url; /* absolute URL for delivery receipts, or NULL */
+	int validity_s;         /* 0 for the provider's default */
+};
+
+enum send_outcome {
+	SEND_OK,       /* accepted: provider_id set */
+	SEND_TEMPFAIL, /* not accepted, worth retrying later */
+	SEND_PERMFAIL, /* not accepted, never retry */
+};
+
+const char *send_outcome_str(enum send_outcome o);
+
+struct send_result {
+	enum send_outcome outcome;
+	enum msg_state state;  /* on SEND_OK: MSG_SUBMITTED or further */
+	char provider_id[96];
+	char error_code[32];   /* the provider's code, as text; "" when none */
+	char reason[200];      /* human-readable cause for officers */
+	int retry_after_s;     /* TEMPFAIL: provider-suggested delay; 0 when none */
+	bool throttled;        /* the provider asked us to slow down */
+	bool opted_out;        /* PERMFAIL: the recipient unsubscribed at the provider */
+	int segments;          /* segments the provider reported, 0 when not reported */
+};
+
+/* One inbound text. */
+struct sms_in {
+	char provider_id[96];
+	char from[32];      /* E.164 with '+' */
+	char to[32];
+	struct sbuf text;   /* UTF-8 */
+	/* Set for one part of a concatenated message the provider delivers piecewise. */
+	char concat_ref[64];
+	int concat_total;
+	int concat_part;
+};
+
+void sms_in_init(struct sms_in *m);
+void sms_in_free(struct sms_in *m);
+
+/* One delivery receipt. */
+struct status_in {
+	char provider_id[96];
+	char reference[32];  /* our reference when the provider echoes it; "" otherwise */
+	enum msg_state state;
+	char raw_status[48];
+	char error_code[32];
+	char error_text[160];
+	bool opted_out;      /* the recipient unsubscribed (a permanent opt-out) */
+};
+
+enum provider_cap {
+	PROVIDER_CAP_SYNC_REPLY = 1 << 0, /* a reply can ride in the inbound webhook's answer */
+	PROVIDER_CAP_STATUS = 1 << 1,     /* posts delivery receipts */
+	PROVIDER_CAP_INBOUND = 1 << 2,    /* posts inbound texts */
+};
+
+/* What the core tells adapters about the daemon at start-up. */
+struct provider_env {
+	const char *public_url; /* SIGNPOST_PUBLIC_URL, no trailing slash */
+	const char *self_url;   /* "http://" + SIGNPOST_LISTEN: where the built-in simulator listens */
+	const char *sim_secret; /* "whsec_..." shared by the sim adapter and the built-in simulator */
+};
+
+struct provider_ops {
+	const char *type;
+	unsigned caps;
+	/*
+	 * Validates the adapter's own keys of a "providers" entry and builds its state.
+	 * Keys common to every provider (name, type, segments_per_second, connect_timeout_ms,
+	 * timeout_ms, validity_seconds) are the core's: skip them with provider_common_key().
+	 * On error writes "<key>: <what is wrong>" to err.
+	 */
+	int (*init)(struct json_object *cfg, const struct provider_env *env, void **priv,
+		    struct sbuf *err);
+	void (*destroy)(void *priv);
+	int (*build_send)(void *priv, const struct sms_out *msg, struct http_req *req);
+	/* status 0 never reaches an adapter: the core handles transport failures. */
+	void (*parse_send_result)(void *priv, long status, const struct kvlist *headers,
+				  const char *body, size_t len, struct send_result *out);
+	/* 0 when the webhook is authentic; -1 with a reason (never a secret) otherwise. */
+	int (*verify)(void *priv, const struct http_in *in, struct sbuf *err);
+	/*
+	 * Returns 1 with *out filled, 0 when the webhook carries no text (a provider's
+	 * test ping, say) and -1 with err set when it is malformed.
+	 */
+	int (*parse_inbound)(void *priv, const struct http_in *in, struct sms_in *out,
+			     struct sbuf *err);
+	/* Same convention as parse_inbound. NULL when unsupported. */
+	int (*parse_status)(void *priv, const struct http_in *in, struct status_in *out,
+			    struct sbuf *err);
+	/*
+	 * Fills the answer to an inbound webhook. reply is the text for the tenant or NULL.
+	 * Returns true when the answer carries the reply, false when the core must send it
+	 * as an outbound message.
+	 */
+	bool (*inbound_answer)(void *priv, const char *reply, struct http_answer *out);
+};
+
+/* Adapter lookup by type name ("twilio", "sim", ...); NULL when unknown. */
+const struct provider_ops *provider_find(const char *type);
+/* Comma-separated list of known types, for error messages. */
+const char *provider_types(void);
+bool provider_common_key(const char *key);
+
+/* Helpers adapters share. */
+/* Copies src into a fixed buffer, truncating. */
+void provider_copy(char *dst, size_t size, const char *src);
+/* Adds '+' to a digits-only international number; copies E.164 as is. */
+void provider_e164(char *dst, size_t size, const char *digits);
+/* Retry-After header in seconds (delta-seconds form only); 0 when absent or unparsable. */
+int provider_retry_after(const struct kvlist *headers);
+/* Reads a required non-empty string key; writes "<key>: ..." to err when missing. */
+int provider_cfg_string(struct json_object *cfg, const char *key, bool required,
+			const char **out, struct sbuf *err) WUR;
+
+#endif
