@@ -181,7 +181,13 @@ void codec_xml_escape(struct sbuf *out, const char *s)
 		case '>': sbuf_adds(out, "&gt;"); break;
 		case '"': sbuf_adds(out, "&quot;"); break;
 		case '\'': sbuf_adds(out, "&apos;"); break;
-		default: sbuf_addc(out, *s); break;
+		/* A literal CR would reach the reader as LF. */
+		case '\r': sbuf_adds(out, "&#13;"); break;
+		default:
+			/* XML 1.0 cannot carry other C0 controls, not even as &#N;: drop them. */
+			if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n')
+				sbuf_addc(out, *s);
+			break;
 		}
 	}
 }

@@ -23,6 +23,7 @@ int codec_form_parse(struct kvlist *l, const char *s, size_t n) WUR;
 /* Appends "k1=v1&k2=v2" form-encoded. */
 void codec_form_build(struct sbuf *out, const struct kvlist *l);
 
+/* Escapes & < > " ' and CR; drops the C0 controls XML 1.0 cannot carry (all but TAB, LF). */
 void codec_xml_escape(struct sbuf *out, const char *s);
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
