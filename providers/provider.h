@@ -192,5 +192,20 @@ int provider_retry_after(const struct kvlist *headers);
 /* Reads a required non-empty string key; writes "<key>: ..." to err when missing. */
 int provider_cfg_string(struct json_object *cfg, const char *key, bool required,
 			const char **out, struct sbuf *err) WUR;
+/* Copies src into a fixed buffer; false (and dst "") when it does not fit. */
+bool provider_copy_exact(char *dst, size_t size, const char *src) WUR;
+/*
+ * Fails with "<key>: unknown key ..." for a key of cfg that is neither common nor one of
+ * known[0..n), suggesting the nearest known key when there is one.
+ */
+int provider_cfg_keys(struct json_object *cfg, const char *type, const char *const *known,
+		      size_t n, struct sbuf *err) WUR;
+/* Like provider_cfg_string for an absolute http(s) URL that carries no credentials. */
+int provider_cfg_url(struct json_object *cfg, const char *key, bool required,
+		     const char **out, struct sbuf *err) WUR;
+/* Parses a whole body as one JSON object; NULL when it is anything else. */
+struct json_object *provider_json_parse(const char *body, size_t len);
+/* The value of key as text (strings and integers), or NULL. Borrowed from obj. */
+const char *provider_json_str(struct json_object *obj, const char *key);
 
 #endif

@@ -1,0 +1,384 @@
+/*
+ * provider.c: message states, the adapter registry and the helpers adapters share.
+ */
+#include "providers/provider.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/codec.h"
+#include "providers/adapters.h"
+
+static const char *const msg_state_names[MSG__COUNT] = {
+	[MSG_QUEUED] = "queued",       [MSG_RETRY] = "retry",
+	[MSG_SENDING] = "sending",     [MSG_UNKNOWN] = "unknown",
+	[MSG_SUBMITTED] = "submitted", [MSG_ENROUTE] = "enroute",
+	[MSG_DELIVERED] = "delivered", [MSG_UNDELIVERED] = "undelivered",
+	[MSG_FAILED] = "failed",       [MSG_REJECTED] = "rejected",
+	[MSG_EXPIRED] = "expired",     [MSG_CANCELLED] = "cancelled",
+	[MSG_SKIPPED] = "skipped",
+};
+
+/*
+ * Receipts and send results only ever raise a message's rank, so duplicates change
+ * nothing, a late "sent" cannot undo "delivered", and "delivered" still overrides an
+ * earlier "undelivered" (carriers do report a failure and then a success). The core's own
+ * retry cycle (sending -> retry -> sending) is the one move that goes down, and it never
+ * comes from a provider.
+ */
+static const int msg_state_ranks[MSG__COUNT] = {
+	[MSG_QUEUED] = 0,      [MSG_RETRY] = 0,       [MSG_SENDING] = 1,
+	[MSG_UNKNOWN] = 2,     [MSG_SUBMITTED] = 3,   [MSG_ENROUTE] = 4,
+	[MSG_UNDELIVERED] = 5, [MSG_FAILED] = 5,      [MSG_REJECTED] = 5,
+	[MSG_EXPIRED] = 5,     [MSG_CANCELLED] = 5,   [MSG_SKIPPED] = 5,
+	[MSG_DELIVERED] = 6,
+};
+
+static bool msg_state_valid(enum msg_state s)
+{
+	return (unsigned)s < MSG__COUNT;
+}
+
+const char *msg_state_str(enum msg_state s)
+{
+	return msg_state_valid(s) ? msg_state_names[s] : "invalid";
+}
+
+bool msg_state_parse(const char *s, enum msg_state *out)
+{
+	for (int i = 0; s && i < MSG__COUNT; i++) {
+		if (strcmp(s, msg_state_names[i]) == 0) {
+			*out = (enum msg_state)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+int msg_state_rank(enum msg_state s)
+{
+	return msg_state_valid(s) ? msg_state_ranks[s] : -1;
+}
+
+bool msg_state_final(enum msg_state s)
+{
+	return msg_state_rank(s) >= 5;
+}
+
+const char *send_outcome_str(enum send_outcome o)
+{
+	switch (o) {
+	case SEND_OK: return "ok";
+	case SEND_TEMPFAIL: return "tempfail";
+	case SEND_PERMFAIL: return "permfail";
+	}
+	return "invalid";
+}
+
+void http_req_init(struct http_req *r)
+{
+	r->method = "POST";
+	r->url = NULL;
+	kvlist_init(&r->headers);
+	sbuf_init(&r->body);
+}
+
+void http_req_free(struct http_req *r)
+{
+	free(r->url);
+	kvlist_free(&r->headers);
+	sbuf_free(&r->body);
+	http_req_init(r);
+}
+
+void http_req_basic_auth(struct http_req *r, const char *user, const char *password)
+{
+	struct sbuf plain, header;
+
+	sbuf_init(&plain);
+	sbuf_init(&header);
+	sbuf_printf(&plain, "%s:%s", user, password);
+	sbuf_adds(&header, "Basic ");
+	codec_base64_encode(&header, plain.data, plain.len);
+	kvlist_add(&r->headers, "Authorization", sbuf_str(&header));
+	/* The credentials were in plain text: do not leave them in freed memory. */
+	memset(plain.data, 0, plain.len);
+	sbuf_free(&plain);
+	sbuf_free(&header);
+}
+
+void sms_in_init(struct sms_in *m)
+{
+	memset(m, 0, sizeof(*m));
+	sbuf_init(&m->text);
+}
+
+void sms_in_free(struct sms_in *m)
+{
+	if (!m)
+		return;
+	sbuf_free(&m->text);
+	sms_in_init(m);
+}
+
+static const struct provider_ops *const provider_registry[] = {
+	&twilio_ops,
+	&webhook_ops,
+	&sim_ops,
+};
+
+const struct provider_ops *provider_find(const char *type)
+{
+	for (size_t i = 0; type && i < ARRAY_LEN(provider_registry); i++)
+		if (strcmp(provider_registry[i]->type, type) == 0)
+			return provider_registry[i];
+	return NULL;
+}
+
+const char *provider_types(void)
+{
+	static char list[256];
+
+	if (list[0])
+		return list;
+	for (size_t i = 0; i < ARRAY_LEN(provider_registry); i++) {
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "",
+			 provider_registry[i]->type);
+	}
+	return list;
+}
+
+bool provider_common_key(const char *key)
+{
+	static const char *const common[] = { "name", "type", "segments_per_second",
+					      "connect_timeout_ms", "timeout_ms",
+					      "validity_seconds", "price_per_segment" };
+
+	for (size_t i = 0; i < ARRAY_LEN(common); i++)
+		if (strcmp(key, common[i]) == 0)
+			return true;
+	return false;
+}
+
+void provider_copy(char *dst, size_t size, const char *src)
+{
+	if (size == 0)
+		return;
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+bool provider_copy_exact(char *dst, size_t size, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (size == 0)
+		return false;
+	if (n >= size) {
+		dst[0] = '\0';
+		return false;
+	}
+	memcpy(dst, src ? src : "", n + 1);
+	return true;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+void provider_e164(char *dst, size_t size, const char *digits)
+{
+	if (digits && all_digits(digits) && size > 0)
+		snprintf(dst, size, "+%s", digits);
+	else
+		provider_copy(dst, size, digits);
+}
+
+int provider_retry_after(const struct kvlist *headers)
+{
+	const char *v = headers ? kvlist_get_ci(headers, "Retry-After") : NULL;
+	char buf[24];
+	int64_t secs;
+
+	if (!v)
+		return 0;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	provider_copy(buf, sizeof(buf), v);
+	for (size_t n = strlen(buf); n > 0 && isspace((unsigned char)buf[n - 1]); n--)
+		buf[n - 1] = '\0';
+	if (!all_digits(buf))
+		return 0;
+	/* More than a day (or too many digits to parse) is capped: texts expire before that. */
+	if (!str_to_i64(buf, 0, INT64_MAX, &secs) || secs > 86400)
+		return 86400;
+	return (int)secs;
+}
+
+int provider_cfg_string(struct json_object *cfg, const char *key, bool required,
+			const char **out, struct sbuf *err)
+{
+	struct json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(cfg, key, &v) || json_object_is_type(v, json_type_null)) {
+		if (!required)
+			return 0;
+		sbuf_printf(err, "%s: missing (a non-empty string is required)", key);
+		return -1;
+	}
+	if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0) {
+		sbuf_printf(err, "%s: must be a non-empty string", key);
+		return -1;
+	}
+	*out = json_object_get_string(v);
+	return 0;
+}
+
+/* Edit distance between short keys; SIZE_MAX when either is too long to bother. */
+static size_t key_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[64], prev_diag;
+
+	if (la >= ARRAY_LEN(row) || lb >= ARRAY_LEN(row))
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev_diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = prev_diag + (a[i - 1] != b[j - 1]);
+			best = MIN(best, up + 1);
+			best = MIN(best, row[j - 1] + 1);
+			prev_diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+static void unknown_key_error(const char *key, const char *type, const char *const *known,
+			      size_t n, struct sbuf *err)
+{
+	size_t best = SIZE_MAX, best_i = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = key_distance(key, known[i]);
+		if (d < best)
+			best = d, best_i = i;
+	}
+	sbuf_printf(err, "%s: unknown key \"%s\"", key, key);
+	if (best <= 2)
+		sbuf_printf(err, ", did you mean \"%s\"?", known[best_i]);
+	sbuf_printf(err, " (keys of a %s provider:", type);
+	for (size_t i = 0; i < n; i++)
+		sbuf_printf(err, "%s %s", i ? "," : "", known[i]);
+	sbuf_adds(err, "; and name, type, segments_per_second, connect_timeout_ms, timeout_ms, "
+		       "validity_seconds, price_per_segment)");
+}
+
+static bool key_known(const char *key, const char *const *known, size_t n)
+{
+	if (provider_common_key(key))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(key, known[i]) == 0)
+			return true;
+	return false;
+}
+
+int provider_cfg_keys(struct json_object *cfg, const char *type, const char *const *known,
+		      size_t n, struct sbuf *err)
+{
+	json_object_object_foreach(cfg, key, value) {
+		(void)value;
+		if (!key_known(key, known, n)) {
+			unknown_key_error(key, type, known, n, err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* http(s)://host... with a host, no user info, no spaces or control characters. */
+static bool url_acceptable(const char *url, const char **why)
+{
+	const char *host = url;
+
+	if (str_startswith(url, "https://"))
+		host += 8;
+	else if (str_startswith(url, "http://"))
+		host += 7;
+	else
+		return *why = "must start with http:// or https://", false;
+	size_t authority = strcspn(host, "/?#");
+	if (authority == 0 || host[0] == ':')
+		return *why = "has no host", false;
+	if (memchr(host, '@', authority))
+		return *why = "must not carry credentials (user:password@)", false;
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return *why = "must not contain spaces or control characters", false;
+	return true;
+}
+
+int provider_cfg_url(struct json_object *cfg, const char *key, bool required,
+		     const char **out, struct sbuf *err)
+{
+	const char *why = NULL;
+
+	if (provider_cfg_string(cfg, key, required, out, err) < 0)
+		return -1;
+	if (*out && !url_acceptable(*out, &why)) {
+		sbuf_printf(err, "%s: \"%s\" %s", key, *out, why);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+struct json_object *provider_json_parse(const char *body, size_t len)
+{
+	struct json_tokener *tok;
+	struct json_object *obj = NULL;
+
+	if (!body || len == 0 || len > INT_MAX)
+		return NULL;
+	tok = json_tokener_new();
+	obj = json_tokener_parse_ex(tok, body, (int)len);
+	if (obj && json_tokener_get_error(tok) == json_tokener_success) {
+		size_t end = json_tokener_get_parse_end(tok);
+		while (end < len && isspace((unsigned char)body[end]))
+			end++;
+		if (end != len || !json_object_is_type(obj, json_type_object)) {
+			json_object_put(obj);
+			obj = NULL;
+		}
+	} else {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
+const char *provider_json_str(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (!obj || !json_object_object_get_ex(obj, key, &v))
+		return NULL;
+	if (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int))
+		return json_object_get_string(v);
+	return NULL;
+}
