@@ -1,0 +1,311 @@
+/*
+ * test_provider.c: message states, the registry and the helpers adapters share.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/codec.h"
+#include "providers/provider.h"
+#include "tests/check.h"
+
+/* What the core does with a receipt: move only to a strictly higher rank. */
+static enum msg_state apply(enum msg_state cur, enum msg_state next)
+{
+	return msg_state_rank(next) > msg_state_rank(cur) ? next : cur;
+}
+
+TEST(test_state_names)
+{
+	for (int i = 0; i < MSG__COUNT; i++) {
+		enum msg_state back = MSG__COUNT;
+		CHECK(msg_state_parse(msg_state_str((enum msg_state)i), &back));
+		CHECK_INT(back, i);
+	}
+	enum msg_state s = MSG_QUEUED;
+	CHECK(!msg_state_parse("Delivered", &s));
+	CHECK(!msg_state_parse("", &s));
+	CHECK(!msg_state_parse(NULL, &s));
+	CHECK_STR(msg_state_str(MSG_ENROUTE), "enroute");
+	CHECK_STR(msg_state_str(MSG_CANCELLED), "cancelled");
+	CHECK_STR(msg_state_str(MSG__COUNT), "invalid");
+	CHECK_STR(send_outcome_str(SEND_OK), "ok");
+	CHECK_STR(send_outcome_str(SEND_TEMPFAIL), "tempfail");
+	CHECK_STR(send_outcome_str(SEND_PERMFAIL), "permfail");
+}
+
+TEST(test_state_ranks)
+{
+	CHECK_INT(msg_state_rank(MSG_QUEUED), 0);
+	CHECK_INT(msg_state_rank(MSG_RETRY), 0);
+	CHECK_INT(msg_state_rank(MSG_SENDING), 1);
+	CHECK_INT(msg_state_rank(MSG_UNKNOWN), 2);
+	CHECK_INT(msg_state_rank(MSG_SUBMITTED), 3);
+	CHECK_INT(msg_state_rank(MSG_ENROUTE), 4);
+	CHECK_INT(msg_state_rank(MSG_UNDELIVERED), 5);
+	CHECK_INT(msg_state_rank(MSG_FAILED), 5);
+	CHECK_INT(msg_state_rank(MSG_REJECTED), 5);
+	CHECK_INT(msg_state_rank(MSG_EXPIRED), 5);
+	CHECK_INT(msg_state_rank(MSG_CANCELLED), 5);
+	CHECK_INT(msg_state_rank(MSG_SKIPPED), 5);
+	CHECK_INT(msg_state_rank(MSG_DELIVERED), 6);
+}
+
+TEST(test_state_moves)
+{
+	/* Duplicates change nothing. */
+	CHECK_INT(apply(MSG_ENROUTE, MSG_ENROUTE), MSG_ENROUTE);
+	/* A late "sent" after "delivered" changes nothing. */
+	CHECK_INT(apply(MSG_DELIVERED, MSG_ENROUTE), MSG_DELIVERED);
+	CHECK_INT(apply(MSG_DELIVERED, MSG_SUBMITTED), MSG_DELIVERED);
+	/* "delivered" still overrides an earlier "undelivered". */
+	CHECK_INT(apply(MSG_UNDELIVERED, MSG_DELIVERED), MSG_DELIVERED);
+	/* ...but one failure does not override another or a success. */
+	CHECK_INT(apply(MSG_UNDELIVERED, MSG_FAILED), MSG_UNDELIVERED);
+	CHECK_INT(apply(MSG_DELIVERED, MSG_UNDELIVERED), MSG_DELIVERED);
+	/* A receipt for a message in limbo settles it. */
+	CHECK_INT(apply(MSG_UNKNOWN, MSG_DELIVERED), MSG_DELIVERED);
+	CHECK_INT(apply(MSG_SENDING, MSG_SUBMITTED), MSG_SUBMITTED);
+	CHECK_INT(apply(MSG_SUBMITTED, MSG_UNKNOWN), MSG_SUBMITTED);
+}
+
+TEST(test_state_final)
+{
+	static const enum msg_state finals[] = { MSG_DELIVERED, MSG_UNDELIVERED, MSG_FAILED,
+						 MSG_REJECTED,	MSG_EXPIRED,	 MSG_CANCELLED,
+						 MSG_SKIPPED };
+	static const enum msg_state open[] = { MSG_QUEUED,    MSG_RETRY,  MSG_SENDING,
+					       MSG_UNKNOWN,   MSG_SUBMITTED, MSG_ENROUTE };
+
+	for (size_t i = 0; i < ARRAY_LEN(finals); i++)
+		CHECK(msg_state_final(finals[i]));
+	for (size_t i = 0; i < ARRAY_LEN(open); i++)
+		CHECK(!msg_state_final(open[i]));
+}
+
+TEST(test_http_req)
+{
+	struct http_req r;
+
+	http_req_init(&r);
+	http_req_basic_auth(&r, "Aladdin", "open sesame");
+	CHECK_STR(kvlist_get(&r.headers, "Authorization"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+	r.url = xstrdup("https://example.com/");
+	sbuf_adds(&r.body, "x");
+	http_req_free(&r);
+	CHECK(r.url == NULL && r.headers.n == 0 && r.body.len == 0);
+	http_req_free(&r);
+
+	struct sms_in m;
+	sms_in_init(&m);
+	sbuf_adds(&m.text, "hello");
+	sms_in_free(&m);
+	sms_in_free(&m);
+	sms_in_free(NULL);
+	CHECK(m.text.data == NULL);
+}
+
+TEST(test_registry)
+{
+	CHECK(provider_find("twilio") != NULL);
+	CHECK(provider_find("webhook") != NULL);
+	CHECK(provider_find("sim") != NULL);
+	CHECK(provider_find("Twilio") == NULL);
+	CHECK(provider_find("") == NULL);
+	CHECK(provider_find(NULL) == NULL);
+	CHECK_STR(provider_find("sim")->type, "sim");
+	CHECK_STR(provider_types(), "twilio, webhook, sim");
+	CHECK(provider_common_key("name"));
+	CHECK(provider_common_key("price_per_segment"));
+	CHECK(provider_common_key("validity_seconds"));
+	CHECK(!provider_common_key("from"));
+}
+
+TEST(test_copy)
+{
+	char small[6];
+
+	provider_copy(small, sizeof(small), "abcdefgh");
+	CHECK_STR(small, "abcde");
+	provider_copy(small, sizeof(small), NULL);
+	CHECK_STR(small, "");
+	CHECK(provider_copy_exact(small, sizeof(small), "abcde"));
+	CHECK_STR(small, "abcde");
+	CHECK(!provider_copy_exact(small, sizeof(small), "abcdef"));
+	CHECK_STR(small, "");
+
+	char num[32];
+	provider_e164(num, sizeof(num), "447700900123");
+	CHECK_STR(num, "+447700900123");
+	provider_e164(num, sizeof(num), "+447700900123");
+	CHECK_STR(num, "+447700900123");
+	provider_e164(num, sizeof(num), "SIGNPOST");
+	CHECK_STR(num, "SIGNPOST");
+	provider_e164(num, sizeof(num), "");
+	CHECK_STR(num, "");
+}
+
+static int retry_after(const char *value)
+{
+	struct kvlist h;
+	int r;
+
+	kvlist_init(&h);
+	kvlist_add(&h, "Content-Type", "application/json");
+	if (value)
+		kvlist_add(&h, "retry-after", value);
+	r = provider_retry_after(&h);
+	kvlist_free(&h);
+	return r;
+}
+
+TEST(test_retry_after)
+{
+	CHECK_INT(retry_after(NULL), 0);
+	CHECK_INT(retry_after("30"), 30);
+	CHECK_INT(retry_after(" 7 "), 7);
+	CHECK_INT(retry_after("0"), 0);
+	CHECK_INT(retry_after(""), 0);
+	CHECK_INT(retry_after("-5"), 0);
+	CHECK_INT(retry_after("1.5"), 0);
+	CHECK_INT(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), 0);
+	CHECK_INT(retry_after("999999999999999999999999"), 86400);
+	CHECK_INT(retry_after("100000"), 86400);
+	CHECK_INT(provider_retry_after(NULL), 0);
+}
+
+static struct json_object *json(const char *s)
+{
+	struct json_object *o = json_tokener_parse(s);
+	if (!o)
+		abort();
+	return o;
+}
+
+TEST(test_cfg_string)
+{
+	struct json_object *cfg = json("{\"a\": \"x\", \"b\": \"\", \"c\": 3, \"d\": null}");
+	struct sbuf err;
+	const char *v;
+
+	sbuf_init(&err);
+	CHECK_INT(provider_cfg_string(cfg, "a", true, &v, &err), 0);
+	CHECK_STR(v, "x");
+	CHECK_INT(provider_cfg_string(cfg, "zz", false, &v, &err), 0);
+	CHECK(v == NULL);
+	CHECK_INT(provider_cfg_string(cfg, "d", false, &v, &err), 0);
+	CHECK(v == NULL);
+	CHECK_INT(provider_cfg_string(cfg, "zz", true, &v, &err), -1);
+	CHECK_STR(sbuf_str(&err), "zz: missing (a non-empty string is required)");
+	sbuf_reset(&err);
+	CHECK_INT(provider_cfg_string(cfg, "b", false, &v, &err), -1);
+	CHECK_STR(sbuf_str(&err), "b: must be a non-empty string");
+	sbuf_reset(&err);
+	CHECK_INT(provider_cfg_string(cfg, "c", true, &v, &err), -1);
+	CHECK_STR(sbuf_str(&err), "c: must be a non-empty string");
+	sbuf_free(&err);
+	json_object_put(cfg);
+}
+
+TEST(test_cfg_keys)
+{
+	static const char *const known[] = { "account_sid", "auth_token", "from" };
+	struct json_object *good = json("{\"name\":\"t\",\"type\":\"x\",\"from\":\"a\","
+					"\"timeout_ms\":5}");
+	struct json_object *typo = json("{\"name\":\"t\",\"acount_sid\":\"a\"}");
+	struct json_object *odd = json("{\"colour\":\"blue\"}");
+	struct sbuf err;
+
+	sbuf_init(&err);
+	CHECK_INT(provider_cfg_keys(good, "x", known, ARRAY_LEN(known), &err), 0);
+	CHECK_INT(provider_cfg_keys(typo, "x", known, ARRAY_LEN(known), &err), -1);
+	CHECK(str_startswith(sbuf_str(&err), "acount_sid: unknown key \"acount_sid\", did you "
+					     "mean \"account_sid\"? (keys of a x provider: "
+					     "account_sid, auth_token, from;"));
+	sbuf_reset(&err);
+	CHECK_INT(provider_cfg_keys(odd, "x", known, ARRAY_LEN(known), &err), -1);
+	CHECK(str_startswith(sbuf_str(&err), "colour: unknown key \"colour\" (keys of"));
+	sbuf_free(&err);
+	json_object_put(good);
+	json_object_put(typo);
+	json_object_put(odd);
+}
+
+static const char *cfg_url_error(const char *url)
+{
+	static char msg[200];
+	struct json_object *cfg = json_object_new_object();
+	struct sbuf err;
+	const char *v;
+
+	sbuf_init(&err);
+	json_object_object_add(cfg, "url", json_object_new_string(url));
+	if (provider_cfg_url(cfg, "url", true, &v, &err) == 0)
+		sbuf_adds(&err, "ok");
+	provider_copy(msg, sizeof(msg), sbuf_str(&err));
+	sbuf_free(&err);
+	json_object_put(cfg);
+	return msg;
+}
+
+TEST(test_cfg_url)
+{
+	CHECK_STR(cfg_url_error("https://hub.example/messages"), "ok");
+	CHECK_STR(cfg_url_error("http://127.0.0.1:8080"), "ok");
+	CHECK_STR(cfg_url_error("ftp://hub.example/"),
+		  "url: \"ftp://hub.example/\" must start with http:// or https://");
+	CHECK_STR(cfg_url_error("https:///x"), "url: \"https:///x\" has no host");
+	CHECK_STR(cfg_url_error("https://user:pw@hub.example/"),
+		  "url: \"https://user:pw@hub.example/\" must not carry credentials "
+		  "(user:password@)");
+	CHECK_STR(cfg_url_error("https://hub.example/a b"),
+		  "url: \"https://hub.example/a b\" must not contain spaces or control characters");
+}
+
+TEST(test_json_parse)
+{
+	static const char *const bad[] = { "", "[1]", "{\"a\":1} x", "{\"a\":", "null", "\"s\"" };
+	struct json_object *o = provider_json_parse("{\"a\":\"x\",\"n\":5,\"f\":1.5} \n", 25);
+
+	CHECK(o != NULL);
+	CHECK_STR(provider_json_str(o, "a"), "x");
+	CHECK_STR(provider_json_str(o, "n"), "5");
+	CHECK(provider_json_str(o, "f") == NULL);
+	CHECK(provider_json_str(o, "missing") == NULL);
+	CHECK(provider_json_str(NULL, "a") == NULL);
+	json_object_put(o);
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
+		CHECK(provider_json_parse(bad[i], strlen(bad[i])) == NULL);
+	CHECK(provider_json_parse(NULL, 3) == NULL);
+	/* The length is honoured: the body need not be NUL-terminated. */
+	o = provider_json_parse("{\"a\":1}garbage", 7);
+	CHECK(o != NULL);
+	json_object_put(o);
+}
+
+TEST(test_xml_escape)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	codec_xml_escape(&b, "a&b<c>d\"e'f\r\ng\th\x01i\x1fj");
+	CHECK_STR(sbuf_str(&b), "a&amp;b&lt;c&gt;d&quot;e&apos;f&#13;\ng\thij");
+	sbuf_free(&b);
+}
+
+int main(void)
+{
+	RUN(test_state_names);
+	RUN(test_state_ranks);
+	RUN(test_state_moves);
+	RUN(test_state_final);
+	RUN(test_http_req);
+	RUN(test_registry);
+	RUN(test_copy);
+	RUN(test_retry_after);
+	RUN(test_cfg_string);
+	RUN(test_cfg_keys);
+	RUN(test_cfg_url);
+	RUN(test_json_parse);
+	RUN(test_xml_escape);
+	return check_summary("provider");
+}
