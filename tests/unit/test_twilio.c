@@ -1,9 +1,12 @@
 /*
  * test_twilio.c: the Twilio adapter.
  *
- * With --verify it instead reads JSON lines {"token", "url", "method", "body",
- * "signature"} on stdin and prints 1 or 0 per line: whether the adapter accepts the
- * webhook (tests/diff/twilio_oracle.sh compares that with the twilio npm package).
+ * Two command-line modes drive the adapter from scripts, one JSON object per line:
+ *   --verify  reads {"token", "url", "method", "body", "signature"} and prints 1 when
+ *             the adapter accepts the webhook, else 0 (tests/diff/twilio_oracle.sh)
+ *   --build   reads {"base_url", "token", "from", "to", "text", "status_url",
+ *             "validity_s"} and prints the request build_send makes as {"method",
+ *             "url", "authorization", "content_type", "body"} (tests/fake/)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -669,13 +672,63 @@ out:
 	return ok;
 }
 
-static int verify_cli(void)
+/* --build: one request per line in, its JSON description out; -1 on bad input. */
+static int build_line(const char *line)
+{
+	struct json_object *o = json_tokener_parse(line), *cfg = json_object_new_object(), *out;
+	const char *base = provider_json_str(o, "base_url"), *validity;
+	struct http_req req;
+	struct sbuf err;
+	void *t = NULL;
+	int rc = -1;
+
+	sbuf_init(&err);
+	http_req_init(&req);
+	json_object_object_add(cfg, "account_sid", json_object_new_string(SID));
+	json_object_object_add(cfg, "auth_token",
+			       json_object_new_string(provider_json_str(o, "token")));
+	json_object_object_add(cfg, "from", json_object_new_string(provider_json_str(o, "from")));
+	if (base)
+		json_object_object_add(cfg, "base_url", json_object_new_string(base));
+	validity = provider_json_str(o, "validity_s");
+	struct sms_out msg = { "1", provider_json_str(o, "to"), NULL, provider_json_str(o, "text"),
+			       false, 1, provider_json_str(o, "status_url"),
+			       validity ? atoi(validity) : 0 };
+	if (ops()->init(cfg, NULL, &t, &err) < 0 || ops()->build_send(t, &msg, &req) < 0) {
+		fprintf(stderr, "build: %s\n", sbuf_str(&err));
+		goto out;
+	}
+	out = json_object_new_object();
+	json_object_object_add(out, "method", json_object_new_string(req.method));
+	json_object_object_add(out, "url", json_object_new_string(req.url));
+	json_object_object_add(out, "authorization",
+			       json_object_new_string(kvlist_get(&req.headers, "Authorization")));
+	json_object_object_add(out, "content_type",
+			       json_object_new_string(kvlist_get(&req.headers, "Content-Type")));
+	json_object_object_add(out, "body", json_object_new_string(sbuf_str(&req.body)));
+	printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+	json_object_put(out);
+	rc = 0;
+out:
+	twilio_ops.destroy(t);
+	http_req_free(&req);
+	json_object_put(cfg);
+	json_object_put(o);
+	sbuf_free(&err);
+	return rc;
+}
+
+static int cli(bool build)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	int rc = 0;
 
 	while (getline(&line, &cap, stdin) > 0) {
+		if (build) {
+			rc = build_line(line) < 0 ? 2 : rc;
+			continue;
+		}
 		int ok = verify_line(line);
 		if (ok < 0)
 			rc = 2;
@@ -688,7 +741,9 @@ static int verify_cli(void)
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--verify") == 0)
-		return verify_cli();
+		return cli(false);
+	if (argc > 1 && strcmp(argv[1], "--build") == 0)
+		return cli(true);
 	RUN(test_signature_vectors);
 	RUN(test_verify);
 	RUN(test_verify_tampered);
