@@ -26,7 +26,8 @@
  *      429, with an optional Retry-After: <seconds>                      throttled, retry
  *      5xx, 408, 401, 403 and anything not 2xx or 4xx                    retry later
  *      other 4xx {"error":{"code":"<code>","description":"<text>"}}     never retry;
- *          error.code "opted_out" means the recipient has unsubscribed.
+ *          error.code "opted_out" means the recipient has unsubscribed. "message" is
+ *          read when "description" is absent (signpost's own API errors use it).
  *
  * 2. Delivery receipt, provider -> POST {status_url as given in the send}:
  *      {"type":"sms.delivered","data":{"message_id":"<id>","reference":"42",
@@ -182,6 +183,14 @@ out:
 	return rc;
 }
 
+/* error.description, or error.message as signpost's own API spells it. */
+static const char *webhook_error_text(struct json_object *error)
+{
+	const char *text = provider_json_str(error, "description");
+
+	return text ? text : provider_json_str(error, "message");
+}
+
 static void webhook_accepted(struct json_object *obj, struct send_result *out)
 {
 	const char *id = provider_json_str(obj, "id");
@@ -212,7 +221,7 @@ static void webhook_failed(long status, const struct kvlist *headers, struct jso
 	if (obj)
 		json_object_object_get_ex(obj, "error", &error);
 	const char *code = provider_json_str(error, "code");
-	const char *text = provider_json_str(error, "description");
+	const char *text = webhook_error_text(error);
 	out->outcome = permanent ? SEND_PERMFAIL : SEND_TEMPFAIL;
 	out->state = permanent ? MSG_REJECTED : MSG_RETRY;
 	out->throttled = status == 429;
@@ -370,8 +379,7 @@ static void webhook_status_error(struct json_object *data, struct status_in *out
 	json_object_object_get_ex(data, "error", &error);
 	const char *code = provider_json_str(error, "code");
 	provider_copy(out->error_code, sizeof(out->error_code), code);
-	provider_copy(out->error_text, sizeof(out->error_text),
-		      provider_json_str(error, "description"));
+	provider_copy(out->error_text, sizeof(out->error_text), webhook_error_text(error));
 	out->opted_out = code && strcmp(code, "opted_out") == 0;
 }
 

@@ -318,6 +318,11 @@ TEST(test_send_result)
 	CHECK_INT(r.outcome, SEND_PERMFAIL);
 	CHECK(!r.opted_out);
 	CHECK_INT(r.retry_after_s, 0);
+	/* signpost's own error shape, as the built-in simulator answers. */
+	result(400, NULL, "{\"error\":{\"code\":\"opted_out\",\"message\":\"unsubscribed\","
+			  "\"field\":\"to\"}}", &r);
+	CHECK(r.opted_out);
+	CHECK_STR(r.reason, "opted_out: unsubscribed (HTTP 400)");
 	result(404, NULL, "<html>", &r);
 	CHECK_INT(r.outcome, SEND_PERMFAIL);
 	CHECK_STR(r.error_code, "");
