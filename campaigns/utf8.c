@@ -1,0 +1,141 @@
+#include "campaigns/utf8.h"
+
+#include <string.h>
+
+/* Length of the sequence a lead byte starts, and the bits it contributes; 0 if invalid. */
+static int utf8_lead(unsigned char c, uint32_t *cp)
+{
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		*cp = c & 0x1fu;
+		return 2;
+	}
+	if (c >= 0xe0 && c <= 0xef) {
+		*cp = c & 0x0fu;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		*cp = c & 0x07u;
+		return 4;
+	}
+	return 0;
+}
+
+static bool utf8_in_range(uint32_t cp, int n)
+{
+	static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+
+	if (cp < min[n] || cp > 0x10ffff)
+		return false;
+	return cp < 0xd800 || cp > 0xdfff;
+}
+
+uint32_t utf8_next(const char *s, size_t len, size_t *i)
+{
+	const unsigned char *p = (const unsigned char *)s + *i;
+	size_t left = len - *i;
+	uint32_t cp;
+	int n = utf8_lead(p[0], &cp);
+
+	if (n == 0 || (size_t)n > left)
+		goto bad;
+	for (int k = 1; k < n; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			goto bad;
+		cp = (cp << 6) | (p[k] & 0x3fu);
+	}
+	if (!utf8_in_range(cp, n))
+		goto bad;
+	*i += (size_t)n;
+	return cp;
+bad:
+	*i += 1;
+	return UTF8_REPLACEMENT;
+}
+
+void utf8_put(struct sbuf *out, uint32_t cp)
+{
+	char b[4];
+	size_t n;
+
+	if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		cp = UTF8_REPLACEMENT;
+	if (cp < 0x80) {
+		b[0] = (char)cp, n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | (cp >> 6)), b[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | (cp >> 12)), b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+	} else {
+		b[0] = (char)(0xf0 | (cp >> 18)), b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), b[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	}
+	sbuf_add(out, b, n);
+}
+
+size_t utf8_count(const char *s, size_t len)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len) {
+		(void)utf8_next(s, len, &i);
+		n++;
+	}
+	return n;
+}
+
+/* Decodes at most max code points; returns how many, or max + 1 when s is longer. */
+static size_t utf8_decode_all(const char *s, size_t len, uint32_t *out, size_t max)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len) {
+		if (n == max)
+			return max + 1;
+		out[n++] = utf8_next(s, len, &i);
+	}
+	return n;
+}
+
+static size_t utf8_min3(size_t a, size_t b, size_t c)
+{
+	return MIN(a, MIN(b, c));
+}
+
+/* Optimal string alignment over decoded strings; rows are kept for the swap case. */
+static size_t utf8_osa(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	size_t d[UTF8_DISTANCE_MAX_CHARS + 1][UTF8_DISTANCE_MAX_CHARS + 1];
+
+	for (size_t i = 0; i <= na; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= nb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		for (size_t j = 1; j <= nb; j++) {
+			size_t sub = a[i - 1] == b[j - 1] ? 0 : 1;
+			d[i][j] = utf8_min3(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + sub);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+				d[i][j] = MIN(d[i][j], d[i - 2][j - 2] + 1);
+		}
+	}
+	return d[na][nb];
+}
+
+size_t utf8_distance(const char *a, size_t alen, const char *b, size_t blen)
+{
+	uint32_t ca[UTF8_DISTANCE_MAX_CHARS], cb[UTF8_DISTANCE_MAX_CHARS];
+
+	if (alen == blen && memcmp(a, b, alen) == 0)
+		return 0;
+	size_t na = utf8_decode_all(a, alen, ca, UTF8_DISTANCE_MAX_CHARS);
+	size_t nb = utf8_decode_all(b, blen, cb, UTF8_DISTANCE_MAX_CHARS);
+	if (na > UTF8_DISTANCE_MAX_CHARS || nb > UTF8_DISTANCE_MAX_CHARS)
+		return SIZE_MAX;
+	return utf8_osa(ca, na, cb, nb);
+}

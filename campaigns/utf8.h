@@ -1,0 +1,33 @@
+/*
+ * utf8.h: decoding and encoding UTF-8 one code point at a time, for the text rules in
+ * campaigns/ (segment counting, keyword matching, template positions).
+ */
+#ifndef SIGNPOST_UTF8_H
+#define SIGNPOST_UTF8_H
+
+#include "common/util.h"
+
+#define UTF8_REPLACEMENT 0xfffdu
+
+/*
+ * Decodes the code point at s[*i] (with *i < len) and advances *i past it. A malformed
+ * or truncated sequence, an overlong form, a surrogate or a value past U+10FFFF decodes
+ * as U+FFFD and consumes one byte.
+ */
+uint32_t utf8_next(const char *s, size_t len, size_t *i);
+/* Appends cp as UTF-8 (U+FFFD for surrogates and values past U+10FFFF). */
+void utf8_put(struct sbuf *out, uint32_t cp);
+/* Number of code points in s[0..len), counting each malformed byte as one. */
+size_t utf8_count(const char *s, size_t len);
+
+#define UTF8_DISTANCE_MAX_CHARS 64
+
+/*
+ * Edit distance between two UTF-8 strings counted in code points, where inserting,
+ * deleting or substituting a character or swapping two adjacent ones each cost one
+ * (optimal string alignment). Strings longer than UTF8_DISTANCE_MAX_CHARS code points
+ * compare as SIZE_MAX unless they are byte-for-byte equal.
+ */
+size_t utf8_distance(const char *a, size_t alen, const char *b, size_t blen);
+
+#endif
