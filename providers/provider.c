@@ -197,7 +197,7 @@ static bool all_digits(const char *s)
 
 void provider_e164(char *dst, size_t size, const char *digits)
 {
-	if (digits && all_digits(digits) && size > 0)
+	if (digits && all_digits(digits) && strlen(digits) >= 7 && size > 0)
 		snprintf(dst, size, "+%s", digits);
 	else
 		provider_copy(dst, size, digits);

@@ -147,7 +147,8 @@ struct provider_ops {
 	/*
 	 * Validates the adapter's own keys of a "providers" entry and builds its state.
 	 * Keys common to every provider (name, type, segments_per_second, connect_timeout_ms,
-	 * timeout_ms, validity_seconds) are the core's: skip them with provider_common_key().
+	 * timeout_ms, validity_seconds, price_per_segment) are the core's: skip them with
+	 * provider_common_key().
 	 * On error writes "<key>: <what is wrong>" to err.
 	 */
 	int (*init)(struct json_object *cfg, const struct provider_env *env, void **priv,
@@ -185,7 +186,10 @@ bool provider_common_key(const char *key);
 /* Helpers adapters share. */
 /* Copies src into a fixed buffer, truncating. */
 void provider_copy(char *dst, size_t size, const char *src);
-/* Adds '+' to a digits-only international number; copies E.164 as is. */
+/*
+ * Adds '+' to a digits-only international number (7 digits or more); copies E.164, short
+ * codes and alphanumeric senders as they are.
+ */
 void provider_e164(char *dst, size_t size, const char *digits);
 /* Retry-After header in seconds (delta-seconds form only); 0 when absent or unparsable. */
 int provider_retry_after(const struct kvlist *headers);

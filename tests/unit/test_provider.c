@@ -138,6 +138,8 @@ TEST(test_copy)
 	CHECK_STR(num, "+447700900123");
 	provider_e164(num, sizeof(num), "+447700900123");
 	CHECK_STR(num, "+447700900123");
+	provider_e164(num, sizeof(num), "60123");
+	CHECK_STR(num, "60123");
 	provider_e164(num, sizeof(num), "SIGNPOST");
 	CHECK_STR(num, "SIGNPOST");
 	provider_e164(num, sizeof(num), "");
