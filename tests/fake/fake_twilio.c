@@ -701,8 +701,11 @@ static void fake_post_auto(struct fake *f, struct evhttp_request *req, struct js
 		return;
 	}
 	fake_auto_clear(f);
-	for (size_t i = 0; i < json_object_array_length(list); i++)
-		fake_auto_add(f, json_object_get_string(json_object_array_get_idx(list, i)));
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *status = json_object_array_get_idx(list, i);
+		if (json_object_is_type(status, json_type_string))
+			fake_auto_add(f, json_object_get_string(status));
+	}
 	f->auto_delay_ms = (int)fake_json_int(o, "delay_ms", 50);
 	f->auto_error = error ? xstrdup(error) : NULL;
 	fake_reply(req, 200, json_object_get(o));
