@@ -4,6 +4,11 @@
  * "{{" and "}}" stand for literal braces. A placeholder's value is the tenant's field; when
  * that is empty or missing the fallback is used, and with no fallback the placeholder
  * renders as nothing.
+ *
+ * Names are [a-z_][a-z0-9_]*, written exactly: spaces inside the braces ("{ first_name }")
+ * and capitals are errors, not silently fixed, so what an officer sees is what is sent. A
+ * fallback is everything between '|' and '}' as written, spaces included; it may hold any
+ * text except braces and '|'. Positions in messages count characters from 1.
  */
 #ifndef SIGNPOST_TEMPLATE_H
 #define SIGNPOST_TEMPLATE_H
