@@ -35,7 +35,9 @@ CAMPAIGNS_SRC := $(wildcard campaigns/*.c)
 PROVIDERS_SRC := $(wildcard providers/*.c)
 GATEWAY_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
 LIB_SRC := $(COMMON_SRC) $(CAMPAIGNS_SRC) $(PROVIDERS_SRC) $(GATEWAY_SRC)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+MIGRATIONS := $(sort $(wildcard schema/*.sql))
+DATA_FILES := data/keywords.json data/bank-holidays-england-and-wales.json
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/data.o
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -51,13 +53,24 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-sql.sh $(MIGRATIONS) > $@
+
+$(BUILD)/gen/data.c: $(DATA_FILES) scripts/embed-data.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-data.sh $(DATA_FILES) > $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
 $(BUILD)/signpostd: $(LIB_OBJ) $(BUILD)/gateway/main.o
 	$(CC) $(MODE_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 # bin/signpostd is the binary of the last mode built.
 bin/signpostd: $(BUILD)/signpostd FORCE
 	@mkdir -p bin
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

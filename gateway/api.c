@@ -1,0 +1,548 @@
+#include "gateway/api.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/codec.h"
+#include "gateway/api_handlers.h"
+#include "gateway/auth.h"
+#include "gateway/log.h"
+#include "gateway/migrate.h"
+
+#define API_WEBHOOK (API_ROLE_NONE)
+
+static const struct api_route api_routes[] = {
+	{ "GET", "/healthz", API_ROLE_NONE, API_BODY_NONE, api_healthz, NULL },
+	{ "GET", "/readyz", API_ROLE_NONE, API_BODY_NONE, api_readyz, NULL },
+	{ "POST", "/v1/tenants", API_STAFF, API_BODY_JSON, api_tenant_create, NULL },
+	{ "POST", "/v1/tenants/import", API_STAFF, API_BODY_STREAM, api_tenant_import,
+	  api_tenant_import_body },
+	{ "GET", "/v1/tenants/{}", API_STAFF, API_BODY_NONE, api_tenant_get, NULL },
+	{ "POST", "/v1/campaigns", API_STAFF, API_BODY_JSON, api_campaign_create, NULL },
+	{ "GET", "/v1/campaigns", API_STAFF, API_BODY_NONE, api_campaign_list, NULL },
+	{ "GET", "/v1/campaigns/{}", API_STAFF, API_BODY_NONE, api_campaign_get, NULL },
+	{ "POST", "/v1/campaigns/{}/schedule", API_STAFF, API_BODY_JSON, api_campaign_schedule,
+	  NULL },
+	{ "GET", "/v1/help-requests", API_STAFF, API_BODY_NONE, api_help_list, NULL },
+	{ "POST", "/v1/providers/{}/inbound", API_WEBHOOK, API_BODY_RAW, inbound_webhook, NULL },
+	{ "GET", "/v1/providers/{}/inbound", API_WEBHOOK, API_BODY_RAW, inbound_webhook, NULL },
+	{ "POST", "/v1/providers/{}/status", API_WEBHOOK, API_BODY_RAW, inbound_status_webhook,
+	  NULL },
+	{ "GET", "/v1/providers/{}/status", API_WEBHOOK, API_BODY_RAW, inbound_status_webhook,
+	  NULL },
+	{ "POST", "/sim/messages", API_WEBHOOK, API_BODY_RAW, simulator_accept, NULL },
+	{ "POST", "/v1/sim/inbound", API_STAFF, API_BODY_JSON, simulator_tenant_texts, NULL },
+	{ "GET", "/v1/sim/messages", API_STAFF, API_BODY_NONE, simulator_list, NULL },
+};
+
+struct api_query_cache {
+	struct kvlist kv;
+	bool parsed;
+};
+
+static const char *const api_role_names[] = { "admin", "officer", "partner" };
+
+const char *api_role_str(enum api_role r)
+{
+	switch (r) {
+	case API_ROLE_ADMIN: return "admin";
+	case API_ROLE_OFFICER: return "officer";
+	case API_ROLE_PARTNER: return "partner";
+	case API_ROLE_NONE: break;
+	}
+	return "none";
+}
+
+bool api_role_parse(const char *s, enum api_role *out)
+{
+	for (size_t i = 0; i < ARRAY_LEN(api_role_names); i++) {
+		if (strcmp(s, api_role_names[i]) == 0) {
+			*out = (enum api_role)(1 << i);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- context and replies ---- */
+
+struct api_ctx_private {
+	struct api_ctx pub;
+	struct api_query_cache query;
+	bool auth_pending;
+	bool complete_pending;
+};
+
+static void api_ctx_free(struct api_ctx *ctx)
+{
+	struct api_ctx_private *p = (struct api_ctx_private *)ctx;
+
+	for (int i = 0; i < ctx->nparams; i++)
+		free(ctx->params[i]);
+	json_object_put(ctx->json);
+	if (ctx->state_free)
+		ctx->state_free(ctx->state);
+	kvlist_free(&p->query.kv);
+	free(p);
+}
+
+void api_reply(struct api_ctx *ctx, int status, const char *content_type, const char *body,
+	       size_t len)
+{
+	struct httpd_req *req = ctx->req;
+
+	if (status >= 500 || log_enabled(LOG_DEBUG))
+		log_msg(status >= 500 ? LOG_WARN : LOG_DEBUG,
+			"http method=%s path=%s status=%d ms=%lld", req->method, req->path, status,
+			(long long)(clock_mono_ms() - req->started_ms));
+	api_ctx_free(ctx);
+	httpd_reply(req, status, content_type, body, len);
+}
+
+void api_reply_json(struct api_ctx *ctx, int status, struct json_object *obj)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	api_reply(ctx, status, "application/json", s, len);
+	json_object_put(obj);
+}
+
+static const char *api_error_code_default(int status)
+{
+	switch (status) {
+	case 400: return "bad_request";
+	case 401: return "unauthorized";
+	case 403: return "forbidden";
+	case 404: return "not_found";
+	case 405: return "method_not_allowed";
+	case 409: return "conflict";
+	case 413: return "too_large";
+	case 415: return "unsupported_media_type";
+	case 422: return "invalid";
+	case 503: return "unavailable";
+	default: return "internal";
+	}
+}
+
+void api_error(struct api_ctx *ctx, int status, const char *code, const char *field,
+	       const char *fmt, ...)
+{
+	struct json_object *err = json_object_new_object();
+	struct json_object *root = json_object_new_object();
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(err, "code", json_object_new_string(code ? code
+									: api_error_code_default(status)));
+	json_object_object_add(err, "message", json_object_new_string(msg));
+	if (field)
+		json_object_object_add(err, "field", json_object_new_string(field));
+	json_object_object_add(root, "error", err);
+	api_reply_json(ctx, status, root);
+}
+
+void api_db_error(struct api_ctx *ctx, const struct db_result *r)
+{
+	if (r->pg == NULL || r->indeterminate) {
+		log_warn("api database unavailable path=%s error=\"%.*s\"", ctx->req->path,
+			 (int)strcspn(r->error, "\n"), r->error);
+		api_error(ctx, 503, "database_unavailable", NULL,
+			  "the database is not reachable right now; try again shortly");
+		return;
+	}
+	log_error("api query failed path=%s sqlstate=%s error=\"%.*s\"", ctx->req->path,
+		  r->sqlstate, (int)strcspn(r->error, "\n"), r->error);
+	api_error(ctx, 500, "internal", NULL, "the request failed inside signpost; see the daemon log");
+}
+
+/* ---- parameters ---- */
+
+bool api_param_id(struct api_ctx *ctx, int i, int64_t *out)
+{
+	if (i < ctx->nparams && str_to_i64(ctx->params[i], 1, INT64_MAX, out))
+		return true;
+	api_error(ctx, 404, "not_found", NULL, "no such resource: %s", ctx->req->path);
+	return false;
+}
+
+const char *api_query(struct api_ctx *ctx, const char *name)
+{
+	struct api_query_cache *q = &((struct api_ctx_private *)ctx)->query;
+
+	if (!q->parsed) {
+		q->parsed = true;
+		if (ctx->req->query &&
+		    codec_form_parse(&q->kv, ctx->req->query, strlen(ctx->req->query)) < 0)
+			kvlist_free(&q->kv);
+	}
+	return kvlist_get(&q->kv, name);
+}
+
+/* ?limit=N (1-500, default 100) and ?before=ID for the next page. */
+bool api_page(struct api_ctx *ctx, const char **before, char limit[16])
+{
+	const char *l = api_query(ctx, "limit");
+	int64_t n = 100, b;
+
+	*before = api_query(ctx, "before");
+	if (l && !str_to_i64(l, 1, 500, &n)) {
+		api_error(ctx, 422, "invalid", "limit", "limit must be a number from 1 to 500");
+		return false;
+	}
+	if (*before && !str_to_i64(*before, 1, INT64_MAX, &b)) {
+		api_error(ctx, 422, "invalid", "before", "before must be an id from a previous page");
+		return false;
+	}
+	snprintf(limit, 16, "%lld", (long long)n);
+	return true;
+}
+
+/* ---- JSON field checks ---- */
+
+static bool api_string_ok(struct api_ctx *ctx, const char *field, struct json_object *v,
+			  size_t max_len)
+{
+	const char *s = json_object_get_string(v);
+	size_t n = (size_t)json_object_get_string_len(v);
+
+	if (strlen(s) != n) {
+		api_error(ctx, 422, "invalid", field, "%s must not contain NUL characters", field);
+		return false;
+	}
+	if (!codec_utf8_valid(s, n)) {
+		api_error(ctx, 422, "invalid", field, "%s is not valid UTF-8 text", field);
+		return false;
+	}
+	if (n > max_len) {
+		api_error(ctx, 422, "invalid", field, "%s is too long (%zu bytes, at most %zu)",
+			  field, n, max_len);
+		return false;
+	}
+	return true;
+}
+
+bool api_field_string(struct api_ctx *ctx, struct json_object *obj, const char *key,
+		      bool required, size_t max_len, const char **out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
+		if (required)
+			api_error(ctx, 422, "required", key, "%s is required", key);
+		return !required;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		api_error(ctx, 422, "invalid", key, "%s must be a string", key);
+		return false;
+	}
+	if (!api_string_ok(ctx, key, v, max_len))
+		return false;
+	*out = json_object_get_string(v);
+	return true;
+}
+
+bool api_field_string_array(struct api_ctx *ctx, struct json_object *obj, const char *key,
+			    size_t max_items, size_t max_len, struct json_object **out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null))
+		return true;
+	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > max_items) {
+		api_error(ctx, 422, "invalid", key, "%s must be an array of at most %zu strings", key,
+			  max_items);
+		return false;
+	}
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		struct json_object *item = json_object_array_get_idx(v, i);
+		if (!json_object_is_type(item, json_type_string) ||
+		    json_object_get_string_len(item) == 0) {
+			api_error(ctx, 422, "invalid", key, "%s[%zu] must be a non-empty string", key, i);
+			return false;
+		}
+		if (!api_string_ok(ctx, key, item, max_len))
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool api_field_object(struct api_ctx *ctx, struct json_object *obj, const char *key,
+		      bool required, struct json_object **out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null)) {
+		if (required)
+			api_error(ctx, 422, "required", key, "%s is required", key);
+		return !required;
+	}
+	if (!json_object_is_type(v, json_type_object)) {
+		api_error(ctx, 422, "invalid", key, "%s must be an object", key);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool api_known_keys(struct api_ctx *ctx, struct json_object *obj, const char *prefix,
+		    const char *const *known, size_t n)
+{
+	json_object_object_foreach(obj, key, val) {
+		bool ok = false;
+		(void)val;
+		for (size_t i = 0; i < n && !ok; i++)
+			ok = strcmp(key, known[i]) == 0;
+		if (!ok) {
+			char field[256];
+			snprintf(field, sizeof(field), "%s%s", prefix, key);
+			api_error(ctx, 422, "unknown_field", field, "%s is not a field this request takes",
+				  field);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ---- health ---- */
+
+void api_healthz(struct api_ctx *ctx)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("ok"));
+	api_reply_json(ctx, 200, o);
+}
+
+static void api_readyz_done(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	int latest = migrate_latest();
+
+	if (r->error) {
+		api_error(ctx, 503, "database_unavailable", NULL, "the database is not reachable");
+		return;
+	}
+	ctx->app->schema_version = (int)db_get_i64(r, 0, 0);
+	if (ctx->app->schema_version != latest) {
+		api_error(ctx, 503, "migrations_pending", NULL,
+			  "the database schema is at version %d and this signpostd needs %d: run "
+			  "`signpostd migrate`", ctx->app->schema_version, latest);
+		return;
+	}
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("ready"));
+	json_object_object_add(o, "schema_version", json_object_new_int(latest));
+	api_reply_json(ctx, 200, o);
+}
+
+void api_readyz(struct api_ctx *ctx)
+{
+	if (ctx->app->stopping) {
+		api_error(ctx, 503, "stopping", NULL, "signpostd is shutting down");
+		return;
+	}
+	db_query(ctx->app->db, migrate_version_sql, 0, NULL, api_readyz_done, ctx);
+}
+
+/* ---- routing ---- */
+
+static bool api_match(const char *pattern, const char *path, struct api_ctx *ctx)
+{
+	while (*pattern && *path) {
+		if (pattern[0] == '{' && pattern[1] == '}') {
+			size_t n = strcspn(path, "/");
+			if (n == 0 || ctx->nparams == (int)ARRAY_LEN(ctx->params))
+				return false;
+			ctx->params[ctx->nparams++] = xstrndup(path, n);
+			path += n;
+			pattern += 2;
+		} else if (*pattern++ != *path++) {
+			return false;
+		}
+	}
+	return !*pattern && !*path;
+}
+
+static const struct api_route *api_route_find(struct api_ctx *ctx, bool *path_known)
+{
+	const struct httpd_req *req = ctx->req;
+	bool head = strcmp(req->method, "HEAD") == 0;
+
+	*path_known = false;
+	for (size_t i = 0; i < ARRAY_LEN(api_routes); i++) {
+		const struct api_route *r = &api_routes[i];
+		for (int p = 0; p < ctx->nparams; p++)
+			free(ctx->params[p]);
+		ctx->nparams = 0;
+		if (!api_match(r->pattern, req->path, ctx))
+			continue;
+		*path_known = true;
+		if (strcmp(r->method, req->method) == 0 || (head && strcmp(r->method, "GET") == 0))
+			return r;
+	}
+	return NULL;
+}
+
+static void api_run(struct api_ctx *ctx)
+{
+	struct httpd_req *req = ctx->req;
+	enum json_tokener_error jerr;
+
+	if (ctx->route->body == API_BODY_STREAM) {
+		ctx->route->handle(ctx); /* the handler owns its stream, aborted or not */
+		return;
+	}
+	if (req->body_aborted) {
+		api_error(ctx, 400, "bad_request", NULL, "the request body was cut short or malformed");
+		return;
+	}
+	if (req->body_too_large) {
+		api_error(ctx, 413, "too_large", NULL, "the request body is larger than %zu bytes",
+			  req->body_limit);
+		return;
+	}
+	if (ctx->route->body == API_BODY_JSON && req->body.len == 0) {
+		ctx->json = json_object_new_object(); /* no body: no fields */
+	} else if (ctx->route->body == API_BODY_JSON) {
+		struct json_tokener *tok = json_tokener_new();
+		json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
+		ctx->json = json_tokener_parse_ex(tok, sbuf_str(&req->body), (int)req->body.len);
+		jerr = json_tokener_get_error(tok);
+		if (ctx->json && jerr == json_tokener_success && tok->char_offset < (int)req->body.len)
+			jerr = json_tokener_error_parse_unexpected;
+		json_tokener_free(tok);
+		if (!ctx->json || jerr != json_tokener_success ||
+		    !json_object_is_type(ctx->json, json_type_object)) {
+			api_error(ctx, 400, "invalid_json", NULL,
+				  "the body must be one JSON object (%s)",
+				  jerr != json_tokener_success ? json_tokener_error_desc(jerr)
+							       : "got another JSON value");
+			return;
+		}
+	}
+	ctx->route->handle(ctx);
+}
+
+static void api_authorised(struct api_ctx *ctx)
+{
+	struct api_ctx_private *p = (struct api_ctx_private *)ctx;
+
+	if (p->complete_pending)
+		api_run(ctx);
+	else
+		httpd_req_resume(ctx->req);
+}
+
+static void api_auth_done(const struct auth_key *key, bool unavailable, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	struct api_ctx_private *p = arg;
+
+	p->auth_pending = false;
+	if (unavailable) {
+		api_error(ctx, 503, "database_unavailable", NULL,
+			  "the database is not reachable right now; try again shortly");
+		return;
+	}
+	if (!key) {
+		httpd_add_header(ctx->req, "WWW-Authenticate", "Bearer");
+		api_error(ctx, 401, "unauthorized", NULL,
+			  "this API key is not valid (it may have been revoked)");
+		return;
+	}
+	if (!(ctx->route->roles & key->role)) {
+		api_error(ctx, 403, "forbidden", NULL, "a %s key cannot use %s %s",
+			  api_role_str(key->role), ctx->route->method, ctx->route->pattern);
+		return;
+	}
+	ctx->role = key->role;
+	ctx->key_id = key->id;
+	ctx->partner_id = key->partner_id;
+	api_authorised(ctx);
+}
+
+static void api_authenticate(struct api_ctx *ctx)
+{
+	struct api_ctx_private *p = (struct api_ctx_private *)ctx;
+	const char *h = httpd_req_header(ctx->req, "Authorization");
+
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
+		httpd_add_header(ctx->req, "WWW-Authenticate", "Bearer");
+		api_error(ctx, 401, "unauthorized", NULL,
+			  "send an API key as the header Authorization: Bearer <key>");
+		return;
+	}
+	p->auth_pending = true;
+	httpd_req_pause(ctx->req);
+	auth_lookup(ctx->app->auth, h + 7, api_auth_done, ctx);
+}
+
+static void api_on_headers(struct httpd_req *req, void *arg)
+{
+	struct api_ctx_private *p = xcalloc(1, sizeof(*p));
+	struct api_ctx *ctx = &p->pub;
+	bool path_known;
+
+	ctx->app = arg;
+	ctx->req = req;
+	req->data = ctx;
+	ctx->route = api_route_find(ctx, &path_known);
+	if (!ctx->route) {
+		if (path_known)
+			api_error(ctx, 405, "method_not_allowed", NULL, "%s is not allowed on %s",
+				  req->method, req->path);
+		else
+			api_error(ctx, 404, "not_found", NULL, "no such resource: %s", req->path);
+		return;
+	}
+	if (ctx->route->body == API_BODY_STREAM)
+		httpd_req_stream_body(req);
+	else
+		httpd_req_buffer_body(req, API_JSON_LIMIT);
+	if (ctx->route->roles)
+		api_authenticate(ctx);
+}
+
+static int api_on_body(struct httpd_req *req, const char *data, size_t len, void *arg)
+{
+	struct api_ctx *ctx = req->data;
+	(void)arg;
+	return ctx->route->on_body(ctx, data, len);
+}
+
+static void api_on_complete(struct httpd_req *req, void *arg)
+{
+	struct api_ctx_private *p = req->data;
+	(void)arg;
+
+	if (p->auth_pending) {
+		p->complete_pending = true;
+		return;
+	}
+	api_run(&p->pub);
+}
+
+void api_init(struct app *app)
+{
+	static const struct httpd_handlers handlers = {
+		.on_headers = api_on_headers,
+		.on_body = api_on_body,
+		.on_complete = api_on_complete,
+	};
+	app->httpd = httpd_new(app->base, &handlers, app);
+	app->auth = auth_new(app->db);
+}
+
+void api_shutdown(struct app *app)
+{
+	httpd_free(app->httpd);
+	app->httpd = NULL;
+	auth_free(app->auth);
+	app->auth = NULL;
+}

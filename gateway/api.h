@@ -1,0 +1,98 @@
+/*
+ * api.h: routing, authentication and JSON helpers for the HTTP API and webhooks.
+ *
+ * Every /v1 route names the roles that may call it; webhooks and health checks are
+ * public (webhooks authenticate through their provider's signature). Handlers answer
+ * exactly once through api_reply*, which also frees the context: touch nothing after.
+ */
+#ifndef SIGNPOST_API_H
+#define SIGNPOST_API_H
+
+#include <json-c/json.h>
+
+#include "gateway/app.h"
+#include "gateway/db.h"
+#include "gateway/httpd.h"
+
+#define API_JSON_LIMIT (1u << 20)
+#define API_CSV_LIMIT (50u << 20)
+
+enum api_role {
+	API_ROLE_NONE = 0,
+	API_ROLE_ADMIN = 1 << 0,
+	API_ROLE_OFFICER = 1 << 1,
+	API_ROLE_PARTNER = 1 << 2,
+};
+
+#define API_STAFF (API_ROLE_ADMIN | API_ROLE_OFFICER)
+
+const char *api_role_str(enum api_role r);
+bool api_role_parse(const char *s, enum api_role *out) WUR;
+
+enum api_body {
+	API_BODY_NONE,   /* a body, if any, is read and ignored (up to the JSON limit) */
+	API_BODY_JSON,   /* parsed into ctx->json; 400 when invalid */
+	API_BODY_RAW,    /* kept as bytes in ctx->req->body (webhooks) */
+	API_BODY_STREAM, /* handed to route->on_body as it arrives */
+};
+
+struct api_ctx;
+
+struct api_route {
+	const char *method;
+	const char *pattern; /* "/v1/tenants/{}": {} captures one path segment */
+	unsigned roles;      /* 0: no key needed */
+	enum api_body body;
+	void (*handle)(struct api_ctx *ctx);
+	int (*on_body)(struct api_ctx *ctx, const char *data, size_t len);
+};
+
+struct api_ctx {
+	struct app *app;
+	struct httpd_req *req;
+	const struct api_route *route;
+	char *params[3];
+	int nparams;
+	enum api_role role;
+	int64_t key_id;
+	int64_t partner_id;
+	struct json_object *json;
+	void *state;
+	void (*state_free)(void *state);
+};
+
+void api_init(struct app *app);
+void api_shutdown(struct app *app);
+
+void api_reply(struct api_ctx *ctx, int status, const char *content_type, const char *body,
+	       size_t len);
+/* Takes ownership of obj. */
+void api_reply_json(struct api_ctx *ctx, int status, struct json_object *obj);
+/* {"error": {"code": code, "message": ..., "field": field}}; field may be NULL. */
+void api_error(struct api_ctx *ctx, int status, const char *code, const char *field,
+	       const char *fmt, ...) PRINTF_LIKE(5, 6);
+/* 503 when the database is unreachable, 500 otherwise; logs the cause. */
+void api_db_error(struct api_ctx *ctx, const struct db_result *r);
+
+/* Path parameter i as a positive id; answers 404 and returns false otherwise. */
+bool api_param_id(struct api_ctx *ctx, int i, int64_t *out) WUR;
+/* Paging: ?limit=N (1-500, default 100) and ?before=ID. Answers 422 and returns false on bad values. */
+bool api_page(struct api_ctx *ctx, const char **before, char limit[16]) WUR;
+/* A query-string parameter (decoded) or NULL; the string lives as long as ctx. */
+const char *api_query(struct api_ctx *ctx, const char *name);
+
+/*
+ * JSON field checks: each answers 422 naming the field and returns false when the value
+ * is wrong. A missing optional field leaves *out untouched and returns true.
+ */
+bool api_field_string(struct api_ctx *ctx, struct json_object *obj, const char *key,
+		      bool required, size_t max_len, const char **out) WUR;
+bool api_field_string_array(struct api_ctx *ctx, struct json_object *obj, const char *key,
+			    size_t max_items, size_t max_len, struct json_object **out) WUR;
+bool api_field_object(struct api_ctx *ctx, struct json_object *obj, const char *key,
+		      bool required, struct json_object **out) WUR;
+/* Answers 422 for a key outside known[]. */
+bool api_known_keys(struct api_ctx *ctx, struct json_object *obj, const char *prefix,
+		    const char *const *known, size_t n) WUR;
+
+#endif

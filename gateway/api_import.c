@@ -1,0 +1,437 @@
+/*
+ * api_import.c: POST /v1/tenants/import, a CSV file streamed into batched upserts.
+ *
+ * The file is parsed as it arrives and never held whole. Good rows are upserted by
+ * external_ref in batches of IMPORT_BATCH, one batch at a time (a later row may depend on
+ * an earlier one); while a batch is stored the next one fills, and reading pauses when it
+ * is full. Bad rows are reported with their line number. Opt-outs
+ * belong to phone numbers and no import touches them; a tenant whose number changes
+ * keeps an opt-out it had under the old number.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/csv.h"
+#include "common/strset.h"
+#include "gateway/api_handlers.h"
+#include "gateway/log.h"
+#include "gateway/tenant.h"
+
+#define IMPORT_BATCH 1000
+#define IMPORT_MAX_REPORTED 10000
+
+enum import_col {
+	IMPORT_EXTERNAL_REF,
+	IMPORT_FIRST_NAME,
+	IMPORT_PHONE,
+	IMPORT_BOROUGH,
+	IMPORT_LANDLORD,
+	IMPORT_TAGS,
+	IMPORT_NCOLS
+};
+
+static const char *const import_col_names[IMPORT_NCOLS] = {
+	"external_ref", "first_name", "phone", "borough", "landlord", "tags",
+};
+
+/* Columns 0-5 as text arrays, 6 the line numbers, 7-10 whether optional columns exist. */
+static const char import_upsert_sql[] =
+	"WITH r AS ("
+	"  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+	"    $6::text[], $7::int[]) AS r(external_ref, first_name, phone, borough, landlord, tags, line)"
+	"), taken AS ("
+	"  SELECT r.line, t.external_ref AS owner FROM r JOIN tenants t ON t.phone = r.phone "
+	"  WHERE t.external_ref IS DISTINCT FROM r.external_ref"
+	"), ok AS ("
+	"  SELECT r.* FROM r WHERE NOT EXISTS (SELECT 1 FROM taken WHERE taken.line = r.line)"
+	"), carry AS ("
+	"  INSERT INTO opt_outs (phone, source) "
+	"  SELECT ok.phone, 'officer' FROM ok JOIN tenants t ON t.external_ref = ok.external_ref "
+	"  WHERE t.phone IS DISTINCT FROM ok.phone "
+	"    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = t.phone) "
+	"  ON CONFLICT DO NOTHING"
+	"), up AS ("
+	"  INSERT INTO tenants AS t (external_ref, first_name, phone, borough, landlord, tags) "
+	"  SELECT external_ref, nullif(first_name, ''), phone, nullif(borough, ''), "
+	"    nullif(landlord, ''), string_to_array(coalesce(tags, ''), ';') FROM ok "
+	"  ON CONFLICT (external_ref) DO UPDATE SET phone = EXCLUDED.phone, "
+	"    first_name = CASE WHEN $8 THEN EXCLUDED.first_name ELSE t.first_name END, "
+	"    borough = CASE WHEN $9 THEN EXCLUDED.borough ELSE t.borough END, "
+	"    landlord = CASE WHEN $10 THEN EXCLUDED.landlord ELSE t.landlord END, "
+	"    tags = CASE WHEN $11 THEN EXCLUDED.tags ELSE t.tags END, updated_at = now() "
+	"  RETURNING (xmax = 0) AS created"
+	") "
+	"SELECT 0, count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created), NULL "
+	"FROM up UNION ALL SELECT 1, line, 0, owner FROM taken";
+
+struct import_reject {
+	size_t line;
+	char *error;
+};
+
+struct import {
+	struct api_ctx *ctx;
+	struct csv_parser csv;
+	int col[IMPORT_NCOLS]; /* field index of each column, -1 when absent */
+	bool header_done;
+	size_t bytes;
+	struct sbuf arrays[7];
+	size_t batch_rows;
+	bool batch_full;     /* waiting for the batch in flight to finish */
+	struct sbuf stash;   /* input not yet parsed while batch_full */
+	bool finished;       /* the end of the file has been parsed */
+	struct strset batch_refs, batch_phones;
+	int inflight;
+	bool body_done;
+	int fatal_status;
+	const char *fatal_field;
+	struct sbuf fatal;
+	int64_t created, updated;
+	struct import_reject *rejects;
+	size_t nrejects, capreject, rejected_total;
+};
+
+static void import_free(void *p)
+{
+	struct import *im = p;
+
+	csv_free(&im->csv);
+	for (size_t i = 0; i < ARRAY_LEN(im->arrays); i++)
+		sbuf_free(&im->arrays[i]);
+	strset_free(&im->batch_refs);
+	strset_free(&im->batch_phones);
+	for (size_t i = 0; i < im->nrejects; i++)
+		free(im->rejects[i].error);
+	free(im->rejects);
+	sbuf_free(&im->fatal);
+	sbuf_free(&im->stash);
+	free(im);
+}
+
+static void import_reject(struct import *im, size_t line, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+
+static void import_reject(struct import *im, size_t line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	im->rejected_total++;
+	if (im->nrejects == IMPORT_MAX_REPORTED)
+		return;
+	if (im->nrejects == im->capreject) {
+		im->capreject = im->capreject ? im->capreject * 2 : 32;
+		im->rejects = xrealloc(im->rejects, im->capreject * sizeof(*im->rejects));
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	im->rejects[im->nrejects].line = line;
+	im->rejects[im->nrejects].error = xstrdup(msg);
+	im->nrejects++;
+}
+
+static void import_fatal(struct import *im, int status, const char *field, const char *msg)
+{
+	if (im->fatal_status)
+		return;
+	im->fatal_status = status;
+	im->fatal_field = field;
+	sbuf_adds(&im->fatal, msg);
+}
+
+/* ---- the answer ---- */
+
+static int import_reject_cmp(const void *a, const void *b)
+{
+	const struct import_reject *x = a, *y = b;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static void import_answer(struct import *im)
+{
+	struct api_ctx *ctx = im->ctx;
+	struct json_object *o, *list;
+
+	if (im->fatal_status) {
+		api_error(ctx, im->fatal_status, NULL, im->fatal_field, "%s", sbuf_str(&im->fatal));
+		return;
+	}
+	qsort(im->rejects, im->nrejects, sizeof(*im->rejects), import_reject_cmp);
+	o = json_object_new_object();
+	list = json_object_new_array();
+	for (size_t i = 0; i < im->nrejects; i++) {
+		struct json_object *r = json_object_new_object();
+		json_object_object_add(r, "line", json_object_new_int64((int64_t)im->rejects[i].line));
+		json_object_object_add(r, "error", json_object_new_string(im->rejects[i].error));
+		json_object_array_add(list, r);
+	}
+	json_object_object_add(o, "created", json_object_new_int64(im->created));
+	json_object_object_add(o, "updated", json_object_new_int64(im->updated));
+	json_object_object_add(o, "rejected", list);
+	json_object_object_add(o, "rejected_count", json_object_new_int64((int64_t)im->rejected_total));
+	log_info("tenant import created=%lld updated=%lld rejected=%zu",
+		 (long long)im->created, (long long)im->updated, im->rejected_total);
+	api_reply_json(ctx, 200, o);
+}
+
+static void import_maybe_answer(struct import *im)
+{
+	if (im->body_done && im->inflight == 0 && !im->batch_full &&
+	    (im->finished || im->fatal_status))
+		import_answer(im);
+}
+
+/* ---- batches ---- */
+
+static void import_send(struct import *im);
+static void import_drain(struct import *im);
+
+static void import_batch_done(const struct db_result *r, void *arg)
+{
+	struct import *im = arg;
+
+	im->inflight--;
+	if (r->error) {
+		log_error("tenant import batch failed error=\"%.*s\"", (int)strcspn(r->error, "\n"),
+			  r->error);
+		import_fatal(im, r->pg ? 500 : 503, NULL,
+			     "a batch of rows could not be stored; rows before it were stored, so "
+			     "it is safe to import the same file again");
+	}
+	for (int i = 0; i < db_rows(r); i++) {
+		if (db_get_i64(r, i, 0) == 0) {
+			im->created += db_get_i64(r, i, 1);
+			im->updated += db_get_i64(r, i, 2);
+		} else {
+			import_reject(im, (size_t)db_get_i64(r, i, 1),
+				      "phone: this number already belongs to tenant %s", db_get(r, i, 3));
+		}
+	}
+	if (im->batch_full) {
+		im->batch_full = false;
+		import_send(im);
+		csv_resume(&im->csv);
+		import_drain(im);
+	}
+	import_maybe_answer(im);
+}
+
+static void import_send(struct import *im)
+{
+	const char *params[11];
+
+	if (!im->batch_rows || im->fatal_status)
+		return;
+	for (size_t i = 0; i < ARRAY_LEN(im->arrays); i++) {
+		db_array_end(&im->arrays[i]);
+		params[i] = im->arrays[i].data;
+	}
+	for (int c = IMPORT_FIRST_NAME, p = 7; c < IMPORT_NCOLS; c++) {
+		if (c == IMPORT_PHONE)
+			continue;
+		params[p++] = im->col[c] >= 0 ? "true" : "false";
+	}
+	im->inflight++;
+	db_query(im->ctx->app->db, import_upsert_sql, 11, params, import_batch_done, im);
+	for (size_t i = 0; i < ARRAY_LEN(im->arrays); i++)
+		sbuf_reset(&im->arrays[i]);
+	im->batch_rows = 0;
+	strset_clear(&im->batch_refs);
+	strset_clear(&im->batch_phones);
+}
+
+/* The batch is complete: store it now, or when the one in flight is done. */
+static void import_flush(struct import *im)
+{
+	if (!im->batch_rows)
+		return;
+	if (!im->inflight) {
+		import_send(im);
+		return;
+	}
+	im->batch_full = true;
+	csv_pause(&im->csv);
+}
+
+static void import_add(struct import *im, const struct tenant_input *t, size_t line)
+{
+	const char *values[] = { t->external_ref, t->first_name ? t->first_name : "", t->e164,
+				 t->borough ? t->borough : "", t->landlord ? t->landlord : "",
+				 sbuf_str(&t->tags_out) };
+	char num[24];
+
+	/* A repeated external_ref or number goes to the next batch, so the later row wins. */
+	if (strset_has(&im->batch_refs, t->external_ref) || strset_has(&im->batch_phones, t->e164))
+		import_flush(im);
+	strset_add(&im->batch_refs, t->external_ref);
+	strset_add(&im->batch_phones, t->e164);
+	for (size_t i = 0; i < ARRAY_LEN(values); i++)
+		db_array_add(&im->arrays[i], values[i], strlen(values[i]));
+	snprintf(num, sizeof(num), "%zu", line);
+	db_array_add(&im->arrays[6], num, strlen(num));
+	if (++im->batch_rows == IMPORT_BATCH)
+		import_flush(im);
+}
+
+/* ---- rows ---- */
+
+static void import_header(struct import *im, char **fields, size_t n)
+{
+	for (int c = 0; c < IMPORT_NCOLS; c++)
+		im->col[c] = -1;
+	for (size_t i = 0; i < n; i++) {
+		int found = -1;
+		for (int c = 0; c < IMPORT_NCOLS; c++)
+			if (strcmp(fields[i], import_col_names[c]) == 0)
+				found = c;
+		if (found < 0 || im->col[found] >= 0) {
+			struct sbuf m;
+			sbuf_init(&m);
+			sbuf_printf(&m, "line 1: column \"%s\" is %s; the columns are external_ref, "
+				    "first_name, phone, borough, landlord, tags", fields[i],
+				    found < 0 ? "not known" : "repeated");
+			import_fatal(im, 422, "header", m.data);
+			sbuf_free(&m);
+			return;
+		}
+		im->col[found] = (int)i;
+	}
+	if (im->col[IMPORT_EXTERNAL_REF] < 0 || im->col[IMPORT_PHONE] < 0)
+		import_fatal(im, 422, "header",
+			     "line 1: the header row must name the columns external_ref and phone "
+			     "(and may add first_name, borough, landlord, tags)");
+	im->header_done = true;
+}
+
+static const char *import_field(struct import *im, char **fields, enum import_col c)
+{
+	return im->col[c] >= 0 ? fields[im->col[c]] : NULL;
+}
+
+static void import_row(void *arg, size_t line, char **fields, size_t n, const char *error)
+{
+	struct import *im = arg;
+	struct tenant_input t;
+	struct sbuf msg;
+	const char *field;
+
+	if (im->fatal_status)
+		return;
+	if (!im->header_done) {
+		if (error)
+			import_fatal(im, 422, "header", "line 1: the header row is not valid CSV");
+		else
+			import_header(im, fields, n);
+		return;
+	}
+	if (error) {
+		import_reject(im, line, "%s", error);
+		return;
+	}
+	size_t expected = 0;
+	for (int c = 0; c < IMPORT_NCOLS; c++)
+		expected += im->col[c] >= 0;
+	if (n != expected) {
+		import_reject(im, line, "expected %zu fields as in the header row, found %zu", expected, n);
+		return;
+	}
+	tenant_input_init(&t);
+	sbuf_init(&msg);
+	const char *tags = import_field(im, fields, IMPORT_TAGS);
+	t.external_ref = import_field(im, fields, IMPORT_EXTERNAL_REF);
+	t.first_name = import_field(im, fields, IMPORT_FIRST_NAME);
+	t.phone = import_field(im, fields, IMPORT_PHONE);
+	t.borough = import_field(im, fields, IMPORT_BOROUGH);
+	t.landlord = import_field(im, fields, IMPORT_LANDLORD);
+	t.tags = tags ? &tags : NULL;
+	t.ntags = tags ? 1 : 0;
+	t.tags_joined = true;
+	if (tenant_check(&t, &field, &msg) < 0)
+		import_reject(im, line, "%s", msg.data);
+	else
+		import_add(im, &t, line);
+	tenant_input_free(&t);
+	sbuf_free(&msg);
+}
+
+/* ---- the stream ---- */
+
+static struct import *import_get(struct api_ctx *ctx)
+{
+	struct import *im = ctx->state;
+
+	if (im)
+		return im;
+	im = xcalloc(1, sizeof(*im));
+	im->ctx = ctx;
+	csv_init(&im->csv, import_row, im);
+	for (size_t i = 0; i < ARRAY_LEN(im->arrays); i++)
+		sbuf_init(&im->arrays[i]);
+	strset_init(&im->batch_refs);
+	strset_init(&im->batch_phones);
+	sbuf_init(&im->fatal);
+	sbuf_init(&im->stash);
+	ctx->state = im;
+	ctx->state_free = import_free;
+	const char *type = httpd_req_header(ctx->req, "Content-Type");
+	if (!type || (strncasecmp(type, "text/csv", 8) != 0 &&
+		      strncasecmp(type, "application/csv", 15) != 0))
+		import_fatal(im, 415, NULL, "send the file with Content-Type: text/csv");
+	return im;
+}
+
+/* Parses what can be parsed now; at the end of the body, finishes the file. */
+static void import_drain(struct import *im)
+{
+	size_t used = csv_feed(&im->csv, sbuf_str(&im->stash), im->stash.len);
+
+	memmove(im->stash.data, im->stash.data + used, im->stash.len - used);
+	im->stash.len -= used;
+	if (im->stash.data)
+		im->stash.data[im->stash.len] = '\0';
+	if (im->stash.len || im->batch_full || im->fatal_status || im->finished)
+		return;
+	if (!im->body_done) {
+		httpd_req_resume(im->ctx->req);
+		return;
+	}
+	im->finished = true;
+	csv_finish(&im->csv);
+	if (!im->header_done)
+		import_fatal(im, 422, "header", "the file is empty: it needs a header row");
+	import_flush(im);
+}
+
+int api_tenant_import_body(struct api_ctx *ctx, const char *data, size_t len)
+{
+	struct import *im = import_get(ctx);
+	size_t used = 0;
+
+	im->bytes += len;
+	if (im->bytes > API_CSV_LIMIT)
+		import_fatal(im, 413, NULL, "the file is larger than 50 MiB; split it into parts");
+	if (im->fatal_status)
+		return -1;
+	if (!im->stash.len && !im->batch_full)
+		used = csv_feed(&im->csv, data, len);
+	if (used < len) {
+		sbuf_add(&im->stash, data + used, len - used);
+		httpd_req_pause(ctx->req);
+	}
+	return im->fatal_status ? -1 : 0;
+}
+
+void api_tenant_import(struct api_ctx *ctx)
+{
+	struct import *im = import_get(ctx);
+
+	im->body_done = true;
+	if (ctx->req->body_aborted && !im->fatal_status)
+		import_fatal(im, 400, NULL, "the upload was cut short");
+	if (!im->fatal_status)
+		import_drain(im);
+	import_maybe_answer(im);
+}

@@ -1,0 +1,38 @@
+/*
+ * app.h: the daemon's one context, created in main and passed to every module.
+ */
+#ifndef SIGNPOST_APP_H
+#define SIGNPOST_APP_H
+
+#include <event2/event.h>
+
+#include "campaigns/keyword.h"
+#include "campaigns/window.h"
+#include "gateway/config.h"
+
+struct db;
+struct httpd;
+struct httpc;
+struct sched;
+struct dispatch;
+struct simulator;
+struct auth;
+
+struct app {
+	struct event_base *base;
+	struct config cfg;
+	struct db *db;
+	struct httpd *httpd;
+	struct httpc *httpc;
+	struct auth *auth;
+	struct sched *sched;
+	struct dispatch *dispatch;
+	struct simulator *sim;
+	struct keyword_set *keywords;
+	struct holidays holidays;
+	int64_t daemon_id;
+	int schema_version;  /* as last read from the database */
+	bool stopping;
+};
+
+#endif

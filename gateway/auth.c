@@ -1,0 +1,137 @@
+#include "gateway/auth.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/codec.h"
+#include "common/crypto.h"
+#include "gateway/db.h"
+
+#define AUTH_CACHE_SLOTS 1024
+#define AUTH_HASH_LEN 64
+
+struct auth_entry {
+	char hash[AUTH_HASH_LEN + 1];
+	struct auth_key key;
+	int64_t expires_ms;
+};
+
+struct auth {
+	struct db *db;
+	struct auth_entry slots[AUTH_CACHE_SLOTS];
+};
+
+struct auth_pending {
+	struct auth *a;
+	char hash[AUTH_HASH_LEN + 1];
+	auth_cb *cb;
+	void *arg;
+};
+
+static const char auth_lookup_sql[] =
+	"SELECT id, role, coalesce(partner_id, 0) FROM api_keys "
+	"WHERE key_hash = $1 AND revoked_at IS NULL";
+
+static void auth_hash(const char *key, char out[AUTH_HASH_LEN + 1])
+{
+	struct sbuf b;
+	sbuf_init(&b);
+	crypto_sha256_hex(&b, key, strlen(key));
+	memcpy(out, b.data, AUTH_HASH_LEN + 1);
+	sbuf_free(&b);
+}
+
+static struct auth_entry *auth_slot(struct auth *a, const char *hash)
+{
+	unsigned h = 0;
+
+	for (int i = 0; i < 8; i++)
+		h = h * 16 + (unsigned)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+	return &a->slots[h % AUTH_CACHE_SLOTS];
+}
+
+static void auth_lookup_done(const struct db_result *r, void *arg)
+{
+	struct auth_pending *p = arg;
+	struct auth_key key = { 0 };
+	bool found = false;
+
+	if (!r->error && db_rows(r) == 1 && api_role_parse(db_get(r, 0, 1), &key.role)) {
+		key.id = db_get_i64(r, 0, 0);
+		key.partner_id = db_get_i64(r, 0, 2);
+		struct auth_entry *e = auth_slot(p->a, p->hash);
+		memcpy(e->hash, p->hash, sizeof(e->hash));
+		e->key = key;
+		e->expires_ms = clock_mono_ms() + AUTH_CACHE_SECONDS * 1000;
+		found = true;
+	}
+	p->cb(found ? &key : NULL, r->error != NULL, p->arg);
+	free(p);
+}
+
+void auth_lookup(struct auth *a, const char *key, auth_cb *cb, void *arg)
+{
+	struct auth_pending *p = xcalloc(1, sizeof(*p));
+	struct auth_entry *e;
+
+	auth_hash(key, p->hash);
+	e = auth_slot(a, p->hash);
+	if (strcmp(e->hash, p->hash) == 0 && e->expires_ms > clock_mono_ms()) {
+		struct auth_key k = e->key;
+		free(p);
+		cb(&k, false, arg);
+		return;
+	}
+	p->a = a;
+	p->cb = cb;
+	p->arg = arg;
+	const char *params[] = { p->hash };
+	db_query(a->db, auth_lookup_sql, 1, params, auth_lookup_done, p);
+}
+
+struct auth *auth_new(struct db *db)
+{
+	struct auth *a = xcalloc(1, sizeof(*a));
+	a->db = db;
+	return a;
+}
+
+void auth_free(struct auth *a)
+{
+	free(a);
+}
+
+int auth_create_key(const char *conninfo, enum api_role role, int64_t partner_id,
+		    const char *label, struct sbuf *key_out, struct sbuf *err)
+{
+	unsigned char raw[32];
+	char hash[AUTH_HASH_LEN + 1], partner[24];
+	PGconn *pg = PQconnectdb(conninfo);
+	PGresult *r = NULL;
+	int rc = -1;
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		sbuf_printf(err, "cannot connect to the database (SIGNPOST_DATABASE_URL): %s",
+			    PQerrorMessage(pg));
+		goto out;
+	}
+	crypto_random(raw, sizeof(raw));
+	sbuf_adds(key_out, "sp_");
+	codec_hex_encode(key_out, raw, sizeof(raw), false);
+	auth_hash(key_out->data, hash);
+	snprintf(partner, sizeof(partner), "%lld", (long long)partner_id);
+	const char *params[] = { hash, api_role_str(role), partner_id ? partner : NULL, label };
+	r = PQexecParams(pg, "INSERT INTO api_keys (key_hash, role, partner_id, label) "
+			 "VALUES ($1, $2, $3, $4)", 4, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		sbuf_printf(err, "cannot store the key: %s", PQresultErrorMessage(r));
+		goto out;
+	}
+	rc = 0;
+out:
+	PQclear(r);
+	PQfinish(pg);
+	return rc;
+}

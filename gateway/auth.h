@@ -1,0 +1,37 @@
+/*
+ * auth.h: API keys. A key is 32 random bytes shown once as "sp_" + hex; only its SHA-256
+ * is stored. Lookups are cached for a short while so a busy API does not ask the database
+ * for every call; a revoked key stops working within AUTH_CACHE_SECONDS.
+ */
+#ifndef SIGNPOST_AUTH_H
+#define SIGNPOST_AUTH_H
+
+#include "common/util.h"
+#include "gateway/api.h"
+
+#define AUTH_CACHE_SECONDS 30
+
+struct auth;
+struct db;
+
+struct auth_key {
+	int64_t id;
+	enum api_role role;
+	int64_t partner_id; /* 0 unless role is partner */
+};
+
+/* key NULL: not a valid key. unavailable: the database could not be asked. */
+typedef void auth_cb(const struct auth_key *key, bool unavailable, void *arg);
+
+struct auth *auth_new(struct db *db);
+void auth_free(struct auth *a);
+/* Calls cb now when the key is cached, later otherwise. */
+void auth_lookup(struct auth *a, const char *key, auth_cb *cb, void *arg);
+
+/*
+ * Creates a key (blocking libpq; for the command line). Writes the key to key_out.
+ */
+int auth_create_key(const char *conninfo, enum api_role role, int64_t partner_id,
+		    const char *label, struct sbuf *key_out, struct sbuf *err) WUR;
+
+#endif

@@ -1,0 +1,332 @@
+#include "gateway/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/codec.h"
+#include "common/crypto.h"
+
+#define CONFIG_DEFAULT_LISTEN "127.0.0.1:8080"
+#define CONFIG_DEFAULT_TIMEOUT_MS 30000
+#define CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 5000
+#define CONFIG_DEFAULT_VALIDITY_S (24 * 3600)
+
+static const char config_default_json[] =
+	"{\"providers\": [{\"name\": \"sim\", \"type\": \"sim\"}], \"default_provider\": \"sim\"}";
+
+static const char *config_env(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
+}
+
+static int config_listen(struct config *cfg, struct sbuf *err)
+{
+	const char *listen = config_env("SIGNPOST_LISTEN", CONFIG_DEFAULT_LISTEN);
+	const char *colon = strrchr(listen, ':');
+	int64_t port;
+
+	if (!colon || colon == listen || !str_to_i64(colon + 1, 1, 65535, &port)) {
+		sbuf_printf(err, "SIGNPOST_LISTEN: \"%s\" is not host:port (for example 127.0.0.1:8080)",
+			    listen);
+		return -1;
+	}
+	cfg->listen_host = xstrndup(listen, (size_t)(colon - listen));
+	cfg->listen_port = (int)port;
+	cfg->self_url = xasprintf("http://%s", listen);
+	return 0;
+}
+
+static int config_public_url(struct config *cfg, struct sbuf *err)
+{
+	const char *url = config_env("SIGNPOST_PUBLIC_URL", cfg->self_url);
+	size_t n = strlen(url);
+
+	if (!str_startswith(url, "http://") && !str_startswith(url, "https://")) {
+		sbuf_printf(err, "SIGNPOST_PUBLIC_URL: \"%s\" must start with http:// or https://",
+			    url);
+		return -1;
+	}
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	cfg->public_url = xstrndup(url, n);
+	return 0;
+}
+
+static void config_sim_secret(struct config *cfg)
+{
+	unsigned char key[24];
+	struct sbuf b;
+
+	sbuf_init(&b);
+	crypto_random(key, sizeof(key));
+	sbuf_adds(&b, "whsec_");
+	codec_base64_encode(&b, key, sizeof(key));
+	cfg->sim_secret = sbuf_detach(&b);
+}
+
+static int config_read_file(const char *path, struct json_object **out, struct sbuf *err)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct sbuf text;
+	char chunk[4096];
+	size_t n;
+	int rc = -1;
+	FILE *f = fopen(path, "r");
+
+	sbuf_init(&text);
+	if (!f) {
+		sbuf_printf(err, "SIGNPOST_CONFIG: cannot open %s: %m", path);
+		goto out;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		sbuf_add(&text, chunk, n);
+	*out = json_tokener_parse_ex(tok, sbuf_str(&text), (int)text.len);
+	if (!*out || json_tokener_get_error(tok) != json_tokener_success ||
+	    !json_object_is_type(*out, json_type_object)) {
+		sbuf_printf(err, "%s: not a JSON object (%s)", path,
+			    json_tokener_error_desc(json_tokener_get_error(tok)));
+		json_object_put(*out);
+		*out = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (f)
+		fclose(f);
+	json_tokener_free(tok);
+	sbuf_free(&text);
+	return rc;
+}
+
+static int config_number(struct json_object *obj, const char *key, double min, double max,
+			 double *out, struct sbuf *err)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)) {
+		sbuf_printf(err, "%s: must be a number", key);
+		return -1;
+	}
+	double d = json_object_get_double(v);
+	if (d < min || d > max) {
+		sbuf_printf(err, "%s: must be between %g and %g", key, min, max);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+static int config_provider_common(struct provider_cfg *p, struct json_object *obj,
+				  struct sbuf *err)
+{
+	double sps = 0, cto = CONFIG_DEFAULT_CONNECT_TIMEOUT_MS, to = CONFIG_DEFAULT_TIMEOUT_MS;
+	double validity = CONFIG_DEFAULT_VALIDITY_S;
+
+	if (config_number(obj, "segments_per_second", 0, 100000, &sps, err) < 0 ||
+	    config_number(obj, "connect_timeout_ms", 100, 600000, &cto, err) < 0 ||
+	    config_number(obj, "timeout_ms", 100, 600000, &to, err) < 0 ||
+	    config_number(obj, "validity_seconds", 60, 7 * 24 * 3600, &validity, err) < 0)
+		return -1;
+	p->segments_per_second = sps;
+	p->connect_timeout_ms = (long)cto;
+	p->timeout_ms = (long)to;
+	p->validity_s = (int)validity;
+	return 0;
+}
+
+static int config_parse_provider(struct config *cfg, struct provider_cfg *p,
+				 struct json_object *obj, struct sbuf *err)
+{
+	struct provider_env env = {
+		.public_url = cfg->public_url,
+		.self_url = cfg->self_url,
+		.sim_secret = cfg->sim_secret,
+	};
+	const char *name, *type;
+
+	if (!json_object_is_type(obj, json_type_object)) {
+		sbuf_adds(err, "must be an object");
+		return -1;
+	}
+	if (provider_cfg_string(obj, "name", true, &name, err) < 0 ||
+	    provider_cfg_string(obj, "type", true, &type, err) < 0)
+		return -1;
+	p->name = xstrdup(name);
+	p->ops = provider_find(type);
+	if (!p->ops) {
+		sbuf_printf(err, "type: unknown provider type \"%s\" (known: %s)", type,
+			    provider_types());
+		return -1;
+	}
+	if (config_provider_common(p, obj, err) < 0)
+		return -1;
+	return p->ops->init(obj, &env, &p->priv, err);
+}
+
+static int config_providers(struct config *cfg, struct json_object *root, struct sbuf *err)
+{
+	struct json_object *list;
+	struct sbuf sub;
+	int rc = -1;
+
+	sbuf_init(&sub);
+	if (!json_object_object_get_ex(root, "providers", &list) ||
+	    !json_object_is_type(list, json_type_array) || json_object_array_length(list) == 0) {
+		sbuf_adds(err, "providers: must be a non-empty array of provider objects");
+		goto out;
+	}
+	cfg->nproviders = json_object_array_length(list);
+	cfg->providers = xcalloc(cfg->nproviders, sizeof(*cfg->providers));
+	for (size_t i = 0; i < cfg->nproviders; i++) {
+		sbuf_reset(&sub);
+		if (config_parse_provider(cfg, &cfg->providers[i],
+					  json_object_array_get_idx(list, i), &sub) < 0) {
+			sbuf_printf(err, "providers[%zu].%s", i, sbuf_str(&sub));
+			goto out;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(cfg->providers[j].name, cfg->providers[i].name) == 0) {
+				sbuf_printf(err, "providers[%zu].name: \"%s\" is used twice", i,
+					    cfg->providers[i].name);
+				goto out;
+			}
+		}
+	}
+	rc = 0;
+out:
+	sbuf_free(&sub);
+	return rc;
+}
+
+static int config_default_provider(struct config *cfg, struct json_object *root, struct sbuf *err)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(root, "default_provider", &v)) {
+		cfg->default_provider = &cfg->providers[0];
+		return 0;
+	}
+	const char *name = json_object_get_string(v);
+	cfg->default_provider = json_object_is_type(v, json_type_string)
+		? config_provider(cfg, name) : NULL;
+	if (!cfg->default_provider) {
+		sbuf_printf(err, "default_provider: \"%s\" is not the name of a configured provider",
+			    name ? name : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int config_top_keys(struct config *cfg, struct json_object *root, struct sbuf *err)
+{
+	static const char *const known[] = { "providers", "default_provider", "org_name",
+					     "log_level", "db_pool_size" };
+	struct json_object *v;
+	double pool = cfg->db_pool_size;
+
+	json_object_object_foreach(root, key, val) {
+		bool ok = false;
+		(void)val;
+		for (size_t i = 0; i < ARRAY_LEN(known); i++)
+			ok = ok || strcmp(key, known[i]) == 0;
+		if (!ok) {
+			sbuf_printf(err, "unknown key \"%s\" (known keys: providers, default_provider, "
+				    "org_name, log_level, db_pool_size)", key);
+			return -1;
+		}
+	}
+	if (json_object_object_get_ex(root, "org_name", &v)) {
+		if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v)) {
+			sbuf_adds(err, "org_name: must be a non-empty string");
+			return -1;
+		}
+		free(cfg->org_name);
+		cfg->org_name = xstrdup(json_object_get_string(v));
+	}
+	if (json_object_object_get_ex(root, "log_level", &v) &&
+	    (!json_object_is_type(v, json_type_string) ||
+	     !log_level_parse(json_object_get_string(v), &cfg->log_level))) {
+		sbuf_adds(err, "log_level: must be one of error, warn, info, debug");
+		return -1;
+	}
+	if (config_number(root, "db_pool_size", 1, 64, &pool, err) < 0)
+		return -1;
+	cfg->db_pool_size = (int)pool;
+	return 0;
+}
+
+static int config_parse(struct config *cfg, struct json_object *root, struct sbuf *err)
+{
+	if (config_top_keys(cfg, root, err) < 0 || config_providers(cfg, root, err) < 0 ||
+	    config_default_provider(cfg, root, err) < 0)
+		return -1;
+	return 0;
+}
+
+int config_load(struct config *cfg, struct sbuf *err)
+{
+	const char *path = config_env("SIGNPOST_CONFIG", NULL);
+	const char *level = config_env("SIGNPOST_LOG_LEVEL", NULL);
+	struct json_object *root = NULL;
+	struct sbuf sub;
+	int rc = -1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	sbuf_init(&sub);
+	cfg->database_url = xstrdup(config_env("SIGNPOST_DATABASE_URL", ""));
+	cfg->org_name = xstrdup("your housing association");
+	cfg->log_level = LOG_INFO;
+	cfg->db_pool_size = 4;
+	if (config_listen(cfg, err) < 0 || config_public_url(cfg, err) < 0)
+		goto out;
+	config_sim_secret(cfg);
+	if (path) {
+		if (config_read_file(path, &root, err) < 0)
+			goto out;
+	} else {
+		root = json_tokener_parse(config_default_json);
+	}
+	if (config_parse(cfg, root, &sub) < 0) {
+		sbuf_printf(err, "%s: %s", path ? path : "built-in configuration", sbuf_str(&sub));
+		goto out;
+	}
+	if (level && !log_level_parse(level, &cfg->log_level)) {
+		sbuf_adds(err, "SIGNPOST_LOG_LEVEL: must be one of error, warn, info, debug");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(root);
+	sbuf_free(&sub);
+	return rc;
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nproviders; i++) {
+		struct provider_cfg *p = &cfg->providers[i];
+		if (p->ops && p->priv)
+			p->ops->destroy(p->priv);
+		free(p->name);
+	}
+	free(cfg->providers);
+	free(cfg->database_url);
+	free(cfg->listen_host);
+	free(cfg->public_url);
+	free(cfg->self_url);
+	free(cfg->sim_secret);
+	free(cfg->org_name);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+struct provider_cfg *config_provider(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nproviders; i++)
+		if (strcmp(cfg->providers[i].name, name) == 0)
+			return &cfg->providers[i];
+	return NULL;
+}

@@ -1,0 +1,43 @@
+/*
+ * config.h: start-up configuration from the environment and the JSON file SIGNPOST_CONFIG.
+ *
+ * Anything wrong stops start-up with one message naming the variable or JSON key.
+ */
+#ifndef SIGNPOST_CONFIG_H
+#define SIGNPOST_CONFIG_H
+
+#include "common/util.h"
+#include "gateway/log.h"
+#include "providers/provider.h"
+
+struct provider_cfg {
+	char *name;
+	const struct provider_ops *ops;
+	void *priv;
+	double segments_per_second; /* 0: no limit of ours */
+	long connect_timeout_ms;
+	long timeout_ms;
+	int validity_s;
+};
+
+struct config {
+	char *database_url;     /* libpq conninfo or URI; "" uses libpq's defaults */
+	char *listen_host;
+	int listen_port;
+	char *public_url;       /* no trailing slash */
+	char *self_url;         /* http://listen_host:listen_port */
+	char *sim_secret;
+	char *org_name;         /* who is texting, for HELP replies */
+	enum log_level log_level;
+	int db_pool_size;
+	struct provider_cfg *providers;
+	size_t nproviders;
+	struct provider_cfg *default_provider;
+};
+
+/* Reads the environment and the config file; on error writes a message to err. */
+int config_load(struct config *cfg, struct sbuf *err) WUR;
+void config_free(struct config *cfg);
+struct provider_cfg *config_provider(const struct config *cfg, const char *name);
+
+#endif

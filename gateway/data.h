@@ -1,0 +1,12 @@
+/*
+ * data.h: data files from data/, built into the binary (see scripts/embed-data.sh).
+ */
+#ifndef SIGNPOST_DATA_H
+#define SIGNPOST_DATA_H
+
+/* The default keyword set. */
+extern const char data_keywords_json[];
+/* Bank holidays in England and Wales as published by GOV.UK. */
+extern const char data_bank_holidays_england_and_wales_json[];
+
+#endif

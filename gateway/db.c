@@ -1,0 +1,696 @@
+#include "gateway/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/log.h"
+
+#define DB_MAX_INFLIGHT 64
+#define DB_RECONNECT_MIN_MS 100
+#define DB_RECONNECT_MAX_MS 5000
+#define DB_CONNECT_TIMEOUT_MS 10000
+#define DB_QUEUE_TIMEOUT_MS 15000
+
+enum db_phase {
+	DB_PHASE_PREPARE, /* waiting for the PQsendPrepare result */
+	DB_PHASE_QUERY,   /* collecting the query's results */
+	DB_PHASE_SYNC,    /* waiting for the pipeline sync */
+};
+
+struct db_job {
+	struct db_job *next;
+	const char *sql;
+	int stmt;
+	int nparams;
+	char **params;
+	db_cb *cb;
+	void *arg;
+	enum db_phase phase;
+	PGresult *res;
+	int64_t queued_at;
+};
+
+enum db_conn_state {
+	DB_CONN_DOWN,
+	DB_CONN_CONNECTING,
+	DB_CONN_SETUP, /* session connection: running its setup SQL */
+	DB_CONN_READY,
+};
+
+struct db_conn {
+	struct db *db;
+	PGconn *pg;
+	struct event *io;
+	short io_what;
+	struct event *timer; /* reconnect backoff, or connect timeout */
+	enum db_conn_state state;
+	bool session;
+	struct db_job *head, *tail; /* in flight, oldest first */
+	int inflight;
+	unsigned char *prepared;
+	size_t prepared_len;
+	int64_t backoff_ms;
+};
+
+struct db {
+	struct event_base *base;
+	char *conninfo;
+	struct db_conn *conns;
+	int nconns;
+	struct db_job *qhead, *qtail;
+	size_t queued;
+	const char **stmts;
+	int nstmts, capstmts;
+	struct event *kick;
+	struct event *tick;
+	struct db_conn session;
+	char *session_sql;
+	db_notify_cb *notify_cb;
+	void *notify_arg;
+};
+
+static void db_conn_connect(struct db_conn *c);
+static void db_conn_io_cb(evutil_socket_t fd, short what, void *arg);
+
+static const char *db_conn_label(const struct db_conn *c)
+{
+	return c->session ? "session" : "pool";
+}
+
+/* ---- jobs ---- */
+
+static struct db_job *db_job_new(const char *sql, int nparams, const char *const *params,
+				 db_cb *cb, void *arg)
+{
+	size_t bytes = 0;
+	for (int i = 0; i < nparams; i++)
+		bytes += params[i] ? strlen(params[i]) + 1 : 0;
+	struct db_job *j = xcalloc(1, sizeof(*j) + (size_t)nparams * sizeof(char *) + bytes);
+	char **slots = (char **)(j + 1);
+	char *p = (char *)(slots + nparams);
+
+	for (int i = 0; i < nparams; i++) {
+		slots[i] = NULL;
+		if (params[i]) {
+			size_t n = strlen(params[i]) + 1;
+			memcpy(p, params[i], n);
+			slots[i] = p;
+			p += n;
+		}
+	}
+	j->sql = sql;
+	j->nparams = nparams;
+	j->params = slots;
+	j->cb = cb;
+	j->arg = arg;
+	j->queued_at = clock_mono_ms();
+	return j;
+}
+
+static void db_job_finish(struct db_job *j, const char *error, bool indeterminate)
+{
+	struct db_result r = { .pg = j->res, .error = error, .sqlstate = "", .constraint = "",
+			       .indeterminate = indeterminate };
+
+	if (!error && j->res) {
+		ExecStatusType st = PQresultStatus(j->res);
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+			const char *state = PQresultErrorField(j->res, PG_DIAG_SQLSTATE);
+			const char *constraint = PQresultErrorField(j->res, PG_DIAG_CONSTRAINT_NAME);
+			r.error = PQresultErrorMessage(j->res);
+			r.sqlstate = state ? state : "";
+			r.constraint = constraint ? constraint : "";
+			if (!*r.error)
+				r.error = PQresStatus(st);
+		}
+	} else if (!error) {
+		r.error = "no result";
+	}
+	if (r.error)
+		log_debug("db query failed sqlstate=%s error=\"%.*s\"", r.sqlstate,
+			  (int)strcspn(r.error, "\n"), r.error);
+	if (j->cb)
+		j->cb(&r, j->arg);
+	PQclear(j->res);
+	free(j);
+}
+
+static int db_stmt_id(struct db *db, const char *sql)
+{
+	for (int i = 0; i < db->nstmts; i++)
+		if (db->stmts[i] == sql)
+			return i;
+	if (db->nstmts == db->capstmts) {
+		db->capstmts = db->capstmts ? db->capstmts * 2 : 64;
+		db->stmts = xrealloc(db->stmts, (size_t)db->capstmts * sizeof(*db->stmts));
+	}
+	db->stmts[db->nstmts] = sql;
+	return db->nstmts++;
+}
+
+/* ---- connection plumbing ---- */
+
+static void db_conn_watch(struct db_conn *c, short what)
+{
+	if (c->io && c->io_what == what)
+		return;
+	if (c->io)
+		event_free(c->io);
+	c->io = NULL;
+	c->io_what = what;
+	if (!what)
+		return;
+	c->io = event_new(c->db->base, PQsocket(c->pg), what | EV_PERSIST, db_conn_io_cb, c);
+	event_add(c->io, NULL);
+}
+
+static void db_conn_fail_jobs(struct db_conn *c, const char *why)
+{
+	struct db_job *j = c->head;
+
+	c->head = c->tail = NULL;
+	c->inflight = 0;
+	while (j) {
+		struct db_job *next = j->next;
+		db_job_finish(j, why, true);
+		j = next;
+	}
+}
+
+static void db_conn_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	db_conn_connect(arg);
+}
+
+static void db_conn_schedule_retry(struct db_conn *c)
+{
+	struct timeval tv = { (time_t)(c->backoff_ms / 1000), (suseconds_t)(c->backoff_ms % 1000) * 1000 };
+
+	evtimer_assign(c->timer, c->db->base, db_conn_retry_cb, c);
+	evtimer_add(c->timer, &tv);
+	c->backoff_ms = MIN(c->backoff_ms * 2, DB_RECONNECT_MAX_MS);
+}
+
+static void db_conn_fail(struct db_conn *c, const char *why)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "database connection lost: %s",
+		 c->pg ? PQerrorMessage(c->pg) : why);
+	msg[strcspn(msg, "\n")] = '\0';
+	if (c->state == DB_CONN_READY)
+		log_warn("db connection lost conn=%s reason=\"%s\"", db_conn_label(c), msg);
+	db_conn_watch(c, 0);
+	evtimer_del(c->timer);
+	PQfinish(c->pg);
+	c->pg = NULL;
+	c->state = DB_CONN_DOWN;
+	memset(c->prepared, 0, c->prepared_len);
+	db_conn_fail_jobs(c, msg);
+	db_conn_schedule_retry(c);
+}
+
+static bool db_conn_prepared(struct db_conn *c, int stmt)
+{
+	size_t byte = (size_t)stmt / 8;
+	if (byte >= c->prepared_len) {
+		size_t n = MAX(byte + 1, c->prepared_len * 2);
+		c->prepared = xrealloc(c->prepared, n);
+		memset(c->prepared + c->prepared_len, 0, n - c->prepared_len);
+		c->prepared_len = n;
+	}
+	return c->prepared[byte] & (1u << (stmt % 8));
+}
+
+static void db_conn_set_prepared(struct db_conn *c, int stmt, bool on)
+{
+	(void)db_conn_prepared(c, stmt);
+	if (on)
+		c->prepared[stmt / 8] |= (unsigned char)(1u << (stmt % 8));
+	else
+		c->prepared[stmt / 8] &= (unsigned char)~(1u << (stmt % 8));
+}
+
+static void db_conn_flush(struct db_conn *c)
+{
+	int r = PQflush(c->pg);
+	if (r < 0)
+		db_conn_fail(c, "flush failed");
+	else
+		db_conn_watch(c, r ? EV_READ | EV_WRITE : EV_READ);
+}
+
+/* ---- pool: sending ---- */
+
+static int db_conn_send(struct db_conn *c, struct db_job *j)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "s%d", j->stmt);
+	j->phase = DB_PHASE_QUERY;
+	if (!db_conn_prepared(c, j->stmt)) {
+		if (!PQsendPrepare(c->pg, name, j->sql, j->nparams, NULL))
+			return -1;
+		db_conn_set_prepared(c, j->stmt, true);
+		j->phase = DB_PHASE_PREPARE;
+	}
+	if (!PQsendQueryPrepared(c->pg, name, j->nparams, (const char *const *)j->params, NULL,
+				 NULL, 0) ||
+	    !PQpipelineSync(c->pg))
+		return -1;
+	j->next = NULL;
+	if (c->tail)
+		c->tail->next = j;
+	else
+		c->head = j;
+	c->tail = j;
+	c->inflight++;
+	return 0;
+}
+
+static struct db_conn *db_pick(struct db *db)
+{
+	struct db_conn *best = NULL;
+	for (int i = 0; i < db->nconns; i++) {
+		struct db_conn *c = &db->conns[i];
+		if (c->state == DB_CONN_READY && c->inflight < DB_MAX_INFLIGHT &&
+		    (!best || c->inflight < best->inflight))
+			best = c;
+	}
+	return best;
+}
+
+static void db_dispatch(struct db *db)
+{
+	struct db_conn *c;
+
+	while (db->qhead && (c = db_pick(db))) {
+		struct db_job *j = db->qhead;
+		db->qhead = j->next;
+		if (!db->qhead)
+			db->qtail = NULL;
+		db->queued--;
+		if (db_conn_send(c, j) < 0) {
+			j->next = db->qhead;
+			db->qhead = j;
+			if (!db->qtail)
+				db->qtail = j;
+			db->queued++;
+			db_conn_fail(c, "send failed");
+			continue;
+		}
+		db_conn_flush(c);
+	}
+}
+
+static void db_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	db_dispatch(arg);
+}
+
+void db_query(struct db *db, const char *sql, int nparams, const char *const *params,
+	      db_cb *cb, void *arg)
+{
+	struct db_job *j = db_job_new(sql, nparams, params, cb, arg);
+
+	j->stmt = db_stmt_id(db, sql);
+	if (db->qtail)
+		db->qtail->next = j;
+	else
+		db->qhead = j;
+	db->qtail = j;
+	db->queued++;
+	event_active(db->kick, EV_TIMEOUT, 0);
+}
+
+/* ---- pool: receiving ---- */
+
+static void db_job_take_result(struct db_job *j, PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+	bool is_error = st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK;
+
+	if (j->res && PQresultStatus(j->res) != PGRES_TUPLES_OK &&
+	    PQresultStatus(j->res) != PGRES_COMMAND_OK) {
+		PQclear(r); /* keep the first error */
+		return;
+	}
+	if (j->phase == DB_PHASE_PREPARE && !is_error) {
+		PQclear(r);
+		return;
+	}
+	PQclear(j->res);
+	j->res = r;
+}
+
+/* Returns false when the connection broke. */
+static bool db_conn_step(struct db_conn *c)
+{
+	struct db_job *j = c->head;
+	PGresult *r = PQgetResult(c->pg);
+
+	if (j->phase != DB_PHASE_SYNC) {
+		if (!r) {
+			if (j->phase == DB_PHASE_PREPARE && j->res)
+				db_conn_set_prepared(c, j->stmt, false);
+			j->phase = j->phase == DB_PHASE_PREPARE ? DB_PHASE_QUERY : DB_PHASE_SYNC;
+		} else {
+			db_job_take_result(j, r);
+		}
+		return true;
+	}
+	if (!r || PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+		PQclear(r);
+		db_conn_fail(c, "pipeline out of step");
+		return false;
+	}
+	PQclear(r);
+	c->head = j->next;
+	if (!c->head)
+		c->tail = NULL;
+	c->inflight--;
+	db_job_finish(j, NULL, false);
+	return true;
+}
+
+static void db_conn_read(struct db_conn *c)
+{
+	if (!PQconsumeInput(c->pg)) {
+		db_conn_fail(c, "read failed");
+		return;
+	}
+	while (c->head && !PQisBusy(c->pg))
+		if (!db_conn_step(c))
+			return;
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		db_conn_fail(c, "connection closed");
+		return;
+	}
+	if (c->db->qhead)
+		event_active(c->db->kick, EV_TIMEOUT, 0);
+}
+
+/* ---- session connection ---- */
+
+static void db_session_notifies(struct db_conn *c)
+{
+	PGnotify *n;
+
+	while ((n = PQnotifies(c->pg)) != NULL) {
+		if (c->db->notify_cb)
+			c->db->notify_cb(n->relname, n->extra, c->db->notify_arg);
+		PQfreemem(n);
+	}
+}
+
+static void db_session_read(struct db_conn *c)
+{
+	if (!PQconsumeInput(c->pg)) {
+		db_conn_fail(c, "read failed");
+		return;
+	}
+	while (c->state == DB_CONN_SETUP && !PQisBusy(c->pg)) {
+		PGresult *r = PQgetResult(c->pg);
+		if (!r) {
+			c->state = DB_CONN_READY;
+			log_info("db session ready");
+			break;
+		}
+		ExecStatusType st = PQresultStatus(r);
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			log_error("db session setup failed error=\"%.*s\"",
+				  (int)strcspn(PQresultErrorMessage(r), "\n"), PQresultErrorMessage(r));
+		PQclear(r);
+	}
+	db_session_notifies(c);
+	if (PQstatus(c->pg) == CONNECTION_BAD)
+		db_conn_fail(c, "connection closed");
+}
+
+/* ---- connecting ---- */
+
+static void db_conn_established(struct db_conn *c)
+{
+	evtimer_del(c->timer);
+	c->backoff_ms = DB_RECONNECT_MIN_MS;
+	if (c->session) {
+		c->state = DB_CONN_SETUP;
+		if (!PQsendQuery(c->pg, c->db->session_sql)) {
+			db_conn_fail(c, "setup failed");
+			return;
+		}
+		db_conn_flush(c);
+		return;
+	}
+	if (!PQenterPipelineMode(c->pg)) {
+		db_conn_fail(c, "pipeline mode refused");
+		return;
+	}
+	c->state = DB_CONN_READY;
+	db_conn_watch(c, EV_READ);
+	log_debug("db connection ready conn=%s", db_conn_label(c));
+	event_active(c->db->kick, EV_TIMEOUT, 0);
+}
+
+static void db_conn_poll(struct db_conn *c)
+{
+	switch (PQconnectPoll(c->pg)) {
+	case PGRES_POLLING_READING:
+		db_conn_watch(c, 0);
+		db_conn_watch(c, EV_READ);
+		break;
+	case PGRES_POLLING_WRITING:
+		db_conn_watch(c, 0);
+		db_conn_watch(c, EV_WRITE);
+		break;
+	case PGRES_POLLING_OK:
+		if (PQsetnonblocking(c->pg, 1) != 0) {
+			db_conn_fail(c, "non-blocking mode refused");
+			return;
+		}
+		db_conn_watch(c, 0);
+		db_conn_established(c);
+		break;
+	default:
+		log_warn("db connect failed conn=%s reason=\"%.*s\"", db_conn_label(c),
+			 (int)strcspn(PQerrorMessage(c->pg), "\n"), PQerrorMessage(c->pg));
+		db_conn_fail(c, "connect failed");
+		break;
+	}
+}
+
+static void db_conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+	(void)fd, (void)what;
+	log_warn("db connect timed out conn=%s", db_conn_label(c));
+	db_conn_fail(c, "connect timed out");
+}
+
+static void db_conn_connect(struct db_conn *c)
+{
+	static const char *const keys[] = { "fallback_application_name", "options", "keepalives",
+					    "keepalives_idle", "keepalives_interval",
+					    "keepalives_count", "dbname", NULL };
+	const char *values[] = { "signpostd", "-c TimeZone=UTC", "1", "30", "10", "3",
+				 c->db->conninfo, NULL };
+	struct timeval tv = { DB_CONNECT_TIMEOUT_MS / 1000, 0 };
+
+	c->pg = PQconnectStartParams(keys, values, 1);
+	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) {
+		log_warn("db connect failed conn=%s reason=\"%.*s\"", db_conn_label(c),
+			 c->pg ? (int)strcspn(PQerrorMessage(c->pg), "\n") : 14,
+			 c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		db_conn_fail(c, "connect failed");
+		return;
+	}
+	c->state = DB_CONN_CONNECTING;
+	evtimer_assign(c->timer, c->db->base, db_conn_timeout_cb, c);
+	evtimer_add(c->timer, &tv);
+	db_conn_watch(c, EV_WRITE);
+}
+
+static void db_conn_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_conn *c = arg;
+	(void)fd;
+
+	if (c->state == DB_CONN_CONNECTING) {
+		db_conn_poll(c);
+		return;
+	}
+	if (what & EV_WRITE) {
+		db_conn_flush(c);
+		if (c->state == DB_CONN_DOWN)
+			return;
+	}
+	if (what & EV_READ) {
+		if (c->session)
+			db_session_read(c);
+		else
+			db_conn_read(c);
+	}
+}
+
+static void db_conn_init(struct db *db, struct db_conn *c, bool session)
+{
+	memset(c, 0, sizeof(*c));
+	c->db = db;
+	c->session = session;
+	c->backoff_ms = DB_RECONNECT_MIN_MS;
+	c->timer = evtimer_new(db->base, db_conn_retry_cb, c);
+}
+
+static void db_conn_close(struct db_conn *c)
+{
+	db_conn_watch(c, 0);
+	if (c->timer)
+		event_free(c->timer);
+	PQfinish(c->pg);
+	c->pg = NULL;
+	db_conn_fail_jobs(c, "shutting down");
+	free(c->prepared);
+}
+
+/* Fails queries that have waited too long for any connection. */
+static void db_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db *db = arg;
+	int64_t now = clock_mono_ms();
+	(void)fd, (void)what;
+
+	if (db_ready_count(db) > 0)
+		return;
+	while (db->qhead && now - db->qhead->queued_at > DB_QUEUE_TIMEOUT_MS) {
+		struct db_job *j = db->qhead;
+		db->qhead = j->next;
+		if (!db->qhead)
+			db->qtail = NULL;
+		db->queued--;
+		db_job_finish(j, "database unavailable", false);
+	}
+}
+
+struct db *db_new(struct event_base *base, const char *conninfo, int pool_size)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	struct timeval second = { 1, 0 };
+
+	db->base = base;
+	db->conninfo = xstrdup(conninfo);
+	db->nconns = pool_size;
+	db->conns = xcalloc((size_t)pool_size, sizeof(*db->conns));
+	db->kick = event_new(base, -1, 0, db_kick_cb, db);
+	db->tick = event_new(base, -1, EV_PERSIST, db_tick_cb, db);
+	event_add(db->tick, &second);
+	for (int i = 0; i < pool_size; i++) {
+		db_conn_init(db, &db->conns[i], false);
+		db_conn_connect(&db->conns[i]);
+	}
+	return db;
+}
+
+void db_session_start(struct db *db, const char *setup_sql, db_notify_cb *cb, void *arg)
+{
+	db->session_sql = xstrdup(setup_sql);
+	db->notify_cb = cb;
+	db->notify_arg = arg;
+	db_conn_init(db, &db->session, true);
+	db_conn_connect(&db->session);
+}
+
+bool db_session_up(const struct db *db)
+{
+	return db->session.state == DB_CONN_READY;
+}
+
+void db_free(struct db *db)
+{
+	if (!db)
+		return;
+	for (int i = 0; i < db->nconns; i++)
+		db_conn_close(&db->conns[i]);
+	if (db->session.db)
+		db_conn_close(&db->session);
+	while (db->qhead) {
+		struct db_job *j = db->qhead;
+		db->qhead = j->next;
+		db_job_finish(j, "shutting down", false);
+	}
+	event_free(db->kick);
+	event_free(db->tick);
+	free(db->conns);
+	free(db->stmts);
+	free(db->conninfo);
+	free(db->session_sql);
+	free(db);
+}
+
+int db_ready_count(const struct db *db)
+{
+	int n = 0;
+	for (int i = 0; i < db->nconns; i++)
+		n += db->conns[i].state == DB_CONN_READY;
+	return n;
+}
+
+size_t db_queue_len(const struct db *db)
+{
+	return db->queued;
+}
+
+int db_rows(const struct db_result *r)
+{
+	return r->pg && !r->error ? PQntuples(r->pg) : 0;
+}
+
+const char *db_get(const struct db_result *r, int row, int col)
+{
+	return PQgetisnull(r->pg, row, col) ? NULL : PQgetvalue(r->pg, row, col);
+}
+
+int64_t db_get_i64(const struct db_result *r, int row, int col)
+{
+	const char *v = db_get(r, row, col);
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+bool db_get_bool(const struct db_result *r, int row, int col)
+{
+	const char *v = db_get(r, row, col);
+	return v && v[0] == 't';
+}
+
+bool db_is_unique_violation(const struct db_result *r)
+{
+	return strcmp(r->sqlstate, "23505") == 0;
+}
+
+void db_array_add(struct sbuf *out, const char *value, size_t len)
+{
+	if (out->len == 0)
+		sbuf_addc(out, '{');
+	else if (out->data[out->len - 1] != '{')
+		sbuf_addc(out, ',');
+	if (!value) {
+		sbuf_adds(out, "NULL");
+		return;
+	}
+	sbuf_addc(out, '"');
+	for (size_t i = 0; i < len; i++) {
+		if (value[i] == '"' || value[i] == '\\')
+			sbuf_addc(out, '\\');
+		sbuf_addc(out, value[i]);
+	}
+	sbuf_addc(out, '"');
+}
+
+void db_array_end(struct sbuf *out)
+{
+	if (out->len == 0)
+		sbuf_addc(out, '{');
+	sbuf_addc(out, '}');
+}

@@ -1,0 +1,69 @@
+/*
+ * db.h: asynchronous PostgreSQL on a small pool of connections watched by libevent.
+ *
+ * Every connection runs in libpq pipeline mode: queries are sent back to back without
+ * waiting, each followed by a sync so each query is its own transaction. Statements are
+ * prepared once per connection, keyed by the address of their SQL text, so pass string
+ * literals (or strings that outlive the pool). Parameters are copied; the result handed to
+ * a callback is freed when the callback returns.
+ *
+ * A separate "session" connection (not pipelined) runs setup SQL every time it connects
+ * (advisory locks, LISTEN) and delivers notifications.
+ */
+#ifndef SIGNPOST_DB_H
+#define SIGNPOST_DB_H
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+#include "common/util.h"
+
+struct db;
+
+struct db_result {
+	PGresult *pg;          /* NULL when the query did not run */
+	const char *error;     /* NULL on success */
+	const char *sqlstate;  /* "" unless the server reported an error */
+	const char *constraint; /* the violated constraint's name, or "" */
+	bool indeterminate;    /* connection lost after sending: the commit may have happened */
+};
+
+typedef void db_cb(const struct db_result *r, void *arg);
+typedef void db_notify_cb(const char *channel, const char *payload, void *arg);
+
+struct db *db_new(struct event_base *base, const char *conninfo, int pool_size);
+/* Fails every queued and in-flight query, closes connections. NULL is a no-op. */
+void db_free(struct db *db);
+
+/* Queues one statement. params[i] NULL is SQL NULL. cb may be NULL. */
+void db_query(struct db *db, const char *sql, int nparams, const char *const *params,
+	      db_cb *cb, void *arg);
+
+/*
+ * Sets the session connection's setup SQL (run on every connect, may hold several
+ * statements) and notification callback, and starts it.
+ */
+void db_session_start(struct db *db, const char *setup_sql, db_notify_cb *cb, void *arg);
+/* True while the session connection is up and its setup has run. */
+bool db_session_up(const struct db *db);
+
+/* Connections currently usable / queries waiting for a connection. */
+int db_ready_count(const struct db *db);
+size_t db_queue_len(const struct db *db);
+
+/* Accessors over a successful result. */
+int db_rows(const struct db_result *r);
+const char *db_get(const struct db_result *r, int row, int col); /* NULL for SQL NULL */
+int64_t db_get_i64(const struct db_result *r, int row, int col);   /* 0 for NULL */
+bool db_get_bool(const struct db_result *r, int row, int col);
+/* SQLSTATE 23505 (unique violation) and friends. */
+bool db_is_unique_violation(const struct db_result *r);
+
+/*
+ * Builds SQL array literals for array parameters ("{1,2}", "{\"a b\",NULL}"): start with
+ * an empty sbuf, add values, then db_array_end. value NULL is SQL NULL.
+ */
+void db_array_add(struct sbuf *out, const char *value, size_t len);
+void db_array_end(struct sbuf *out);
+
+#endif

@@ -1,0 +1,599 @@
+#include "gateway/dispatch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaigns/gsm.h"
+#include "campaigns/template.h"
+#include "common/crypto.h"
+#include "gateway/db.h"
+#include "gateway/httpc.h"
+#include "gateway/log.h"
+
+#define DISPATCH_MAX_INFLIGHT 64
+#define DISPATCH_FLUSH_MAX 500
+#define DISPATCH_LEASE_MARGIN_S 60
+#define DISPATCH_BACKOFF_BASE_S 5
+#define DISPATCH_BACKOFF_CAP_S 900
+
+/* Columns of both claim statements. */
+enum {
+	CLAIM_ID,
+	CLAIM_TO,
+	CLAIM_ATTEMPTS,
+	CLAIM_EXPIRES,
+	CLAIM_FIRST_NAME,
+	CLAIM_BOROUGH,
+	CLAIM_LANDLORD,
+	CLAIM_TEXT,
+	CLAIM_STATE,
+	CLAIM_IS_TEMPLATE,
+};
+
+static const char claim_campaign_sql[] =
+	"WITH due AS ("
+	"  SELECT m.id, EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = m.to_phone) AS opted "
+	"  FROM messages m "
+	"  WHERE m.campaign_id = $1 AND m.kind = 'campaign' AND m.state IN ('queued', 'retry') "
+	"    AND m.next_attempt_at <= now() "
+	"    AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.state = 'running') "
+	"  ORDER BY m.next_attempt_at, m.id LIMIT $2 FOR UPDATE OF m SKIP LOCKED"
+	"), upd AS ("
+	"  UPDATE messages m SET "
+	"    state = CASE WHEN due.opted THEN 'skipped' ELSE 'sending' END, "
+	"    skip_reason = CASE WHEN due.opted THEN 'opted_out' END, "
+	"    final_at = CASE WHEN due.opted THEN now() END, "
+	"    claimed_by = CASE WHEN due.opted THEN NULL ELSE $3::bigint END, "
+	"    lease_until = CASE WHEN due.opted THEN NULL ELSE now() + make_interval(secs => $4) END, "
+	"    attempts = m.attempts + CASE WHEN due.opted THEN 0 ELSE 1 END, "
+	"    expires_at = coalesce(m.expires_at, now() + make_interval(secs => $6)), "
+	"    provider = $5, updated_at = now() "
+	"  FROM due WHERE m.id = due.id "
+	"  RETURNING m.id, m.state, m.tenant_id, m.to_phone, m.attempts, m.expires_at"
+	") "
+	"SELECT u.id, u.to_phone, u.attempts, extract(epoch FROM u.expires_at)::bigint, "
+	"  t.first_name, t.borough, t.landlord, c.body, u.state, true "
+	"FROM upd u LEFT JOIN tenants t ON t.id = u.tenant_id JOIN campaigns c ON c.id = $1";
+
+static const char claim_other_sql[] =
+	"WITH due AS ("
+	"  SELECT m.id FROM messages m "
+	"  WHERE m.kind <> 'campaign' AND m.provider = $1 AND m.state IN ('queued', 'retry') "
+	"    AND m.next_attempt_at <= now() "
+	"  ORDER BY m.next_attempt_at, m.id LIMIT $2 FOR UPDATE SKIP LOCKED"
+	"), upd AS ("
+	"  UPDATE messages m SET state = 'sending', claimed_by = $3, "
+	"    lease_until = now() + make_interval(secs => $4), attempts = m.attempts + 1, "
+	"    expires_at = coalesce(m.expires_at, now() + make_interval(secs => $5)), "
+	"    updated_at = now() "
+	"  FROM due WHERE m.id = due.id "
+	"  RETURNING m.id, m.to_phone, m.attempts, m.expires_at, m.body, m.state"
+	") "
+	"SELECT id, to_phone, attempts, extract(epoch FROM expires_at)::bigint, NULL, NULL, NULL, "
+	"  body, state, false FROM upd";
+
+static const char result_sql[] =
+	"WITH r AS ("
+	"  SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[], "
+	"    $7::text[], $8::text[], $9::int[], $10::bool[]) "
+	"    AS r(id, state, pid, body, segments, code, reason, delay, opted_out)"
+	"), r2 AS ("
+	"  SELECT r.*, CASE WHEN rc.state IS NOT NULL AND signpost_state_rank(rc.state) > "
+	"    signpost_state_rank(r.state) THEN rc.state ELSE r.state END AS st "
+	"  FROM r LEFT JOIN LATERAL (SELECT x.state FROM receipts x WHERE x.provider = $1 "
+	"    AND x.provider_msg_id = r.pid ORDER BY signpost_state_rank(x.state) DESC LIMIT 1) rc "
+	"    ON true"
+	"), upd AS ("
+	"  UPDATE messages m SET state = r2.st, "
+	"    provider_msg_id = coalesce(r2.pid, m.provider_msg_id), "
+	"    body = coalesce(r2.body, m.body), segments = coalesce(r2.segments, m.segments), "
+	"    error_code = r2.code, error_text = r2.reason, "
+	"    next_attempt_at = CASE WHEN r2.st = 'retry' "
+	"      THEN now() + make_interval(secs => r2.delay) ELSE m.next_attempt_at END, "
+	"    submitted_at = CASE WHEN r2.pid IS NOT NULL THEN now() ELSE m.submitted_at END, "
+	"    final_at = CASE WHEN signpost_state_rank(r2.st) >= 5 THEN now() ELSE m.final_at END, "
+	"    claimed_by = NULL, lease_until = NULL, updated_at = now() "
+	"  FROM r2 WHERE m.id = r2.id AND m.claimed_by = $11 AND m.state IN ('sending', 'unknown') "
+	"  RETURNING m.id, m.to_phone"
+	"), opt AS ("
+	"  INSERT INTO opt_outs (phone, source) "
+	"  SELECT u.to_phone, 'provider' FROM upd u JOIN r ON r.id = u.id "
+	"  WHERE r.opted_out AND u.to_phone IS NOT NULL ON CONFLICT DO NOTHING"
+	") SELECT count(*) FROM upd";
+
+struct dispatch_source {
+	int64_t campaign_id;
+	char *provider;
+	bool open;
+	bool has_work;
+	bool claiming;
+};
+
+struct dispatch_result {
+	int64_t id;
+	enum msg_state state;
+	char *provider_id;
+	char *body;
+	int segments;
+	char *error_code;
+	char *error_text;
+	int delay_s;
+	bool opted_out;
+};
+
+struct dispatch_provider {
+	struct dispatch *d;
+	struct provider_cfg *cfg;
+	int inflight;
+	int claimed;
+	int claims;
+	bool other_work;
+	struct dispatch_result *results;
+	size_t nresults, capresults;
+	int flushing;
+	struct event *flush_ev;
+};
+
+struct dispatch {
+	struct app *app;
+	struct dispatch_provider *providers;
+	size_t nproviders;
+	struct dispatch_source *sources;
+	size_t nsources;
+	struct event *kick_ev;
+	char daemon_id[24];
+	bool stopped;
+};
+
+struct dispatch_claim {
+	struct dispatch_provider *p;
+	int64_t campaign_id; /* 0: replies and tests */
+	int limit;
+};
+
+struct dispatch_send {
+	struct dispatch_provider *p;
+	int64_t id;
+	int attempts;
+	int64_t expires_at;
+	char *body;
+	int segments;
+};
+
+/* ---- results ---- */
+
+static void dispatch_result_free(struct dispatch_result *r)
+{
+	free(r->provider_id);
+	free(r->body);
+	free(r->error_code);
+	free(r->error_text);
+}
+
+static char *dispatch_strdup_or_null(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+static void dispatch_push(struct dispatch_provider *p, const struct dispatch_result *r)
+{
+	if (p->nresults == p->capresults) {
+		p->capresults = p->capresults ? p->capresults * 2 : 64;
+		p->results = xrealloc(p->results, p->capresults * sizeof(*p->results));
+	}
+	p->results[p->nresults++] = *r;
+	event_active(p->flush_ev, EV_TIMEOUT, 0);
+}
+
+struct dispatch_flush {
+	struct dispatch_provider *p;
+	struct dispatch_result *batch;
+	size_t n;
+};
+
+static void dispatch_flushed(const struct db_result *r, void *arg)
+{
+	struct dispatch_flush *f = arg;
+	struct dispatch_provider *p = f->p;
+	struct timeval second = { 1, 0 };
+
+	p->flushing--;
+	if (r->error) {
+		log_warn("dispatch result update failed provider=%s count=%zu, retrying error=\"%.*s\"",
+			 p->cfg->name, f->n, (int)strcspn(r->error, "\n"), r->error);
+		for (size_t i = 0; i < f->n; i++)
+			dispatch_push(p, &f->batch[i]);
+		event_del(p->flush_ev);
+		event_add(p->flush_ev, &second);
+	} else {
+		for (size_t i = 0; i < f->n; i++)
+			dispatch_result_free(&f->batch[i]);
+		if (p->nresults)
+			event_active(p->flush_ev, EV_TIMEOUT, 0);
+	}
+	free(f->batch);
+	free(f);
+}
+
+static void dispatch_array_int(struct sbuf *b, int64_t v)
+{
+	char num[24];
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	db_array_add(b, num, strlen(num));
+}
+
+static void dispatch_array_str(struct sbuf *b, const char *s)
+{
+	db_array_add(b, s, s ? strlen(s) : 0);
+}
+
+static void dispatch_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dispatch_provider *p = arg;
+	struct sbuf a[9];
+	const char *params[11];
+	(void)fd, (void)what;
+
+	if (!p->nresults || p->flushing >= 2)
+		return;
+	struct dispatch_flush *f = xcalloc(1, sizeof(*f));
+	f->p = p;
+	f->n = MIN(p->nresults, (size_t)DISPATCH_FLUSH_MAX);
+	f->batch = xmalloc(f->n * sizeof(*f->batch));
+	memcpy(f->batch, p->results, f->n * sizeof(*f->batch));
+	memmove(p->results, p->results + f->n, (p->nresults - f->n) * sizeof(*p->results));
+	p->nresults -= f->n;
+	for (size_t i = 0; i < ARRAY_LEN(a); i++)
+		sbuf_init(&a[i]);
+	for (size_t i = 0; i < f->n; i++) {
+		const struct dispatch_result *r = &f->batch[i];
+		dispatch_array_int(&a[0], r->id);
+		dispatch_array_str(&a[1], msg_state_str(r->state));
+		dispatch_array_str(&a[2], r->provider_id);
+		dispatch_array_str(&a[3], r->body);
+		if (r->segments)
+			dispatch_array_int(&a[4], r->segments);
+		else
+			dispatch_array_str(&a[4], NULL);
+		dispatch_array_str(&a[5], r->error_code);
+		dispatch_array_str(&a[6], r->error_text);
+		dispatch_array_int(&a[7], r->delay_s);
+		dispatch_array_str(&a[8], r->opted_out ? "t" : "f");
+	}
+	params[0] = p->cfg->name;
+	for (size_t i = 0; i < ARRAY_LEN(a); i++) {
+		db_array_end(&a[i]);
+		params[i + 1] = a[i].data;
+	}
+	params[10] = p->d->daemon_id;
+	p->flushing++;
+	db_query(p->d->app->db, result_sql, 11, params, dispatch_flushed, f);
+	for (size_t i = 0; i < ARRAY_LEN(a); i++)
+		sbuf_free(&a[i]);
+}
+
+/* ---- sending ---- */
+
+static int dispatch_backoff_s(int attempts, int retry_after)
+{
+	int shift = MIN(MAX(attempts - 1, 0), 20);
+	int64_t base = MIN((int64_t)DISPATCH_BACKOFF_BASE_S << shift, DISPATCH_BACKOFF_CAP_S);
+	uint32_t r;
+
+	crypto_random(&r, sizeof(r));
+	/* full jitter over the upper half: between base/2 and base */
+	int delay = (int)(base / 2 + (int64_t)(r % (uint32_t)(base / 2 + 1)));
+	return MAX(delay, retry_after);
+}
+
+static void dispatch_classify(struct dispatch_send *s, const struct send_result *sr,
+			      struct dispatch_result *out)
+{
+	int64_t now = clock_wall_ms() / 1000;
+
+	out->error_code = dispatch_strdup_or_null(sr->error_code);
+	out->error_text = dispatch_strdup_or_null(sr->reason);
+	out->opted_out = sr->opted_out;
+	switch (sr->outcome) {
+	case SEND_OK:
+		out->state = msg_state_rank(sr->state) >= msg_state_rank(MSG_SUBMITTED) ? sr->state
+											: MSG_SUBMITTED;
+		out->provider_id = dispatch_strdup_or_null(sr->provider_id);
+		if (!out->provider_id)
+			out->provider_id = xasprintf("%s-%lld", s->p->cfg->name, (long long)s->id);
+		break;
+	case SEND_TEMPFAIL:
+		out->delay_s = dispatch_backoff_s(s->attempts, sr->retry_after_s);
+		out->state = now + out->delay_s > s->expires_at ? MSG_EXPIRED : MSG_RETRY;
+		break;
+	case SEND_PERMFAIL:
+		out->state = MSG_FAILED;
+		break;
+	}
+}
+
+static void dispatch_sent(struct httpc_response *resp, void *arg)
+{
+	struct dispatch_send *s = arg;
+	struct dispatch_provider *p = s->p;
+	struct send_result sr = { .outcome = SEND_TEMPFAIL, .state = MSG_SUBMITTED };
+	struct dispatch_result r = { .id = s->id, .body = s->body, .segments = s->segments };
+
+	s->body = NULL;
+	if (resp->status == 0 && resp->maybe_sent) {
+		r.state = MSG_UNKNOWN;
+		r.error_text = xasprintf("no complete answer from %s (%s); the text may have been "
+					 "sent, so it is not retried automatically", p->cfg->name,
+					 resp->error);
+	} else {
+		if (resp->status == 0)
+			snprintf(sr.reason, sizeof(sr.reason), "could not reach %s: %s", p->cfg->name,
+				 resp->error);
+		else
+			p->cfg->ops->parse_send_result(p->cfg->priv, resp->status, &resp->headers,
+						       sbuf_str(&resp->body), resp->body.len, &sr);
+		dispatch_classify(s, &sr, &r);
+	}
+	log_debug("message sent id=%lld provider=%s status=%ld sending -> %s", (long long)s->id,
+		  p->cfg->name, resp->status, msg_state_str(r.state));
+	dispatch_push(p, &r);
+	p->inflight--;
+	free(s);
+	dispatch_kick(p->d);
+}
+
+static void dispatch_render(const struct db_result *r, int row, struct sbuf *out)
+{
+	const char *text = db_get(r, row, CLAIM_TEXT);
+	struct sbuf raw;
+
+	if (!db_get_bool(r, row, CLAIM_IS_TEMPLATE)) {
+		sbuf_adds(out, text ? text : "");
+		return;
+	}
+	struct template_field fields[] = {
+		{ "first_name", db_get(r, row, CLAIM_FIRST_NAME) },
+		{ "borough", db_get(r, row, CLAIM_BOROUGH) },
+		{ "landlord", db_get(r, row, CLAIM_LANDLORD) },
+	};
+	sbuf_init(&raw);
+	template_render(text ? text : "", fields, ARRAY_LEN(fields), &raw);
+	gsm_smart_replace(out, sbuf_str(&raw), raw.len);
+	sbuf_free(&raw);
+}
+
+static void dispatch_send_one(struct dispatch_provider *p, const struct db_result *r, int row)
+{
+	struct dispatch_send *s = xcalloc(1, sizeof(*s));
+	struct provider_cfg *cfg = p->cfg;
+	struct http_req req;
+	struct gsm_info gi;
+	struct sbuf text;
+	char ref[24], *status_url;
+
+	s->p = p;
+	s->id = db_get_i64(r, row, CLAIM_ID);
+	s->attempts = (int)db_get_i64(r, row, CLAIM_ATTEMPTS);
+	s->expires_at = db_get_i64(r, row, CLAIM_EXPIRES);
+	sbuf_init(&text);
+	dispatch_render(r, row, &text);
+	gsm_analyze(sbuf_str(&text), text.len, &gi);
+	s->segments = gi.segments;
+	s->body = sbuf_detach(&text);
+	snprintf(ref, sizeof(ref), "%lld", (long long)s->id);
+	status_url = xasprintf("%s/v1/providers/%s/status?ref=%s", p->d->app->cfg.public_url,
+			       cfg->name, ref);
+	struct sms_out msg = {
+		.reference = ref, .to = db_get(r, row, CLAIM_TO), .text = s->body,
+		.unicode = gi.encoding == GSM_ENC_UCS2, .segments = gi.segments,
+		.status_url = status_url, .validity_s = cfg->validity_s,
+	};
+	http_req_init(&req);
+	p->inflight++;
+	if (!msg.to || cfg->ops->build_send(cfg->priv, &msg, &req) < 0) {
+		struct dispatch_result res = { .id = s->id, .state = MSG_FAILED, .body = s->body,
+					       .error_text = xstrdup("the message could not be put "
+								     "into the provider's format") };
+		dispatch_push(p, &res);
+		p->inflight--;
+		free(s);
+	} else {
+		httpc_send(p->d->app->httpc, &req, cfg->connect_timeout_ms, cfg->timeout_ms,
+			   dispatch_sent, s);
+	}
+	http_req_free(&req);
+	free(status_url);
+}
+
+/* ---- claiming ---- */
+
+static struct dispatch_source *dispatch_source_find(struct dispatch *d, int64_t campaign_id)
+{
+	for (size_t i = 0; i < d->nsources; i++)
+		if (d->sources[i].campaign_id == campaign_id)
+			return &d->sources[i];
+	return NULL;
+}
+
+static void dispatch_claimed(const struct db_result *r, void *arg)
+{
+	struct dispatch_claim *c = arg;
+	struct dispatch_provider *p = c->p;
+	struct dispatch_source *src = dispatch_source_find(p->d, c->campaign_id);
+	int rows = db_rows(r);
+	bool more = !r->error && rows >= c->limit;
+
+	p->claims--;
+	p->claimed -= c->limit;
+	if (r->error)
+		log_warn("dispatch claim failed provider=%s error=\"%.*s\"", p->cfg->name,
+			 (int)strcspn(r->error, "\n"), r->error);
+	for (int i = 0; i < rows; i++)
+		if (strcmp(db_get(r, i, CLAIM_STATE), "sending") == 0)
+			dispatch_send_one(p, r, i);
+	if (c->campaign_id == 0)
+		p->other_work = more;
+	else if (src) {
+		src->has_work = more;
+		src->claiming = false;
+	}
+	free(c);
+	if (more)
+		dispatch_kick(p->d);
+}
+
+static void dispatch_claim(struct dispatch_provider *p, struct dispatch_source *src, int limit)
+{
+	struct dispatch_claim *c = xcalloc(1, sizeof(*c));
+	char lim[16], lease[24], validity[16], campaign[24];
+
+	c->p = p;
+	c->campaign_id = src ? src->campaign_id : 0;
+	c->limit = limit;
+	p->claims++;
+	p->claimed += limit;
+	snprintf(lim, sizeof(lim), "%d", limit);
+	snprintf(lease, sizeof(lease), "%ld", p->cfg->timeout_ms / 1000 + DISPATCH_LEASE_MARGIN_S);
+	snprintf(validity, sizeof(validity), "%d", p->cfg->validity_s);
+	if (src) {
+		src->claiming = true;
+		snprintf(campaign, sizeof(campaign), "%lld", (long long)src->campaign_id);
+		const char *params[] = { campaign, lim, p->d->daemon_id, lease, p->cfg->name, validity };
+		db_query(p->d->app->db, claim_campaign_sql, 6, params, dispatch_claimed, c);
+	} else {
+		const char *params[] = { p->cfg->name, lim, p->d->daemon_id, lease, validity };
+		db_query(p->d->app->db, claim_other_sql, 5, params, dispatch_claimed, c);
+	}
+}
+
+static bool dispatch_source_ready(const struct dispatch_source *s, const struct dispatch_provider *p)
+{
+	return s->open && s->has_work && !s->claiming && strcmp(s->provider, p->cfg->name) == 0;
+}
+
+static void dispatch_provider_run(struct dispatch_provider *p)
+{
+	struct dispatch *d = p->d;
+	int cap = DISPATCH_MAX_INFLIGHT - p->inflight - p->claimed;
+	int nsources = p->other_work ? 1 : 0;
+
+	if (cap <= 0 || (cap < DISPATCH_MAX_INFLIGHT / 4 && p->inflight > 0))
+		return;
+	for (size_t i = 0; i < d->nsources; i++)
+		nsources += dispatch_source_ready(&d->sources[i], p);
+	if (!nsources)
+		return;
+	int share = MAX(1, cap / nsources), budget = cap;
+	if (p->other_work) {
+		dispatch_claim(p, NULL, share);
+		budget -= share;
+	}
+	for (size_t i = 0; i < d->nsources && budget > 0; i++) {
+		if (dispatch_source_ready(&d->sources[i], p)) {
+			dispatch_claim(p, &d->sources[i], share);
+			budget -= share;
+		}
+	}
+}
+
+static void dispatch_kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dispatch *d = arg;
+	(void)fd, (void)what;
+
+	if (d->stopped || !db_session_up(d->app->db))
+		return; /* no claims until this daemon's liveness lock is held */
+	for (size_t i = 0; i < d->nproviders; i++)
+		dispatch_provider_run(&d->providers[i]);
+}
+
+void dispatch_kick(struct dispatch *d)
+{
+	event_active(d->kick_ev, EV_TIMEOUT, 0);
+}
+
+/* ---- lifecycle ---- */
+
+static void dispatch_sources_free(struct dispatch *d)
+{
+	for (size_t i = 0; i < d->nsources; i++)
+		free(d->sources[i].provider);
+	free(d->sources);
+	d->sources = NULL;
+	d->nsources = 0;
+}
+
+void dispatch_set_campaigns(struct dispatch *d, const struct dispatch_campaign *c, size_t n)
+{
+	struct dispatch_source *old = d->sources;
+	size_t nold = d->nsources;
+	struct dispatch_source *fresh = xcalloc(n, sizeof(*fresh));
+
+	for (size_t i = 0; i < n; i++) {
+		fresh[i].campaign_id = c[i].id;
+		fresh[i].provider = xstrdup(c[i].provider);
+		fresh[i].open = c[i].open;
+		fresh[i].has_work = true;
+		for (size_t j = 0; j < nold; j++)
+			if (old[j].campaign_id == c[i].id)
+				fresh[i].claiming = old[j].claiming;
+	}
+	dispatch_sources_free(d);
+	d->sources = fresh;
+	d->nsources = n;
+	for (size_t i = 0; i < d->nproviders; i++)
+		d->providers[i].other_work = true;
+	dispatch_kick(d);
+}
+
+struct dispatch *dispatch_new(struct app *app)
+{
+	struct dispatch *d = xcalloc(1, sizeof(*d));
+
+	d->app = app;
+	d->nproviders = app->cfg.nproviders;
+	d->providers = xcalloc(d->nproviders, sizeof(*d->providers));
+	for (size_t i = 0; i < d->nproviders; i++) {
+		struct dispatch_provider *p = &d->providers[i];
+		p->d = d;
+		p->cfg = &app->cfg.providers[i];
+		p->other_work = true;
+		p->flush_ev = event_new(app->base, -1, 0, dispatch_flush_cb, p);
+	}
+	d->kick_ev = event_new(app->base, -1, 0, dispatch_kick_cb, d);
+	snprintf(d->daemon_id, sizeof(d->daemon_id), "%lld", (long long)app->daemon_id);
+	return d;
+}
+
+void dispatch_stop(struct dispatch *d)
+{
+	d->stopped = true;
+}
+
+bool dispatch_idle(const struct dispatch *d)
+{
+	for (size_t i = 0; i < d->nproviders; i++) {
+		const struct dispatch_provider *p = &d->providers[i];
+		if (p->inflight || p->claims || p->nresults || p->flushing)
+			return false;
+	}
+	return true;
+}
+
+void dispatch_free(struct dispatch *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nproviders; i++) {
+		struct dispatch_provider *p = &d->providers[i];
+		for (size_t j = 0; j < p->nresults; j++)
+			dispatch_result_free(&p->results[j]);
+		free(p->results);
+		event_free(p->flush_ev);
+	}
+	dispatch_sources_free(d);
+	free(d->providers);
+	event_free(d->kick_ev);
+	free(d);
+}

@@ -1,0 +1,34 @@
+/*
+ * dispatch.h: claims due messages, sends them through their provider and records what
+ * happened.
+ *
+ * Claims are SQL that locks due rows with FOR UPDATE SKIP LOCKED, re-checks the opt-out
+ * list and marks them 'sending' under this daemon's id, all in one statement. Results are
+ * written back in batches. A request whose outcome we cannot know (the provider may have
+ * accepted it) leaves its message 'unknown' and it is never resent automatically.
+ */
+#ifndef SIGNPOST_DISPATCH_H
+#define SIGNPOST_DISPATCH_H
+
+#include "campaigns/window.h"
+#include "gateway/app.h"
+
+/* A running campaign as the scheduler sees it. */
+struct dispatch_campaign {
+	int64_t id;
+	const char *provider; /* config name */
+	bool open;         /* inside its send window now */
+};
+
+struct dispatch *dispatch_new(struct app *app);
+void dispatch_free(struct dispatch *d);
+/* Replaces the set of running campaigns (copied). */
+void dispatch_set_campaigns(struct dispatch *d, const struct dispatch_campaign *c, size_t n);
+/* Something may be due: claim now. */
+void dispatch_kick(struct dispatch *d);
+/* Stops claiming new work; sends in flight finish. */
+void dispatch_stop(struct dispatch *d);
+/* Nothing in flight and nothing waiting to be written. */
+bool dispatch_idle(const struct dispatch *d);
+
+#endif

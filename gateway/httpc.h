@@ -1,0 +1,38 @@
+/*
+ * httpc.h: outbound HTTP through the libcurl multi interface driven by libevent.
+ *
+ * Connections are kept alive and reused per host. Each request has a connect timeout and a
+ * total timeout. A transport failure says whether the request may have reached the server
+ * (maybe_sent): a text that may have been accepted must not be sent again.
+ */
+#ifndef SIGNPOST_HTTPC_H
+#define SIGNPOST_HTTPC_H
+
+#include <event2/event.h>
+
+#include "common/util.h"
+#include "providers/provider.h"
+
+struct httpc;
+
+struct httpc_response {
+	long status;          /* 0 on transport failure */
+	const char *error;    /* transport failure, NULL otherwise */
+	bool maybe_sent;      /* transport failure after the request may have been delivered */
+	bool timed_out;
+	struct kvlist headers;
+	struct sbuf body;
+	int64_t elapsed_ms;
+};
+
+typedef void httpc_cb(struct httpc_response *resp, void *arg);
+
+struct httpc *httpc_new(struct event_base *base, long max_host_connections);
+/* Aborts transfers in flight without calling their callbacks. NULL is a no-op. */
+void httpc_free(struct httpc *c);
+/* Takes over req's contents (req is left empty). cb runs exactly once, never from inside this call. */
+void httpc_send(struct httpc *c, struct http_req *req, long connect_timeout_ms,
+		long timeout_ms, httpc_cb *cb, void *arg);
+size_t httpc_inflight(const struct httpc *c);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * httpd.h: a small HTTP/1.1 server on libevent bufferevents.
+ *
+ * evhttp in libevent 2.1 reads every request body whole before its callback runs; signpost
+ * needs to stream large CSV uploads, refuse bodies by route before reading them, and
+ * pause reading while the database catches up, so it parses HTTP itself.
+ *
+ * Per request: on_headers runs once the head is parsed and decides how the body is read
+ * (httpd_req_buffer_body or httpd_req_stream_body) or answers at once; on_body runs for
+ * each chunk of a streamed body; on_complete runs when the body is in. The handler answers
+ * exactly once with httpd_reply, possibly much later. A request whose client went away is
+ * kept until it is answered (the answer is then dropped): handlers never see a freed request.
+ */
+#ifndef SIGNPOST_HTTPD_H
+#define SIGNPOST_HTTPD_H
+
+#include <event2/event.h>
+
+#include "common/util.h"
+
+struct httpd;
+struct httpd_req;
+
+struct httpd_handlers {
+	void (*on_headers)(struct httpd_req *req, void *arg);
+	/* Return -1 to stop reading (the handler then answers). */
+	int (*on_body)(struct httpd_req *req, const char *data, size_t len, void *arg);
+	void (*on_complete)(struct httpd_req *req, void *arg);
+};
+
+struct httpd_req {
+	char method[12];
+	char *target;  /* raw request-target */
+	char *path;    /* target up to '?' */
+	char *query;   /* raw text after '?', or NULL */
+	struct kvlist headers;
+	struct sbuf body;      /* the buffered body (buffer mode) */
+	size_t body_limit;
+	bool body_too_large;   /* buffer mode: the body went past body_limit */
+	bool body_aborted;     /* the client went away or sent a malformed body */
+	bool streaming;
+	int64_t started_ms;
+	void *data;            /* the handler's own state */
+	/* private */
+	struct httpd_conn *conn;
+	struct httpd *httpd;
+	struct kvlist reply_headers;
+	bool body_mode_set;
+	bool replied;
+	bool body_done;
+	bool paused;
+	bool expect_continue;
+};
+
+struct httpd *httpd_new(struct event_base *base, const struct httpd_handlers *h, void *arg);
+/* Binds and listens; -1 with a message in err. */
+int httpd_listen(struct httpd *h, const char *host, int port, struct sbuf *err) WUR;
+/* Stops accepting; open connections finish their current request. */
+void httpd_stop_accepting(struct httpd *h);
+void httpd_free(struct httpd *h);
+size_t httpd_open_requests(const struct httpd *h);
+
+/* In on_headers: how to read the body. */
+void httpd_req_buffer_body(struct httpd_req *req, size_t limit);
+void httpd_req_stream_body(struct httpd_req *req);
+/* Back-pressure for streamed bodies. */
+void httpd_req_pause(struct httpd_req *req);
+void httpd_req_resume(struct httpd_req *req);
+
+const char *httpd_req_header(const struct httpd_req *req, const char *name);
+void httpd_add_header(struct httpd_req *req, const char *name, const char *value);
+/* Answers and, once the body is read, frees the request. */
+void httpd_reply(struct httpd_req *req, int status, const char *content_type,
+		 const char *body, size_t len);
+
+const char *httpd_status_text(int status);
+
+#endif

@@ -1,0 +1,248 @@
+#include "gateway/inbound.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaigns/phone.h"
+#include "common/codec.h"
+#include "gateway/api_handlers.h"
+#include "gateway/log.h"
+#include "gateway/router.h"
+
+/*
+ * $1 provider, $2 provider message id, $3 our reference, $4 state, $5 raw status,
+ * $6 error code, $7 error text, $8 opted out. A message still 'sending' is left alone: its
+ * send result will pick the receipt up from the receipts table.
+ */
+static const char receipt_sql[] =
+	"WITH rc AS ("
+	"  INSERT INTO receipts (provider, provider_msg_id, reference, state, raw_status, "
+	"    error_code, error_text) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+	"  ON CONFLICT DO NOTHING RETURNING 1"
+	"), m AS ("
+	"  UPDATE messages m SET state = $4, raw_status = $5, "
+	"    error_code = coalesce(nullif($6, ''), m.error_code), "
+	"    error_text = coalesce($7, m.error_text), "
+	"    provider_msg_id = coalesce(m.provider_msg_id, $2), "
+	"    final_at = CASE WHEN signpost_state_rank($4) >= 5 THEN now() ELSE m.final_at END, "
+	"    updated_at = now() "
+	"  WHERE m.provider = $1 AND (m.provider_msg_id = $2 OR (m.provider_msg_id IS NULL "
+	"    AND m.id = $3::bigint)) AND m.state <> 'sending' "
+	"    AND signpost_state_rank(m.state) < signpost_state_rank($4) "
+	"  RETURNING m.id, m.to_phone"
+	"), opt AS ("
+	"  INSERT INTO opt_outs (phone, source) SELECT to_phone, 'provider' FROM m "
+	"  WHERE $8 AND to_phone IS NOT NULL ON CONFLICT DO NOTHING"
+	") SELECT (SELECT count(*) FROM rc), (SELECT count(*) FROM m)";
+
+struct inbound {
+	struct provider_cfg *provider;
+	struct kvlist query;
+	struct sms_in sms;
+	struct status_in status;
+	struct router_decision decision;
+	char from[PHONE_E164_MAX];
+	bool sync_reply;
+};
+
+static void inbound_free(void *p)
+{
+	struct inbound *in = p;
+
+	kvlist_free(&in->query);
+	sms_in_free(&in->sms);
+	router_decision_free(&in->decision);
+	free(in);
+}
+
+bool inbound_reference_ok(const char *ref)
+{
+	int64_t v;
+	return ref && str_to_i64(ref, 1, INT64_MAX, &v);
+}
+
+/* Finds the provider, checks the signature and fills http_in. Answers on failure. */
+static struct inbound *inbound_open(struct api_ctx *ctx, struct http_in *hin, char **url)
+{
+	struct httpd_req *req = ctx->req;
+	struct inbound *in;
+	struct sbuf err;
+
+	struct provider_cfg *p = config_provider(&ctx->app->cfg, ctx->params[0]);
+	if (!p) {
+		api_error(ctx, 404, "not_found", NULL, "no provider named \"%s\" is configured",
+			  ctx->params[0]);
+		return NULL;
+	}
+	in = xcalloc(1, sizeof(*in));
+	in->provider = p;
+	kvlist_init(&in->query);
+	sms_in_init(&in->sms);
+	ctx->state = in;
+	ctx->state_free = inbound_free;
+	if (req->query && codec_form_parse(&in->query, req->query, strlen(req->query)) < 0) {
+		api_error(ctx, 400, "bad_request", NULL, "the query string is malformed");
+		return NULL;
+	}
+	*url = xasprintf("%s%s", ctx->app->cfg.public_url, req->target);
+	*hin = (struct http_in){ .method = req->method, .url = *url, .query = &in->query,
+				 .headers = &req->headers, .body = sbuf_str(&req->body),
+				 .body_len = req->body.len, .now = clock_wall_ms() / 1000 };
+	sbuf_init(&err);
+	if (!p->ops->verify || p->ops->verify(p->priv, hin, &err) < 0) {
+		log_warn("webhook refused provider=%s path=%s reason=\"%s\"", p->name, req->path,
+			 p->ops->verify ? sbuf_str(&err) : "no verification");
+		api_error(ctx, 403, "bad_signature", NULL,
+			  "the webhook signature or credentials do not match this provider's configuration");
+		sbuf_free(&err);
+		return NULL;
+	}
+	sbuf_free(&err);
+	return in;
+}
+
+static void inbound_answer(struct api_ctx *ctx, const char *reply)
+{
+	struct inbound *in = ctx->state;
+	struct http_answer a = { .status = 200, .content_type = "application/json" };
+
+	sbuf_init(&a.body);
+	in->provider->ops->inbound_answer(in->provider->priv, in->sync_reply ? reply : NULL, &a);
+	api_reply(ctx, a.status, a.content_type, sbuf_str(&a.body), a.body.len);
+	sbuf_free(&a.body);
+}
+
+/* ---- inbound texts ---- */
+
+static void inbound_applied(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	struct inbound *in = ctx->state;
+	char masked[32];
+
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	if (!db_get(r, 0, 0)) { /* a repeat of a webhook we already stored */
+		inbound_answer(ctx, NULL);
+		return;
+	}
+	bool fresh = db_get_bool(r, 0, 1);
+	phone_mask(in->from, masked, sizeof(masked));
+	log_info("inbound stored id=%s provider=%s from=%s action=%s%s help_request=%s",
+		 db_get(r, 0, 0), in->provider->name, masked,
+		 router_action_str(in->decision.action), fresh ? "" : " (repeat)",
+		 db_get(r, 0, 2) ? db_get(r, 0, 2) : "-");
+	inbound_answer(ctx, fresh ? in->decision.reply : in->decision.reply_repeat);
+}
+
+static void inbound_looked_up(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	struct inbound *in = ctx->state;
+	struct router_decision *d = &in->decision;
+
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	if (db_get_bool(r, 0, 2)) {
+		inbound_answer(ctx, NULL);
+		return;
+	}
+	router_decide(ctx->app, sbuf_str(&in->sms.text), db_get(r, 0, 0) != NULL, d);
+	const char *params[] = {
+		in->provider->name, in->sms.provider_id, in->from, in->sms.to, sbuf_str(&in->sms.text),
+		db_get(r, 0, 0), db_get(r, 0, 1), router_action_str(d->action), d->keyword,
+		in->sync_reply ? NULL : d->reply, in->sync_reply ? NULL : d->reply_repeat,
+		d->category,
+	};
+	db_query(ctx->app->db, router_apply_sql, 12, params, inbound_applied, ctx);
+}
+
+void inbound_webhook(struct api_ctx *ctx)
+{
+	struct http_in hin;
+	char *url = NULL;
+	struct sbuf err;
+	int rc;
+
+	struct inbound *in = inbound_open(ctx, &hin, &url);
+	if (!in)
+		goto out;
+	sbuf_init(&err);
+	rc = in->provider->ops->parse_inbound(in->provider->priv, &hin, &in->sms, &err);
+	if (rc <= 0) {
+		if (rc < 0)
+			api_error(ctx, 400, "bad_request", NULL, "%s", sbuf_str(&err));
+		else
+			inbound_answer(ctx, NULL);
+		sbuf_free(&err);
+		goto out;
+	}
+	sbuf_free(&err);
+	if (!codec_utf8_valid(in->sms.text.data ? in->sms.text.data : "", in->sms.text.len)) {
+		api_error(ctx, 400, "bad_request", NULL, "the text is not valid UTF-8");
+		goto out;
+	}
+	if (phone_e164(in->sms.from, in->from) != PHONE_OK)
+		snprintf(in->from, sizeof(in->from), "%.*s", (int)sizeof(in->from) - 1, in->sms.from);
+	in->sync_reply = in->provider->ops->caps & PROVIDER_CAP_SYNC_REPLY;
+	const char *params[] = { in->from, in->provider->name, in->sms.provider_id };
+	db_query(ctx->app->db, router_lookup_sql, 3, params, inbound_looked_up, ctx);
+out:
+	free(url);
+}
+
+/* ---- delivery receipts ---- */
+
+static void inbound_receipt_done(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	struct inbound *in = ctx->state;
+
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	log_debug("receipt provider=%s id=%s status=%s new=%s moved=%s", in->provider->name,
+		  in->status.provider_id, in->status.raw_status, db_get(r, 0, 0), db_get(r, 0, 1));
+	api_reply(ctx, 200, "application/json", "{}", 2);
+}
+
+void inbound_status_webhook(struct api_ctx *ctx)
+{
+	struct http_in hin;
+	char *url = NULL;
+	struct sbuf err;
+	int rc = -1;
+
+	struct inbound *in = inbound_open(ctx, &hin, &url);
+	if (!in)
+		goto out;
+	sbuf_init(&err);
+	if (in->provider->ops->parse_status)
+		rc = in->provider->ops->parse_status(in->provider->priv, &hin, &in->status, &err);
+	else
+		sbuf_adds(&err, "this provider does not send delivery receipts");
+	if (rc <= 0) {
+		if (rc < 0)
+			api_error(ctx, 400, "bad_request", NULL, "%s", sbuf_str(&err));
+		else
+			api_reply(ctx, 200, "application/json", "{}", 2);
+		sbuf_free(&err);
+		goto out;
+	}
+	sbuf_free(&err);
+	struct status_in *st = &in->status;
+	const char *params[] = {
+		in->provider->name, st->provider_id,
+		inbound_reference_ok(st->reference) ? st->reference : NULL,
+		msg_state_str(st->state), st->raw_status, st->error_code,
+		st->error_text[0] ? st->error_text : NULL, st->opted_out ? "true" : "false",
+	};
+	db_query(ctx->app->db, receipt_sql, 8, params, inbound_receipt_done, ctx);
+out:
+	free(url);
+}

@@ -1,0 +1,78 @@
+#include "gateway/janitor.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway/db.h"
+#include "gateway/log.h"
+
+static const char janitor_sql[] =
+	"WITH dead AS ("
+	"  DELETE FROM daemons d WHERE d.id <> $1 AND d.started_at < now() - interval '30 seconds' "
+	"  AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' "
+	"    AND l.classid = " JANITOR_LOCK_CLASS_SQL " AND l.objid = d.id::oid AND l.objsubid = 2 AND l.granted) "
+	"  RETURNING d.id"
+	"), lost AS ("
+	"  UPDATE messages m SET state = 'unknown', lease_until = NULL, updated_at = now(), "
+	"    error_text = 'the signpostd process sending this text stopped before the provider "
+	"answered; the text may have been sent, so it is not retried automatically' "
+	"  WHERE m.state = 'sending' AND (m.claimed_by IN (SELECT id FROM dead) "
+	"    OR m.lease_until < now()) RETURNING m.id"
+	"), expired AS ("
+	"  UPDATE messages m SET state = 'expired', final_at = now(), updated_at = now(), "
+	"    error_text = coalesce(m.error_text, 'not sent within its validity period') "
+	"  WHERE m.state IN ('queued', 'retry') AND m.expires_at < now() RETURNING m.id"
+	") SELECT (SELECT count(*) FROM dead), (SELECT count(*) FROM lost), "
+	"(SELECT count(*) FROM expired)";
+
+static void janitor_done(const struct db_result *r, void *arg)
+{
+	(void)arg;
+	if (r->error)
+		log_error("janitor failed error=\"%.*s\"", (int)strcspn(r->error, "\n"), r->error);
+	if (r->error || db_rows(r) == 0)
+		return;
+	if (db_get_i64(r, 0, 0) || db_get_i64(r, 0, 1) || db_get_i64(r, 0, 2))
+		log_warn("janitor dead_daemons=%s lost_in_flight=%s expired=%s", db_get(r, 0, 0),
+			 db_get(r, 0, 1), db_get(r, 0, 2));
+}
+
+void janitor_run(struct app *app)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", (long long)app->daemon_id);
+	const char *params[] = { id };
+	db_query(app->db, janitor_sql, 1, params, janitor_done, NULL);
+}
+
+int64_t janitor_register(const char *conninfo, struct sbuf *err)
+{
+	char host[256] = "unknown", pid[16];
+	PGconn *pg = PQconnectdb(conninfo);
+	PGresult *r = NULL;
+	int64_t id = 0;
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		sbuf_printf(err, "cannot connect to the database (SIGNPOST_DATABASE_URL): %s",
+			    PQerrorMessage(pg));
+		goto out;
+	}
+	gethostname(host, sizeof(host) - 1);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	const char *params[] = { host, pid };
+	r = PQexecParams(pg, "INSERT INTO daemons (hostname, pid) VALUES ($1, $2) RETURNING id", 2,
+			 NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		sbuf_printf(err, "cannot register this daemon: %s", PQresultErrorMessage(r));
+		goto out;
+	}
+	id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+out:
+	PQclear(r);
+	PQfinish(pg);
+	return id;
+}

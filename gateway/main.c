@@ -1,0 +1,305 @@
+/*
+ * main.c: signpostd's entry point.
+ *
+ *   signpostd [serve]      run the daemon (applies pending migrations first)
+ *   signpostd migrate      apply pending migrations and exit
+ *   signpostd keys create --role admin|officer|partner [--partner ID] [--label TEXT]
+ *
+ * Start-up order: configuration, migrations, this daemon's registration, then the event
+ * loop with the database pool, the HTTP client and server, dispatch and the scheduler.
+ * SIGINT/SIGTERM stop accepting work and wait (up to SHUTDOWN_GRACE_S) for texts in
+ * flight and their results to be recorded; a second signal stops at once.
+ */
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaigns/keyword.h"
+#include "campaigns/window.h"
+#include "gateway/api.h"
+#include "gateway/app.h"
+#include "gateway/data.h"
+#include "gateway/db.h"
+#include "gateway/dispatch.h"
+#include "gateway/httpc.h"
+#include "gateway/janitor.h"
+#include "gateway/log.h"
+#include "gateway/migrate.h"
+#include "gateway/auth.h"
+#include "gateway/sched.h"
+#include "gateway/simulator.h"
+
+#define SHUTDOWN_GRACE_S 30
+#define HTTPC_MAX_HOST_CONNECTIONS 64
+
+static const char usage[] =
+	"usage: signpostd [serve]\n"
+	"       signpostd migrate\n"
+	"       signpostd keys create --role admin|officer|partner [--partner ID] [--label TEXT]\n"
+	"\n"
+	"Environment: SIGNPOST_DATABASE_URL, SIGNPOST_LISTEN (default 127.0.0.1:8080),\n"
+	"SIGNPOST_PUBLIC_URL, SIGNPOST_CONFIG (JSON file), SIGNPOST_LOG_LEVEL.\n";
+
+struct shutdown {
+	struct app *app;
+	struct event *poll;
+	int64_t deadline_ms;
+	int signals;
+};
+
+static int main_load_config(struct config *cfg)
+{
+	struct sbuf err;
+
+	sbuf_init(&err);
+	if (config_load(cfg, &err) < 0) {
+		fprintf(stderr, "signpostd: configuration error: %s\n", err.data);
+		sbuf_free(&err);
+		return -1;
+	}
+	sbuf_free(&err);
+	log_set_level(cfg->log_level);
+	return 0;
+}
+
+static int main_migrate(const struct config *cfg)
+{
+	struct sbuf err;
+	int rc;
+
+	sbuf_init(&err);
+	rc = migrate_run(cfg->database_url, &err);
+	if (rc < 0)
+		fprintf(stderr, "signpostd: %s\n", err.data);
+	sbuf_free(&err);
+	return rc;
+}
+
+/* ---- keys create ---- */
+
+static int main_keys(const struct config *cfg, int argc, char **argv)
+{
+	enum api_role role = API_ROLE_NONE;
+	int64_t partner = 0;
+	const char *label = NULL;
+	struct sbuf key, err;
+	int rc = 2;
+
+	if (argc < 1 || strcmp(argv[0], "create") != 0) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(argv[i], "--role") == 0 && v && api_role_parse(v, &role))
+			i++;
+		else if (strcmp(argv[i], "--partner") == 0 && v && str_to_i64(v, 1, INT64_MAX, &partner))
+			i++;
+		else if (strcmp(argv[i], "--label") == 0 && v)
+			label = argv[++i];
+		else {
+			fprintf(stderr, "signpostd keys create: bad argument \"%s\"\n%s", argv[i], usage);
+			return 2;
+		}
+	}
+	if (role == API_ROLE_NONE || (role == API_ROLE_PARTNER) != (partner != 0)) {
+		fprintf(stderr, "signpostd keys create: give --role admin|officer|partner; a partner "
+			"key also needs --partner ID and only a partner key takes it\n");
+		return 2;
+	}
+	sbuf_init(&key);
+	sbuf_init(&err);
+	if (auth_create_key(cfg->database_url, role, partner, label, &key, &err) == 0) {
+		printf("%s\n", key.data);
+		rc = 0;
+	} else {
+		fprintf(stderr, "signpostd: %s\n", err.data);
+		rc = 1;
+	}
+	sbuf_free(&key);
+	sbuf_free(&err);
+	return rc;
+}
+
+/* ---- serve ---- */
+
+static int main_load_data(struct app *app)
+{
+	struct json_object *kw = json_tokener_parse(data_keywords_json);
+	struct json_object *hol = json_tokener_parse(data_bank_holidays_england_and_wales_json);
+	struct sbuf err;
+	int rc = -1;
+
+	sbuf_init(&err);
+	app->keywords = kw ? keyword_set_from_json(kw, &err) : NULL;
+	if (!app->keywords) {
+		fprintf(stderr, "signpostd: built-in keywords: %s\n", sbuf_str(&err));
+		goto out;
+	}
+	if (!hol || holidays_from_json(hol, &app->holidays, &err) < 0) {
+		fprintf(stderr, "signpostd: built-in bank holidays: %s\n", sbuf_str(&err));
+		goto out;
+	}
+	rc = 0;
+out:
+	json_object_put(kw);
+	json_object_put(hol);
+	sbuf_free(&err);
+	return rc;
+}
+
+static void main_notify(const char *channel, const char *payload, void *arg)
+{
+	struct app *app = arg;
+	(void)channel, (void)payload;
+	if (!app->stopping)
+		sched_poke(app->sched);
+}
+
+static void main_shutdown_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct shutdown *sd = arg;
+	struct app *app = sd->app;
+	(void)fd, (void)what;
+
+	bool idle = dispatch_idle(app->dispatch) && sched_idle(app->sched) &&
+		    httpd_open_requests(app->httpd) == 0 && db_queue_len(app->db) == 0;
+	if (idle || clock_mono_ms() > sd->deadline_ms) {
+		if (!idle)
+			log_warn("shutdown grace period over with work in flight; texts in flight will "
+				 "be marked unknown");
+		event_base_loopexit(app->base, NULL);
+	}
+}
+
+static void main_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct shutdown *sd = arg;
+	struct app *app = sd->app;
+	struct timeval tick = { 0, 100 * 1000 };
+	(void)what;
+
+	if (++sd->signals > 1) {
+		log_warn("second signal: stopping now");
+		event_base_loopbreak(app->base);
+		return;
+	}
+	log_info("stopping signal=%d: finishing work in flight", (int)sig);
+	app->stopping = true;
+	httpd_stop_accepting(app->httpd);
+	sched_stop(app->sched);
+	dispatch_stop(app->dispatch);
+	sd->deadline_ms = clock_mono_ms() + SHUTDOWN_GRACE_S * 1000;
+	event_add(sd->poll, &tick);
+}
+
+static int main_start(struct app *app)
+{
+	struct sbuf err;
+	char *setup;
+	int rc = -1;
+
+	sbuf_init(&err);
+	app->daemon_id = janitor_register(app->cfg.database_url, &err);
+	if (!app->daemon_id) {
+		fprintf(stderr, "signpostd: %s\n", err.data);
+		goto out;
+	}
+	app->base = event_base_new();
+	app->db = db_new(app->base, app->cfg.database_url, app->cfg.db_pool_size);
+	setup = xasprintf("SELECT pg_advisory_lock(%d, %lld); LISTEN signpost_work",
+			  JANITOR_LOCK_CLASS, (long long)app->daemon_id);
+	db_session_start(app->db, setup, main_notify, app);
+	free(setup);
+	app->httpc = httpc_new(app->base, HTTPC_MAX_HOST_CONNECTIONS);
+	app->sim = simulator_new(app);
+	api_init(app);
+	if (httpd_listen(app->httpd, app->cfg.listen_host, app->cfg.listen_port, &err) < 0) {
+		fprintf(stderr, "signpostd: %s\n", err.data);
+		goto out;
+	}
+	app->dispatch = dispatch_new(app);
+	app->sched = sched_new(app);
+	rc = 0;
+out:
+	sbuf_free(&err);
+	return rc;
+}
+
+static void main_stop(struct app *app)
+{
+	sched_free(app->sched);
+	dispatch_free(app->dispatch);
+	if (app->httpd)
+		api_shutdown(app);
+	simulator_free(app->sim);
+	httpc_free(app->httpc);
+	db_free(app->db);
+	if (app->base)
+		event_base_free(app->base);
+	keyword_set_free(app->keywords);
+	holidays_free(&app->holidays);
+}
+
+static int main_serve(struct app *app)
+{
+	struct shutdown sd = { .app = app };
+	struct event *sigint = NULL, *sigterm = NULL;
+	int rc = 1;
+
+	window_tz_init();
+	if (main_load_data(app) < 0 || main_migrate(&app->cfg) < 0 || main_start(app) < 0)
+		goto out;
+	sd.poll = event_new(app->base, -1, EV_PERSIST, main_shutdown_poll, &sd);
+	sigint = evsignal_new(app->base, SIGINT, main_signal, &sd);
+	sigterm = evsignal_new(app->base, SIGTERM, main_signal, &sd);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+	log_info("signpostd listening on %s:%d daemon=%lld providers=%zu default=%s",
+		 app->cfg.listen_host, app->cfg.listen_port, (long long)app->daemon_id,
+		 app->cfg.nproviders, app->cfg.default_provider->name);
+	event_base_dispatch(app->base);
+	log_info("signpostd stopped");
+	rc = 0;
+out:
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	if (sd.poll)
+		event_free(sd.poll);
+	main_stop(app);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct app app;
+	const char *cmd = argc > 1 ? argv[1] : "serve";
+	int rc;
+
+	memset(&app, 0, sizeof(app));
+	signal(SIGPIPE, SIG_IGN);
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "keys") != 0) {
+		fprintf(stderr, "signpostd: unknown command \"%s\"\n%s", cmd, usage);
+		return 2;
+	}
+	if (main_load_config(&app.cfg) < 0)
+		return 2;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (strcmp(cmd, "migrate") == 0)
+		rc = main_migrate(&app.cfg) < 0 ? 1 : 0;
+	else if (strcmp(cmd, "keys") == 0)
+		rc = main_keys(&app.cfg, argc - 2, argv + 2);
+	else
+		rc = main_serve(&app);
+	config_free(&app.cfg);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,293 @@
+#include "gateway/sched.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaigns/window.h"
+#include "gateway/db.h"
+#include "gateway/dispatch.h"
+#include "gateway/janitor.h"
+#include "gateway/log.h"
+
+#define SCHED_TICK_MS 1000
+#define SCHED_EXPAND_BATCH "20000"
+#define SCHED_JANITOR_EVERY 10
+
+static const char sched_running_sql[] =
+	"SELECT id, coalesce(provider, $1), send_window::text FROM campaigns "
+	"WHERE state = 'running' ORDER BY id";
+
+/* Takes a lease on one campaign whose audience still needs expanding. */
+static const char sched_expand_claim_sql[] =
+	"UPDATE campaigns c SET state = CASE WHEN c.state = 'scheduled' THEN 'running' "
+	"ELSE c.state END, started_at = coalesce(c.started_at, now()), "
+	"expand_lease_until = now() + interval '60 seconds', updated_at = now() "
+	"WHERE c.id = (SELECT id FROM campaigns WHERE state IN ('scheduled', 'running', 'paused') "
+	"AND start_at <= now() AND expanded_at IS NULL "
+	"AND (expand_lease_until IS NULL OR expand_lease_until < now()) "
+	"ORDER BY start_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	"RETURNING c.id, c.expand_cursor";
+
+/*
+ * One batch of expansion: the next tenants by id after the cursor that match the
+ * audience become queued messages. The unique index on (campaign, tenant) makes a
+ * repeated batch harmless; the cursor only moves if nobody else moved it.
+ */
+static const char sched_expand_sql[] =
+	"WITH c AS ("
+	"  SELECT id, coalesce(provider, $3) AS provider, audience ? 'all' AS everyone, "
+	"    ARRAY(SELECT jsonb_array_elements_text(coalesce(audience->'boroughs', '[]'))) AS boroughs, "
+	"    ARRAY(SELECT jsonb_array_elements_text(coalesce(audience->'landlords', '[]'))) AS landlords, "
+	"    ARRAY(SELECT jsonb_array_elements_text(coalesce(audience->'tags', '[]'))) AS tags "
+	"  FROM campaigns WHERE id = $1"
+	"), t AS ("
+	"  SELECT t.id, t.phone FROM tenants t, c "
+	"  WHERE t.id > $2 AND t.phone IS NOT NULL AND (c.everyone OR ("
+	"    (cardinality(c.boroughs) = 0 OR lower(t.borough) = ANY (c.boroughs)) "
+	"    AND (cardinality(c.landlords) = 0 OR lower(t.landlord) = ANY (c.landlords)) "
+	"    AND (cardinality(c.tags) = 0 OR t.tags && c.tags))) "
+	"  ORDER BY t.id LIMIT $4"
+	"), ins AS ("
+	"  INSERT INTO messages (kind, campaign_id, tenant_id, to_phone, provider) "
+	"  SELECT 'campaign', c.id, t.id, t.phone, c.provider FROM t, c "
+	"  ON CONFLICT DO NOTHING RETURNING 1"
+	"), cur AS ("
+	"  UPDATE campaigns SET expand_cursor = coalesce((SELECT max(id) FROM t), $2), "
+	"    expanded_at = CASE WHEN (SELECT count(*) FROM t) < $4 THEN now() END, "
+	"    expand_lease_until = now() + interval '60 seconds' "
+	"  WHERE id = $1 AND expand_cursor = $2 RETURNING expand_cursor, expanded_at IS NOT NULL AS done"
+	") SELECT (SELECT count(*) FROM ins), (SELECT expand_cursor FROM cur), "
+	"  coalesce((SELECT done FROM cur), true)";
+
+static const char sched_complete_sql[] =
+	"UPDATE campaigns c SET state = 'completed', completed_at = now(), updated_at = now() "
+	"WHERE c.state = 'running' AND c.expanded_at IS NOT NULL AND NOT EXISTS ("
+	"  SELECT 1 FROM messages m WHERE m.campaign_id = c.id AND m.kind = 'campaign' "
+	"  AND m.state IN ('queued', 'retry', 'sending')) RETURNING c.id";
+
+struct sched {
+	struct app *app;
+	struct event *tick;
+	struct event *poke;
+	int queries;
+	bool expanding;
+	bool refreshing;
+	bool stopped;
+	unsigned ticks;
+	int64_t expand_id;
+	char expand_cursor[24];
+	int64_t expanded_rows;
+};
+
+static void sched_expand_next(struct sched *s);
+
+static void sched_log_error(const char *what, const struct db_result *r)
+{
+	if (r->error)
+		log_error("scheduler %s failed error=\"%.*s\"", what, (int)strcspn(r->error, "\n"),
+			  r->error);
+}
+
+/* ---- running campaigns ---- */
+
+static bool sched_window_open(struct app *app, const char *json)
+{
+	struct send_window w;
+	struct sbuf err;
+	struct json_object *o = json ? json_tokener_parse(json) : NULL;
+	bool ok;
+
+	window_default(&w);
+	sbuf_init(&err);
+	ok = !o || window_from_json(o, &w, &err) == 0;
+	if (!ok)
+		log_error("campaign send window unreadable error=\"%s\"", err.data);
+	json_object_put(o);
+	sbuf_free(&err);
+	return ok && window_is_open(&w, &app->holidays, time(NULL));
+}
+
+static void sched_running_done(const struct db_result *r, void *arg)
+{
+	struct sched *s = arg;
+	int n = db_rows(r);
+	struct dispatch_campaign *list = xcalloc((size_t)n, sizeof(*list));
+
+	s->queries--;
+	s->refreshing = false;
+	sched_log_error("campaign refresh", r);
+	if (r->error) {
+		free(list);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		list[i].id = db_get_i64(r, i, 0);
+		list[i].provider = db_get(r, i, 1);
+		list[i].open = sched_window_open(s->app, db_get(r, i, 2));
+	}
+	dispatch_set_campaigns(s->app->dispatch, list, (size_t)n);
+	free(list);
+}
+
+static void sched_refresh(struct sched *s)
+{
+	if (s->refreshing)
+		return;
+	s->refreshing = true;
+	s->queries++;
+	const char *params[] = { s->app->cfg.default_provider->name };
+	db_query(s->app->db, sched_running_sql, 1, params, sched_running_done, s);
+}
+
+/* ---- expansion ---- */
+
+static void sched_expand_batch_done(const struct db_result *r, void *arg)
+{
+	struct sched *s = arg;
+	bool done;
+
+	s->queries--;
+	sched_log_error("expansion", r);
+	if (r->error || s->stopped) {
+		s->expanding = false;
+		return;
+	}
+	s->expanded_rows += db_get_i64(r, 0, 0);
+	done = db_get_bool(r, 0, 2);
+	if (!db_get(r, 0, 1)) { /* someone else moved the cursor */
+		s->expanding = false;
+		return;
+	}
+	snprintf(s->expand_cursor, sizeof(s->expand_cursor), "%s", db_get(r, 0, 1));
+	if (done) {
+		log_info("campaign expanded id=%lld messages=%lld", (long long)s->expand_id,
+			 (long long)s->expanded_rows);
+		s->expanding = false;
+		sched_refresh(s);
+		sched_poke(s);
+		return;
+	}
+	sched_expand_next(s);
+}
+
+static void sched_expand_next(struct sched *s)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", (long long)s->expand_id);
+	const char *params[] = { id, s->expand_cursor, s->app->cfg.default_provider->name,
+				 SCHED_EXPAND_BATCH };
+	s->queries++;
+	db_query(s->app->db, sched_expand_sql, 4, params, sched_expand_batch_done, s);
+}
+
+static void sched_expand_claimed(const struct db_result *r, void *arg)
+{
+	struct sched *s = arg;
+
+	s->queries--;
+	sched_log_error("expansion claim", r);
+	if (r->error || db_rows(r) == 0 || s->stopped) {
+		s->expanding = false;
+		return;
+	}
+	s->expand_id = db_get_i64(r, 0, 0);
+	s->expanded_rows = 0;
+	snprintf(s->expand_cursor, sizeof(s->expand_cursor), "%s", db_get(r, 0, 1));
+	log_info("campaign expanding id=%lld", (long long)s->expand_id);
+	sched_refresh(s);
+	sched_expand_next(s);
+}
+
+static void sched_expand(struct sched *s)
+{
+	if (s->expanding)
+		return;
+	s->expanding = true;
+	s->queries++;
+	db_query(s->app->db, sched_expand_claim_sql, 0, NULL, sched_expand_claimed, s);
+}
+
+/* ---- completion ---- */
+
+static void sched_completed(const struct db_result *r, void *arg)
+{
+	struct sched *s = arg;
+
+	s->queries--;
+	sched_log_error("completion check", r);
+	for (int i = 0; i < db_rows(r); i++)
+		log_info("campaign completed id=%s", db_get(r, i, 0));
+	if (db_rows(r))
+		sched_refresh(s);
+}
+
+/* ---- the tick ---- */
+
+static void sched_run(struct sched *s)
+{
+	if (s->stopped)
+		return;
+	sched_expand(s);
+	sched_refresh(s);
+	s->queries++;
+	db_query(s->app->db, sched_complete_sql, 0, NULL, sched_completed, s);
+}
+
+static void sched_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched *s = arg;
+	(void)fd, (void)what;
+
+	sched_run(s);
+	if (s->ticks++ % SCHED_JANITOR_EVERY == 0 && !s->stopped)
+		janitor_run(s->app);
+}
+
+static void sched_poke_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched *s = arg;
+	(void)fd, (void)what;
+
+	sched_run(s);
+	dispatch_kick(s->app->dispatch);
+}
+
+void sched_poke(struct sched *s)
+{
+	event_active(s->poke, EV_TIMEOUT, 0);
+}
+
+struct sched *sched_new(struct app *app)
+{
+	struct sched *s = xcalloc(1, sizeof(*s));
+	struct timeval tick = { SCHED_TICK_MS / 1000, (SCHED_TICK_MS % 1000) * 1000 };
+
+	s->app = app;
+	s->tick = event_new(app->base, -1, EV_PERSIST, sched_tick_cb, s);
+	s->poke = event_new(app->base, -1, 0, sched_poke_cb, s);
+	event_add(s->tick, &tick);
+	event_active(s->tick, EV_TIMEOUT, 0);
+	return s;
+}
+
+void sched_stop(struct sched *s)
+{
+	s->stopped = true;
+	event_del(s->tick);
+}
+
+bool sched_idle(const struct sched *s)
+{
+	return s->queries == 0;
+}
+
+void sched_free(struct sched *s)
+{
+	if (!s)
+		return;
+	event_free(s->tick);
+	event_free(s->poke);
+	free(s);
+}

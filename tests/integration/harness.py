@@ -1,0 +1,300 @@
+"""Integration-test harness: the real bin/signpostd against a real PostgreSQL and fake
+providers on 127.0.0.1.
+
+tests/run.sh starts a throwaway PostgreSQL and passes its conninfo in SIGNPOST_TEST_PG;
+every test class gets a database of its own, every daemon and fake server a free port of
+its own, and every process's log is checked for sanitizer reports when it stops.
+"""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+import psycopg2
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build/san"))
+SIGNPOSTD = os.path.join(ROOT, "bin", "signpostd")
+PG = os.environ.get("SIGNPOST_TEST_PG", "")
+TMP = os.environ.get("SIGNPOST_TEST_TMP", "/tmp")
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "SUMMARY: UndefinedBehaviorSanitizer")
+
+def drama_number(i):
+    """Numbers come only from Ofcom's drama range, +447700900000 to +447700900999."""
+    assert 0 <= i <= 999
+    return "+447700900%03d" % i
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(fn, timeout=30.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError("timed out after %.0fs waiting for %s (last: %r)" % (timeout, what, last))
+
+
+def check_log(path):
+    with open(path, errors="replace") as f:
+        text = f.read()
+    for mark in SANITIZER_MARKS:
+        if mark in text:
+            raise AssertionError("sanitizer report in %s:\n%s" % (path, text[-6000:]))
+    return text
+
+
+class Database:
+    """A fresh database in the throwaway cluster."""
+
+    def __init__(self, prefix="t"):
+        if not PG:
+            raise unittest.SkipTest("SIGNPOST_TEST_PG is not set (run through make test)")
+        self.name = "%s_%s" % (prefix, uuid.uuid4().hex[:10])
+        admin = psycopg2.connect(PG)
+        admin.autocommit = True
+        admin.cursor().execute('CREATE DATABASE "%s"' % self.name)
+        admin.close()
+        self.conninfo = " ".join(p for p in PG.split() if not p.startswith("dbname=")) + \
+            " dbname=" + self.name
+        self._conn = None
+
+    def conn(self):
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg2.connect(self.conninfo)
+            self._conn.autocommit = True
+        return self._conn
+
+    def query(self, sql, *args):
+        cur = self.conn().cursor()
+        cur.execute(sql, args)
+        return cur.fetchall() if cur.description else None
+
+    def value(self, sql, *args):
+        rows = self.query(sql, *args)
+        return rows[0][0] if rows else None
+
+    def drop(self):
+        if self._conn is not None:
+            self._conn.close()
+        admin = psycopg2.connect(PG)
+        admin.autocommit = True
+        admin.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.name)
+        admin.close()
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def json(self):
+        return json.loads(self.body.decode())
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.body[:300])
+
+
+def http(method, url, body=None, headers=None, timeout=30):
+    data = body
+    if isinstance(body, (dict, list)):
+        data = json.dumps(body).encode()
+    elif isinstance(body, str):
+        data = body.encode()
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return Response(r.status, dict(r.headers), r.read())
+    except urllib.error.HTTPError as e:
+        return Response(e.code, dict(e.headers), e.read())
+
+
+class Process:
+    """A child process with its output in a log file."""
+
+    def __init__(self, name, argv, env=None):
+        self.log_path = os.path.join(TMP, "%s-%s.log" % (name, uuid.uuid4().hex[:8]))
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log,
+                                     env=env, cwd=ROOT)
+
+    def stop(self, sig=signal.SIGTERM, expect_code=0, timeout=60):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("%s did not stop within %ds" % (self.log_path, timeout))
+        self.log.close()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        text = check_log(self.log_path)
+        if expect_code is not None and code != expect_code:
+            raise AssertionError("%s exited %s:\n%s" % (self.log_path, code, text[-4000:]))
+        return text
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+class Daemon:
+    """bin/signpostd serve with its own port, configuration file and log."""
+
+    def __init__(self, db, config=None, public_url=None, extra_env=None):
+        self.db = db
+        self.port = free_port()
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.public_url = public_url or self.base
+        self.config = config
+        self.extra_env = extra_env or {}
+        self.process = None
+        self.config_path = None
+
+    def env(self):
+        env = dict(os.environ)
+        env.update({
+            "SIGNPOST_DATABASE_URL": self.db.conninfo,
+            "SIGNPOST_LISTEN": "127.0.0.1:%d" % self.port,
+            "SIGNPOST_PUBLIC_URL": self.public_url,
+            "SIGNPOST_LOG_LEVEL": "debug",
+        })
+        env.pop("SIGNPOST_CONFIG", None)
+        if self.config is not None:
+            self.config_path = os.path.join(TMP, "config-%s.json" % uuid.uuid4().hex[:8])
+            with open(self.config_path, "w") as f:
+                json.dump(self.config, f)
+            env["SIGNPOST_CONFIG"] = self.config_path
+        env.update(self.extra_env)
+        return env
+
+    def run(self, *args, check=True):
+        r = subprocess.run([SIGNPOSTD] + list(args), env=self.env(), capture_output=True,
+                           text=True, cwd=ROOT, timeout=120)
+        for mark in SANITIZER_MARKS:
+            assert mark not in r.stderr, r.stderr
+        if check and r.returncode != 0:
+            raise AssertionError("signpostd %s failed (%d): %s" % (args, r.returncode, r.stderr))
+        return r
+
+    def key(self, role="admin", partner=None):
+        args = ["keys", "create", "--role", role, "--label", "test"]
+        if partner is not None:
+            args += ["--partner", str(partner)]
+        return self.run(*args).stdout.strip()
+
+    def start(self, wait=True):
+        self.process = Process("signpostd", [SIGNPOSTD, "serve"], env=self.env())
+        if wait:
+            wait_until(self.ready, timeout=60, what="signpostd /readyz")
+        return self
+
+    def ready(self):
+        if self.process.proc.poll() is not None:
+            raise AssertionError("signpostd exited %s:\n%s" % (
+                self.process.proc.returncode, open(self.process.log_path).read()[-4000:]))
+        try:
+            return http("GET", self.base + "/readyz", timeout=2).status == 200
+        except OSError:
+            return False
+
+    def stop(self, expect_code=0):
+        if self.process:
+            text = self.process.stop(expect_code=expect_code)
+            self.process = None
+            return text
+        return ""
+
+    def kill9(self):
+        self.process.kill9()
+        self.process = None
+
+    def log(self):
+        with open(self.process.log_path, errors="replace") as f:
+            return f.read()
+
+    def api(self, method, path, body=None, key=None, headers=None):
+        h = dict(headers or {})
+        if key:
+            h["Authorization"] = "Bearer " + key
+        if isinstance(body, (dict, list)):
+            h.setdefault("Content-Type", "application/json")
+        return http(method, self.base + path, body, h)
+
+
+def twilio_signature(token, url, params):
+    data = url + "".join(k + v for k, v in sorted(params))
+    digest = hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def post_twilio(daemon, path, params, token, sign_url=None):
+    """POSTs a Twilio-style signed form webhook; params is a list of (name, value)."""
+    url = daemon.public_url + path
+    body = urllib.parse.urlencode(params)
+    sig = twilio_signature(token, sign_url or url, params)
+    return http("POST", daemon.base + path, body, {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": sig,
+    })
+
+
+class FakeServer:
+    """A fake provider from tests/fake/, listening on a free port it reports."""
+
+    def __init__(self, name, args):
+        binary = os.path.join(BUILD, "tests", "fake_" + name)
+        self.process = Process("fake_" + name, [binary, "--port", "0"] + list(args))
+        line = self.process.proc.stdout.readline().decode().strip()
+        if not line.startswith("port="):
+            raise AssertionError("fake_%s did not start: %r\n%s" % (
+                name, line, open(self.process.log_path).read()))
+        self.port = int(line.split("=", 1)[1])
+        self.base = "http://127.0.0.1:%d" % self.port
+
+    def control(self, method, path, body=None):
+        r = http(method, self.base + path, body,
+                 {"Content-Type": "application/json"} if body is not None else {})
+        assert 200 <= r.status < 300, r
+        return r.json if r.body else None
+
+    def stop(self):
+        self.process.stop()
+
+
+class IntegrationCase(unittest.TestCase):
+    """A test class with its own database, dropped at the end."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.db = Database(cls.__name__.lower()[:20])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.db.drop()

@@ -1,0 +1,81 @@
+"""The built-in simulator as `make run` uses it: no configuration file at all."""
+from harness import IntegrationCase, Daemon, drama_number, wait_until
+
+ALL_WEEK = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "start": "00:00", "end": "24:00"}
+
+
+class SimulatorTest(IntegrationCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.d = Daemon(cls.db).start()
+        cls.key = cls.d.key("admin")
+        for i in range(1, 8):
+            r = cls.d.api("POST", "/v1/tenants", {"external_ref": "S-%d" % i, "first_name": "Pat",
+                                                  "phone": drama_number(i), "borough": "Tunbridge Wells",
+                                                  "tags": ["pilot"] if i < 6 else []}, key=cls.key)
+            assert r.status == 201, r
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        super().tearDownClass()
+
+    def api(self, method, path, body=None):
+        return self.d.api(method, path, body, key=self.key)
+
+    def campaign(self, window, tags=("pilot",)):
+        r = self.api("POST", "/v1/campaigns", {"name": "Sim", "body": "Hello {first_name}",
+                                               "audience": {"tags": list(tags)},
+                                               "send_window": window})
+        self.assertEqual(r.status, 201, r)
+        cid = r.json["id"]
+        self.assertEqual(self.api("POST", "/v1/campaigns/%d/schedule" % cid).status, 200)
+        return cid
+
+    def counts(self, cid):
+        return self.api("GET", "/v1/campaigns/%d" % cid).json["counts"]
+
+    def test_magic_numbers_and_receipts(self):
+        cid = self.campaign(ALL_WEEK)
+        wait_until(lambda: self.counts(cid)["delivered"] == 2 and self.counts(cid)["failed"] == 2,
+                   what="receipts", timeout=60)
+        rows = dict(self.db.query("SELECT to_phone, state FROM messages WHERE campaign_id = %s", cid))
+        self.assertEqual(rows[drama_number(1)], "delivered")
+        self.assertEqual(rows[drama_number(2)], "failed")
+        self.assertEqual(rows[drama_number(3)], "retry", "a temporary failure is retried later")
+        self.assertEqual(rows[drama_number(4)], "failed")
+        self.assertEqual(rows[drama_number(5)], "delivered")
+        self.assertEqual(self.db.value("SELECT source FROM opt_outs WHERE phone = %s", drama_number(4)),
+                         "provider", "an opt-out at the provider is recorded")
+        texts = self.api("GET", "/v1/sim/messages").json["items"]
+        self.assertIn("Hello Pat", [t["text"] for t in texts])
+
+    def test_closed_window_defers(self):
+        r = self.api("POST", "/v1/campaigns", {"name": "Later", "body": "Later {first_name}",
+                                               "audience": {"boroughs": ["tunbridge wells"]},
+                                               "send_window": {"days": ["mon"], "start": "00:00",
+                                                               "end": "00:01"}})
+        self.assertEqual(r.status, 201, r)
+        cid = r.json["id"]
+        self.api("POST", "/v1/campaigns/%d/schedule" % cid)
+        wait_until(lambda: self.counts(cid)["total"] == 7, what="expansion")
+        wait_until(lambda: self.api("GET", "/v1/campaigns/%d" % cid).json["state"] == "running",
+                   what="running")
+        counts = self.counts(cid)
+        # Outside its window nothing is sent, and nothing is dropped either.
+        self.assertEqual(counts["queued"], 7, counts)
+
+    def test_tenant_texts_in(self):
+        r = self.api("POST", "/v1/sim/inbound", {"from": drama_number(6), "text": "SKILLS"})
+        self.assertEqual(r.status, 202, r)
+        wait_until(lambda: self.db.value("SELECT count(*) FROM help_requests h JOIN tenants t ON "
+                                         "t.id = h.tenant_id WHERE t.phone = %s", drama_number(6)) == 1,
+                   what="help request")
+        # The sim cannot carry a reply in its webhook answer, so the reply goes out as a text.
+        wait_until(lambda: any(t["to"] == drama_number(6) and "touch" in t["text"]
+                               for t in self.api("GET", "/v1/sim/messages").json["items"]),
+                   what="reply text")
+        self.assertEqual(self.db.value("SELECT state FROM messages WHERE kind = 'reply' AND to_phone = %s",
+                                       drama_number(6)), "delivered")
