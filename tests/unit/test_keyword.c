@@ -1,0 +1,356 @@
+/*
+ * test_keyword.c: keyword sets from JSON, normalisation, and matching tenants' replies.
+ *
+ * tests/data/keyword_cases.tsv holds the replies and their expected outcomes against the
+ * shipped data/keywords.json; every row is checked. Run from the repository root.
+ *
+ * `test_keyword --match` reads plain text lines from stdin and prints
+ * "<kind> <word or -> <action or ->" per line, to try replies by hand.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaigns/keyword.h"
+#include "common/util.h"
+#include "tests/check.h"
+
+#define CASES_PATH "tests/data/keyword_cases.tsv"
+#define KEYWORDS_PATH "data/keywords.json"
+
+static struct keyword_set *shipped;
+static struct sbuf err;
+
+static const char *kind_str(enum keyword_match_kind k)
+{
+	switch (k) {
+	case KEYWORD_MATCH_NONE: return "none";
+	case KEYWORD_MATCH_EXACT: return "exact";
+	case KEYWORD_MATCH_TYPO: return "typo";
+	}
+	return "?";
+}
+
+/* "kind word" for text matched against set. */
+static const char *outcome(const struct keyword_set *set, const char *text)
+{
+	static char buf[128];
+	struct keyword_match m;
+
+	keyword_match(set, text, &m);
+	snprintf(buf, sizeof(buf), "%s %s", kind_str(m.kind), m.keyword ? m.keyword->word : "-");
+	if ((m.kind == KEYWORD_MATCH_NONE) != (m.keyword == NULL))
+		snprintf(buf, sizeof(buf), "inconsistent result");
+	return buf;
+}
+
+/* Undoes the \t, \n and \\ escapes of the cases file in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		if (*s == '\\' && (s[1] == 't' || s[1] == 'n' || s[1] == '\\')) {
+			s++;
+			*o++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : '\\';
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+}
+
+/* Checks one "text<TAB>kind<TAB>word" row; returns -1 for a malformed row. */
+static int check_row(char *line, int lineno)
+{
+	char *tab1 = strchr(line, '\t');
+	char *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
+	char want[128];
+
+	if (!tab2 || strchr(tab2 + 1, '\t'))
+		return -1;
+	*tab1 = *tab2 = '\0';
+	unescape(line);
+	snprintf(want, sizeof(want), "%s %s", tab1 + 1, tab2 + 1);
+	const char *got = outcome(shipped, line);
+	check_count++;
+	if (strcmp(got, want) != 0) {
+		check_failures++;
+		fprintf(stderr, "%s:%d: \"%s\": got \"%s\", expected \"%s\"\n", CASES_PATH, lineno,
+			line, got, want);
+	}
+	return 0;
+}
+
+TEST(cases_file)
+{
+	FILE *f = fopen(CASES_PATH, "r");
+	char line[1024];
+	int lineno = 0, rows = 0;
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		rows++;
+		if (check_row(line, lineno) < 0) {
+			fprintf(stderr, "%s:%d: malformed row\n", CASES_PATH, lineno);
+			CHECK(!"malformed row");
+		}
+	}
+	fclose(f);
+	CHECK(rows >= 150);
+}
+
+TEST(shipped_set)
+{
+	CHECK_INT(keyword_set_count(shipped), 5);
+	const struct keyword *k = keyword_set_get(shipped, 0);
+	CHECK_STR(k->word, "SKILLS");
+	CHECK_INT(k->action, KEYWORD_HELP_REQUEST);
+	CHECK_STR(k->target, "digital_skills");
+	CHECK_STR(k->reply, "Thanks! Someone from the digital skills team will be in touch soon.");
+	CHECK_INT(k->naliases, 1);
+	CHECK_STR(k->aliases[0], "SKILL");
+	CHECK_STR(keyword_set_get(shipped, 1)->target, "digital_skills:money");
+	CHECK_INT(keyword_set_get(shipped, 1)->action, KEYWORD_FLOW);
+	CHECK_STR(keyword_set_get(shipped, 2)->target, "digital_skills:jobs");
+	CHECK_STR(keyword_set_get(shipped, 3)->target, "digital_skills:uc");
+	CHECK_STR(keyword_set_get(shipped, 3)->aliases[0], "UNIVERSAL CREDIT");
+	CHECK_INT(keyword_set_get(shipped, 4)->action, KEYWORD_INFO);
+	CHECK(keyword_set_get(shipped, 5) == NULL);
+	CHECK(keyword_set_get(NULL, 0) == NULL);
+	CHECK_INT(keyword_set_count(NULL), 0);
+}
+
+static struct sbuf norm_out;
+
+static const char *norm(const char *text)
+{
+	struct sbuf *out = &norm_out;
+
+	sbuf_reset(out);
+	keyword_normalise(text, out);
+	return sbuf_str(out);
+}
+
+TEST(normalise)
+{
+	CHECK_STR(norm(""), "");
+	CHECK_STR(norm("  stop!!  "), "STOP");
+	CHECK_STR(norm("🙏Skills🙏 please."), "SKILLS PLEASE");
+	CHECK_STR(norm("Don’t  text\tme"), "DON'T TEXT ME");
+	CHECK_STR(norm("opt-out, 'quoted' -dash- a--b"), "OPT-OUT QUOTED DASH A B");
+	CHECK_STR(norm("Dŵr a thŷ, ẃ ỳ"), "DŴR A THŶ Ẃ Ỳ");
+	CHECK_STR(norm("dziękuję, żółć, łąka"), "DZIĘKUJĘ ŻÓŁĆ ŁĄKA");
+	CHECK_STR(norm("ÿ ß é"), "Ÿ ß É");
+	CHECK_STR(norm("£50 + 2x"), "50 2X");
+	CHECK_STR(norm("привет γειά σου, ώρα"), "ПРИВЕТ ΓΕΙΆ ΣΟΥ ΏΡΑ");
+	CHECK_STR(norm("a\xff" "b"), "A B");
+}
+
+TEST(builtins_always_win)
+{
+	struct keyword_match m;
+
+	keyword_match(NULL, "stop", &m);
+	CHECK_INT(m.kind, KEYWORD_MATCH_EXACT);
+	CHECK_INT(m.keyword->action, KEYWORD_OPT_OUT);
+	keyword_match(NULL, "skills", &m);
+	CHECK_INT(m.kind, KEYWORD_MATCH_NONE);
+	CHECK(m.keyword == NULL);
+	keyword_match(NULL, NULL, &m);
+	CHECK_INT(m.kind, KEYWORD_MATCH_NONE);
+	keyword_match(shipped, "", &m);
+	CHECK_INT(m.kind, KEYWORD_MATCH_NONE);
+	keyword_match(shipped, "START", &m);
+	CHECK_INT(m.keyword->action, KEYWORD_OPT_IN);
+	/* A typo of STOP is a question, never an opt-out. */
+	keyword_match(shipped, "STOPP", &m);
+	CHECK_INT(m.kind, KEYWORD_MATCH_TYPO);
+	CHECK(m.keyword == keyword_builtin("STOP"));
+	CHECK(keyword_builtin("STOP") != NULL);
+	CHECK(keyword_builtin("SKILLS") == NULL);
+	CHECK(keyword_is_reserved("PLEASE"));
+	CHECK(keyword_is_reserved("START AGAIN"));
+	CHECK(!keyword_is_reserved("SKILLS"));
+	CHECK_STR(keyword_action_str(KEYWORD_OPT_OUT), "opt_out");
+	CHECK_STR(keyword_action_str(KEYWORD_HELP_REQUEST), "help_request");
+	CHECK_STR(keyword_action_str((enum keyword_action)42), "unknown");
+}
+
+/* Builds a set from JSON text: "ok" or the error message. */
+static const char *load(const char *json, struct keyword_set **out)
+{
+	struct json_object *o = json_tokener_parse(json);
+
+	sbuf_reset(&err);
+	*out = keyword_set_from_json(o, &err);
+	json_object_put(o);
+	return *out ? "ok" : sbuf_str(&err);
+}
+
+static const char *load_err(const char *json)
+{
+	struct keyword_set *set;
+	const char *r = load(json, &set);
+
+	keyword_set_free(set);
+	return r;
+}
+
+TEST(json_errors)
+{
+	CHECK_STR(load_err("{\"keywords\": []}"), "ok");
+	CHECK_STR(load_err("[]"), "keywords: the set must be an object {\"keywords\": [...]}");
+	CHECK_STR(load_err("{\"keyword\": []}"),
+		  "keyword: unknown key; the set has only \"keywords\"");
+	CHECK_STR(load_err("{\"keywords\": {}}"), "keywords: must be a list of keywords");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"flow\", "
+			   "\"target\": \"money\", \"replies\": \"x\"}]}"),
+		  "keywords[0] (BILLS): unknown key \"replies\"; the keys are word, aliases, "
+		  "action, target and reply");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"call\"}]}"),
+		  "keywords[0] (BILLS): action must be \"info\", \"flow\" or \"help_request\"");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"opt_out\"}]}"),
+		  "keywords[0] (BILLS): action \"opt_out\" is built in (STOP, START and their "
+		  "phrases) and cannot be given to a keyword");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\"}]}"),
+		  "keywords[0] (BILLS): action is missing; use \"info\", \"flow\" or "
+		  "\"help_request\"");
+	CHECK_STR(load_err("{\"keywords\": [{\"action\": \"info\"}]}"),
+		  "keywords[0]: word is missing");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"flow\"}]}"),
+		  "keywords[0] (BILLS): a flow keyword needs a target naming the flow, such as "
+		  "\"digital_skills\" or \"digital_skills:money\"");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"help_request\", "
+			   "\"target\": \"a:b\"}]}"),
+		  "keywords[0] (BILLS): a help_request keyword needs a target naming the "
+		  "category, such as \"digital_skills\"");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"stop\", \"action\": \"info\"}]}"),
+		  "keywords[0] (stop): word \"STOP\" is built in (an opt-out or opt-in word, or "
+		  "a courtesy word such as PLEASE) and cannot be a keyword");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"aliases\": [\"Yes\"], "
+			   "\"action\": \"info\"}]}"),
+		  "keywords[0] (BILLS): each alias \"YES\" is built in (an opt-out or opt-in "
+		  "word, or a courtesy word such as PLEASE) and cannot be a keyword");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"!!\", \"action\": \"info\"}]}"),
+		  "keywords[0] (!!): word must be a word (or a phrase of up to four words) of "
+		  "letters and digits, such as \"SKILLS\"");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"aliases\": \"BILL\", "
+			   "\"action\": \"info\"}]}"),
+		  "keywords[0] (BILLS): aliases must be a list of words, such as [\"SKILL\"]");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"info\", "
+			   "\"reply\": \"\"}]}"),
+		  "keywords[0] (BILLS): reply must be a non-empty string (or left out)");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"info\"}, "
+			   "{\"word\": \"RENT\", \"aliases\": [\"bills\"], \"action\": \"info\"}]}"),
+		  "keywords[1] (RENT): \"BILLS\" is already used by keywords[0] (BILLS)");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"aliases\": [\"BILL\", "
+			   "\"Bill\"], \"action\": \"info\"}]}"),
+		  "keywords[0] (BILLS): \"BILL\" appears twice");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"aliases\": [\"bills\"], "
+			   "\"action\": \"info\"}]}"),
+		  "keywords[0] (BILLS): \"BILLS\" appears twice");
+	CHECK_STR(load_err("{\"keywords\": [7]}"),
+		  "keywords[0]: must be an object such as {\"word\": \"SKILLS\", \"action\": "
+		  "\"help_request\", \"target\": \"digital_skills\"}");
+}
+
+TEST(json_round_trip)
+{
+	struct json_object *o = keyword_set_to_json(shipped);
+	struct keyword_set *again;
+	const char *json = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+	CHECK(strstr(json, "{\"word\":\"SKILLS\",\"aliases\":[\"SKILL\"],\"action\":"
+			   "\"help_request\",\"target\":\"digital_skills\",\"reply\":") != NULL);
+	CHECK(strstr(json, "{\"word\":\"MONEY\",\"action\":\"flow\",\"target\":"
+			   "\"digital_skills:money\"}") != NULL);
+	CHECK_STR(load(json, &again), "ok");
+	struct json_object *o2 = keyword_set_to_json(again);
+	CHECK_STR(json_object_to_json_string_ext(o2, JSON_C_TO_STRING_PLAIN), json);
+	json_object_put(o2);
+	json_object_put(o);
+	keyword_set_free(again);
+	keyword_set_free(NULL);
+	struct keyword_set *empty = keyword_set_new();
+	CHECK_INT(keyword_set_count(empty), 0);
+	CHECK_STR(outcome(empty, "SKILLS"), "none -");
+	CHECK_STR(outcome(empty, "Unsubscribe"), "exact UNSUBSCRIBE");
+	keyword_set_free(empty);
+}
+
+TEST(custom_set)
+{
+	struct keyword_set *set;
+
+	CHECK_STR(load("{\"keywords\": [{\"word\": \"Repairs\", \"aliases\": [\"repair\", "
+		       "\"fix it\"], \"action\": \"help_request\", \"target\": \"repairs\"},"
+		       "{\"word\": \"CWTSH\", \"action\": \"info\", \"reply\": \"Helo!\"}]}", &set),
+		  "ok");
+	CHECK_STR(outcome(set, "repairs please"), "exact REPAIRS");
+	CHECK_STR(outcome(set, "Can you fix it"), "exact REPAIRS");
+	CHECK_STR(outcome(set, "REPIARS"), "typo REPAIRS");
+	CHECK_STR(outcome(set, "cwtsh"), "exact CWTSH");
+	CHECK_STR(outcome(set, "CWTCH"), "typo CWTSH");
+	CHECK_STR(outcome(set, "a cwtsh"), "none -"); /* info keywords only as the whole reply */
+	CHECK_STR(outcome(set, "STOP"), "exact STOP");
+	keyword_set_free(set);
+}
+
+static int match_stdin(void)
+{
+	char line[2048];
+	struct keyword_match m;
+
+	while (fgets(line, sizeof(line), stdin)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		keyword_match(shipped, line, &m);
+		printf("%s %s %s\n", kind_str(m.kind), m.keyword ? m.keyword->word : "-",
+		       m.keyword ? keyword_action_str(m.keyword->action) : "-");
+	}
+	return 0;
+}
+
+static int load_shipped(void)
+{
+	struct json_object *o = json_object_from_file(KEYWORDS_PATH);
+
+	shipped = o ? keyword_set_from_json(o, &err) : NULL;
+	json_object_put(o);
+	if (!shipped)
+		fprintf(stderr, "test_keyword: cannot load %s (run from the repository root): %s\n",
+			KEYWORDS_PATH, sbuf_str(&err));
+	return shipped ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = 1;
+
+	sbuf_init(&err);
+	if (load_shipped() < 0)
+		goto out;
+	if (argc > 1 && strcmp(argv[1], "--match") == 0) {
+		rc = match_stdin();
+		goto out;
+	}
+	RUN(cases_file);
+	RUN(shipped_set);
+	RUN(normalise);
+	RUN(builtins_always_win);
+	RUN(json_errors);
+	RUN(json_round_trip);
+	RUN(custom_set);
+	rc = check_summary("keyword");
+out:
+	keyword_set_free(shipped);
+	sbuf_free(&err);
+	sbuf_free(&norm_out);
+	return rc;
+}
