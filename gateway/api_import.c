@@ -159,7 +159,8 @@ static void import_answer(struct import *im)
 		api_error(ctx, im->fatal_status, NULL, im->fatal_field, "%s", sbuf_str(&im->fatal));
 		return;
 	}
-	qsort(im->rejects, im->nrejects, sizeof(*im->rejects), import_reject_cmp);
+	if (im->nrejects)
+		qsort(im->rejects, im->nrejects, sizeof(*im->rejects), import_reject_cmp);
 	o = json_object_new_object();
 	list = json_object_new_array();
 	for (size_t i = 0; i < im->nrejects; i++) {
@@ -386,12 +387,11 @@ static struct import *import_get(struct api_ctx *ctx)
 /* Parses what can be parsed now; at the end of the body, finishes the file. */
 static void import_drain(struct import *im)
 {
-	size_t used = csv_feed(&im->csv, sbuf_str(&im->stash), im->stash.len);
-
-	memmove(im->stash.data, im->stash.data + used, im->stash.len - used);
-	im->stash.len -= used;
-	if (im->stash.data)
-		im->stash.data[im->stash.len] = '\0';
+	if (im->stash.len) {
+		size_t used = csv_feed(&im->csv, im->stash.data, im->stash.len);
+		memmove(im->stash.data, im->stash.data + used, im->stash.len - used);
+		im->stash.len -= used;
+	}
 	if (im->stash.len || im->batch_full || im->fatal_status || im->finished)
 		return;
 	if (!im->body_done) {

@@ -11,8 +11,7 @@
 
 static const char janitor_sql[] =
 	"WITH dead AS ("
-	"  DELETE FROM daemons d WHERE d.id <> $1 AND d.started_at < now() - interval '30 seconds' "
-	"  AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' "
+	"  DELETE FROM daemons d WHERE d.id <> $1 AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' "
 	"    AND l.classid = " JANITOR_LOCK_CLASS_SQL " AND l.objid = d.id::oid AND l.objsubid = 2 AND l.granted) "
 	"  RETURNING d.id"
 	"), lost AS ("
@@ -49,9 +48,8 @@ void janitor_run(struct app *app)
 	db_query(app->db, janitor_sql, 1, params, janitor_done, NULL);
 }
 
-int64_t janitor_register(const char *conninfo, struct sbuf *err)
+int64_t janitor_reserve_id(const char *conninfo, struct sbuf *err)
 {
-	char host[256] = "unknown", pid[16];
 	PGconn *pg = PQconnectdb(conninfo);
 	PGresult *r = NULL;
 	int64_t id = 0;
@@ -61,11 +59,7 @@ int64_t janitor_register(const char *conninfo, struct sbuf *err)
 			    PQerrorMessage(pg));
 		goto out;
 	}
-	gethostname(host, sizeof(host) - 1);
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	const char *params[] = { host, pid };
-	r = PQexecParams(pg, "INSERT INTO daemons (hostname, pid) VALUES ($1, $2) RETURNING id", 2,
-			 NULL, params, NULL, NULL, 0);
+	r = PQexec(pg, "SELECT nextval('daemons_id_seq')");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		sbuf_printf(err, "cannot register this daemon: %s", PQresultErrorMessage(r));
 		goto out;
@@ -75,4 +69,19 @@ out:
 	PQclear(r);
 	PQfinish(pg);
 	return id;
+}
+
+char *janitor_session_sql(int64_t id)
+{
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	for (char *p = host; *p; p++) /* keep it a plain SQL literal */
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+			*p = '_';
+	return xasprintf("SELECT pg_advisory_lock(%d, %lld); "
+			 "INSERT INTO daemons (id, hostname, pid) VALUES (%lld, '%s', %d) "
+			 "ON CONFLICT (id) DO NOTHING; LISTEN signpost_work",
+			 JANITOR_LOCK_CLASS, (long long)id, (long long)id, host, (int)getpid());
 }

@@ -16,7 +16,13 @@
 #define JANITOR_LOCK_CLASS_SQL "21328"
 
 void janitor_run(struct app *app);
-/* Blocking, at start-up: records this daemon and returns its id (0 on error). */
-int64_t janitor_register(const char *conninfo, struct sbuf *err);
+/* Blocking, at start-up: a new daemon id (0 on error). */
+int64_t janitor_reserve_id(const char *conninfo, struct sbuf *err);
+/*
+ * The session connection's setup: take the liveness lock first, then record the daemon,
+ * so no janitor ever sees this daemon's row without its lock; then LISTEN for work.
+ * Run again on every reconnect. The caller frees the string.
+ */
+char *janitor_session_sql(int64_t id);
 
 #endif

@@ -202,15 +202,14 @@ static int main_start(struct app *app)
 	int rc = -1;
 
 	sbuf_init(&err);
-	app->daemon_id = janitor_register(app->cfg.database_url, &err);
+	app->daemon_id = janitor_reserve_id(app->cfg.database_url, &err);
 	if (!app->daemon_id) {
 		fprintf(stderr, "signpostd: %s\n", err.data);
 		goto out;
 	}
 	app->base = event_base_new();
 	app->db = db_new(app->base, app->cfg.database_url, app->cfg.db_pool_size);
-	setup = xasprintf("SELECT pg_advisory_lock(%d, %lld); LISTEN signpost_work",
-			  JANITOR_LOCK_CLASS, (long long)app->daemon_id);
+	setup = janitor_session_sql(app->daemon_id);
 	db_session_start(app->db, setup, main_notify, app);
 	free(setup);
 	app->httpc = httpc_new(app->base, HTTPC_MAX_HOST_CONNECTIONS);

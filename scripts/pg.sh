@@ -31,6 +31,7 @@ start)
 		as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
 			{ cat "$dir/initdb.log" >&2; exit 1; }
 	fi
+	as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 ||
 	as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
 		-o "-c listen_addresses='' -c unix_socket_directories='$dir/socket' -c max_connections=200" \
 		start >/dev/null ||

@@ -77,5 +77,6 @@ class SimulatorTest(IntegrationCase):
         wait_until(lambda: any(t["to"] == drama_number(6) and "touch" in t["text"]
                                for t in self.api("GET", "/v1/sim/messages").json["items"]),
                    what="reply text")
-        self.assertEqual(self.db.value("SELECT state FROM messages WHERE kind = 'reply' AND to_phone = %s",
-                                       drama_number(6)), "delivered")
+        wait_until(lambda: self.db.value("SELECT state FROM messages WHERE kind = 'reply' AND "
+                                         "to_phone = %s", drama_number(6)) == "delivered",
+                   what="reply delivered")
