@@ -94,6 +94,16 @@ const char *keyword_action_str(enum keyword_action a)
 	return "unknown";
 }
 
+const char *keyword_match_kind_str(enum keyword_match_kind k)
+{
+	switch (k) {
+	case KEYWORD_MATCH_NONE: return "none";
+	case KEYWORD_MATCH_EXACT: return "exact";
+	case KEYWORD_MATCH_TYPO: return "typo";
+	}
+	return "unknown";
+}
+
 const struct keyword *keyword_builtin(const char *word)
 {
 	for (size_t i = 0; i < ARRAY_LEN(keyword_builtins); i++)
@@ -460,7 +470,7 @@ struct keyword_entry {
 	struct sbuf *err;
 };
 
-static int keyword_form_from_json(struct keyword_entry *e, struct json_object *v,
+static WUR int keyword_form_from_json(struct keyword_entry *e, struct json_object *v,
 				  const char *what, char **out)
 {
 	struct keyword_text t;
@@ -486,7 +496,7 @@ out:
 	return rc;
 }
 
-static int keyword_aliases_from_json(struct keyword_entry *e, struct json_object *v)
+static WUR int keyword_aliases_from_json(struct keyword_entry *e, struct json_object *v)
 {
 	size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
 	int rc = -1;
@@ -508,7 +518,7 @@ out:
 	return rc;
 }
 
-static int keyword_action_from_json(struct keyword_entry *e, struct json_object *v)
+static WUR int keyword_action_from_json(struct keyword_entry *e, struct json_object *v)
 {
 	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
 
@@ -528,7 +538,7 @@ static int keyword_action_from_json(struct keyword_entry *e, struct json_object 
 	return -1;
 }
 
-static int keyword_string_from_json(struct keyword_entry *e, struct json_object *v,
+static WUR int keyword_string_from_json(struct keyword_entry *e, struct json_object *v,
 				    const char *key, char **out)
 {
 	if (json_object_is_type(v, json_type_null))
@@ -542,7 +552,7 @@ static int keyword_string_from_json(struct keyword_entry *e, struct json_object 
 	return -1;
 }
 
-static int keyword_key_from_json(struct keyword_entry *e, const char *key, struct json_object *v)
+static WUR int keyword_key_from_json(struct keyword_entry *e, const char *key, struct json_object *v)
 {
 	if (strcmp(key, "word") == 0)
 		return keyword_form_from_json(e, v, "word", &e->k.word);
@@ -569,7 +579,7 @@ static bool keyword_target_ok(const char *s, bool allow_step)
 	return s[n] == '\0';
 }
 
-static int keyword_entry_check(struct keyword_entry *e)
+static WUR int keyword_entry_check(struct keyword_entry *e)
 {
 	if (!e->k.word) {
 		sbuf_printf(e->err, "%s: word is missing", e->label);
@@ -609,7 +619,7 @@ static size_t keyword_set_find_form(const struct keyword_set *set, const char *f
 }
 
 /* Checks that form (the word, or alias number `alias`) is used nowhere else. */
-static int keyword_entry_unique(struct keyword_entry *e, const char *form, bool is_alias,
+static WUR int keyword_entry_unique(struct keyword_entry *e, const char *form, bool is_alias,
 				size_t alias)
 {
 	size_t other = keyword_set_find_form(e->set, form);
@@ -629,7 +639,7 @@ static int keyword_entry_unique(struct keyword_entry *e, const char *form, bool 
 	return 0;
 }
 
-static int keyword_entry_from_json(struct keyword_entry *e, struct json_object *obj, size_t i)
+static WUR int keyword_entry_from_json(struct keyword_entry *e, struct json_object *obj, size_t i)
 {
 	struct json_object *w = NULL;
 

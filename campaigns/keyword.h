@@ -84,6 +84,8 @@ enum keyword_match_kind {
 	KEYWORD_MATCH_TYPO,  /* one edit away: ask "Did you mean X? Reply YES" */
 };
 
+const char *keyword_match_kind_str(enum keyword_match_kind k);
+
 struct keyword_match {
 	enum keyword_match_kind kind;
 	const struct keyword *keyword; /* borrowed from the set (or the built-in table) */

@@ -38,7 +38,7 @@ static bool template_name_char(char c)
 }
 
 /* Explains what is wrong with a placeholder name, or returns 0 when it is valid. */
-static int template_check_name(const char *tmpl, const struct template_tok *t, size_t raw_len,
+static WUR int template_check_name(const char *tmpl, const struct template_tok *t, size_t raw_len,
 				struct sbuf *err)
 {
 	const char *n = t->text;
@@ -75,7 +75,7 @@ out:
 }
 
 /* Parses the placeholder starting at p ('{', not "{{"). */
-static int template_parse_field(const char *tmpl, const char *p, struct template_tok *t,
+static WUR int template_parse_field(const char *tmpl, const char *p, struct template_tok *t,
 				struct sbuf *err)
 {
 	const char *inner = p + 1;

@@ -48,7 +48,7 @@ static bool window_parse_hhmm(const char *s, int *out)
 	return true;
 }
 
-static int window_parse_time(struct json_object *v, const char *key, int *out, struct sbuf *err)
+static WUR int window_parse_time(struct json_object *v, const char *key, int *out, struct sbuf *err)
 {
 	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 
@@ -72,7 +72,7 @@ static int window_day_index(const char *s)
 	return -1;
 }
 
-static int window_parse_days(struct json_object *v, unsigned *days, struct sbuf *err)
+static WUR int window_parse_days(struct json_object *v, unsigned *days, struct sbuf *err)
 {
 	size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
 	unsigned bits = 0;
@@ -101,7 +101,7 @@ out:
 	return rc;
 }
 
-static int window_parse_key(const char *key, struct json_object *v, struct send_window *w,
+static WUR int window_parse_key(const char *key, struct json_object *v, struct send_window *w,
 			    struct sbuf *err)
 {
 	if (strcmp(key, "days") == 0)
@@ -207,7 +207,7 @@ static int window_cmp_i32(const void *a, const void *b)
 }
 
 /* Reads one "events"[i] entry. */
-static int holidays_event(struct json_object *ev, size_t i, int32_t *out, struct sbuf *err)
+static WUR int holidays_event(struct json_object *ev, size_t i, int32_t *out, struct sbuf *err)
 {
 	struct json_object *date = NULL;
 	const char *s = NULL;

@@ -21,16 +21,6 @@
 static struct keyword_set *shipped;
 static struct sbuf err;
 
-static const char *kind_str(enum keyword_match_kind k)
-{
-	switch (k) {
-	case KEYWORD_MATCH_NONE: return "none";
-	case KEYWORD_MATCH_EXACT: return "exact";
-	case KEYWORD_MATCH_TYPO: return "typo";
-	}
-	return "?";
-}
-
 /* "kind word" for text matched against set. */
 static const char *outcome(const struct keyword_set *set, const char *text)
 {
@@ -38,7 +28,7 @@ static const char *outcome(const struct keyword_set *set, const char *text)
 	struct keyword_match m;
 
 	keyword_match(set, text, &m);
-	snprintf(buf, sizeof(buf), "%s %s", kind_str(m.kind), m.keyword ? m.keyword->word : "-");
+	snprintf(buf, sizeof(buf), "%s %s", keyword_match_kind_str(m.kind), m.keyword ? m.keyword->word : "-");
 	if ((m.kind == KEYWORD_MATCH_NONE) != (m.keyword == NULL))
 		snprintf(buf, sizeof(buf), "inconsistent result");
 	return buf;
@@ -181,6 +171,8 @@ TEST(builtins_always_win)
 	CHECK_STR(keyword_action_str(KEYWORD_OPT_OUT), "opt_out");
 	CHECK_STR(keyword_action_str(KEYWORD_HELP_REQUEST), "help_request");
 	CHECK_STR(keyword_action_str((enum keyword_action)42), "unknown");
+	CHECK_STR(keyword_match_kind_str(KEYWORD_MATCH_TYPO), "typo");
+	CHECK_STR(keyword_match_kind_str((enum keyword_match_kind)42), "unknown");
 }
 
 /* Builds a set from JSON text: "ok" or the error message. */
@@ -311,7 +303,7 @@ static int match_stdin(void)
 	while (fgets(line, sizeof(line), stdin)) {
 		line[strcspn(line, "\r\n")] = '\0';
 		keyword_match(shipped, line, &m);
-		printf("%s %s %s\n", kind_str(m.kind), m.keyword ? m.keyword->word : "-",
+		printf("%s %s %s\n", keyword_match_kind_str(m.kind), m.keyword ? m.keyword->word : "-",
 		       m.keyword ? keyword_action_str(m.keyword->action) : "-");
 	}
 	return 0;
