@@ -45,7 +45,13 @@ for t in tests/diff/*.sh; do
 	[ -x "$t" ] && step "differential $(basename "$t" .sh)" "$t"
 done
 
-step "docker-compose config" docker-compose -f docker-compose.yml config -q
+step "docker-compose config" env SIGNPOST_DB_PASSWORD=config-check \
+	docker-compose -f docker-compose.yml config -q
+
+# The fake providers themselves, against the adapters.
+for t in tests/fake/*_check.py; do
+	[ -f "$t" ] && step "fake $(basename "$t" .py)" /usr/bin/python3 "$t"
+done
 
 # Integration tests: the real daemon, a real PostgreSQL, fake providers on 127.0.0.1.
 tmp=$(mktemp -d /tmp/signpost-test.XXXXXX)
