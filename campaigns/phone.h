@@ -27,6 +27,17 @@ const char *phone_status_message(enum phone_status s);
 /*
  * Normalises a UK mobile number written any common way (07..., 7... (10 digits), 447...,
  * +447..., 00447..., with spaces, dots, dashes and brackets) to E.164 "+447xxxxxxxxx".
+ *
+ * Separators are spaces, tabs, no-break spaces, . - / ( ); '+' only before the first
+ * digit. The trunk 0 written after the country code ("+44 (0)7700 900123", "+44 07700
+ * 900123") is dropped. Digits starting 00 or '+' are international: +44 goes on, any other
+ * country of 7 to 15 digits is PHONE_NOT_UK. Digits starting 44 with 11 or more digits are
+ * read as +44. A mobile is +44 7 and nine more digits, except 70 (personal numbering)
+ * and 76 (pagers); 7624, the Isle of Man's mobiles, is a mobile, and so are the Guernsey
+ * and Jersey ranges: they are +44 7 numbers UK providers text. Which 07 blocks Ofcom has
+ * allocated is not checked (allocations change; a provider reports unknown numbers).
+ * Other ranges: 01, 02, 03 PHONE_LANDLINE; 04, 05, 06, 08, 09 PHONE_NON_GEOGRAPHIC (when
+ * 9 or 10 digits long). out is "" unless the result is PHONE_OK.
  */
 enum phone_status phone_uk_mobile(const char *in, char out[PHONE_E164_MAX]);
 

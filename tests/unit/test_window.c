@@ -172,6 +172,49 @@ TEST(never_open)
 	CHECK_T(window_next_close(&none, &hol, utc(2026, 6, 1, 12, 0)), utc(2026, 6, 1, 12, 0));
 }
 
+/* Open by reading the local clock directly (right outside the hour the clocks change). */
+static bool naive_open(const struct send_window *w, time_t t)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	int32_t ymd = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+	int min = tm.tm_hour * 60 + tm.tm_min;
+	bool holiday = false;
+	for (size_t i = 0; i < hol.n; i++)
+		holiday = holiday || hol.days[i] == ymd;
+	return (w->days & (1u << ((tm.tm_wday + 6) % 7))) && !(w->skip_holidays && holiday) &&
+	       w->start_min <= min && min < w->end_min;
+}
+
+/* Random windows and instants through 2026 and 2027, minute by minute. */
+TEST(agrees_with_the_local_clock)
+{
+	unsigned seed = 12345;
+	int bad = 0;
+
+	for (int k = 0; k < 150 && bad < 5; k++) {
+		seed = seed * 1103515245u + 12345u;
+		int a = 2 + (int)(seed >> 8) % 22, b = 2 + (int)(seed >> 16) % 23;
+		struct send_window w = win(1u + (seed >> 4) % 127, MIN(a, b) * 60 + 15,
+					   (MAX(a, b) + 1) * 60 - 15 * (a == b), (seed >> 3) & 1);
+		time_t t = utc(2026, 1, 1, 0, 0) + (time_t)((seed >> 2) % (730u * 24 * 60)) * 60;
+		time_t open = window_next_open(&w, &hol, t);
+		time_t close = window_next_close(&w, &hol, open);
+		time_t step = t;
+		for (; step < open; step += 60)
+			bad += naive_open(&w, step);
+		bad += !naive_open(&w, open) || !window_is_open(&w, &hol, open);
+		for (step = open; step < close; step += 60)
+			bad += !naive_open(&w, step) || !window_is_open(&w, &hol, step);
+		bad += naive_open(&w, close) || window_is_open(&w, &hol, close);
+		if (bad)
+			fprintf(stderr, "window %x %d-%d from %s: open %s close %s\n", w.days,
+				w.start_min, w.end_min, fmt(t), fmt(open), fmt(close));
+	}
+	CHECK_INT(bad, 0);
+}
+
 static struct sbuf err;
 
 /* Parses json over the default window; "ok" or the message. */
@@ -317,6 +360,7 @@ int main(void)
 	RUN(windows_inside_the_changing_hour);
 	RUN(bank_holidays);
 	RUN(never_open);
+	RUN(agrees_with_the_local_clock);
 	RUN(from_json);
 	RUN(to_json);
 	RUN(holidays_json);
