@@ -135,31 +135,47 @@ if not (len(corpus) == len(ours) == len(perl) == len(split)):
           % (len(corpus), len(ours), len(perl), len(split)))
     sys.exit(1)
 
-bad, gsm7, ucs2, multi, documented = [], 0, 0, 0, 0
-for hexline, o, p, s in zip(corpus, ours, perl, split):
-    enc, units, segments, chars = o.split()
-    text = bytes.fromhex(hexline).decode("utf-8")
-    show = repr(text if len(text) < 60 else text[:28] + "..." + text[-28:])
-    gsm7 += enc == "gsm7"
-    ucs2 += enc == "ucs2"
-    multi += int(segments) > 1
-    if int(chars) != len(text):
-        bad.append("%s: ours %d chars, python %d" % (show, int(chars), len(text)))
-    want_perl = "gsm7 " + units if enc == "gsm7" else "ucs2 -"
-    if p != want_perl:
-        bad.append("%s (%d chars): ours %s, Encode::GSM0338 %s" % (show, len(text), o, p))
-    if text == "":
-        documented += 1
-        if o != "gsm7 0 0 0":
-            bad.append("empty text: ours %s, expected gsm7 0 0 0" % o)
-        continue
-    if s != "%s %s %s" % (enc, units, segments):
-        bad.append("%s (%d chars): ours %s, split-sms %s" % (show, len(text), o, s))
 
+
+def check(answers):
+    """Mismatches, and counts of GSM-7, UCS-2, multi-part and empty texts."""
+    bad, gsm7, ucs2, multi, empty = [], 0, 0, 0, 0
+    for hexline, o, p, s in zip(corpus, answers, perl, split):
+        enc, units, segments, chars = o.split()
+        text = bytes.fromhex(hexline).decode("utf-8")
+        show = repr(text if len(text) < 60 else text[:28] + "..." + text[-28:])
+        gsm7 += enc == "gsm7"
+        ucs2 += enc == "ucs2"
+        multi += int(segments) > 1
+        if int(chars) != len(text):
+            bad.append("%s: ours %d chars, python %d" % (show, int(chars), len(text)))
+        want_perl = "gsm7 " + units if enc == "gsm7" else "ucs2 -"
+        if p != want_perl:
+            bad.append("%s (%d chars): ours %s, Encode::GSM0338 %s" % (show, len(text), o, p))
+        if text == "":
+            empty += 1
+            if o != "gsm7 0 0 0":
+                bad.append("empty text: ours %s, expected gsm7 0 0 0" % o)
+            continue
+        if s != "%s %s %s" % (enc, units, segments):
+            bad.append("%s (%d chars): ours %s, split-sms %s" % (show, len(text), o, s))
+    return bad, gsm7, ucs2, multi, empty
+
+
+# The comparison must be able to fail: one segment count off by one in a copy is caught.
+canary = list(ours)
+for i, o in enumerate(canary):
+    enc, units, segments, chars = o.split()
+    if int(segments) > 1:
+        canary[i] = "%s %s %d %s" % (enc, units, int(segments) - 1, chars)
+        break
+bad, gsm7, ucs2, multi, documented = check(ours)
+if not check(canary)[0]:
+    bad.append("a planted wrong answer was not caught: the comparison cannot fail")
 for line in bad[:25]:
     print("  " + line)
 print("gsm_oracles: %d texts (%d GSM-7, %d UCS-2, %d multi-part); Encode::GSM0338 and "
-      "split-sms compared on each (%d empty texts checked against the documented answer); %d mismatches"
+      "split-sms compared on each (%d empty texts checked against the documented answer); a planted error is caught; %d mismatches"
       % (len(corpus), gsm7, ucs2, multi, documented, len(bad)))
 sys.exit(1 if bad or gsm7 < 100 or ucs2 < 100 or multi < 100 else 0)
 PY

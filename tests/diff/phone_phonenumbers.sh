@@ -151,7 +151,6 @@ IMPOSSIBLE = {phonenumbers.ValidationResult.TOO_SHORT, phonenumbers.ValidationRe
 
 stats = dict(mobile=0, crown=0, refused=0, foreign=0, length=0, both_refuse=0, drama=0,
              unallocated=0, skipped=0)
-bad = []
 
 
 def oracle(text):
@@ -197,10 +196,27 @@ def compare(text, status, e164):
     return None
 
 
-for text, (status, e164) in zip(inputs, ours):
-    why = compare(text, status, e164)
-    if why:
-        bad.append("%r: ours %s %s; %s" % (text, status, e164, why))
+def mismatches(answers):
+    found = []
+    for text, (status, e164) in zip(inputs, answers):
+        why = compare(text, status, e164)
+        if why:
+            found.append("%r: ours %s %s; %s" % (text, status, e164, why))
+    return found
+
+
+# The comparison must be able to fail: one wrong answer planted in a copy is caught.
+canary = [list(a) for a in ours]
+for a in canary:
+    if a[0] == "ok" and not a[1].startswith("+447700900"):
+        a[0], a[1] = "pager", "-"
+        break
+canary_caught = len(mismatches(canary)) > 0
+for key in stats:
+    stats[key] = 0
+bad = mismatches(ours)
+if not canary_caught:
+    bad.append("a planted wrong answer was not caught: the comparison cannot fail")
 
 for line in bad[:25]:
     print("  " + line)
@@ -208,7 +224,7 @@ compared = n - stats["skipped"] - stats["drama"] - stats["unallocated"]
 print("phone_phonenumbers: %d inputs, %d compared (%d GB mobiles, %d Crown dependency "
       "mobiles, %d other UK ranges refused, %d foreign, %d impossible lengths, %d invalid "
       "and refused by both); accepted where libphonenumber says invalid: %d drama range, "
-      "%d unallocated 07; %d unparsable; %d mismatches"
+      "%d unallocated 07; %d unparsable; a planted error is caught; %d mismatches"
       % (n, compared, stats["mobile"], stats["crown"], stats["refused"], stats["foreign"],
          stats["length"], stats["both_refuse"], stats["drama"], stats["unallocated"],
          stats["skipped"], len(bad)))
