@@ -26,6 +26,10 @@ WARNINGS += -Werror
 endif
 
 BUILD := build/$(MODE)
+# `make V=1` shows the full commands.
+ifneq ($(V),1)
+SAY = @echo "  $(1) $(2)";
+endif
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(MODE_CFLAGS) -I. \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm $(LDLIBS)
@@ -46,26 +50,26 @@ FAKE_BIN := $(FAKE_SRC:tests/fake/%.c=$(BUILD)/tests/%)
 FAKE_LIB_SRC := $(COMMON_SRC) $(PROVIDERS_SRC)
 FAKE_LIB_OBJ := $(FAKE_LIB_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all run test bench clean deps check-tools FORCE
+.PHONY: all run test bench clean deps tests-build FORCE
 all: bin/signpostd
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+	$(call SAY,CC,$<)$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
 	@mkdir -p $(dir $@)
-	scripts/embed-sql.sh $(MIGRATIONS) > $@
+	$(call SAY,GEN,$@)scripts/embed-sql.sh $(MIGRATIONS) > $@
 
 $(BUILD)/gen/data.c: $(DATA_FILES) scripts/embed-data.sh
 	@mkdir -p $(dir $@)
-	scripts/embed-data.sh $(DATA_FILES) > $@
+	$(call SAY,GEN,$@)scripts/embed-data.sh $(DATA_FILES) > $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	$(call SAY,CC,$<)$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/signpostd: $(LIB_OBJ) $(BUILD)/gateway/main.o
-	$(CC) $(MODE_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	$(call SAY,LD,$@)$(CC) $(MODE_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
 # bin/signpostd is the binary of the last mode built.
 bin/signpostd: $(BUILD)/signpostd FORCE
@@ -74,11 +78,11 @@ bin/signpostd: $(BUILD)/signpostd FORCE
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP $(MODE_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS_ALL)
+	$(call SAY,CC,$@)$(CC) $(CFLAGS_ALL) -MMD -MP $(MODE_LDFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS_ALL)
 
 $(BUILD)/tests/fake_%: tests/fake/fake_%.c $(FAKE_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP $(MODE_LDFLAGS) -o $@ $< $(FAKE_LIB_OBJ) $(LDLIBS_ALL)
+	$(call SAY,CC,$@)$(CC) $(CFLAGS_ALL) -MMD -MP $(MODE_LDFLAGS) -o $@ $< $(FAKE_LIB_OBJ) $(LDLIBS_ALL)
 
 tests-build: bin/signpostd $(UNIT_BIN) $(FAKE_BIN)
 
