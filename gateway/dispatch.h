@@ -16,8 +16,11 @@
 /* A running campaign as the scheduler sees it. */
 struct dispatch_campaign {
 	int64_t id;
-	const char *provider; /* config name */
-	bool open;         /* inside its send window now */
+	const char *provider;          /* config name */
+	const char *fallback_provider; /* config name, or NULL */
+	bool open;                     /* inside its send window now */
+	int rate_per_minute;           /* the campaign's own limit; 0 for none */
+	bool smart_encoding;           /* replace look-alikes so texts stay GSM-7 */
 };
 
 struct dispatch *dispatch_new(struct app *app);

@@ -125,6 +125,7 @@ static void sched_running_done(const struct db_result *r, void *arg)
 		list[i].id = db_get_i64(r, i, 0);
 		list[i].provider = db_get(r, i, 1);
 		list[i].open = sched_window_open(s->app, db_get(r, i, 2));
+		list[i].smart_encoding = true;
 	}
 	dispatch_set_campaigns(s->app->dispatch, list, (size_t)n);
 	free(list);
