@@ -8,6 +8,7 @@
 #include "campaigns/template.h"
 #include "common/crypto.h"
 #include "gateway/db.h"
+#include "gateway/flowctl.h"
 #include "gateway/httpc.h"
 #include "gateway/log.h"
 
@@ -104,7 +105,9 @@ static const char result_sql[] =
 
 struct dispatch_source {
 	int64_t campaign_id;
-	char *provider;
+	struct dispatch_provider *primary;
+	struct dispatch_provider *fallback; /* NULL when the campaign names none */
+	struct flowctl_bucket rate;         /* the campaign's texts per minute */
 	bool open;
 	bool has_work;
 	bool claiming;
@@ -125,6 +128,7 @@ struct dispatch_result {
 struct dispatch_provider {
 	struct dispatch *d;
 	struct provider_cfg *cfg;
+	struct flowctl fc;
 	int inflight;
 	int claimed;
 	int claims;
@@ -142,6 +146,7 @@ struct dispatch {
 	struct dispatch_source *sources;
 	size_t nsources;
 	struct event *kick_ev;
+	struct event *timer_ev; /* wakes the claims when a limit lifts with time */
 	char daemon_id[24];
 	bool stopped;
 };
@@ -150,6 +155,7 @@ struct dispatch_claim {
 	struct dispatch_provider *p;
 	int64_t campaign_id; /* 0: replies and tests */
 	int limit;
+	int64_t at_ms;
 };
 
 struct dispatch_send {
@@ -313,6 +319,35 @@ static void dispatch_classify(struct dispatch_send *s, const struct send_result 
 	}
 }
 
+static enum flowctl_outcome dispatch_flow_outcome(const struct httpc_response *resp,
+						 const struct send_result *sr)
+{
+	if (resp->status == 0)
+		return FLOWCTL_FAILED;
+	if (sr->throttled)
+		return FLOWCTL_THROTTLED;
+	return sr->outcome == SEND_TEMPFAIL ? FLOWCTL_FAILED : FLOWCTL_OK;
+}
+
+static void dispatch_flow_result(struct dispatch_provider *p, enum flowctl_outcome o,
+				 int retry_after_s)
+{
+	int64_t now = clock_mono_ms();
+	bool was_paused = now < p->fc.paused_until_ms;
+	enum flowctl_breaker before = p->fc.breaker;
+
+	if (flowctl_result(&p->fc, o, retry_after_s, now))
+		log_warn("provider circuit breaker provider=%s %s -> %s failures=%d cooldown_ms=%lld",
+			 p->cfg->name, flowctl_breaker_str(before),
+			 flowctl_breaker_str(p->fc.breaker), p->fc.failures,
+			 (long long)p->fc.cooldown_ms);
+	if (o == FLOWCTL_THROTTLED && !was_paused)
+		log_warn("provider asked us to slow down provider=%s pause_ms=%lld window=%d "
+			 "segments_per_second=%g", p->cfg->name,
+			 (long long)(p->fc.paused_until_ms - now), (int)p->fc.window,
+			 p->fc.bucket.rate);
+}
+
 static void dispatch_sent(struct httpc_response *resp, void *arg)
 {
 	struct dispatch_send *s = arg;
@@ -335,6 +370,7 @@ static void dispatch_sent(struct httpc_response *resp, void *arg)
 						       sbuf_str(&resp->body), resp->body.len, &sr);
 		dispatch_classify(s, &sr, &r);
 	}
+	dispatch_flow_result(p, dispatch_flow_outcome(resp, &sr), sr.retry_after_s);
 	log_debug("message sent id=%lld provider=%s status=%ld sending -> %s", (long long)s->id,
 		  p->cfg->name, resp->status, msg_state_str(r.state));
 	dispatch_push(p, &r);
@@ -381,6 +417,7 @@ static void dispatch_send_one(struct dispatch_provider *p, const struct db_resul
 	gsm_analyze(sbuf_str(&text), text.len, &gi);
 	s->segments = gi.segments;
 	s->body = sbuf_detach(&text);
+	flowctl_segments(&p->fc, gi.segments, clock_mono_ms());
 	snprintf(ref, sizeof(ref), "%lld", (long long)s->id);
 	status_url = xasprintf("%s/v1/providers/%s/status?ref=%s", p->d->app->cfg.public_url,
 			       cfg->name, ref);
@@ -421,7 +458,7 @@ static void dispatch_claimed(const struct db_result *r, void *arg)
 	struct dispatch_claim *c = arg;
 	struct dispatch_provider *p = c->p;
 	struct dispatch_source *src = dispatch_source_find(p->d, c->campaign_id);
-	int rows = db_rows(r);
+	int rows = db_rows(r), sending = 0;
 	bool more = !r->error && rows >= c->limit;
 
 	p->claims--;
@@ -429,12 +466,18 @@ static void dispatch_claimed(const struct db_result *r, void *arg)
 	if (r->error)
 		log_warn("dispatch claim failed provider=%s error=\"%.*s\"", p->cfg->name,
 			 (int)strcspn(r->error, "\n"), r->error);
-	for (int i = 0; i < rows; i++)
-		if (strcmp(db_get(r, i, CLAIM_STATE), "sending") == 0)
+	for (int i = 0; i < rows; i++) {
+		if (strcmp(db_get(r, i, CLAIM_STATE), "sending") == 0) {
 			dispatch_send_one(p, r, i);
+			sending++;
+		}
+	}
+	/* Tokens spent on texts that did not go out come back. */
+	flowctl_unclaimed(&p->fc, c->limit - sending, clock_mono_ms());
 	if (c->campaign_id == 0)
 		p->other_work = more;
 	else if (src) {
+		flowctl_bucket_take(&src->rate, sending - c->limit, clock_mono_ms());
 		src->has_work = more;
 		src->claiming = false;
 	}
@@ -447,17 +490,20 @@ static void dispatch_claim(struct dispatch_provider *p, struct dispatch_source *
 {
 	struct dispatch_claim *c = xcalloc(1, sizeof(*c));
 	char lim[16], lease[24], validity[16], campaign[24];
+	int64_t now = clock_mono_ms();
 
 	c->p = p;
 	c->campaign_id = src ? src->campaign_id : 0;
 	c->limit = limit;
 	p->claims++;
 	p->claimed += limit;
+	flowctl_claimed(&p->fc, limit, now);
 	snprintf(lim, sizeof(lim), "%d", limit);
 	snprintf(lease, sizeof(lease), "%ld", p->cfg->timeout_ms / 1000 + DISPATCH_LEASE_MARGIN_S);
 	snprintf(validity, sizeof(validity), "%d", p->cfg->validity_s);
 	if (src) {
 		src->claiming = true;
+		flowctl_bucket_take(&src->rate, limit, now);
 		snprintf(campaign, sizeof(campaign), "%lld", (long long)src->campaign_id);
 		const char *params[] = { campaign, lim, p->d->daemon_id, lease, p->cfg->name, validity };
 		db_query(p->d->app->db, claim_campaign_sql, 6, params, dispatch_claimed, c);
@@ -467,45 +513,94 @@ static void dispatch_claim(struct dispatch_provider *p, struct dispatch_source *
 	}
 }
 
-static bool dispatch_source_ready(const struct dispatch_source *s, const struct dispatch_provider *p)
+/*
+ * Which provider a campaign sends through now: its own, or its fallback while its own
+ * provider's circuit breaker refuses work. NULL while neither can take it.
+ */
+static struct dispatch_provider *dispatch_source_route(struct dispatch_source *s, int64_t now)
 {
-	return s->open && s->has_work && !s->claiming && strcmp(s->provider, p->cfg->name) == 0;
+	if (!s->primary)
+		return NULL;
+	if (!flowctl_refusing(&s->primary->fc, now) || !s->fallback)
+		return s->primary;
+	return flowctl_refusing(&s->fallback->fc, now) ? NULL : s->fallback;
 }
 
-static void dispatch_provider_run(struct dispatch_provider *p)
+/* Texts this campaign may claim through p now. */
+static int dispatch_source_budget(struct dispatch_source *s, struct dispatch_provider *p,
+				  int64_t now)
+{
+	if (!s->open || !s->has_work || s->claiming || dispatch_source_route(s, now) != p)
+		return 0;
+	return flowctl_bucket_available(&s->rate, now);
+}
+
+static void dispatch_provider_run(struct dispatch_provider *p, int64_t now)
 {
 	struct dispatch *d = p->d;
-	int cap = DISPATCH_MAX_INFLIGHT - p->inflight - p->claimed;
+	int busy = p->inflight + p->claimed;
+	int cap = flowctl_budget(&p->fc, busy, now);
 	int nsources = p->other_work ? 1 : 0;
 
-	if (cap <= 0 || (cap < DISPATCH_MAX_INFLIGHT / 4 && p->inflight > 0))
+	/* Claim in batches: wait for a quarter of the window to come back first. */
+	if (cap <= 0 || ((int)p->fc.window - busy < (int)p->fc.window / 4 && p->inflight > 0))
 		return;
 	for (size_t i = 0; i < d->nsources; i++)
-		nsources += dispatch_source_ready(&d->sources[i], p);
+		nsources += dispatch_source_budget(&d->sources[i], p, now) > 0;
 	if (!nsources)
 		return;
 	int share = MAX(1, cap / nsources), budget = cap;
 	if (p->other_work) {
-		dispatch_claim(p, NULL, share);
+		dispatch_claim(p, NULL, MIN(share, budget));
 		budget -= share;
 	}
 	for (size_t i = 0; i < d->nsources && budget > 0; i++) {
-		if (dispatch_source_ready(&d->sources[i], p)) {
-			dispatch_claim(p, &d->sources[i], share);
-			budget -= share;
+		struct dispatch_source *s = &d->sources[i];
+		int n = MIN(MIN(share, budget), dispatch_source_budget(s, p, now));
+		if (n > 0) {
+			dispatch_claim(p, s, n);
+			budget -= n;
 		}
 	}
+}
+
+/* The soonest a limit that only time lifts (pause, cool-down, tokens) lets work go. */
+static int64_t dispatch_wait_ms(struct dispatch *d, int64_t now)
+{
+	int64_t wait = FLOWCTL_NO_WAIT;
+
+	for (size_t i = 0; i < d->nproviders; i++) {
+		struct dispatch_provider *p = &d->providers[i];
+		if (p->other_work)
+			wait = MIN(wait, flowctl_wait_ms(&p->fc, now));
+	}
+	for (size_t i = 0; i < d->nsources; i++) {
+		struct dispatch_source *s = &d->sources[i];
+		if (!s->open || !s->has_work || !s->primary)
+			continue;
+		int64_t w = flowctl_bucket_wait_ms(&s->rate, now);
+		struct dispatch_provider *via = dispatch_source_route(s, now);
+		w = MAX(w, via ? flowctl_wait_ms(&via->fc, now) : flowctl_wait_ms(&s->primary->fc, now));
+		wait = MIN(wait, w > 0 ? w : FLOWCTL_NO_WAIT);
+	}
+	return wait;
 }
 
 static void dispatch_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dispatch *d = arg;
+	int64_t now = clock_mono_ms();
 	(void)fd, (void)what;
 
 	if (d->stopped || !db_session_up(d->app->db))
 		return; /* no claims until this daemon's liveness lock is held */
 	for (size_t i = 0; i < d->nproviders; i++)
-		dispatch_provider_run(&d->providers[i]);
+		dispatch_provider_run(&d->providers[i], now);
+	int64_t wait = dispatch_wait_ms(d, now);
+	if (wait != FLOWCTL_NO_WAIT) {
+		struct timeval tv = { (time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000 };
+		event_add(d->timer_ev, &tv);
+	}
 }
 
 void dispatch_kick(struct dispatch *d)
@@ -515,31 +610,42 @@ void dispatch_kick(struct dispatch *d)
 
 /* ---- lifecycle ---- */
 
-static void dispatch_sources_free(struct dispatch *d)
+static struct dispatch_provider *dispatch_provider_find(struct dispatch *d, const char *name)
 {
-	for (size_t i = 0; i < d->nsources; i++)
-		free(d->sources[i].provider);
-	free(d->sources);
-	d->sources = NULL;
-	d->nsources = 0;
+	for (size_t i = 0; name && i < d->nproviders; i++)
+		if (strcmp(d->providers[i].cfg->name, name) == 0)
+			return &d->providers[i];
+	return NULL;
 }
 
 void dispatch_set_campaigns(struct dispatch *d, const struct dispatch_campaign *c, size_t n)
 {
-	struct dispatch_source *old = d->sources;
-	size_t nold = d->nsources;
 	struct dispatch_source *fresh = xcalloc(n, sizeof(*fresh));
+	int64_t now = clock_mono_ms();
 
 	for (size_t i = 0; i < n; i++) {
-		fresh[i].campaign_id = c[i].id;
-		fresh[i].provider = xstrdup(c[i].provider);
-		fresh[i].open = c[i].open;
-		fresh[i].has_work = true;
-		for (size_t j = 0; j < nold; j++)
-			if (old[j].campaign_id == c[i].id)
-				fresh[i].claiming = old[j].claiming;
+		struct dispatch_source *s = &fresh[i], *old = dispatch_source_find(d, c[i].id);
+		double rate = c[i].rate_per_minute > 0 ? c[i].rate_per_minute / 60.0 : 0;
+		s->campaign_id = c[i].id;
+		s->primary = dispatch_provider_find(d, c[i].provider);
+		s->fallback = dispatch_provider_find(d, c[i].fallback_provider);
+		if (s->fallback == s->primary)
+			s->fallback = NULL;
+		s->open = c[i].open;
+		s->has_work = true;
+		if (old) {
+			s->claiming = old->claiming;
+			s->rate = old->rate;
+			if (s->rate.rate != rate)
+				flowctl_bucket_set_rate(&s->rate, rate, now);
+		} else {
+			flowctl_bucket_init(&s->rate, rate, now);
+		}
+		if (!s->primary)
+			log_warn("campaign provider is not configured campaign=%lld provider=%s",
+				 (long long)c[i].id, c[i].provider ? c[i].provider : "(none)");
 	}
-	dispatch_sources_free(d);
+	free(d->sources);
 	d->sources = fresh;
 	d->nsources = n;
 	for (size_t i = 0; i < d->nproviders; i++)
@@ -560,8 +666,11 @@ struct dispatch *dispatch_new(struct app *app)
 		p->cfg = &app->cfg.providers[i];
 		p->other_work = true;
 		p->flush_ev = event_new(app->base, -1, 0, dispatch_flush_cb, p);
+		flowctl_init(&p->fc, p->cfg->segments_per_second, DISPATCH_MAX_INFLIGHT,
+			     clock_mono_ms());
 	}
 	d->kick_ev = event_new(app->base, -1, 0, dispatch_kick_cb, d);
+	d->timer_ev = evtimer_new(app->base, dispatch_kick_cb, d);
 	snprintf(d->daemon_id, sizeof(d->daemon_id), "%lld", (long long)app->daemon_id);
 	return d;
 }
@@ -592,8 +701,9 @@ void dispatch_free(struct dispatch *d)
 		free(p->results);
 		event_free(p->flush_ev);
 	}
-	dispatch_sources_free(d);
+	free(d->sources);
 	free(d->providers);
 	event_free(d->kick_ev);
+	event_free(d->timer_ev);
 	free(d);
 }

@@ -31,6 +31,28 @@ TMP = os.environ.get("SIGNPOST_TEST_TMP", "/tmp")
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "SUMMARY: UndefinedBehaviorSanitizer")
 
+ALL_WEEK = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "start": "00:00", "end": "24:00"}
+
+
+def generated_number(i):
+    """Load and fault tests need more numbers than Ofcom's drama range holds. These are
+    generated at run time, never stored in the repository, and sent only to fakes on
+    127.0.0.1."""
+    return "+447700%06d" % (100000 + i)
+
+
+def import_tenants(daemon, key, n, borough, prefix="G"):
+    """Creates n tenants with generated numbers in one CSV import."""
+    lines = ["external_ref,first_name,phone,borough"]
+    lines += ["%s-%d,Name%d,%s,%s" % (prefix, i, i, generated_number(i), borough)
+              for i in range(n)]
+    r = http("POST", daemon.base + "/v1/tenants/import", "\n".join(lines) + "\n",
+             {"Content-Type": "text/csv", "Authorization": "Bearer " + key})
+    assert r.status == 200 and r.json["created"] + r.json["updated"] == n, r
+    return r.json
+
+
 def drama_number(i):
     """Numbers come only from Ofcom's drama range, +447700900000 to +447700900999."""
     assert 0 <= i <= 999

@@ -1,18 +1,11 @@
 """kill -9 in the middle of a 2,000-tenant campaign: after a restart the campaign
 completes, nobody is texted twice, and the texts that were in flight are 'unknown'."""
 import collections
-import io
 
-from harness import IntegrationCase, Daemon, FakeServer, http, wait_until
-from test_twilio import ALL_WEEK, SID, TOKEN, twilio_config
+from harness import ALL_WEEK, IntegrationCase, Daemon, FakeServer, import_tenants, wait_until
+from test_twilio import SID, TOKEN, twilio_config
 
 TENANTS = 2000
-
-
-def generated_number(i):
-    # Load tests need more numbers than Ofcom's drama range holds. These are generated at
-    # run time, never stored in the repository, and sent only to the fake on 127.0.0.1.
-    return "+447700%06d" % (100000 + i)
 
 
 class CrashTest(IntegrationCase):
@@ -29,17 +22,8 @@ class CrashTest(IntegrationCase):
             self.d.stop()
         self.fake.stop()
 
-    def import_tenants(self):
-        out = io.StringIO()
-        out.write("external_ref,first_name,phone,borough\n")
-        for i in range(TENANTS):
-            out.write("K-%d,Name%d,%s,Swale\n" % (i, i, generated_number(i)))
-        r = http("POST", self.d.base + "/v1/tenants/import", out.getvalue(),
-                 {"Content-Type": "text/csv", "Authorization": "Bearer " + self.key})
-        self.assertEqual(r.json["created"], TENANTS, r)
-
     def test_kill_9_mid_campaign(self):
-        self.import_tenants()
+        import_tenants(self.d, self.key, TENANTS, "Swale")
         r = self.d.api("POST", "/v1/campaigns", {"name": "Crash", "body": "Hello {first_name}",
                                                  "audience": {"boroughs": ["Swale"]},
                                                  "send_window": ALL_WEEK}, key=self.key)

@@ -1,8 +1,5 @@
 """The built-in simulator as `make run` uses it: no configuration file at all."""
-from harness import IntegrationCase, Daemon, drama_number, wait_until
-
-ALL_WEEK = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-            "start": "00:00", "end": "24:00"}
+from harness import ALL_WEEK, IntegrationCase, Daemon, drama_number, wait_until
 
 
 class SimulatorTest(IntegrationCase):

@@ -2,13 +2,11 @@
 Twilio on 127.0.0.1, status callbacks, and a tenant's reply becoming a help request."""
 import urllib.parse
 
-from harness import (IntegrationCase, Daemon, FakeServer, drama_number, http,
+from harness import (ALL_WEEK, IntegrationCase, Daemon, FakeServer, drama_number, http,
                      post_twilio, twilio_signature, wait_until)
 
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "test-auth-token-not-a-secret"
-ALL_WEEK = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-            "start": "00:00", "end": "24:00"}
 
 
 def twilio_config(fake):

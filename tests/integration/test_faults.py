@@ -1,0 +1,106 @@
+"""A provider that fails, throttles or is slow: nothing lost, nothing sent twice, and the
+daemon slows down when asked. The provider is the fake Twilio on 127.0.0.1."""
+import collections
+import datetime
+import time
+
+from harness import ALL_WEEK, IntegrationCase, Daemon, FakeServer, import_tenants, wait_until
+from test_twilio import SID, TOKEN, twilio_config
+
+
+class FaultCase(IntegrationCase):
+    provider_options = {}
+
+    def setUp(self):
+        self.fake = FakeServer("twilio", ["--account-sid", SID, "--auth-token", TOKEN])
+        config = twilio_config(self.fake)
+        config["providers"][0].update(self.provider_options)
+        self.d = Daemon(self.db, config).start()
+        self.key = self.d.key("officer")
+
+    def tearDown(self):
+        self.d.stop()
+        self.fake.stop()
+
+    def start_campaign(self, n, body="Free help getting online, {first_name}. Reply SKILLS"):
+        import_tenants(self.d, self.key, n, "Dover")
+        r = self.d.api("POST", "/v1/campaigns", {"name": "Faults", "body": body,
+                                                 "audience": {"boroughs": ["Dover"]},
+                                                 "send_window": ALL_WEEK}, key=self.key)
+        self.assertEqual(r.status, 201, r)
+        cid = r.json["id"]
+        r = self.d.api("POST", "/v1/campaigns/%d/schedule" % cid, key=self.key)
+        self.assertEqual(r.status, 200, r)
+        return cid
+
+    def campaign(self, cid):
+        return self.d.api("GET", "/v1/campaigns/%d" % cid, key=self.key).json
+
+    def wait_completed(self, cid, timeout=90):
+        wait_until(lambda: self.campaign(cid)["state"] == "completed", timeout=timeout,
+                   what="campaign completed")
+        return self.campaign(cid)["counts"]
+
+    def received(self):
+        return self.fake.control("GET", "/_fake/messages")
+
+    def assert_each_texted_once(self, n):
+        per_number = collections.Counter(m["to"] for m in self.received())
+        self.assertEqual(len(per_number), n, "a tenant was never texted")
+        self.assertEqual(max(per_number.values()), 1, "a tenant was texted twice")
+
+
+class ServerErrorsTest(FaultCase):
+    def test_500_for_a_while_then_recovers(self):
+        self.fake.control("POST", "/_fake/mode", {"mode": "error500", "count": 25})
+        cid = self.start_campaign(80)
+        counts = self.wait_completed(cid)
+        self.assertEqual(counts["submitted"], 80, counts)
+        self.assertEqual(counts["unknown"], 0, counts)
+        self.assert_each_texted_once(80)
+        self.assertEqual(self.fake.control("GET", "/_fake/stats")["injected"], 25)
+        retried = self.db.value("SELECT count(*) FROM messages WHERE attempts > 1")
+        self.assertGreaterEqual(retried, 25)
+        log = self.d.log()
+        self.assertTrue("closed -> open" in log, "the circuit breaker never opened")
+        self.assertTrue(" -> closed" in log, "the circuit breaker never closed again")
+
+
+class ThrottleTest(FaultCase):
+    def test_429_storm_pauses_for_retry_after(self):
+        self.fake.control("POST", "/_fake/mode", {"mode": "throttle429", "count": 40,
+                                                  "retry_after": 2})
+        cid = self.start_campaign(100)
+        samples = []
+        deadline = time.monotonic() + 90
+        while self.campaign(cid)["state"] != "completed":
+            self.assertLess(time.monotonic(), deadline, "campaign did not complete")
+            s = self.fake.control("GET", "/_fake/stats")
+            samples.append((time.monotonic(), s["requests"], s["injected"]))
+            time.sleep(0.05)
+        self.assert_each_texted_once(100)
+        self.assertEqual(self.campaign(cid)["counts"]["submitted"], 100)
+        # From the first 429 the daemon sends nothing for Retry-After (2 s); requests
+        # already in flight then may still arrive, so look from half a second on.
+        t0 = next(t for t, _, injected in samples if injected > 0)
+        during = [req for t, req, _ in samples if t0 + 0.5 <= t <= t0 + 1.6]
+        self.assertTrue(during, "no samples during the pause")
+        self.assertEqual(min(during), max(during), "requests during the Retry-After pause")
+        self.assertTrue("provider asked us to slow down" in self.d.log(), "no slow-down logged")
+
+
+class RateLimitTest(FaultCase):
+    provider_options = {"segments_per_second": 10}
+
+    def test_segments_per_second_counts_long_texts(self):
+        body = "Free help with {first_name}'s phone. " + "More about it. " * 10  # 2 segments
+        cid = self.start_campaign(30, body)
+        self.wait_completed(cid)
+        self.assertEqual(set(self.db.query("SELECT DISTINCT segments FROM messages")), {(2,)})
+        self.assert_each_texted_once(30)
+        times = sorted(datetime.datetime.fromisoformat(m["received_at"].replace("Z", "+00:00"))
+                       .timestamp() for m in self.received())
+        # 60 segments at 10 a second, with one second's worth at once to start: about 5 s.
+        self.assertGreaterEqual(times[-1] - times[0], 4.0)
+        most_in_a_second = max(sum(1 for u in times if t <= u < t + 1.0) for t in times)
+        self.assertLessEqual(most_in_a_second, 10)
