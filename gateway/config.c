@@ -129,7 +129,7 @@ static int config_provider_common(struct provider_cfg *p, struct json_object *ob
 	if (config_number(obj, "segments_per_second", 0, 100000, &sps, err) < 0 ||
 	    config_number(obj, "connect_timeout_ms", 100, 600000, &cto, err) < 0 ||
 	    config_number(obj, "timeout_ms", 100, 600000, &to, err) < 0 ||
-	    config_number(obj, "validity_seconds", 60, 7 * 24 * 3600, &validity, err) < 0)
+	    config_number(obj, "validity_seconds", 10, 7 * 24 * 3600, &validity, err) < 0)
 		return -1;
 	p->segments_per_second = sps;
 	p->connect_timeout_ms = (long)cto;

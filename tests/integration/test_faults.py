@@ -104,3 +104,19 @@ class RateLimitTest(FaultCase):
         self.assertGreaterEqual(times[-1] - times[0], 4.0)
         most_in_a_second = max(sum(1 for u in times if t <= u < t + 1.0) for t in times)
         self.assertLessEqual(most_in_a_second, 10)
+
+
+class ExpiryTest(FaultCase):
+    provider_options = {"validity_seconds": 12}
+
+    def test_retries_stop_when_the_text_expires(self):
+        self.fake.control("POST", "/_fake/mode", {"mode": "error500"})
+        cid = self.start_campaign(3)
+        counts = self.wait_completed(cid, timeout=60)
+        self.assertEqual(counts["expired"], 3, counts)
+        self.assertEqual(self.received(), [])
+        # Retried with backoff first (while the circuit breaker is open only one probe goes
+        # out at a time, so not every text gets a second attempt), then given up in time.
+        self.assertGreater(self.db.value("SELECT sum(attempts) FROM messages"), 3)
+        self.assertLess(self.db.value("SELECT max(extract(epoch FROM final_at - created_at)) "
+                                      "FROM messages"), 30)
