@@ -8,6 +8,7 @@
 #include "common/codec.h"
 #include "gateway/api_handlers.h"
 #include "gateway/auth.h"
+#include "gateway/dispatch.h"
 #include "gateway/log.h"
 #include "gateway/migrate.h"
 
@@ -26,6 +27,7 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/v1/campaigns/{}/schedule", API_STAFF, API_BODY_JSON, api_campaign_schedule,
 	  NULL },
 	{ "GET", "/v1/help-requests", API_STAFF, API_BODY_NONE, api_help_list, NULL },
+	{ "GET", "/v1/providers", API_STAFF, API_BODY_NONE, api_providers_list, NULL },
 	{ "POST", "/v1/providers/{}/inbound", API_WEBHOOK, API_BODY_RAW, inbound_webhook, NULL },
 	{ "GET", "/v1/providers/{}/inbound", API_WEBHOOK, API_BODY_RAW, inbound_webhook, NULL },
 	{ "POST", "/v1/providers/{}/status", API_WEBHOOK, API_BODY_RAW, inbound_status_webhook,
@@ -338,6 +340,15 @@ static void api_readyz_done(const struct db_result *r, void *arg)
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string("ready"));
 	json_object_object_add(o, "schema_version", json_object_new_int(latest));
+	api_reply_json(ctx, 200, o);
+}
+
+/* Providers as this daemon sees them now; other daemons keep their own breakers. */
+void api_providers_list(struct api_ctx *ctx)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "items", dispatch_providers_json(ctx->app->dispatch));
 	api_reply_json(ctx, 200, o);
 }
 

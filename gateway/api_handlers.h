@@ -9,6 +9,7 @@
 /* api.c */
 void api_healthz(struct api_ctx *ctx);
 void api_readyz(struct api_ctx *ctx);
+void api_providers_list(struct api_ctx *ctx);
 
 /* api_tenants.c, api_import.c */
 void api_tenant_create(struct api_ctx *ctx);

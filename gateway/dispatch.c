@@ -707,3 +707,30 @@ void dispatch_free(struct dispatch *d)
 	event_free(d->timer_ev);
 	free(d);
 }
+
+struct json_object *dispatch_providers_json(struct dispatch *d)
+{
+	struct json_object *items = json_object_new_array();
+	int64_t now = clock_mono_ms();
+
+	for (size_t i = 0; i < d->nproviders; i++) {
+		struct dispatch_provider *p = &d->providers[i];
+		struct json_object *o = json_object_new_object();
+		flowctl_refusing(&p->fc, now); /* brings the breaker up to date */
+		json_object_object_add(o, "name", json_object_new_string(p->cfg->name));
+		json_object_object_add(o, "type", json_object_new_string(p->cfg->ops->type));
+		json_object_object_add(o, "breaker",
+				       json_object_new_string(flowctl_breaker_str(p->fc.breaker)));
+		json_object_object_add(o, "failures_in_a_row", json_object_new_int(p->fc.failures));
+		json_object_object_add(o, "segments_per_second",
+				       json_object_new_double(p->fc.rate));
+		json_object_object_add(o, "current_segments_per_second",
+				       json_object_new_double(p->fc.bucket.rate));
+		json_object_object_add(o, "in_flight", json_object_new_int(p->inflight));
+		json_object_object_add(o, "max_in_flight", json_object_new_int((int)p->fc.window));
+		json_object_object_add(o, "paused_ms", json_object_new_int64(
+			MAX(0, p->fc.paused_until_ms - now)));
+		json_object_array_add(items, o);
+	}
+	return items;
+}

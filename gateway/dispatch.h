@@ -10,6 +10,8 @@
 #ifndef SIGNPOST_DISPATCH_H
 #define SIGNPOST_DISPATCH_H
 
+#include <json-c/json.h>
+
 #include "campaigns/window.h"
 #include "gateway/app.h"
 
@@ -31,6 +33,11 @@ void dispatch_set_campaigns(struct dispatch *d, const struct dispatch_campaign *
 void dispatch_kick(struct dispatch *d);
 /* Stops claiming new work; sends in flight finish. */
 void dispatch_stop(struct dispatch *d);
+/*
+ * This daemon's view of each provider: breaker, rates, requests in flight. A new JSON
+ * array the caller owns.
+ */
+struct json_object *dispatch_providers_json(struct dispatch *d);
 /* Nothing in flight and nothing waiting to be written. */
 bool dispatch_idle(const struct dispatch *d);
 

@@ -41,6 +41,11 @@ class FaultCase(IntegrationCase):
                    what="campaign completed")
         return self.campaign(cid)["counts"]
 
+    def provider(self, name="twilio"):
+        r = self.d.api("GET", "/v1/providers", key=self.key)
+        self.assertEqual(r.status, 200, r)
+        return next(p for p in r.json["items"] if p["name"] == name)
+
     def received(self):
         return self.fake.control("GET", "/_fake/messages")
 
@@ -64,6 +69,8 @@ class ServerErrorsTest(FaultCase):
         log = self.d.log()
         self.assertTrue("closed -> open" in log, "the circuit breaker never opened")
         self.assertTrue(" -> closed" in log, "the circuit breaker never closed again")
+        p = self.provider()
+        self.assertEqual((p["breaker"], p["type"], p["in_flight"]), ("closed", "twilio", 0))
 
 
 class ThrottleTest(FaultCase):
@@ -112,6 +119,7 @@ class ExpiryTest(FaultCase):
     def test_retries_stop_when_the_text_expires(self):
         self.fake.control("POST", "/_fake/mode", {"mode": "error500"})
         cid = self.start_campaign(3)
+        wait_until(lambda: self.provider()["breaker"] != "closed", what="breaker open")
         counts = self.wait_completed(cid, timeout=60)
         self.assertEqual(counts["expired"], 3, counts)
         self.assertEqual(self.received(), [])
