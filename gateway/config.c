@@ -11,6 +11,7 @@
 #define CONFIG_DEFAULT_TIMEOUT_MS 30000
 #define CONFIG_DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define CONFIG_DEFAULT_VALIDITY_S (24 * 3600)
+#define CONFIG_DEFAULT_MAX_IN_FLIGHT 64
 
 static const char config_default_json[] =
 	"{\"providers\": [{\"name\": \"sim\", \"type\": \"sim\"}], \"default_provider\": \"sim\"}";
@@ -124,17 +125,19 @@ static int config_provider_common(struct provider_cfg *p, struct json_object *ob
 				  struct sbuf *err)
 {
 	double sps = 0, cto = CONFIG_DEFAULT_CONNECT_TIMEOUT_MS, to = CONFIG_DEFAULT_TIMEOUT_MS;
-	double validity = CONFIG_DEFAULT_VALIDITY_S;
+	double validity = CONFIG_DEFAULT_VALIDITY_S, inflight = CONFIG_DEFAULT_MAX_IN_FLIGHT;
 
 	if (config_number(obj, "segments_per_second", 0, 100000, &sps, err) < 0 ||
 	    config_number(obj, "connect_timeout_ms", 100, 600000, &cto, err) < 0 ||
 	    config_number(obj, "timeout_ms", 100, 600000, &to, err) < 0 ||
-	    config_number(obj, "validity_seconds", 10, 7 * 24 * 3600, &validity, err) < 0)
+	    config_number(obj, "validity_seconds", 10, 7 * 24 * 3600, &validity, err) < 0 ||
+	    config_number(obj, "max_in_flight", 1, 1024, &inflight, err) < 0)
 		return -1;
 	p->segments_per_second = sps;
 	p->connect_timeout_ms = (long)cto;
 	p->timeout_ms = (long)to;
 	p->validity_s = (int)validity;
+	p->max_in_flight = (int)inflight;
 	return 0;
 }
 

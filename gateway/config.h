@@ -18,6 +18,7 @@ struct provider_cfg {
 	long connect_timeout_ms;
 	long timeout_ms;
 	int validity_s;
+	int max_in_flight;           /* requests outstanding at once */
 };
 
 struct config {

@@ -12,7 +12,6 @@
 #include "gateway/httpc.h"
 #include "gateway/log.h"
 
-#define DISPATCH_MAX_INFLIGHT 64
 #define DISPATCH_FLUSH_MAX 500
 #define DISPATCH_LEASE_MARGIN_S 60
 #define DISPATCH_BACKOFF_BASE_S 5
@@ -666,7 +665,7 @@ struct dispatch *dispatch_new(struct app *app)
 		p->cfg = &app->cfg.providers[i];
 		p->other_work = true;
 		p->flush_ev = event_new(app->base, -1, 0, dispatch_flush_cb, p);
-		flowctl_init(&p->fc, p->cfg->segments_per_second, DISPATCH_MAX_INFLIGHT,
+		flowctl_init(&p->fc, p->cfg->segments_per_second, p->cfg->max_in_flight,
 			     clock_mono_ms());
 	}
 	d->kick_ev = event_new(app->base, -1, 0, dispatch_kick_cb, d);

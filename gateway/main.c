@@ -32,7 +32,7 @@
 #include "gateway/simulator.h"
 
 #define SHUTDOWN_GRACE_S 30
-#define HTTPC_MAX_HOST_CONNECTIONS 64
+#define HTTPC_MIN_HOST_CONNECTIONS 64
 
 static const char usage[] =
 	"usage: signpostd [serve]\n"
@@ -150,6 +150,16 @@ out:
 	return rc;
 }
 
+/* Connections per host: enough for the busiest provider's requests in flight. */
+static long main_host_connections(const struct config *cfg)
+{
+	long n = HTTPC_MIN_HOST_CONNECTIONS;
+
+	for (size_t i = 0; i < cfg->nproviders; i++)
+		n = MAX(n, (long)cfg->providers[i].max_in_flight);
+	return n;
+}
+
 static void main_notify(const char *channel, const char *payload, void *arg)
 {
 	struct app *app = arg;
@@ -212,7 +222,7 @@ static int main_start(struct app *app)
 	setup = janitor_session_sql(app->daemon_id);
 	db_session_start(app->db, setup, main_notify, app);
 	free(setup);
-	app->httpc = httpc_new(app->base, HTTPC_MAX_HOST_CONNECTIONS);
+	app->httpc = httpc_new(app->base, main_host_connections(&app->cfg));
 	app->sim = simulator_new(app);
 	api_init(app);
 	if (httpd_listen(app->httpd, app->cfg.listen_host, app->cfg.listen_port, &err) < 0) {

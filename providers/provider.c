@@ -156,7 +156,8 @@ bool provider_common_key(const char *key)
 {
 	static const char *const common[] = { "name", "type", "segments_per_second",
 					      "connect_timeout_ms", "timeout_ms",
-					      "validity_seconds", "price_per_segment" };
+					      "validity_seconds", "price_per_segment",
+					      "max_in_flight" };
 
 	for (size_t i = 0; i < ARRAY_LEN(common); i++)
 		if (strcmp(key, common[i]) == 0)
