@@ -1,0 +1,20 @@
+-- signpost: fewer index entries per message state change.
+-- A state change rewrites the message row and adds an entry to every index whose predicate
+-- the new row matches, so indexes on messages are kept to what queries need, and partial
+-- where most rows cannot match.
+
+-- Receipts look messages up by the provider's id, which a message only has once sent.
+DROP INDEX messages_provider_id;
+CREATE INDEX messages_provider_id ON messages (provider, provider_msg_id)
+  WHERE provider_msg_id IS NOT NULL;
+
+-- Replies are attributed to the campaign text a tenant received most recently.
+DROP INDEX messages_tenant_recent;
+CREATE INDEX messages_tenant_recent ON messages (tenant_id, submitted_at)
+  WHERE kind = 'campaign' AND submitted_at IS NOT NULL;
+
+-- Per-campaign questions go through messages_campaign_tenant (campaign_id first); whether a
+-- campaign still has work is answered by the few rows not yet settled.
+DROP INDEX messages_campaign_state;
+CREATE INDEX messages_unsettled ON messages (campaign_id)
+  WHERE state IN ('queued', 'retry', 'sending');
