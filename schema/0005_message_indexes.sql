@@ -18,3 +18,12 @@ CREATE INDEX messages_tenant_recent ON messages (tenant_id, submitted_at)
 DROP INDEX messages_campaign_state;
 CREATE INDEX messages_unsettled ON messages (campaign_id)
   WHERE state IN ('queued', 'retry', 'sending');
+
+-- Claims take due messages in (next_attempt_at, id) order: with id in the index that order
+-- is read straight off it instead of sorting every due message of a campaign per claim.
+DROP INDEX messages_due_campaign;
+CREATE INDEX messages_due_campaign ON messages (campaign_id, next_attempt_at, id)
+  WHERE state IN ('queued', 'retry') AND kind = 'campaign';
+DROP INDEX messages_due_other;
+CREATE INDEX messages_due_other ON messages (provider, next_attempt_at, id)
+  WHERE state IN ('queued', 'retry') AND kind <> 'campaign';
