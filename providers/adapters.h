@@ -10,5 +10,8 @@
 extern const struct provider_ops twilio_ops;
 extern const struct provider_ops webhook_ops;
 extern const struct provider_ops sim_ops;
+extern const struct provider_ops vonage_ops;
+extern const struct provider_ops messagebird_ops;
+extern const struct provider_ops firetext_ops;
 
 #endif

@@ -128,6 +128,9 @@ static const struct provider_ops *const provider_registry[] = {
 	&twilio_ops,
 	&webhook_ops,
 	&sim_ops,
+	&vonage_ops,
+	&messagebird_ops,
+	&firetext_ops,
 };
 
 const struct provider_ops *provider_find(const char *type)
@@ -382,4 +385,105 @@ const char *provider_json_str(struct json_object *obj, const char *key)
 	if (json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_int))
 		return json_object_get_string(v);
 	return NULL;
+}
+
+bool provider_state_lookup(const struct provider_state_name *map, size_t n, const char *name,
+			   enum msg_state *out)
+{
+	for (size_t i = 0; name && i < n; i++) {
+		if (strcmp(name, map[i].name) == 0) {
+			*out = map[i].state;
+			return true;
+		}
+	}
+	return false;
+}
+
+char *provider_base_url(const char *base, const char *fallback)
+{
+	const char *b = base ? base : fallback;
+	size_t n = strlen(b);
+
+	while (n > 0 && b[n - 1] == '/')
+		n--;
+	return xstrndup(b, n);
+}
+
+void provider_digits(char *dst, size_t size, const char *e164)
+{
+	provider_copy(dst, size, e164 && e164[0] == '+' ? e164 + 1 : e164);
+}
+
+/* Scalar members of a JSON object as text; nested objects and arrays are skipped. */
+static void provider_json_fields(struct json_object *obj, struct kvlist *fields)
+{
+	json_object_object_foreach(obj, key, v) {
+		if (!v || json_object_is_type(v, json_type_object) ||
+		    json_object_is_type(v, json_type_array))
+			continue;
+		const char *s = json_object_get_string(v);
+		size_t n = json_object_is_type(v, json_type_string)
+				   ? (size_t)json_object_get_string_len(v) : strlen(s);
+		kvlist_addn(fields, key, strlen(key), s, n);
+	}
+}
+
+static bool provider_body_is_json(const struct http_in *in)
+{
+	const char *ct = in->headers ? kvlist_get_ci(in->headers, "Content-Type") : NULL;
+	size_t i = 0;
+
+	if (ct && strstr(ct, "json"))
+		return true;
+	while (i < in->body_len && isspace((unsigned char)in->body[i]))
+		i++;
+	return i < in->body_len && in->body[i] == '{';
+}
+
+int provider_webhook_fields(const struct http_in *in, struct kvlist *fields, struct sbuf *err)
+{
+	struct json_object *obj;
+
+	if ((in->method && strcmp(in->method, "GET") == 0) || !in->body || in->body_len == 0) {
+		for (size_t i = 0; in->query && i < in->query->n; i++) {
+			const struct kv *kv = &in->query->items[i];
+			kvlist_addn(fields, kv->key, strlen(kv->key), kv->value, kv->value_len);
+		}
+		return 0;
+	}
+	if (!provider_body_is_json(in)) {
+		if (codec_form_parse(fields, in->body, in->body_len) == 0)
+			return 0;
+		sbuf_adds(err, "malformed form body (bad %-escape)");
+		return -1;
+	}
+	obj = provider_json_parse(in->body, in->body_len);
+	if (!obj) {
+		sbuf_adds(err, "the body is not a JSON object");
+		return -1;
+	}
+	provider_json_fields(obj, fields);
+	json_object_put(obj);
+	return 0;
+}
+
+void provider_http_classify(long status, const struct kvlist *headers, struct send_result *out)
+{
+	bool throttled = status == 429;
+	bool permanent = status >= 400 && status < 500 && !throttled && status != 401 &&
+			 status != 403 && status != 408;
+
+	out->throttled = throttled;
+	out->outcome = permanent ? SEND_PERMFAIL : SEND_TEMPFAIL;
+	out->state = permanent ? MSG_REJECTED : MSG_RETRY;
+	out->retry_after_s = permanent ? 0 : provider_retry_after(headers);
+}
+
+int provider_copy_field(char *dst, size_t size, const char *name, const char *value,
+			struct sbuf *err)
+{
+	if (provider_copy_exact(dst, size, value))
+		return 0;
+	sbuf_printf(err, "%s is too long (%zu bytes)", name, value ? strlen(value) : (size_t)0);
+	return -1;
 }

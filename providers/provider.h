@@ -212,4 +212,34 @@ struct json_object *provider_json_parse(const char *body, size_t len);
 /* The value of key as text (strings and integers), or NULL. Borrowed from obj. */
 const char *provider_json_str(struct json_object *obj, const char *key);
 
+/* A provider's status word and the state it maps to, for provider_state_lookup. */
+struct provider_state_name {
+	const char *name;
+	enum msg_state state;
+};
+
+/* Looks name up in map[0..n); false when absent (or name is NULL). */
+bool provider_state_lookup(const struct provider_state_name *map, size_t n, const char *name,
+			   enum msg_state *out);
+/* The base URL from cfg (or fallback) without trailing slashes, newly allocated. */
+char *provider_base_url(const char *base, const char *fallback);
+/* Copies an E.164 number without its '+' ("447700900123"), as most providers want it. */
+void provider_digits(char *dst, size_t size, const char *e164);
+/*
+ * The fields of a webhook: the query of a GET; the body of a POST, read as JSON when it is
+ * a JSON object (scalar members only, as text) and as a form otherwise. -1 with err when
+ * the body is malformed.
+ */
+int provider_webhook_fields(const struct http_in *in, struct kvlist *fields,
+			    struct sbuf *err) WUR;
+/*
+ * Classifies a send answer that is not a success by its HTTP status alone: 429 is
+ * throttled, 401, 403, 408 and 5xx (and anything not 4xx) are temporary, other 4xx
+ * permanent. Sets outcome, state, throttled and (when temporary) retry_after_s.
+ */
+void provider_http_classify(long status, const struct kvlist *headers, struct send_result *out);
+/* Copies value into dst; -1 with "<name> is too long" in err when it does not fit. */
+int provider_copy_field(char *dst, size_t size, const char *name, const char *value,
+			struct sbuf *err) WUR;
+
 #endif
