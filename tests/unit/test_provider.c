@@ -113,11 +113,114 @@ TEST(test_registry)
 	CHECK(provider_find("") == NULL);
 	CHECK(provider_find(NULL) == NULL);
 	CHECK_STR(provider_find("sim")->type, "sim");
-	CHECK_STR(provider_types(), "twilio, webhook, sim");
+	CHECK(provider_find("vonage") != NULL);
+	CHECK(provider_find("messagebird") != NULL);
+	CHECK(provider_find("firetext") != NULL);
+	CHECK_STR(provider_types(), "twilio, webhook, sim, vonage, messagebird, firetext");
 	CHECK(provider_common_key("name"));
 	CHECK(provider_common_key("price_per_segment"));
 	CHECK(provider_common_key("validity_seconds"));
 	CHECK(!provider_common_key("from"));
+}
+
+/* provider_webhook_fields on a webhook; the fields joined as "k=v;k=v" into out. */
+static int fields_of(const char *method, const char *ctype, const char *query,
+		     const char *body, struct sbuf *out)
+{
+	struct kvlist f, q, h;
+	struct sbuf err;
+	int rc;
+
+	kvlist_init(&f);
+	kvlist_init(&q);
+	kvlist_init(&h);
+	sbuf_init(&err);
+	sbuf_reset(out);
+	if (query && codec_form_parse(&q, query, strlen(query)) < 0)
+		abort();
+	if (ctype)
+		kvlist_add(&h, "content-type", ctype);
+	struct http_in in = { method, "https://x.example/", &q, &h, body, body ? strlen(body) : 0, 0 };
+	rc = provider_webhook_fields(&in, &f, &err);
+	CHECK(rc == 0 ? err.len == 0 : err.len > 0);
+	for (size_t i = 0; i < f.n; i++)
+		sbuf_printf(out, "%s%s=%s", i ? ";" : "", f.items[i].key, f.items[i].value);
+	kvlist_free(&f);
+	kvlist_free(&q);
+	kvlist_free(&h);
+	sbuf_free(&err);
+	return rc;
+}
+
+TEST(test_webhook_fields)
+{
+	struct sbuf s;
+
+	sbuf_init(&s);
+	CHECK_INT(fields_of("GET", NULL, "a=1&b=x+y", NULL, &s), 0);
+	CHECK_STR(sbuf_str(&s), "a=1;b=x y");
+	CHECK_INT(fields_of("POST", "application/x-www-form-urlencoded", "q=1", "a=%26&b=", &s), 0);
+	CHECK_STR(sbuf_str(&s), "a=&;b=");
+	CHECK_INT(fields_of("POST", "application/json", NULL,
+			    "{\"a\":\"x\",\"n\":7,\"t\":true,\"o\":{\"p\":1},\"l\":[1]}", &s), 0);
+	CHECK_STR(sbuf_str(&s), "a=x;n=7;t=true");
+	CHECK_INT(fields_of("POST", NULL, NULL, " {\"a\":\"1\"}", &s), 0);
+	CHECK_STR(sbuf_str(&s), "a=1");
+	CHECK_INT(fields_of("POST", NULL, "a=1", "", &s), 0);
+	CHECK_STR(sbuf_str(&s), "a=1");
+	CHECK_INT(fields_of("POST", "application/json", NULL, "[1]", &s), -1);
+	CHECK_INT(fields_of("POST", NULL, NULL, "a=%z", &s), -1);
+	sbuf_free(&s);
+}
+
+TEST(test_http_classify)
+{
+	static const struct {
+		long status;
+		enum send_outcome outcome;
+		bool throttled;
+	} cases[] = { { 400, SEND_PERMFAIL, false }, { 404, SEND_PERMFAIL, false },
+		      { 401, SEND_TEMPFAIL, false }, { 403, SEND_TEMPFAIL, false },
+		      { 408, SEND_TEMPFAIL, false }, { 429, SEND_TEMPFAIL, true },
+		      { 500, SEND_TEMPFAIL, false }, { 503, SEND_TEMPFAIL, false },
+		      { 302, SEND_TEMPFAIL, false } };
+	struct kvlist h;
+
+	kvlist_init(&h);
+	kvlist_add(&h, "retry-after", "12");
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct send_result r;
+		memset(&r, 0, sizeof(r));
+		provider_http_classify(cases[i].status, &h, &r);
+		CHECK_INT(r.outcome, cases[i].outcome);
+		CHECK_INT(r.throttled, cases[i].throttled);
+		CHECK_INT(r.state, cases[i].outcome == SEND_PERMFAIL ? MSG_REJECTED : MSG_RETRY);
+		CHECK_INT(r.retry_after_s, cases[i].outcome == SEND_PERMFAIL ? 0 : 12);
+	}
+	kvlist_free(&h);
+}
+
+TEST(test_small_helpers)
+{
+	static const struct provider_state_name map[] = { { "a", MSG_SENDING },
+							  { "b", MSG_DELIVERED } };
+	enum msg_state st = MSG_QUEUED;
+	char buf[16];
+	char *u;
+
+	CHECK(provider_state_lookup(map, 2, "b", &st) && st == MSG_DELIVERED);
+	CHECK(!provider_state_lookup(map, 2, "c", &st) && st == MSG_DELIVERED);
+	CHECK(!provider_state_lookup(map, 2, NULL, &st));
+	provider_digits(buf, sizeof(buf), "+447700900123");
+	CHECK_STR(buf, "447700900123");
+	provider_digits(buf, sizeof(buf), "SIGNPOST");
+	CHECK_STR(buf, "SIGNPOST");
+	u = provider_base_url("http://h:1//", "https://d");
+	CHECK_STR(u, "http://h:1");
+	free(u);
+	u = provider_base_url(NULL, "https://d");
+	CHECK_STR(u, "https://d");
+	free(u);
 }
 
 TEST(test_copy)
@@ -302,6 +405,9 @@ int main(void)
 	RUN(test_state_final);
 	RUN(test_http_req);
 	RUN(test_registry);
+	RUN(test_webhook_fields);
+	RUN(test_http_classify);
+	RUN(test_small_helpers);
 	RUN(test_copy);
 	RUN(test_retry_after);
 	RUN(test_cfg_string);
