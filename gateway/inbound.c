@@ -6,6 +6,7 @@
 #include "campaigns/phone.h"
 #include "common/codec.h"
 #include "gateway/api_handlers.h"
+#include "gateway/concat.h"
 #include "gateway/log.h"
 #include "gateway/router.h"
 
@@ -161,6 +162,19 @@ static void inbound_looked_up(const struct db_result *r, void *arg)
 	db_query(ctx->app->db, router_apply_sql, 12, params, inbound_applied, ctx);
 }
 
+/* Routes the text, or only acknowledges a part of a longer one still incomplete. */
+static void inbound_route(struct api_ctx *ctx, bool complete)
+{
+	struct inbound *in = ctx->state;
+
+	if (!complete) {
+		inbound_answer(ctx, NULL);
+		return;
+	}
+	const char *params[] = { in->from, in->provider->name, in->sms.provider_id };
+	db_query(ctx->app->db, router_lookup_sql, 3, params, inbound_looked_up, ctx);
+}
+
 void inbound_webhook(struct api_ctx *ctx)
 {
 	struct http_in hin;
@@ -189,8 +203,10 @@ void inbound_webhook(struct api_ctx *ctx)
 	if (phone_e164(in->sms.from, in->from) != PHONE_OK)
 		snprintf(in->from, sizeof(in->from), "%.*s", (int)sizeof(in->from) - 1, in->sms.from);
 	in->sync_reply = in->provider->ops->caps & PROVIDER_CAP_SYNC_REPLY;
-	const char *params[] = { in->from, in->provider->name, in->sms.provider_id };
-	db_query(ctx->app->db, router_lookup_sql, 3, params, inbound_looked_up, ctx);
+	if (in->sms.concat_total > 1)
+		concat_collect(ctx, in->provider->name, in->from, &in->sms, inbound_route);
+	else
+		inbound_route(ctx, true);
 out:
 	free(url);
 }
