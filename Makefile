@@ -45,9 +45,9 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/da
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-FAKE_SRC := $(wildcard tests/fake/*.c)
-FAKE_BIN := $(FAKE_SRC:tests/fake/%.c=$(BUILD)/tests/%)
-FAKE_LIB_SRC := $(COMMON_SRC) $(PROVIDERS_SRC)
+FAKE_SRC := $(wildcard tests/fake/fake_*.c)
+FAKE_BIN := $(filter-out $(BUILD)/tests/fake_common,$(FAKE_SRC:tests/fake/%.c=$(BUILD)/tests/%))
+FAKE_LIB_SRC := $(COMMON_SRC) $(PROVIDERS_SRC) tests/fake/fake_common.c
 FAKE_LIB_OBJ := $(FAKE_LIB_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all run test bench clean deps tests-build FORCE
