@@ -410,13 +410,13 @@ static void fake_send(struct fake *f, struct evhttp_request *req)
 	char *body = fake_body(req, &len);
 
 	kvlist_init(&fields);
-	if (!f->p->authorized(f, req, path ? path : "/")) {
+	if (f->p->parse(req, body, len, &fields) < 0)
+		kvlist_free(&fields);
+	if (!f->p->authorized(f, req, path ? path : "/", &fields)) {
 		f->stats.auth_failures++;
 		f->p->error(f, req, 401, 0);
 		goto out;
 	}
-	if (f->p->parse(req, body, len, &fields) < 0)
-		kvlist_free(&fields);
 	if (fake_inject(f, req, &fields))
 		goto out;
 	if (f->p->check(f, req, &fields) < 0) {
@@ -562,6 +562,8 @@ static void fake_post_mode(struct fake *f, struct evhttp_request *req, struct js
 	f->code = (int)fake_json_int(o, "code", fake_json_int(o, f->p->code_key,
 								f->p->default_code));
 	f->code_status = (int)fake_json_int(o, "http_status", 400);
+	free(f->code_text);
+	f->code_text = provider_json_str(o, "code") ? xstrdup(provider_json_str(o, "code")) : NULL;
 	f->delay_ms = (int)MIN(MAX(fake_json_int(o, "delay_ms", 0), 0), 600000);
 	free(f->mode_to);
 	f->mode_to = to ? xstrdup(to) : NULL;
@@ -690,7 +692,7 @@ static void fake_post_inbound(struct fake *f, struct evhttp_request *req, struct
 	struct fake_inbound in = { provider_json_str(o, "from"), provider_json_str(o, "to"),
 				   provider_json_str(o, "text"), "", 1,
 				   (int)fake_json_int(o, "parts", 1), NULL,
-				   fake_json_bool(o, "bad_signature") };
+				   provider_json_str(o, "format"), fake_json_bool(o, "bad_signature") };
 	int order[FAKE_MAX_PARTS * 2], delay = (int)fake_json_int(o, "delay_ms", 0);
 	char ref[16], ids[FAKE_MAX_PARTS][sizeof(in.id)];
 	size_t n = 0;
@@ -803,6 +805,7 @@ static void fake_free(struct fake *f)
 		kvlist_free(&f->msgs[i].fields);
 	free(f->msgs);
 	free(f->mode_to);
+	free(f->code_text);
 	free(f->webhook_base);
 	fake_auto_clear(f);
 	if (f->base)

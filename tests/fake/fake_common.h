@@ -41,6 +41,7 @@ struct fake_inbound {
 	char id[48];
 	int part, parts; /* 1-based; parts > 1 for a concatenated text */
 	const char *ref;
+	const char *format; /* as in struct fake_hook */
 	bool bad_signature;
 };
 
@@ -53,8 +54,9 @@ struct fake_provider {
 	const char *code_key;
 	/* Is path the send endpoint? */
 	bool (*send_path)(const struct fake *f, const char *path);
-	/* Checks credentials; false when refused. */
-	bool (*authorized)(const struct fake *f, struct evhttp_request *req, const char *path);
+	/* Checks credentials (the parsed fields too, for providers that send keys in them). */
+	bool (*authorized)(const struct fake *f, struct evhttp_request *req, const char *path,
+			   const struct kvlist *fields);
 	/* Parses a send body into fields (provider names); -1 when unreadable. */
 	int (*parse)(struct evhttp_request *req, const char *body, size_t len,
 		     struct kvlist *fields);
@@ -95,6 +97,7 @@ struct fake {
 	enum fake_mode mode;
 	long mode_count;
 	int retry_after, code, code_status, delay_ms;
+	char *code_text; /* mode "code": the code as given (a number or a word) */
 	char *mode_to;
 	char **auto_statuses;
 	size_t nauto;

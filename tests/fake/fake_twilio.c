@@ -90,11 +90,13 @@ static bool tw_send_path(const struct fake *f, const char *path)
 	return tw_messages_path(path, sid, sizeof(sid));
 }
 
-static bool tw_authorized(const struct fake *f, struct evhttp_request *req, const char *path)
+static bool tw_authorized(const struct fake *f, struct evhttp_request *req, const char *path,
+			  const struct kvlist *fields)
 {
 	const struct twilio_fake *t = f->priv;
 	char sid[40];
 
+	(void)fields;
 	return tw_messages_path(path, sid, sizeof(sid)) && strcmp(sid, t->sid) == 0 &&
 	       fake_basic_ok(req, t->sid, t->token);
 }
