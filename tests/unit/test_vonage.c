@@ -419,11 +419,10 @@ static int verify_line(const char *line)
 	kvlist_init(&f);
 	sbuf_init(&body);
 	sbuf_init(&err);
-	char *cfg = xasprintf("{" CFG_BASE ",\"signature_secret\":\"%s\",\"signature_method\":\"%s\"}",
-			      "x", provider_json_str(o, "method"));
-	struct json_object *c = json_tokener_parse(cfg);
-	json_object_object_add(c, "signature_secret",
-			       json_object_new_string(provider_json_str(o, "secret")));
+	struct json_object *c = json_tokener_parse("{" CFG_BASE "}");
+	const char *method = provider_json_str(o, "method"), *secret = provider_json_str(o, "secret");
+	json_object_object_add(c, "signature_secret", json_object_new_string(secret ? secret : ""));
+	json_object_object_add(c, "signature_method", json_object_new_string(method ? method : ""));
 	void *v = adapter_new(&vonage_ops, json_object_to_json_string(c), &err);
 	if (!v || !json_object_object_get_ex(o, "params", &params))
 		goto out;
@@ -444,7 +443,6 @@ static int verify_line(const char *line)
 out:
 	vonage_ops.destroy(v);
 	json_object_put(c);
-	free(cfg);
 	json_object_put(o);
 	kvlist_free(&f);
 	sbuf_free(&body);
