@@ -12,8 +12,9 @@
  * "<provider name>-<reference>" as the core writes ids it makes up.
  * Receipts (mobile, status, code, reference, time) and inbound texts (source,
  * destination, message, time) are form posts without signatures: they must carry HTTP
- * Basic credentials webhook_user:webhook_password, which the operator puts in the URLs
- * given to Firetext (https://user:password@host/...).
+ * Basic credentials webhook_user:webhook_password: the adapter puts them in each text's
+ * receipt URL (https://user:password@host/...), and the operator in the inbound URL set
+ * in Firetext's settings.
  */
 #include "providers/firetext.h"
 
@@ -32,6 +33,7 @@ struct firetext {
 	char *api_key;
 	char *from;
 	char *expected_auth; /* "Basic base64(user:password)" */
+	char *userinfo;      /* "user:password", percent-encoded, for receipt URLs */
 };
 
 static const char *const firetext_keys[] = { "base_url", "api_key", "from", "webhook_user",
@@ -47,6 +49,9 @@ static void firetext_destroy(void *priv)
 		memset(f->api_key, 0, strlen(f->api_key));
 	if (f->expected_auth)
 		memset(f->expected_auth, 0, strlen(f->expected_auth));
+	if (f->userinfo)
+		memset(f->userinfo, 0, strlen(f->userinfo));
+	free(f->userinfo);
 	free(f->name);
 	free(f->base_url);
 	free(f->api_key);
@@ -78,6 +83,12 @@ static int firetext_credentials(struct json_object *cfg, struct firetext *f, str
 		sbuf_adds(err, "webhook_user: must not contain ':'");
 		return -1;
 	}
+	struct sbuf info;
+	sbuf_init(&info);
+	codec_url_encode(&info, user, strlen(user));
+	sbuf_addc(&info, ':');
+	codec_url_encode(&info, password, strlen(password));
+	f->userinfo = sbuf_detach(&info);
 	http_req_init(&tmp);
 	http_req_basic_auth(&tmp, user, password);
 	f->expected_auth = xstrdup(kvlist_get(&tmp.headers, "Authorization"));
@@ -118,6 +129,20 @@ out:
 	return rc;
 }
 
+/*
+ * The status URL with the webhook credentials in it (https://user:password@host/...):
+ * Firetext calls receipt URLs with the credentials they carry.
+ */
+static char *firetext_receipt_url(const struct firetext *f, const char *url)
+{
+	const char *host = strstr(url, "://");
+
+	if (!host)
+		return xstrdup(url);
+	host += 3;
+	return xasprintf("%.*s%s@%s", (int)(host - url), url, f->userinfo, host);
+}
+
 static int firetext_build_send(void *priv, const struct sms_out *msg, struct http_req *req)
 {
 	struct firetext *f = priv;
@@ -134,8 +159,12 @@ static int firetext_build_send(void *priv, const struct sms_out *msg, struct htt
 	kvlist_add(&form, "message", msg->text);
 	if (msg->reference)
 		kvlist_add(&form, "reference", msg->reference);
-	if (msg->status_url)
-		kvlist_add(&form, "receipt", msg->status_url);
+	if (msg->status_url) {
+		char *receipt = firetext_receipt_url(f, msg->status_url);
+		kvlist_add(&form, "receipt", receipt);
+		memset(receipt, 0, strlen(receipt));
+		free(receipt);
+	}
 	req->method = "POST";
 	req->url = xasprintf("%s/api/sendsms/json", f->base_url);
 	kvlist_add(&req->headers, "Content-Type", "application/x-www-form-urlencoded");

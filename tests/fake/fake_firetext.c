@@ -4,7 +4,8 @@
  * usage: fake_firetext --port N --api-key KEY --webhook-user USER --webhook-password PW
  *                      [--webhook-base URL] ...
  * Answers HTTP 200 with a "code" (0 when queued) as Firetext does; receipts and inbound
- * texts are form posts carrying HTTP Basic credentials. See tests/fake/README.md.
+ * texts are form posts carrying HTTP Basic credentials: those in the receipt URL
+ * (user:password@), else the configured ones. See tests/fake/README.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,14 +109,40 @@ static const char *ft_status_url(const struct fake_msg *m)
 	return FAKE_FIELD(m, "receipt");
 }
 
+/* Credentials from the URL's user:password@ (as Firetext uses them), else configured. */
+static void ft_credentials(const struct ft_fake *ft, const char *url, struct sbuf *user,
+			   struct sbuf *password)
+{
+	struct evhttp_uri *u = evhttp_uri_parse(url);
+	const char *info = u ? evhttp_uri_get_userinfo(u) : NULL;
+	size_t colon = info ? strcspn(info, ":") : 0;
+
+	if (!info || !info[colon] || codec_url_decode(user, info, colon, false) < 0 ||
+	    codec_url_decode(password, info + colon + 1, strlen(info + colon + 1), false) < 0) {
+		sbuf_reset(user);
+		sbuf_reset(password);
+		sbuf_adds(user, ft->user);
+		sbuf_adds(password, ft->password);
+	}
+	if (u)
+		evhttp_uri_free(u);
+}
+
 static void ft_post(const struct ft_fake *ft, const char *url, const struct kvlist *fields,
 		    bool bad, struct http_req *out)
 {
+	struct sbuf user, password;
+
+	sbuf_init(&user);
+	sbuf_init(&password);
+	ft_credentials(ft, url, &user, &password);
 	out->method = "POST";
 	out->url = xstrdup(url);
 	kvlist_add(&out->headers, "Content-Type", "application/x-www-form-urlencoded");
-	http_req_basic_auth(out, ft->user, bad ? "not the password" : ft->password);
+	http_req_basic_auth(out, sbuf_str(&user), bad ? "not the password" : sbuf_str(&password));
 	codec_form_build(&out->body, fields);
+	sbuf_free(&user);
+	sbuf_free(&password);
 }
 
 /* UK local time as Firetext writes it. */

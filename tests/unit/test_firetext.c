@@ -29,11 +29,22 @@ TEST(test_build_send)
 	CHECK_STR(kvlist_get(&req.headers, "Content-Type"), "application/x-www-form-urlencoded");
 	CHECK_STR(sbuf_str(&req.body),
 		  "apiKey=k3y&from=SIGNPOST&to=447700900123&message=Hi+%26+bye&reference=42&"
-		  "receipt=https%3A%2F%2Fsignpost.example%2Fv1%2Fproviders%2Fft%2Fstatus%3Fref%3D42");
+		  "receipt=https%3A%2F%2Fsignpost%3Apa55%40signpost.example%2Fv1%2Fproviders%2Fft%2F"
+		  "status%3Fref%3D42");
 	CHECK(strstr(req.url, "k3y") == NULL);
 	http_req_free(&req);
 	msg.to = NULL;
 	CHECK_INT(firetext_ops.build_send(f, &msg, &req), -1);
+	http_req_free(&req);
+	firetext_ops.destroy(f);
+	/* Credentials with reserved characters are percent-encoded in the receipt URL. */
+	f = adapter_must(&firetext_ops, "{\"api_key\":\"k\",\"from\":\"SIGNPOST\","
+				       "\"webhook_user\":\"a b\",\"webhook_password\":\"p@ss/w:rd\"}");
+	msg = (struct sms_out){ .to = "+447700900123", .text = "x",
+				.status_url = "http://h.example/s?ref=1" };
+	CHECK_INT(firetext_ops.build_send(f, &msg, &req), 0);
+	CHECK(strstr(sbuf_str(&req.body), "receipt=http%3A%2F%2Fa%2520b%3Ap%2540ss%252Fw%253Ard%40"
+					  "h.example%2Fs%3Fref%3D1") != NULL);
 	http_req_free(&req);
 	firetext_ops.destroy(f);
 }
