@@ -45,18 +45,12 @@ static void firetext_destroy(void *priv)
 
 	if (!f)
 		return;
-	if (f->api_key)
-		memset(f->api_key, 0, strlen(f->api_key));
-	if (f->expected_auth)
-		memset(f->expected_auth, 0, strlen(f->expected_auth));
-	if (f->userinfo)
-		memset(f->userinfo, 0, strlen(f->userinfo));
-	free(f->userinfo);
+	provider_free_secret(f->api_key);
+	provider_free_secret(f->expected_auth);
+	provider_free_secret(f->userinfo);
 	free(f->name);
 	free(f->base_url);
-	free(f->api_key);
 	free(f->from);
-	free(f->expected_auth);
 	free(f);
 }
 
@@ -330,9 +324,10 @@ bool firetext_code_permanent(const char *code)
 	return text && str_startswith(text, "permanent");
 }
 
-static int firetext_status_fill(const struct firetext *ft, const struct kvlist *f,
-				struct status_in *out, struct sbuf *err)
+static int firetext_status_fill(void *priv, const struct kvlist *f, struct status_in *out,
+				struct sbuf *err)
 {
+	const struct firetext *ft = priv;
 	const char *ref = kvlist_get(f, "reference"), *code = kvlist_get(f, "code");
 	char *id;
 	int rc;
@@ -352,30 +347,13 @@ static int firetext_status_fill(const struct firetext *ft, const struct kvlist *
 }
 
 static int firetext_parse_status(void *priv, const struct http_in *in, struct status_in *out,
-				 struct sbuf *err)
+			       struct sbuf *err)
 {
-	struct kvlist f;
-	int rc = -1;
+	static const struct provider_receipt_spec spec = {
+		"reference", "status", firetext_status_state, firetext_status_fill,
+	};
 
-	kvlist_init(&f);
-	memset(out, 0, sizeof(*out));
-	if (provider_webhook_fields(in, &f, err) < 0)
-		goto out;
-	const char *ref = kvlist_get(&f, "reference"), *status = kvlist_get(&f, "status");
-	if (!ref || !status) {
-		sbuf_adds(err, "missing reference or status");
-		goto out;
-	}
-	if (!firetext_status_state(status, &out->state)) {
-		rc = 0;
-		goto out;
-	}
-	if (firetext_status_fill(priv, &f, out, err) < 0)
-		goto out;
-	rc = 1;
-out:
-	kvlist_free(&f);
-	return rc;
+	return provider_parse_receipt(priv, in, &spec, out, err);
 }
 
 const struct provider_ops firetext_ops = {

@@ -40,14 +40,10 @@ static void messagebird_destroy(void *priv)
 
 	if (!m)
 		return;
-	if (m->access_key)
-		memset(m->access_key, 0, strlen(m->access_key));
-	if (m->signing_key)
-		memset(m->signing_key, 0, strlen(m->signing_key));
+	provider_free_secret(m->access_key);
+	provider_free_secret(m->signing_key);
 	free(m->base_url);
-	free(m->access_key);
 	free(m->originator);
-	free(m->signing_key);
 	free(m);
 }
 
@@ -508,13 +504,14 @@ bool messagebird_status_state(const char *status, enum msg_state *out)
 	return provider_state_lookup(map, ARRAY_LEN(map), status, out);
 }
 
-static int messagebird_status_fill(const struct kvlist *f, struct status_in *out,
+static int messagebird_status_fill(void *priv, const struct kvlist *f, struct status_in *out,
 				   struct sbuf *err)
 {
 	const char *id = kvlist_get(f, "id"), *ref = kvlist_get(f, "reference");
 	const char *code = kvlist_get(f, "statusErrorCode");
 	const char *reason = kvlist_get(f, "statusReason");
 
+	(void)priv;
 	if (provider_copy_field(out->provider_id, sizeof(out->provider_id), "id", id, err) < 0)
 		return -1;
 	if (ref && !provider_copy_exact(out->reference, sizeof(out->reference), ref))
@@ -525,32 +522,14 @@ static int messagebird_status_fill(const struct kvlist *f, struct status_in *out
 	return 0;
 }
 
-static int messagebird_parse_status(void *priv, const struct http_in *in,
-				    struct status_in *out, struct sbuf *err)
+static int messagebird_parse_status(void *priv, const struct http_in *in, struct status_in *out,
+			       struct sbuf *err)
 {
-	struct kvlist f;
-	int rc = -1;
+	static const struct provider_receipt_spec spec = {
+		"id", "status", messagebird_status_state, messagebird_status_fill,
+	};
 
-	(void)priv;
-	kvlist_init(&f);
-	memset(out, 0, sizeof(*out));
-	if (provider_webhook_fields(in, &f, err) < 0)
-		goto out;
-	const char *id = kvlist_get(&f, "id"), *status = kvlist_get(&f, "status");
-	if (!id || !status) {
-		sbuf_adds(err, "missing id or status");
-		goto out;
-	}
-	if (!messagebird_status_state(status, &out->state)) {
-		rc = 0;
-		goto out;
-	}
-	if (messagebird_status_fill(&f, out, err) < 0)
-		goto out;
-	rc = 1;
-out:
-	kvlist_free(&f);
-	return rc;
+	return provider_parse_receipt(priv, in, &spec, out, err);
 }
 
 const struct provider_ops messagebird_ops = {

@@ -487,3 +487,40 @@ int provider_copy_field(char *dst, size_t size, const char *name, const char *va
 	sbuf_printf(err, "%s is too long (%zu bytes)", name, value ? strlen(value) : (size_t)0);
 	return -1;
 }
+
+void provider_free_secret(char *s)
+{
+	if (!s)
+		return;
+	memset(s, 0, strlen(s));
+	free(s);
+}
+
+int provider_parse_receipt(void *priv, const struct http_in *in,
+			   const struct provider_receipt_spec *spec, struct status_in *out,
+			   struct sbuf *err)
+{
+	struct kvlist f;
+	int rc = -1;
+
+	kvlist_init(&f);
+	memset(out, 0, sizeof(*out));
+	if (provider_webhook_fields(in, &f, err) < 0)
+		goto out;
+	const char *id = kvlist_get(&f, spec->id_field);
+	const char *status = kvlist_get(&f, spec->status_field);
+	if (!id || !status) {
+		sbuf_printf(err, "missing %s or %s", spec->id_field, spec->status_field);
+		goto out;
+	}
+	if (!spec->state(status, &out->state)) {
+		rc = 0;
+		goto out;
+	}
+	if (spec->fill(priv, &f, out, err) < 0)
+		goto out;
+	rc = 1;
+out:
+	kvlist_free(&f);
+	return rc;
+}

@@ -242,4 +242,24 @@ void provider_http_classify(long status, const struct kvlist *headers, struct se
 int provider_copy_field(char *dst, size_t size, const char *name, const char *value,
 			struct sbuf *err) WUR;
 
+/* Zeroes a secret string and frees it; NULL is a no-op. */
+void provider_free_secret(char *s);
+/* How a provider's delivery receipts spell the fields provider_parse_receipt needs. */
+struct provider_receipt_spec {
+	const char *id_field;     /* the field that must be present to identify the text */
+	const char *status_field;
+	bool (*state)(const char *status, enum msg_state *out);
+	/* Copies ids, codes and texts into out once the state is known. */
+	int (*fill)(void *priv, const struct kvlist *fields, struct status_in *out,
+		    struct sbuf *err);
+};
+/*
+ * parse_status for receipts delivered as fields (query, form or JSON): -1 with err when
+ * malformed or the id or status field is missing, 0 for a status the map does not know,
+ * 1 with out filled otherwise.
+ */
+int provider_parse_receipt(void *priv, const struct http_in *in,
+			   const struct provider_receipt_spec *spec, struct status_in *out,
+			   struct sbuf *err) WUR;
+
 #endif

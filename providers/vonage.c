@@ -65,15 +65,11 @@ static void vonage_destroy(void *priv)
 
 	if (!v)
 		return;
-	if (v->api_secret)
-		memset(v->api_secret, 0, strlen(v->api_secret));
-	if (v->sig_secret)
-		memset(v->sig_secret, 0, strlen(v->sig_secret));
+	provider_free_secret(v->api_secret);
+	provider_free_secret(v->sig_secret);
 	free(v->base_url);
 	free(v->api_key);
-	free(v->api_secret);
 	free(v->from);
-	free(v->sig_secret);
 	free(v);
 }
 
@@ -476,11 +472,13 @@ static const char *vonage_err_text(const char *code)
 	return NULL;
 }
 
-static int vonage_status_fill(const struct kvlist *f, struct status_in *out, struct sbuf *err)
+static int vonage_status_fill(void *priv, const struct kvlist *f, struct status_in *out,
+			      struct sbuf *err)
 {
 	const char *id = kvlist_get(f, "messageId"), *status = kvlist_get(f, "status");
 	const char *code = kvlist_get(f, "err-code"), *ref = kvlist_get(f, "client-ref");
 
+	(void)priv;
 	if (provider_copy_field(out->provider_id, sizeof(out->provider_id), "messageId", id,
 				err) < 0)
 		return -1;
@@ -498,29 +496,11 @@ static int vonage_status_fill(const struct kvlist *f, struct status_in *out, str
 static int vonage_parse_status(void *priv, const struct http_in *in, struct status_in *out,
 			       struct sbuf *err)
 {
-	struct kvlist f;
-	int rc = -1;
+	static const struct provider_receipt_spec spec = {
+		"messageId", "status", vonage_status_state, vonage_status_fill,
+	};
 
-	(void)priv;
-	kvlist_init(&f);
-	memset(out, 0, sizeof(*out));
-	if (provider_webhook_fields(in, &f, err) < 0)
-		goto out;
-	const char *id = kvlist_get(&f, "messageId"), *status = kvlist_get(&f, "status");
-	if (!id || !status) {
-		sbuf_adds(err, "missing messageId or status");
-		goto out;
-	}
-	if (!vonage_status_state(status, &out->state)) {
-		rc = 0;
-		goto out;
-	}
-	if (vonage_status_fill(&f, out, err) < 0)
-		goto out;
-	rc = 1;
-out:
-	kvlist_free(&f);
-	return rc;
+	return provider_parse_receipt(priv, in, &spec, out, err);
 }
 
 const struct provider_ops vonage_ops = {

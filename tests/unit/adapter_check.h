@@ -1,6 +1,7 @@
 /*
  * adapter_check.h: helpers the adapter unit tests share: building an adapter from config
- * text, a webhook as the daemon would hand it over, and a send result.
+ * text, a webhook as the daemon would hand it over, a send result, a receipt and an
+ * inbound text. Include after tests/check.h.
  */
 #ifndef SIGNPOST_ADAPTER_CHECK_H
 #define SIGNPOST_ADAPTER_CHECK_H
@@ -99,6 +100,41 @@ static inline void adapter_result(const struct provider_ops *ops, void *priv, lo
 	memset(out, 0x5a, sizeof(*out));
 	ops->parse_send_result(priv, status, &h, body, body ? strlen(body) : 0, out);
 	kvlist_free(&h);
+}
+
+/* parse_status on a webhook; checks that err is set exactly on -1. */
+static inline int adapter_status(const struct provider_ops *ops, void *priv, const char *method,
+				 const char *url, const char *body, struct status_in *out)
+{
+	struct sbuf err;
+	struct hook h;
+	int rc;
+
+	sbuf_init(&err);
+	hook_init(&h, method, url, body, 0);
+	rc = ops->parse_status(priv, &h.in, out, &err);
+	CHECK(rc < 0 ? err.len > 0 : err.len == 0);
+	hook_free(&h);
+	sbuf_free(&err);
+	return rc;
+}
+
+/* parse_inbound on a webhook; checks that err is set exactly on -1. */
+static inline int adapter_inbound(const struct provider_ops *ops, void *priv,
+				  const char *method, const char *url, const char *body,
+				  struct sms_in *out)
+{
+	struct sbuf err;
+	struct hook h;
+	int rc;
+
+	sbuf_init(&err);
+	hook_init(&h, method, url, body, 0);
+	rc = ops->parse_inbound(priv, &h.in, out, &err);
+	CHECK(rc < 0 ? err.len > 0 : err.len == 0);
+	hook_free(&h);
+	sbuf_free(&err);
+	return rc;
 }
 
 #endif

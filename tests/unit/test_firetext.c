@@ -119,17 +119,7 @@ TEST(test_verify)
 
 static int status_of(void *f, const char *body, struct status_in *out)
 {
-	struct sbuf err;
-	struct hook h;
-	int rc;
-
-	sbuf_init(&err);
-	hook_init(&h, "POST", STATUS_URL, body, 0);
-	rc = firetext_ops.parse_status(f, &h.in, out, &err);
-	CHECK(rc < 0 ? err.len > 0 : err.len == 0);
-	hook_free(&h);
-	sbuf_free(&err);
-	return rc;
+	return adapter_status(&firetext_ops, f, "POST", STATUS_URL, body, out);
 }
 
 TEST(test_status)
@@ -163,17 +153,8 @@ TEST(test_status)
 
 static int inbound_of(const char *body, struct sms_in *out)
 {
-	struct sbuf err;
-	struct hook h;
-	int rc;
-
-	sbuf_init(&err);
-	hook_init(&h, "POST", "https://signpost.example/v1/providers/ft/inbound", body, 0);
-	rc = firetext_ops.parse_inbound(NULL, &h.in, out, &err);
-	CHECK(rc < 0 ? err.len > 0 : err.len == 0);
-	hook_free(&h);
-	sbuf_free(&err);
-	return rc;
+	return adapter_inbound(&firetext_ops, NULL, "POST",
+			       "https://signpost.example/v1/providers/ft/inbound", body, out);
 }
 
 TEST(test_inbound)

@@ -215,17 +215,7 @@ TEST(test_results)
 
 static int status_of(const char *url, struct status_in *out)
 {
-	struct sbuf err;
-	struct hook h;
-	int rc;
-
-	sbuf_init(&err);
-	hook_init(&h, "GET", url, NULL, 0);
-	rc = messagebird_ops.parse_status(NULL, &h.in, out, &err);
-	CHECK(rc < 0 ? err.len > 0 : err.len == 0);
-	hook_free(&h);
-	sbuf_free(&err);
-	return rc;
+	return adapter_status(&messagebird_ops, NULL, "GET", url, NULL, out);
 }
 
 TEST(test_status)
@@ -262,17 +252,7 @@ TEST(test_status)
 static int inbound_of(const char *method, const char *url, const char *body,
 		      struct sms_in *out)
 {
-	struct sbuf err;
-	struct hook h;
-	int rc;
-
-	sbuf_init(&err);
-	hook_init(&h, method, url, body, 0);
-	rc = messagebird_ops.parse_inbound(NULL, &h.in, out, &err);
-	CHECK(rc < 0 ? err.len > 0 : err.len == 0);
-	hook_free(&h);
-	sbuf_free(&err);
-	return rc;
+	return adapter_inbound(&messagebird_ops, NULL, method, url, body, out);
 }
 
 TEST(test_inbound)

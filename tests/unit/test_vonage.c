@@ -273,19 +273,7 @@ TEST(test_result_http)
 static int status_of(const char *method, const char *url, const char *body,
 		     struct status_in *out)
 {
-	struct sbuf err;
-	struct hook h;
-	int rc;
-
-	sbuf_init(&err);
-	hook_init(&h, method, url, body, 0);
-	if (body && body[0] == '{')
-		kvlist_add(&h.headers, "Content-Type", "application/json");
-	rc = vonage_ops.parse_status(NULL, &h.in, out, &err);
-	CHECK(rc < 0 ? err.len > 0 : err.len == 0);
-	hook_free(&h);
-	sbuf_free(&err);
-	return rc;
+	return adapter_status(&vonage_ops, NULL, method, url, body, out);
 }
 
 #define DLR_FIELDS "msisdn=447700900123&to=447700900000&network-code=23410&" \
@@ -335,17 +323,7 @@ TEST(test_status)
 static int inbound_of(const char *method, const char *url, const char *body,
 		      struct sms_in *out)
 {
-	struct sbuf err;
-	struct hook h;
-	int rc;
-
-	sbuf_init(&err);
-	hook_init(&h, method, url, body, 0);
-	rc = vonage_ops.parse_inbound(NULL, &h.in, out, &err);
-	CHECK(rc < 0 ? err.len > 0 : err.len == 0);
-	hook_free(&h);
-	sbuf_free(&err);
-	return rc;
+	return adapter_inbound(&vonage_ops, NULL, method, url, body, out);
 }
 
 #define INBOUND_FIELDS "msisdn=447700900123&to=447700900000&messageId=0B000001&type=text&" \
