@@ -5,10 +5,7 @@ opts out, forged webhooks are refused, a provider's "unsubscribed" answer record
 opt-out, and Vonage's concatenated inbound parts are routed once."""
 import unittest
 
-from harness import (IntegrationCase, daemon_with_fake, drama_number, wait_until)
-
-ALL_WEEK = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-            "start": "00:00", "end": "24:00"}
+from harness import ALL_WEEK, IntegrationCase, daemon_with_fake, drama_number, wait_until
 HUB_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
