@@ -148,7 +148,7 @@ static int firetext_build_send(void *priv, const struct sms_out *msg, struct htt
 	provider_digits(to, sizeof(to), msg->to);
 	kvlist_init(&form);
 	kvlist_add(&form, "apiKey", f->api_key);
-	kvlist_add(&form, "from", msg->from ? msg->from : f->from);
+	kvlist_add(&form, "from", msg->from ? provider_sender_digits(msg->from) : f->from);
 	kvlist_add(&form, "to", to);
 	kvlist_add(&form, "message", msg->text);
 	if (msg->reference)

@@ -101,7 +101,8 @@ static struct json_object *messagebird_send_body(const struct messagebird *m,
 	provider_digits(to, sizeof(to), msg->to);
 	json_object_array_add(recipients, json_object_new_string(to));
 	json_object_object_add(body, "originator",
-			       json_object_new_string(msg->from ? msg->from : m->originator));
+			       json_object_new_string(msg->from ? provider_sender_digits(msg->from)
+							  : m->originator));
 	json_object_object_add(body, "recipients", recipients);
 	json_object_object_add(body, "body", json_object_new_string(msg->text));
 	if (msg->reference)

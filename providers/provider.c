@@ -488,6 +488,11 @@ int provider_copy_field(char *dst, size_t size, const char *name, const char *va
 	return -1;
 }
 
+const char *provider_sender_digits(const char *from)
+{
+	return from && from[0] == '+' ? from + 1 : from;
+}
+
 void provider_free_secret(char *s)
 {
 	if (!s)

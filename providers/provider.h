@@ -242,6 +242,8 @@ void provider_http_classify(long status, const struct kvlist *headers, struct se
 int provider_copy_field(char *dst, size_t size, const char *name, const char *value,
 			struct sbuf *err) WUR;
 
+/* A sender as digit-only providers want it: from without a leading '+'. */
+const char *provider_sender_digits(const char *from);
 /* Zeroes a secret string and frees it; NULL is a no-op. */
 void provider_free_secret(char *s);
 /* How a provider's delivery receipts spell the fields provider_parse_receipt needs. */

@@ -157,7 +157,7 @@ static int vonage_build_send(void *priv, const struct sms_out *msg, struct http_
 	kvlist_init(&form);
 	kvlist_add(&form, "api_key", v->api_key);
 	kvlist_add(&form, "api_secret", v->api_secret);
-	kvlist_add(&form, "from", msg->from ? msg->from : v->from);
+	kvlist_add(&form, "from", msg->from ? provider_sender_digits(msg->from) : v->from);
 	kvlist_add(&form, "to", to);
 	kvlist_add(&form, "text", msg->text);
 	if (msg->unicode)

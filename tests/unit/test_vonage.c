@@ -179,6 +179,10 @@ TEST(test_build_send)
 	CHECK_STR(sbuf_str(&req.body),
 		  "api_key=abcd1234&api_secret=s3cr3t&from=SIGNPOST&to=447700900123&text=Hi");
 	http_req_free(&req);
+	msg.from = "+447700900001";
+	CHECK_INT(vonage_ops.build_send(v, &msg, &req), 0);
+	CHECK(strstr(sbuf_str(&req.body), "&from=447700900001&") != NULL);
+	http_req_free(&req);
 	msg.to = NULL;
 	CHECK_INT(vonage_ops.build_send(v, &msg, &req), -1);
 	http_req_free(&req);
