@@ -704,7 +704,10 @@ static void fake_post_inbound(struct fake *f, struct evhttp_request *req, struct
 				      "order listing part numbers)");
 		return;
 	}
-	snprintf(ref, sizeof(ref), "%u", (unsigned)(++f->seq % 256));
+	if (provider_json_str(o, "ref"))
+		snprintf(ref, sizeof(ref), "%.15s", provider_json_str(o, "ref"));
+	else
+		snprintf(ref, sizeof(ref), "%u", (unsigned)(++f->seq % 256));
 	in.ref = ref;
 	for (int i = 0; i < in.parts; i++)
 		f->p->new_id(f, ids[i], sizeof(ids[i]));

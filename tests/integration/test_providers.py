@@ -3,9 +3,13 @@ reaches each tenant once in the provider's format, receipts move texts forward o
 replies become help requests whose answer goes back through the same provider, STOP
 opts out, forged webhooks are refused, a provider's "unsubscribed" answer records an
 opt-out, and Vonage's concatenated inbound parts are routed once."""
+import base64
+import json
+import time
 import unittest
 
-from harness import ALL_WEEK, IntegrationCase, daemon_with_fake, drama_number, wait_until
+from harness import (ALL_WEEK, Daemon, IntegrationCase, daemon_with_fake, drama_number, http,
+                     wait_until)
 HUB_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
@@ -251,6 +255,31 @@ class VonageTest(StoryMixin, IntegrationCase):
                                        "= %s", ans["id"]), "HELP me " * 30)
 
 
+    def test_9a_parts_survive_a_restart(self):
+        phone = drama_number(self.first + 3)
+        before = self.db.value("SELECT count(*) FROM inbound_messages")
+        self.inbound(phone, "Hello again", parts=2, order=[2], ref="77")
+        wait_until(lambda: self.db.value("SELECT count(*) FROM inbound_parts WHERE from_phone = "
+                                         "%s AND concat_ref = '77'", phone) == 1,
+                   what="the second part stored")
+        self.d.stop()
+        self.d.start()
+        ans = self.inbound(phone, "Hello again", parts=2, order=[1], ref="77")
+        wait_until(lambda: self.db.value("SELECT count(*) FROM inbound_messages") == before + 1,
+                   what="the text completed after the restart")
+        self.assertEqual(self.db.value("SELECT body FROM inbound_messages WHERE provider_msg_id "
+                                       "= %s", ans["id"]), "Hello again")
+
+    def test_9b_inbound_as_get_and_json(self):
+        for n, fmt in enumerate(("get", "json")):
+            phone = drama_number(self.first + n)
+            text = "hello by %s" % fmt
+            self.inbound(phone, text, format=fmt)
+            wait_until(lambda: self.db.value("SELECT count(*) FROM inbound_messages WHERE "
+                                             "from_phone = %s AND body = %s", phone, text) == 1,
+                       what="an inbound text by " + fmt)
+
+
 class MessageBirdTest(StoryMixin, IntegrationCase):
     name, kind, first = "messagebird", "messagebird", 650
     to_field, text_field = "recipients", "body"
@@ -364,6 +393,43 @@ class TwilioOptOutTest(StoryMixin, IntegrationCase):
         self.inbound(phone, "STOP")
         wait_until(lambda: self.db.value("SELECT count(*) FROM opt_outs WHERE phone = %s",
                                          phone) == 1, what="opt-out")
+
+
+class SimulatorStoryTest(IntegrationCase):
+    """The built-in simulator: the campaign, magic numbers and SKILLS are in test_sim.py;
+    here STOP and a forged webhook."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.d = Daemon(cls.db).start()
+        cls.key = cls.d.key("admin")
+        r = cls.d.api("POST", "/v1/tenants", {"external_ref": "SIM-1", "phone": drama_number(860),
+                                              "borough": "Thanet"}, key=cls.key)
+        assert r.status == 201, r
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        super().tearDownClass()
+
+    def test_stop_and_forged_webhook(self):
+        phone = drama_number(860)
+        r = self.d.api("POST", "/v1/sim/inbound", {"from": phone, "text": "stop"}, key=self.key)
+        self.assertEqual(r.status, 202, r)
+        wait_until(lambda: self.db.value("SELECT count(*) FROM opt_outs WHERE phone = %s",
+                                         phone) == 1, what="opt-out")
+        stored = self.db.value("SELECT count(*) FROM inbound_messages")
+        body = json.dumps({"type": "sms.received", "data": {"message_id": "forged-1",
+                                                             "from": phone, "to": "+447700900000",
+                                                             "text": "START"}})
+        r = http("POST", self.d.base + "/v1/providers/sim/inbound", body, {
+            "Content-Type": "application/json", "webhook-id": "msg_forged",
+            "webhook-timestamp": str(int(time.time())),
+            "webhook-signature": "v1," + base64.b64encode(b"x" * 32).decode()})
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.db.value("SELECT count(*) FROM inbound_messages"), stored)
+        self.assertEqual(self.db.value("SELECT count(*) FROM opt_outs WHERE phone = %s", phone), 1)
 
 
 if __name__ == "__main__":
