@@ -102,6 +102,26 @@ static inline void adapter_result(const struct provider_ops *ops, void *priv, lo
 	kvlist_free(&h);
 }
 
+/*
+ * The --verify mode of the adapter tests: one case per line on stdin, "1" (accepted) or
+ * "0" per line on stdout. verify_line returns 1, 0, or -1 for a malformed case (exit 2).
+ */
+static inline int adapter_verify_cli(int (*verify_line)(const char *line))
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	while (getline(&line, &cap, stdin) > 0) {
+		int ok = verify_line(line);
+		if (ok < 0)
+			rc = 2;
+		printf("%d\n", ok > 0);
+	}
+	free(line);
+	return rc;
+}
+
 /* parse_status on a webhook; checks that err is set exactly on -1. */
 static inline int adapter_status(const struct provider_ops *ops, void *priv, const char *method,
 				 const char *url, const char *body, struct status_in *out)

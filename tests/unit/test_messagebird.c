@@ -311,18 +311,8 @@ static int verify_line(const char *line)
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--verify") == 0) {
-		char *line = NULL;
-		size_t cap = 0;
-		int rc = 0;
-		while (getline(&line, &cap, stdin) > 0) {
-			int ok = verify_line(line);
-			rc = ok < 0 ? 2 : rc;
-			printf("%d\n", ok > 0);
-		}
-		free(line);
-		return rc;
-	}
+	if (argc > 1 && strcmp(argv[1], "--verify") == 0)
+		return adapter_verify_cli(verify_line);
 	RUN(test_reference_file);
 	RUN(test_sign_and_verify);
 	RUN(test_build_send);

@@ -432,26 +432,11 @@ out:
 	return ok;
 }
 
-static int cli(void)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	int rc = 0;
-
-	while (getline(&line, &cap, stdin) > 0) {
-		int ok = verify_line(line);
-		if (ok < 0)
-			rc = 2;
-		printf("%d\n", ok > 0);
-	}
-	free(line);
-	return rc;
-}
 
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--verify") == 0)
-		return cli();
+		return adapter_verify_cli(verify_line);
 	RUN(test_signature_vectors);
 	RUN(test_verify);
 	RUN(test_signature_escapes);
