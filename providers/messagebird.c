@@ -183,8 +183,8 @@ static void messagebird_failed(long status, const struct kvlist *headers,
 	}
 	provider_copy(out->error_code, sizeof(out->error_code), code);
 	if (code)
-		snprintf(out->reason, sizeof(out->reason), "MessageBird error %s: %s%s%s (HTTP %ld)",
-			 code, text ? text : "no description", param ? " in " : "",
+		snprintf(out->reason, sizeof(out->reason),
+			 "MessageBird error %s: %s%s%s (HTTP %ld)", code, text ? text : "no description", param ? " in " : "",
 			 param ? param : "", status);
 	else
 		snprintf(out->reason, sizeof(out->reason), "HTTP %ld from MessageBird", status);
@@ -293,8 +293,8 @@ int messagebird_jwt_sign(const char *key, const char *alg, const char *url, cons
 	sbuf_init(&header);
 	sbuf_printf(&header, "{\"alg\":\"%s\",\"typ\":\"JWT\"}", alg);
 	claims = jwt_claims(url, body, len, now, jti);
-	const char *payload = json_object_to_json_string_ext(claims, JSON_C_TO_STRING_PLAIN |
-								     JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *payload = json_object_to_json_string_ext(
+		claims, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	jwt_b64url_encode(out, header.data, header.len);
 	sbuf_addc(out, '.');
 	jwt_b64url_encode(out, payload, strlen(payload));
@@ -414,7 +414,8 @@ static int jwt_check_claims(struct json_object *claims, const char *url, const c
 	if (!url_hash || !jwt_hash_matches(url_hash, url, strlen(url)))
 		return sbuf_adds(err, "claim url_hash is invalid"), -1;
 	if (payload_hash && len == 0)
-		return sbuf_adds(err, "claim payload_hash is set but actual payload is missing"), -1;
+		return sbuf_adds(err, "claim payload_hash is set but actual payload is "
+				      "missing"), -1;
 	if (payload_hash && !jwt_hash_matches(payload_hash, body, len))
 		return sbuf_adds(err, "claim payload_hash is invalid"), -1;
 	if (!payload_hash && len > 0)

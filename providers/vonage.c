@@ -107,7 +107,8 @@ static int vonage_read(struct json_object *cfg, struct vonage *v, struct sbuf *e
 		return -1;
 	}
 	if (method && !vonage_sig_method_parse(method, &v->method)) {
-		sbuf_adds(err, "signature_method: must be one of md5hash, md5, sha1, sha256, sha512");
+		sbuf_adds(err, "signature_method: must be one of md5hash, md5, sha1, sha256, "
+			       "sha512");
 		return -1;
 	}
 	v->base_url = provider_base_url(base, VONAGE_DEFAULT_BASE_URL);

@@ -90,7 +90,8 @@ static int64_t fake_json_int(struct json_object *o, const char *key, int64_t def
 {
 	struct json_object *v;
 
-	if (!key || !json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+	if (!key || !json_object_object_get_ex(o, key, &v) ||
+	    json_object_is_type(v, json_type_null))
 		return def;
 	return json_object_get_int64(v);
 }
@@ -119,7 +120,8 @@ void fake_make_id(struct fake *f, const char *prefix, size_t n, bool upper, char
 void fake_json_add(struct json_object *o, const char *const *kv, size_t n)
 {
 	for (size_t i = 0; i + 1 < n; i += 2)
-		json_object_object_add(o, kv[i], kv[i + 1] ? json_object_new_string(kv[i + 1]) : NULL);
+		json_object_object_add(o, kv[i],
+				       kv[i + 1] ? json_object_new_string(kv[i + 1]) : NULL);
 }
 
 void fake_time_iso(int64_t ms, char *out, size_t size)
@@ -258,7 +260,7 @@ static bool fake_out_start(struct fake_out *o)
 	struct evhttp_request *r = evhttp_request_new(fake_out_done, o);
 	fake_out_headers(o, r, host);
 	if (!get)
-		evbuffer_add(evhttp_request_get_output_buffer(r), o->req.body.data ? o->req.body.data : "",
+		evbuffer_add(evhttp_request_get_output_buffer(r), sbuf_str(&o->req.body),
 			     o->req.body.len);
 	ok = evhttp_make_request(o->conn, r, get ? EVHTTP_REQ_GET : EVHTTP_REQ_POST, target) == 0;
 	free(target);
@@ -279,7 +281,10 @@ static void fake_out_fire(evutil_socket_t fd, short what, void *arg)
 	}
 	*(o->inbound ? &o->fake->stats.inbound_sent : &o->fake->stats.callbacks_sent) += 1;
 	if (!fake_out_start(o)) {
-		*(o->inbound ? &o->fake->stats.inbound_failed : &o->fake->stats.callbacks_failed) += 1;
+		if (o->inbound)
+			o->fake->stats.inbound_failed++;
+		else
+			o->fake->stats.callbacks_failed++;
 		fake_out_free(o);
 	}
 }
@@ -692,7 +697,8 @@ static void fake_post_inbound(struct fake *f, struct evhttp_request *req, struct
 	struct fake_inbound in = { provider_json_str(o, "from"), provider_json_str(o, "to"),
 				   provider_json_str(o, "text"), "", 1,
 				   (int)fake_json_int(o, "parts", 1), NULL,
-				   provider_json_str(o, "format"), fake_json_bool(o, "bad_signature") };
+				   provider_json_str(o, "format"),
+				   fake_json_bool(o, "bad_signature") };
 	int order[FAKE_MAX_PARTS * 2], delay = (int)fake_json_int(o, "delay_ms", 0);
 	char ref[16], ids[FAKE_MAX_PARTS][sizeof(in.id)];
 	size_t n = 0;

@@ -28,7 +28,8 @@ static const char *vg_status_text(int status)
 	static const char *const texts[] = {
 		[1] = "Throttled", [2] = "Missing Parameters", [3] = "Invalid Parameters",
 		[4] = "Bad Credentials", [5] = "Internal Error", [6] = "Invalid Message",
-		[7] = "Number Barred", [8] = "Partner Account Barred", [9] = "Partner Quota Violation",
+		[7] = "Number Barred", [8] = "Partner Account Barred",
+		[9] = "Partner Quota Violation",
 	};
 
 	return status > 0 && status < (int)ARRAY_LEN(texts) && texts[status] ? texts[status]
@@ -61,7 +62,8 @@ static void vg_error(struct fake *f, struct evhttp_request *req, int status, int
 		return;
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "type", json_object_new_string("https://developer.nexmo.com/api-errors"));
+	json_object_object_add(o, "type",
+			       json_object_new_string("https://developer.nexmo.com/api-errors"));
 	json_object_object_add(o, "title", json_object_new_string(status == 429 ? "Throttled"
 									       : "Error"));
 	fake_reply(req, status, o);

@@ -310,14 +310,14 @@ class FakeServer:
         self.process.stop()
 
 
-def daemon_with_fake(db, name, kind, fake_args, entry, extra_providers=()):
+def daemon_with_fake(db, name, kind, fake_args, entry):
     """A daemon whose provider `name` is served by fake_<kind>. The fake posts receipts
     and inbound texts to the daemon's /v1/providers/<name>; entry(fake) gives the
     provider's config entry. Returns (daemon, fake), neither started nor stopped twice."""
     d = Daemon(db)
     fake = FakeServer(kind, list(fake_args) + [
         "--webhook-base", "%s/v1/providers/%s" % (d.public_url, name)])
-    d.config = {"providers": [dict(entry(fake), name=name)] + list(extra_providers),
+    d.config = {"providers": [dict(entry(fake), name=name)],
                 "default_provider": name, "org_name": "Kent Digital Help"}
     return d, fake
 
