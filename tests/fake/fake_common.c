@@ -47,7 +47,7 @@ struct fake_later {
 
 static void fake_send(struct fake *f, struct evhttp_request *req);
 
-/* ---- small helpers ---- */
+/* ---- small utilities ---- */
 
 void fake_reply(struct evhttp_request *req, int status, struct json_object *obj)
 {

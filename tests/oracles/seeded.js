@@ -1,4 +1,4 @@
-// seeded.js: a small seeded random generator (mulberry32) and helpers for the oracle
+// seeded.js: a small seeded random generator (mulberry32) and string tools for the oracle
 // scripts, so a failing run can be repeated with its seed.
 "use strict";
 

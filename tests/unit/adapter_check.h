@@ -1,5 +1,5 @@
 /*
- * adapter_check.h: helpers the adapter unit tests share: building an adapter from config
+ * adapter_check.h: what the adapter unit tests share: building an adapter from config
  * text, a webhook as the daemon would hand it over, a send result, a receipt and an
  * inbound text. Include after tests/check.h.
  */

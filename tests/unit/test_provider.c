@@ -200,7 +200,7 @@ TEST(test_http_classify)
 	kvlist_free(&h);
 }
 
-TEST(test_small_helpers)
+TEST(test_small_utilities)
 {
 	static const struct provider_state_name map[] = { { "a", MSG_SENDING },
 							  { "b", MSG_DELIVERED } };
@@ -407,7 +407,7 @@ int main(void)
 	RUN(test_registry);
 	RUN(test_webhook_fields);
 	RUN(test_http_classify);
-	RUN(test_small_helpers);
+	RUN(test_small_utilities);
 	RUN(test_copy);
 	RUN(test_retry_after);
 	RUN(test_cfg_string);
