@@ -40,7 +40,8 @@ PROVIDERS_SRC := $(wildcard providers/*.c)
 GATEWAY_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
 LIB_SRC := $(COMMON_SRC) $(CAMPAIGNS_SRC) $(PROVIDERS_SRC) $(GATEWAY_SRC)
 MIGRATIONS := $(sort $(wildcard schema/*.sql))
-DATA_FILES := data/keywords.json data/bank-holidays-england-and-wales.json
+DATA_FILES := data/keywords.json data/bank-holidays-england-and-wales.json \
+	data/flows/digital_skills.json data/flows/followup.json
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/data.o
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

@@ -8,5 +8,8 @@
 extern const char data_keywords_json[];
 /* Bank holidays in England and Wales as published by GOV.UK. */
 extern const char data_bank_holidays_england_and_wales_json[];
+/* The shipped triage flows (data/flows/). */
+extern const char data_digital_skills_json[];
+extern const char data_followup_json[];
 
 #endif
