@@ -17,7 +17,10 @@
 	"json_build_object('id', t.id, 'external_ref', t.external_ref, 'first_name', "         \
 	"t.first_name, 'phone', t.phone, 'borough', t.borough, 'landlord', t.landlord, "        \
 	"'tags', t.tags, 'opted_out', EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = "        \
-	"t.phone), 'created_at', t.created_at, 'updated_at', t.updated_at)::text"
+	"t.phone), 'conversation', (SELECT json_build_object('flow', c.flow, 'step', c.step, "  \
+	"'expires_at', c.expires_at) FROM conversations c WHERE c.phone = t.phone AND "         \
+	"c.state = 'open' AND c.expires_at > now()), "                                          \
+	"'created_at', t.created_at, 'updated_at', t.updated_at)::text"
 
 const char tenant_json_sql[] = TENANT_JSON;
 

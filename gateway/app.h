@@ -17,6 +17,8 @@ struct sched;
 struct dispatch;
 struct simulator;
 struct auth;
+struct referral;
+struct flow_set;
 
 struct app {
 	struct event_base *base;
@@ -29,6 +31,8 @@ struct app {
 	struct dispatch *dispatch;
 	struct simulator *sim;
 	struct keyword_set *keywords;
+	struct flow_set *flows;       /* triage flows by name (referral.c keeps them current) */
+	struct referral *referral;
 	struct holidays holidays;
 	int64_t daemon_id;
 	int schema_version;  /* as last read from the database */

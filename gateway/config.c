@@ -224,10 +224,46 @@ static int config_default_provider(struct config *cfg, struct json_object *root,
 	return 0;
 }
 
+/* The "triage" object: timings in seconds, each optional. */
+static int config_triage(struct triage_cfg *t, struct json_object *root, struct sbuf *err)
+{
+	static const char *const keys[] = { "conversation_ttl_seconds", "reminder_after_seconds",
+					    "accept_deadline_seconds", "followup_after_seconds",
+					    "partner_retry_seconds", "partner_retry_max_seconds",
+					    "partner_give_up_seconds" };
+	int *fields[] = { &t->conversation_ttl_s, &t->reminder_after_s, &t->accept_deadline_s,
+			  &t->followup_after_s, &t->partner_retry_s, &t->partner_retry_max_s,
+			  &t->partner_give_up_s };
+	struct json_object *obj;
+
+	*t = (struct triage_cfg){ 172800, 86400, 0, 604800, 30, 3600, 259200 };
+	if (!json_object_object_get_ex(root, "triage", &obj))
+		return 0;
+	if (!json_object_is_type(obj, json_type_object)) {
+		sbuf_adds(err, "triage: must be an object");
+		return -1;
+	}
+	json_object_object_foreach(obj, key, val) {
+		size_t i = 0;
+		double d;
+		while (i < ARRAY_LEN(keys) && strcmp(key, keys[i]) != 0)
+			i++;
+		if (i == ARRAY_LEN(keys)) {
+			sbuf_printf(err, "triage: unknown key \"%s\"", key);
+			return -1;
+		}
+		(void)val;
+		if (config_number(obj, key, i == 2 ? 0 : 1, 31536000, &d, err) < 0)
+			return -1;
+		*fields[i] = (int)d;
+	}
+	return 0;
+}
+
 static int config_top_keys(struct config *cfg, struct json_object *root, struct sbuf *err)
 {
 	static const char *const known[] = { "providers", "default_provider", "org_name",
-					     "log_level", "db_pool_size" };
+					     "log_level", "db_pool_size", "triage" };
 	struct json_object *v;
 	double pool = cfg->db_pool_size;
 
@@ -238,7 +274,7 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 			ok = ok || strcmp(key, known[i]) == 0;
 		if (!ok) {
 			sbuf_printf(err, "unknown key \"%s\" (known keys: providers, default_provider, "
-				    "org_name, log_level, db_pool_size)", key);
+				    "org_name, log_level, db_pool_size, triage)", key);
 			return -1;
 		}
 	}
@@ -259,7 +295,7 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 	if (config_number(root, "db_pool_size", 1, 64, &pool, err) < 0)
 		return -1;
 	cfg->db_pool_size = (int)pool;
-	return 0;
+	return config_triage(&cfg->triage, root, err);
 }
 
 static int config_parse(struct config *cfg, struct json_object *root, struct sbuf *err)

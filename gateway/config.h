@@ -21,6 +21,17 @@ struct provider_cfg {
 	int max_in_flight;           /* requests outstanding at once */
 };
 
+/* Triage timings, in seconds ("triage" in the configuration file). */
+struct triage_cfg {
+	int conversation_ttl_s;  /* an unanswered conversation expires */
+	int reminder_after_s;    /* one reminder after this long without an answer */
+	int accept_deadline_s;   /* a partner must accept by then; 0: two working days */
+	int followup_after_s;    /* "did you get the help" after a resolve */
+	int partner_retry_s;     /* first webhook retry delay, doubling */
+	int partner_retry_max_s; /* longest delay between webhook attempts */
+	int partner_give_up_s;   /* webhooks are retried this long, then officers are told */
+};
+
 struct config {
 	char *database_url;     /* libpq conninfo or URI; "" uses libpq's defaults */
 	char *listen_host;
@@ -34,6 +45,7 @@ struct config {
 	struct provider_cfg *providers;
 	size_t nproviders;
 	struct provider_cfg *default_provider;
+	struct triage_cfg triage;
 };
 
 /* Reads the environment and the config file; on error writes a message to err. */

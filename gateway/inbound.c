@@ -143,6 +143,8 @@ static void inbound_looked_up(const struct db_result *r, void *arg)
 	struct api_ctx *ctx = arg;
 	struct inbound *in = ctx->state;
 	struct router_decision *d = &in->decision;
+	struct router_sender who;
+	char ttl[16];
 
 	if (r->error) {
 		api_db_error(ctx, r);
@@ -152,14 +154,18 @@ static void inbound_looked_up(const struct db_result *r, void *arg)
 		inbound_answer(ctx, NULL);
 		return;
 	}
-	router_decide(ctx->app, sbuf_str(&in->sms.text), db_get(r, 0, 0) != NULL, d);
+	router_sender_from_row(r, &who);
+	router_decide(ctx->app, sbuf_str(&in->sms.text), &who, d);
+	snprintf(ttl, sizeof(ttl), "%d", ctx->app->cfg.triage.conversation_ttl_s);
 	const char *params[] = {
 		in->provider->name, in->sms.provider_id, in->from, in->sms.to, sbuf_str(&in->sms.text),
 		db_get(r, 0, 0), db_get(r, 0, 1), router_action_str(d->action), d->keyword,
 		in->sync_reply ? NULL : d->reply, in->sync_reply ? NULL : d->reply_repeat,
-		d->category,
+		d->category, router_conv_op_str(d->conv_op), d->conv_flow, d->conv_step, d->answers,
+		d->conv_category, d->close_state, ttl, d->needs_call ? "true" : "false",
+		d->consent ? "true" : "false", who.conv_id, d->record_value, who.conv_help_request,
 	};
-	db_query(ctx->app->db, router_apply_sql, 12, params, inbound_applied, ctx);
+	db_query(ctx->app->db, router_apply_sql, 24, params, inbound_applied, ctx);
 }
 
 /* Routes the text, or only acknowledges a part of a longer one still incomplete. */

@@ -25,6 +25,7 @@
 #include "gateway/dispatch.h"
 #include "gateway/httpc.h"
 #include "gateway/janitor.h"
+#include "gateway/referral.h"
 #include "gateway/log.h"
 #include "gateway/migrate.h"
 #include "gateway/auth.h"
@@ -175,6 +176,7 @@ static void main_shutdown_poll(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 
 	bool idle = dispatch_idle(app->dispatch) && sched_idle(app->sched) &&
+		    referral_idle(app->referral) &&
 		    httpd_open_requests(app->httpd) == 0 && db_queue_len(app->db) == 0;
 	if (idle || clock_mono_ms() > sd->deadline_ms) {
 		if (!idle)
@@ -230,6 +232,11 @@ static int main_start(struct app *app)
 		goto out;
 	}
 	app->dispatch = dispatch_new(app);
+	app->referral = referral_new(app, &err);
+	if (!app->referral) {
+		fprintf(stderr, "signpostd: %s\n", err.data);
+		goto out;
+	}
 	app->sched = sched_new(app);
 	rc = 0;
 out:
@@ -246,6 +253,7 @@ static void main_stop(struct app *app)
 	simulator_free(app->sim);
 	httpc_free(app->httpc);
 	db_free(app->db);
+	referral_free(app->referral);
 	if (app->base)
 		event_base_free(app->base);
 	keyword_set_free(app->keywords);

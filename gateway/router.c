@@ -3,21 +3,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaigns/flow.h"
 #include "campaigns/keyword.h"
 #include "campaigns/template.h"
+
+#define ROUTER_CONFIRM_FLOW "confirm"
 
 /* $1 phone, $2 provider, $3 provider message id */
 const char router_lookup_sql[] =
 	"SELECT t.id, (SELECT m.campaign_id FROM messages m WHERE m.tenant_id = t.id "
 	"  AND m.kind = 'campaign' AND m.submitted_at > now() - interval '14 days' "
 	"  ORDER BY m.submitted_at DESC LIMIT 1), "
-	"EXISTS (SELECT 1 FROM inbound_messages i WHERE i.provider = $2 AND i.provider_msg_id = $3) "
-	"FROM (SELECT 1) x LEFT JOIN tenants t ON t.phone = $1";
+	"EXISTS (SELECT 1 FROM inbound_messages i WHERE i.provider = $2 AND i.provider_msg_id = $3), "
+	"c.id, c.flow, c.step, c.answers::text, c.retries, c.category, c.help_request_id "
+	"FROM (SELECT 1) x LEFT JOIN tenants t ON t.phone = $1 "
+	"LEFT JOIN conversations c ON c.phone = $1 AND c.state = 'open' AND c.expires_at > now()";
 
 /*
  * $1 provider, $2 provider message id, $3 from, $4 to, $5 text, $6 tenant id, $7 campaign id,
  * $8 action, $9 keyword, $10 reply (NULL when it rides in the webhook answer or there is
- * none), $11 reply if repeated, $12 help-request category.
+ * none), $11 reply if repeated, $12 help-request category, $13 conversation op, $14 flow,
+ * $15 step, $16 answers (JSON), $17 conversation category, $18 close state, $19 conversation
+ * lifetime in seconds, $20 needs a call, $21 consent, $22 open conversation id, $23 value
+ * to record, $24 help request to record it on.
  * Returns: inbound id (NULL for a repeat), whether the action was new, help request id,
  * reply messages queued.
  */
@@ -34,13 +42,43 @@ const char router_apply_sql[] =
 	"  DELETE FROM opt_outs WHERE $8 = 'opt_in' AND phone = $3 AND EXISTS (SELECT 1 FROM ins) "
 	"  RETURNING 1"
 	"), open_hr AS ("
-	"  SELECT h.id FROM help_requests h WHERE $8 = 'help_request' AND $6::bigint IS NOT NULL "
-	"  AND h.tenant_id = $6 AND h.category = $12 AND h.state NOT IN ('resolved', "
-	"  'closed_no_contact', 'closed') LIMIT 1"
+	"  SELECT h.id FROM help_requests h WHERE $8 = 'help_request' AND h.category = $12 "
+	"  AND (h.tenant_id = $6 OR ($6::bigint IS NULL AND h.tenant_id IS NULL AND h.phone = $3)) "
+	"  AND h.state NOT IN ('resolved', 'closed_no_contact') LIMIT 1"
 	"), hr AS ("
-	"  INSERT INTO help_requests (tenant_id, category, campaign_id, inbound_message_id, borough) "
-	"  SELECT $6, $12, $7, ins.id, (SELECT borough FROM tenants WHERE id = $6) FROM ins "
+	"  INSERT INTO help_requests (tenant_id, phone, category, campaign_id, inbound_message_id, "
+	"    borough, answers, consent, needs_call) "
+	"  SELECT $6, $3, $12, $7, ins.id, (SELECT borough FROM tenants WHERE id = $6), "
+	"    coalesce($16::jsonb, '{}'), $21, $20 FROM ins "
 	"  WHERE $8 = 'help_request' AND NOT EXISTS (SELECT 1 FROM open_hr) RETURNING id"
+	"), conv_start AS ("
+	"  INSERT INTO conversations (phone, tenant_id, provider, flow, step, campaign_id, expires_at) "
+	"  SELECT $3, $6, $1, $14, $15, $7, now() + make_interval(secs => $19::int) FROM ins "
+	"  WHERE $13 = 'start' "
+	"  ON CONFLICT (phone) WHERE state = 'open' DO UPDATE SET flow = EXCLUDED.flow, "
+	"    step = EXCLUDED.step, answers = '{}', category = NULL, retries = 0, "
+	"    tenant_id = EXCLUDED.tenant_id, provider = EXCLUDED.provider, "
+	"    campaign_id = EXCLUDED.campaign_id, help_request_id = NULL, last_inbound_at = now(), "
+	"    reminded_at = NULL, expires_at = EXCLUDED.expires_at RETURNING id"
+	"), conv_step AS ("
+	"  UPDATE conversations c SET step = $15, answers = $16::jsonb, category = $17, "
+	"    retries = CASE WHEN $13 = 'retry' THEN c.retries + 1 ELSE 0 END, "
+	"    last_inbound_at = now(), reminded_at = NULL, "
+	"    expires_at = now() + make_interval(secs => $19::int) "
+	"  WHERE c.id = $22::bigint AND c.state = 'open' AND $13 IN ('advance', 'retry') "
+	"  AND EXISTS (SELECT 1 FROM ins) RETURNING c.id"
+	"), conv_close AS ("
+	"  UPDATE conversations c SET state = $18, closed_at = now(), last_inbound_at = now(), "
+	"    answers = coalesce($16::jsonb, c.answers), "
+	"    help_request_id = coalesce(c.help_request_id, (SELECT id FROM hr), "
+	"      (SELECT id FROM open_hr)) "
+	"  WHERE c.id = $22::bigint AND c.state = 'open' AND $13 = 'close' "
+	"  AND EXISTS (SELECT 1 FROM ins) RETURNING c.id"
+	"), rec AS ("
+	"  UPDATE help_requests h SET followup_outcome = $23, followup_answered_at = now(), "
+	"    updated_at = now() "
+	"  WHERE h.id = $24::bigint AND $23::text IS NOT NULL AND EXISTS (SELECT 1 FROM ins) "
+	"  RETURNING h.id"
 	"), fresh AS ("
 	"  SELECT CASE $8 WHEN 'opt_out' THEN EXISTS (SELECT 1 FROM oo) "
 	"    WHEN 'help_request' THEN EXISTS (SELECT 1 FROM hr) ELSE true END AS v"
@@ -52,15 +90,39 @@ const char router_apply_sql[] =
 	") SELECT (SELECT id FROM ins), (SELECT v FROM fresh), "
 	"coalesce((SELECT id FROM hr), (SELECT id FROM open_hr)), "
 	"(SELECT count(*) FROM reply), "
-	"CASE WHEN EXISTS (SELECT 1 FROM reply) THEN pg_notify('signpost_work', 'reply') END";
+	"CASE WHEN EXISTS (SELECT 1 FROM reply) THEN pg_notify('signpost_work', 'reply') END, "
+	"(SELECT count(*) FROM conv_start) + (SELECT count(*) FROM conv_step) "
+	"  + (SELECT count(*) FROM conv_close) + (SELECT count(*) FROM rec)";
 
 static const char *const router_action_names[] = {
-	"none", "opt_out", "opt_in", "info", "help_request", "suggest",
+	"none", "opt_out", "opt_in", "info", "help_request", "suggest", "flow", "record",
+};
+
+static const char *const router_conv_op_names[] = {
+	"keep", "start", "advance", "retry", "close",
 };
 
 const char *router_action_str(enum router_action a)
 {
 	return a < ARRAY_LEN(router_action_names) ? router_action_names[a] : "?";
+}
+
+const char *router_conv_op_str(enum router_conv_op op)
+{
+	return op < ARRAY_LEN(router_conv_op_names) ? router_conv_op_names[op] : "?";
+}
+
+void router_sender_from_row(const struct db_result *r, struct router_sender *who)
+{
+	memset(who, 0, sizeof(*who));
+	who->known_tenant = db_get(r, 0, 0) != NULL;
+	who->conv_id = db_get(r, 0, 3);
+	who->conv_flow = db_get(r, 0, 4);
+	who->conv_step = db_get(r, 0, 5);
+	who->conv_answers = db_get(r, 0, 6);
+	who->conv_retries = (int)db_get_i64(r, 0, 7);
+	who->conv_category = db_get(r, 0, 8);
+	who->conv_help_request = db_get(r, 0, 9);
 }
 
 /* Replies may name the organisation as {org}. */
@@ -74,10 +136,57 @@ static char *router_text(const struct app *app, const char *kw_reply, const char
 	return sbuf_detach(&out);
 }
 
+static char *router_dup(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* ---- conversations ---- */
+
+static void router_conv(struct router_decision *out, enum router_conv_op op, const char *flow,
+			const char *step)
+{
+	out->conv_op = op;
+	free(out->conv_flow);
+	free(out->conv_step);
+	out->conv_flow = router_dup(flow);
+	out->conv_step = router_dup(step);
+}
+
+/* Starts flow target ("flow" or "flow:step"); false when there is no such flow or step. */
+static bool router_start_flow(const struct app *app, const struct keyword *kw,
+			      struct router_decision *out)
+{
+	const char *colon = kw->target ? strchr(kw->target, ':') : NULL;
+	char *name = kw->target ? xstrndup(kw->target, colon ? (size_t)(colon - kw->target)
+							     : strlen(kw->target)) : NULL;
+	const struct flow *f = flow_set_get(app->flows, name);
+	const struct flow_step *s = f ? flow_step(f, colon ? colon + 1 : f->start) : NULL;
+
+	free(name);
+	if (!s || !flow_is_entry(f, s->id))
+		return false;
+	out->action = ROUTER_FLOW;
+	router_conv(out, ROUTER_CONV_START, f->name, s->id);
+	out->reply = kw->reply ? xasprintf("%s %s", kw->reply, s->question) : xstrdup(s->question);
+	return true;
+}
+
+static void router_help_request(const struct app *app, const char *category, const char *reply,
+				struct router_decision *out)
+{
+	out->action = ROUTER_HELP_REQUEST;
+	free(out->category);
+	out->category = xstrdup(category && *category ? category : "digital_skills");
+	out->reply = router_text(app, reply, "Thanks! Someone from {org} will be in touch soon.");
+	out->reply_repeat = xstrdup("Thanks, we already have your request and someone will be in "
+				    "touch soon.");
+}
+
 static void router_keyword(const struct app *app, const struct keyword *kw,
 			   struct router_decision *out)
 {
-	out->keyword = kw->word;
+	out->keyword = xstrdup(kw->word);
 	switch (kw->action) {
 	case KEYWORD_OPT_OUT:
 		out->action = ROUTER_OPT_OUT;
@@ -95,49 +204,200 @@ static void router_keyword(const struct app *app, const struct keyword *kw,
 					 "getting online. Text SKILLS for help or STOP to stop them.");
 		break;
 	case KEYWORD_FLOW:
+		if (router_start_flow(app, kw, out))
+			break;
+		/* no such flow: a help request in the branch's category, as before flows */
+		router_help_request(app, kw->target && strchr(kw->target, ':')
+					 ? strchr(kw->target, ':') + 1 : kw->target, kw->reply, out);
+		break;
 	case KEYWORD_HELP_REQUEST:
-		out->action = ROUTER_HELP_REQUEST;
-		out->category = kw->target && *kw->target ? kw->target : "digital_skills";
-		out->reply = router_text(app, kw->reply, "Thanks! Someone from {org} will be in touch "
-					 "soon.");
-		out->reply_repeat = xstrdup("Thanks, we already have your request and someone will "
-					    "be in touch soon.");
+		router_help_request(app, kw->target, kw->reply, out);
 		break;
 	}
 }
 
-void router_decide(const struct app *app, const char *text, bool known_tenant,
-		   struct router_decision *out)
+/* answers with step = value added, as JSON text. */
+static char *router_answers_add(const char *answers, const char *step, const char *value)
 {
-	struct keyword_match m;
+	struct json_object *o = answers ? json_tokener_parse(answers) : NULL;
+	char *s;
 
-	memset(out, 0, sizeof(*out));
-	keyword_match(app->keywords, text, &m);
-	if (m.kind == KEYWORD_MATCH_EXACT) {
-		router_keyword(app, m.keyword, out);
-		if (out->action == ROUTER_HELP_REQUEST && strchr(out->category, ':'))
-			out->category = strchr(out->category, ':') + 1; /* "flow:branch" */
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		o = json_object_new_object();
+	}
+	if (step)
+		json_object_object_add(o, step, json_object_new_string(value));
+	s = xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return s;
+}
+
+static void router_flow_answer(const struct app *app, const struct flow *f,
+			       const struct flow_step *s, const struct flow_answer *a,
+			       const struct router_sender *who, struct router_decision *out)
+{
+	const char *category = a->category ? a->category : who->conv_category;
+	const struct flow_step *next = a->next ? flow_step(f, a->next) : NULL;
+
+	out->answers = router_answers_add(who->conv_answers, s->id, a->value);
+	out->conv_category = router_dup(category);
+	out->action = ROUTER_FLOW;
+	if (next) {
+		router_conv(out, ROUTER_CONV_ADVANCE, f->name, next->id);
+		out->reply = a->reply ? xasprintf("%s %s", a->reply, next->question)
+				      : xstrdup(next->question);
 		return;
 	}
-	if (m.kind == KEYWORD_MATCH_TYPO) {
+	router_conv(out, ROUTER_CONV_CLOSE, f->name, s->id);
+	out->close_state = "done";
+	if (a->outcome == FLOW_HELP_REQUEST) {
+		router_help_request(app, category ? category : f->category, a->reply, out);
+		out->consent = true;
+	} else if (a->outcome == FLOW_RECORD) {
+		out->action = ROUTER_RECORD;
+		out->record_value = xstrdup(a->value);
+		out->reply = router_text(app, a->reply, "Thank you.");
+	} else {
+		out->reply = router_text(app, a->reply, "Thank you.");
+	}
+}
+
+/* An answer that is not one of the options: asked again once, then an officer calls. */
+static void router_flow_unclear(const struct app *app, const struct flow *f,
+				const struct flow_step *s, const struct router_sender *who,
+				struct router_decision *out)
+{
+	out->answers = router_answers_add(who->conv_answers, NULL, NULL);
+	out->conv_category = router_dup(who->conv_category);
+	if (who->conv_retries < 1) {
+		out->action = ROUTER_FLOW;
+		router_conv(out, ROUTER_CONV_RETRY, f->name, s->id);
+		out->reply = xasprintf("Sorry, we did not understand that. %s", s->question);
+		return;
+	}
+	router_conv(out, ROUTER_CONV_CLOSE, f->name, s->id);
+	out->close_state = "handed_off";
+	router_help_request(app, who->conv_category ? who->conv_category : f->category,
+			    "Thanks. Someone from {org} will call you to help.", out);
+	out->needs_call = true;
+}
+
+static bool router_is_yes(const char *text)
+{
+	static const char *const yes[] = { "YES", "Y", "YEAH", "YEP", "YES PLEASE", "OK", "IE",
+					   "TAK" };
+	struct sbuf norm;
+	bool found = false;
+
+	sbuf_init(&norm);
+	keyword_normalise(text, &norm);
+	for (size_t i = 0; i < ARRAY_LEN(yes) && !found; i++)
+		found = strcmp(sbuf_str(&norm), yes[i]) == 0;
+	sbuf_free(&norm);
+	return found;
+}
+
+/* The keyword a typo question was about. */
+static const struct keyword *router_keyword_named(const struct app *app, const char *word)
+{
+	const struct keyword *k = keyword_builtin(word);
+
+	for (size_t i = 0; !k && i < keyword_set_count(app->keywords); i++)
+		if (strcmp(keyword_set_get(app->keywords, i)->word, word) == 0)
+			k = keyword_set_get(app->keywords, i);
+	return k;
+}
+
+/* ---- deciding ---- */
+
+static void router_fresh(const struct app *app, const struct keyword_match *m,
+			 const struct router_sender *who, struct router_decision *out)
+{
+	if (m->kind == KEYWORD_MATCH_EXACT) {
+		router_keyword(app, m->keyword, out);
+		return;
+	}
+	if (m->kind == KEYWORD_MATCH_TYPO) {
 		out->action = ROUTER_SUGGEST;
-		out->reply = xasprintf("Did you mean %s? Text %s to %s.", m.keyword->word,
-				       m.keyword->word,
-				       m.keyword->action == KEYWORD_OPT_OUT ? "stop these texts"
-									    : "get help");
+		router_conv(out, ROUTER_CONV_START, ROUTER_CONFIRM_FLOW, m->keyword->word);
+		out->reply = xasprintf("Did you mean %s? Reply YES", m->keyword->word);
 		return;
 	}
 	out->action = ROUTER_NONE;
-	out->reply = known_tenant
+	out->reply = who->known_tenant
 		? router_text(app, NULL, "Sorry, we did not understand that. Text SKILLS for "
 			      "help getting online, or STOP to stop texts from {org}.")
 		: router_text(app, NULL, "Thanks for your message. This number is {org}'s digital "
 			      "help service: text SKILLS if you would like help getting online.");
 }
 
+/* In a conversation: true when the text was handled as part of it. */
+static bool router_in_conversation(const struct app *app, const char *text,
+				   const struct keyword_match *m, const struct router_sender *who,
+				   struct router_decision *out)
+{
+	const struct flow *f = flow_set_get(app->flows, who->conv_flow);
+	const struct flow_step *s = f ? flow_step(f, who->conv_step) : NULL;
+	const struct flow_answer *a = s ? flow_answer(s, text) : NULL;
+
+	if (strcmp(who->conv_flow, ROUTER_CONFIRM_FLOW) == 0) {
+		const struct keyword *k = router_keyword_named(app, who->conv_step);
+		if (!router_is_yes(text) || !k)
+			return false;
+		router_conv(out, ROUTER_CONV_CLOSE, ROUTER_CONFIRM_FLOW, who->conv_step);
+		out->close_state = "done";
+		router_keyword(app, k, out);
+		return true;
+	}
+	if (!s)
+		return false;
+	if (a) {
+		router_flow_answer(app, f, s, a, who, out);
+		return true;
+	}
+	if (m->kind == KEYWORD_MATCH_EXACT)
+		return false; /* a keyword that is not an answer: start afresh */
+	router_flow_unclear(app, f, s, who, out);
+	return true;
+}
+
+void router_decide(const struct app *app, const char *text, const struct router_sender *who,
+		   struct router_decision *out)
+{
+	struct keyword_match m;
+
+	memset(out, 0, sizeof(*out));
+	keyword_match(app->keywords, text, &m);
+	if (m.kind == KEYWORD_MATCH_EXACT &&
+	    (m.keyword->action == KEYWORD_OPT_OUT || m.keyword->action == KEYWORD_OPT_IN ||
+	     m.keyword->action == KEYWORD_INFO)) {
+		router_keyword(app, m.keyword, out);
+		if (who->conv_id && m.keyword->action == KEYWORD_OPT_OUT) {
+			router_conv(out, ROUTER_CONV_CLOSE, who->conv_flow, who->conv_step);
+			out->close_state = "cancelled";
+		}
+		return;
+	}
+	if (who->conv_id && router_in_conversation(app, text, &m, who, out))
+		return;
+	if (who->conv_id) { /* whatever is started next replaces it; otherwise it ends here */
+		router_conv(out, ROUTER_CONV_CLOSE, who->conv_flow, who->conv_step);
+		out->close_state = "cancelled";
+	}
+	router_fresh(app, &m, who, out);
+}
+
 void router_decision_free(struct router_decision *d)
 {
+	free(d->keyword);
+	free(d->category);
 	free(d->reply);
 	free(d->reply_repeat);
+	free(d->conv_flow);
+	free(d->conv_step);
+	free(d->answers);
+	free(d->conv_category);
+	free(d->record_value);
 	memset(d, 0, sizeof(*d));
 }

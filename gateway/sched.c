@@ -8,6 +8,7 @@
 #include "gateway/db.h"
 #include "gateway/dispatch.h"
 #include "gateway/janitor.h"
+#include "gateway/referral.h"
 #include "gateway/log.h"
 
 #define SCHED_TICK_MS 1000
@@ -242,6 +243,8 @@ static void sched_tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 
 	sched_run(s);
+	if (!s->stopped)
+		referral_tick(s->app);
 	if (s->ticks++ % SCHED_JANITOR_EVERY == 0 && !s->stopped)
 		janitor_run(s->app);
 }

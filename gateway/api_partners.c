@@ -1,0 +1,236 @@
+/*
+ * api_partners.c: partner organisations (admin): POST/GET /v1/partners,
+ * GET/PUT /v1/partners/{id}. Webhook secrets are write-only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/api_handlers.h"
+#include "providers/stdwebhook.h"
+
+#define PARTNER_MAX_NAME 200
+#define PARTNER_MAX_ITEMS 100
+#define PARTNER_MAX_URL 2000
+
+#define PARTNER_JSON                                                                         \
+	"json_build_object('id', p.id, 'name', p.name, 'categories', p.categories, "            \
+	"'boroughs', p.boroughs, 'capacity', p.capacity, 'webhook_url', p.webhook_url, "        \
+	"'has_webhook_secret', p.webhook_secret IS NOT NULL, 'active', p.active, "              \
+	"'open_requests', (SELECT count(*) FROM help_requests h WHERE h.partner_id = p.id "     \
+	"AND h.state IN ('assigned', 'accepted', 'contacted')), 'created_at', p.created_at, "   \
+	"'updated_at', p.updated_at)"
+
+/* $1 name, $2 categories, $3 boroughs, $4 capacity, $5 url, $6 secret, $7 active */
+static const char partner_insert_sql[] =
+	"WITH p AS (INSERT INTO partners (name, categories, boroughs, capacity, webhook_url, "
+	"webhook_secret, active) VALUES ($1, coalesce($2::text[], '{}'), coalesce($3::text[], '{}'), "
+	"coalesce($4::int, 10), $5, $6, coalesce($7::bool, true)) RETURNING *) "
+	"SELECT " PARTNER_JSON "::text FROM p";
+
+/* $8 id; a field left out keeps its value. */
+static const char partner_update_sql[] =
+	"WITH p AS (UPDATE partners SET name = coalesce($1, name), "
+	"categories = coalesce($2::text[], categories), boroughs = coalesce($3::text[], boroughs), "
+	"capacity = coalesce($4::int, capacity), webhook_url = coalesce($5, webhook_url), "
+	"webhook_secret = coalesce($6, webhook_secret), active = coalesce($7::bool, active), "
+	"updated_at = now() WHERE id = $8 RETURNING *) "
+	"SELECT " PARTNER_JSON "::text FROM p";
+
+static const char partner_get_sql[] =
+	"SELECT " PARTNER_JSON "::text FROM partners p WHERE p.id = $1";
+
+static const char partner_list_sql[] =
+	"SELECT coalesce(json_agg(" PARTNER_JSON " ORDER BY p.id), '[]')::text FROM partners p";
+
+struct partner_input {
+	const char *name, *url, *secret;
+	struct sbuf categories, boroughs;
+	bool has_categories, has_boroughs;
+	char capacity[16], active[8];
+};
+
+void api_reply_row(struct api_ctx *ctx, const struct db_result *r, int status)
+{
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	if (db_rows(r) == 0 || !db_get(r, 0, 0)) {
+		api_error(ctx, 404, "not_found", NULL, "no such resource: %s", ctx->req->path);
+		return;
+	}
+	api_reply(ctx, status, "application/json", db_get(r, 0, 0), strlen(db_get(r, 0, 0)));
+}
+
+bool api_field_int(struct api_ctx *ctx, struct json_object *obj, const char *key,
+		   int64_t min, int64_t max, char out[16])
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null))
+		return true;
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < min ||
+	    json_object_get_int64(v) > max) {
+		api_error(ctx, 422, "invalid", key, "%s must be a whole number from %lld to %lld", key,
+			  (long long)min, (long long)max);
+		return false;
+	}
+	snprintf(out, 16, "%lld", (long long)json_object_get_int64(v));
+	return true;
+}
+
+static bool partner_bool(struct api_ctx *ctx, const char *key, char out[8])
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(ctx->json, key, &v) || json_object_is_type(v, json_type_null))
+		return true;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		api_error(ctx, 422, "invalid", key, "%s must be true or false", key);
+		return false;
+	}
+	snprintf(out, 8, "%s", json_object_get_boolean(v) ? "true" : "false");
+	return true;
+}
+
+/* A string array as an SQL array literal; categories are lower-cased names. */
+static bool partner_list(struct api_ctx *ctx, const char *key, bool names, struct sbuf *out,
+			 bool *given)
+{
+	struct json_object *arr = NULL;
+
+	if (!api_field_string_array(ctx, ctx->json, key, PARTNER_MAX_ITEMS, 100, &arr))
+		return false;
+	*given = arr != NULL;
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(arr, i));
+		for (const char *c = s; names && *c; c++) {
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_')) {
+				api_error(ctx, 422, "invalid", key, "%s[%zu]: a category is lower-case "
+					  "letters, digits and _ (such as \"money\")", key, i);
+				return false;
+			}
+		}
+		db_array_add(out, s, strlen(s));
+	}
+	if (*given)
+		db_array_end(out);
+	return true;
+}
+
+static bool partner_webhook(struct api_ctx *ctx, struct partner_input *in, bool creating)
+{
+	if (!api_field_string(ctx, ctx->json, "webhook_url", false, PARTNER_MAX_URL, &in->url) ||
+	    !api_field_string(ctx, ctx->json, "webhook_secret", false, 200, &in->secret))
+		return false;
+	if (in->url && strncmp(in->url, "http://", 7) != 0 && strncmp(in->url, "https://", 8) != 0) {
+		api_error(ctx, 422, "invalid", "webhook_url", "webhook_url must be an http:// or "
+			  "https:// URL");
+		return false;
+	}
+	if (in->secret && !stdwebhook_secret_valid(in->secret)) {
+		api_error(ctx, 422, "invalid", "webhook_secret", "webhook_secret must be \"whsec_\" "
+			  "followed by base64 of at least %d random bytes", STDWEBHOOK_MIN_KEY);
+		return false;
+	}
+	if (creating && in->url && !in->secret) {
+		api_error(ctx, 422, "required", "webhook_secret", "a webhook_url needs a "
+			  "webhook_secret to sign with");
+		return false;
+	}
+	return true;
+}
+
+static bool partner_input(struct api_ctx *ctx, struct partner_input *in, bool creating)
+{
+	static const char *const known[] = { "name", "categories", "boroughs", "capacity",
+					     "webhook_url", "webhook_secret", "active" };
+
+	if (!api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) ||
+	    !api_field_string(ctx, ctx->json, "name", creating, PARTNER_MAX_NAME, &in->name))
+		return false;
+	if (in->name && !*in->name) {
+		api_error(ctx, 422, "required", "name", "name must not be empty");
+		return false;
+	}
+	return partner_list(ctx, "categories", true, &in->categories, &in->has_categories) &&
+	       partner_list(ctx, "boroughs", false, &in->boroughs, &in->has_boroughs) &&
+	       api_field_int(ctx, ctx->json, "capacity", 0, 100000, in->capacity) &&
+	       partner_webhook(ctx, in, creating) && partner_bool(ctx, "active", in->active);
+}
+
+static void partner_saved(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	api_reply_row(ctx, r, strcmp(ctx->req->method, "POST") == 0 ? 201 : 200);
+}
+
+static void partner_save(struct api_ctx *ctx, const char *sql, const char *id)
+{
+	struct partner_input in;
+
+	memset(&in, 0, sizeof(in));
+	sbuf_init(&in.categories);
+	sbuf_init(&in.boroughs);
+	if (partner_input(ctx, &in, id == NULL)) {
+		const char *params[] = { in.name, in.has_categories ? in.categories.data : NULL,
+					 in.has_boroughs ? in.boroughs.data : NULL,
+					 in.capacity[0] ? in.capacity : NULL, in.url, in.secret,
+					 in.active[0] ? in.active : NULL, id };
+		db_query(ctx->app->db, sql, id ? 8 : 7, params, partner_saved, ctx);
+	}
+	sbuf_free(&in.categories);
+	sbuf_free(&in.boroughs);
+}
+
+void api_partner_create(struct api_ctx *ctx)
+{
+	partner_save(ctx, partner_insert_sql, NULL);
+}
+
+void api_partner_update(struct api_ctx *ctx)
+{
+	int64_t id;
+
+	if (api_param_id(ctx, 0, &id))
+		partner_save(ctx, partner_update_sql, ctx->params[0]);
+}
+
+static void partner_got(const struct db_result *r, void *arg)
+{
+	api_reply_row(arg, r, 200);
+}
+
+void api_partner_get(struct api_ctx *ctx)
+{
+	int64_t id;
+
+	if (!api_param_id(ctx, 0, &id))
+		return;
+	const char *params[] = { ctx->params[0] };
+	db_query(ctx->app->db, partner_get_sql, 1, params, partner_got, ctx);
+}
+
+static void partner_listed(const struct db_result *r, void *arg)
+{
+	api_reply_items(arg, r);
+}
+
+void api_partner_list(struct api_ctx *ctx)
+{
+	db_query(ctx->app->db, partner_list_sql, 0, NULL, partner_listed, ctx);
+}
+
+void api_reply_items(struct api_ctx *ctx, const struct db_result *r)
+{
+	struct sbuf body;
+
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	sbuf_init(&body);
+	sbuf_printf(&body, "{\"items\": %s}", db_get(r, 0, 0));
+	api_reply(ctx, 200, "application/json", body.data, body.len);
+	sbuf_free(&body);
+}

@@ -1,0 +1,495 @@
+#include "gateway/referral.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaigns/flow.h"
+#include "gateway/data.h"
+#include "gateway/db.h"
+#include "gateway/httpc.h"
+#include "gateway/log.h"
+#include "providers/stdwebhook.h"
+
+#define REFERRAL_OUTBOX_BATCH 20
+#define REFERRAL_CONNECT_TIMEOUT_MS 5000
+#define REFERRAL_TIMEOUT_MS 15000
+#define REFERRAL_ASSIGN_MAX 200 /* per tick */
+
+struct referral_send {
+	struct referral *r;
+	struct referral_send *next;
+	char id[24];
+	char partner[24];
+};
+
+struct referral {
+	struct app *app;
+	bool seeded;
+	char *stamp;         /* what the keyword and flow copies were loaded from */
+	int busy;            /* queries in flight */
+	int assigned;        /* this tick */
+	struct referral_send *sends;
+};
+
+/* $1 keyword set JSON, $2 JSON array of flows: stored unless admins already saved theirs. */
+static const char referral_seed_sql[] =
+	"WITH k AS (INSERT INTO keyword_sets (id, body) VALUES (1, $1::jsonb) "
+	"  ON CONFLICT DO NOTHING RETURNING 1"
+	"), f AS (INSERT INTO flows (name, body) SELECT e->>'name', e "
+	"  FROM jsonb_array_elements($2::jsonb) e ON CONFLICT DO NOTHING RETURNING 1"
+	") SELECT (SELECT count(*) FROM k), (SELECT count(*) FROM f)";
+
+/* $1 the stamp of the copies held: rows (stamp, kind, body) only when it changed. */
+static const char referral_data_sql[] =
+	"WITH s AS (SELECT coalesce((SELECT updated_at::text FROM keyword_sets), '') || '/' || "
+	"  (SELECT coalesce(max(updated_at)::text, '') || '/' || count(*) FROM flows) AS stamp) "
+	"SELECT s.stamp, NULL, NULL FROM s WHERE s.stamp = $1 "
+	"UNION ALL SELECT s.stamp, 'keywords', k.body::text FROM s, keyword_sets k "
+	"  WHERE s.stamp IS DISTINCT FROM $1 "
+	"UNION ALL SELECT s.stamp, 'flow', f.body::text FROM s, flows f "
+	"  WHERE s.stamp IS DISTINCT FROM $1";
+
+/* $1 reminder after (s). Expires conversations, sends one reminder of the open question. */
+static const char referral_conversations_sql[] =
+	"WITH exp AS ("
+	"  UPDATE conversations SET state = 'expired', closed_at = now() "
+	"  WHERE state = 'open' AND expires_at <= now() RETURNING id"
+	"), rem AS ("
+	"  UPDATE conversations c SET reminded_at = now() FROM flows f "
+	"  WHERE c.state = 'open' AND c.reminded_at IS NULL AND c.expires_at > now() "
+	"    AND c.last_inbound_at <= now() - make_interval(secs => $1::int) AND f.name = c.flow "
+	"  RETURNING c.tenant_id, c.phone, c.provider, c.last_inbound_at, c.expires_at, "
+	"    (SELECT s->>'question' FROM jsonb_array_elements(f.body->'steps') s "
+	"     WHERE s->>'id' = c.step) AS q"
+	"), msg AS ("
+	"  INSERT INTO messages (kind, tenant_id, to_phone, body, provider, next_attempt_at, "
+	"    expires_at) "
+	"  SELECT 'reply', tenant_id, phone, 'Reminder: ' || q, provider, "
+	"    signpost_reply_at(now(), last_inbound_at), expires_at FROM rem "
+	"  WHERE q IS NOT NULL AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = rem.phone) "
+	"  RETURNING id"
+	") SELECT (SELECT count(*) FROM exp), (SELECT count(*) FROM msg), "
+	"CASE WHEN EXISTS (SELECT 1 FROM msg) THEN pg_notify('signpost_work', 'reply') END";
+
+/*
+ * $1 accept deadline (s; 0: two working days), $2 webhook give-up (s). Assigns the oldest
+ * unassigned request; what the partner's webhook carries depends on the tenant's consent.
+ */
+static const char referral_assign_sql[] =
+	"WITH h AS ("
+	"  SELECT id, category, borough, declined_by FROM help_requests "
+	"  WHERE state = 'new' AND escalated_at IS NULL AND NOT needs_call AND partner_id IS NULL "
+	"  ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+	"), pick AS ("
+	"  SELECT h.id, signpost_pick_partner(h.category, h.borough, h.declined_by) AS partner FROM h"
+	"), upd AS ("
+	"  UPDATE help_requests r SET partner_id = pick.partner, updated_at = now(), "
+	"    state = CASE WHEN pick.partner IS NULL THEN 'new' ELSE 'assigned' END, "
+	"    assigned_at = CASE WHEN pick.partner IS NULL THEN r.assigned_at ELSE now() END, "
+	"    deadline_at = CASE WHEN pick.partner IS NULL THEN NULL WHEN $1::int > 0 "
+	"      THEN now() + make_interval(secs => $1::int) "
+	"      ELSE signpost_add_working_days(now(), 2) END, "
+	"    escalated_at = CASE WHEN pick.partner IS NULL THEN now() END, "
+	"    escalation_reason = CASE WHEN pick.partner IS NULL THEN 'no_partner' END "
+	"  FROM pick WHERE r.id = pick.id RETURNING r.*"
+	"), ob AS ("
+	"  INSERT INTO partner_outbox (partner_id, help_request_id, event, payload, give_up_at) "
+	"  SELECT u.partner_id, u.id, 'help_request.assigned', jsonb_build_object("
+	"    'type', 'help_request.assigned', 'timestamp', "
+	"    to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	"    'data', jsonb_build_object('id', u.id, 'category', u.category, 'borough', u.borough, "
+	"      'answers', u.answers, 'needs_call', u.needs_call, 'consent', u.consent, "
+	"      'deadline_at', u.deadline_at, 'created_at', u.created_at) "
+	"    || CASE WHEN u.consent THEN jsonb_build_object('first_name', t.first_name, "
+	"      'phone', u.phone) ELSE '{}'::jsonb END), "
+	"    now() + make_interval(secs => $2::int) "
+	"  FROM upd u JOIN partners p ON p.id = u.partner_id LEFT JOIN tenants t ON t.id = u.tenant_id "
+	"  WHERE p.webhook_url IS NOT NULL RETURNING id"
+	") SELECT (SELECT id FROM upd), (SELECT partner_id FROM upd), (SELECT count(*) FROM ob)";
+
+/*
+ * $1 follow-up after (s), $2 conversation lifetime (s). Escalates requests past their
+ * deadline or whose webhook gave up; sends the follow-up question after a resolve.
+ */
+static const char referral_deadlines_sql[] =
+	"WITH late AS ("
+	"  UPDATE help_requests SET escalated_at = now(), escalation_reason = 'not_accepted', "
+	"    updated_at = now() "
+	"  WHERE state = 'assigned' AND escalated_at IS NULL AND deadline_at <= now() RETURNING id"
+	"), gave_up AS ("
+	"  UPDATE partner_outbox SET failed_at = now() "
+	"  WHERE delivered_at IS NULL AND failed_at IS NULL AND give_up_at <= now() "
+	"  RETURNING help_request_id"
+	"), lost AS ("
+	"  UPDATE help_requests h SET escalated_at = now(), escalation_reason = 'webhook_failed', "
+	"    updated_at = now() FROM gave_up g "
+	"  WHERE h.id = g.help_request_id AND h.escalated_at IS NULL RETURNING h.id"
+	"), fu AS ("
+	"  UPDATE help_requests h SET followup_sent_at = now(), updated_at = now() "
+	"  WHERE h.state = 'resolved' AND h.followup_sent_at IS NULL AND h.phone IS NOT NULL "
+	"    AND h.resolved_at <= now() - make_interval(secs => $1::int) "
+	"    AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = h.phone) "
+	"    AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.phone = h.phone "
+	"      AND c.state = 'open') "
+	"  RETURNING h.id, h.tenant_id, h.phone, (SELECT i.provider FROM inbound_messages i "
+	"    WHERE i.id = h.inbound_message_id) AS provider, (SELECT max(i.received_at) "
+	"    FROM inbound_messages i WHERE i.from_phone = h.phone) AS last_in"
+	"), fu_conv AS ("
+	"  INSERT INTO conversations (phone, tenant_id, provider, flow, step, help_request_id, "
+	"    reminded_at, expires_at) "
+	"  SELECT phone, tenant_id, provider, 'followup', 'helped', id, now(), "
+	"    now() + make_interval(secs => $2::int) FROM fu WHERE provider IS NOT NULL RETURNING id"
+	"), fu_msg AS ("
+	"  INSERT INTO messages (kind, tenant_id, to_phone, body, provider, next_attempt_at, "
+	"    expires_at) "
+	"  SELECT 'reply', fu.tenant_id, fu.phone, (SELECT s->>'question' FROM flows f, "
+	"    jsonb_array_elements(f.body->'steps') s WHERE f.name = 'followup' "
+	"    AND s->>'id' = 'helped'), fu.provider, signpost_reply_at(now(), fu.last_in), "
+	"    now() + make_interval(secs => $2::int) FROM fu WHERE fu.provider IS NOT NULL "
+	"  RETURNING id"
+	") SELECT (SELECT count(*) FROM late), (SELECT count(*) FROM lost), "
+	"(SELECT count(*) FROM fu_msg), "
+	"CASE WHEN EXISTS (SELECT 1 FROM fu_msg) THEN pg_notify('signpost_work', 'reply') END";
+
+/* Claims due webhooks: each is leased for two minutes while its request is in flight. */
+static const char referral_outbox_claim_sql[] =
+	"WITH due AS ("
+	"  SELECT id FROM partner_outbox WHERE delivered_at IS NULL AND failed_at IS NULL "
+	"    AND next_attempt_at <= now() ORDER BY next_attempt_at, id LIMIT $1 "
+	"  FOR UPDATE SKIP LOCKED"
+	") UPDATE partner_outbox o SET next_attempt_at = now() + interval '2 minutes', "
+	"  attempts = o.attempts + 1 FROM due, partners p "
+	"WHERE o.id = due.id AND p.id = o.partner_id "
+	"RETURNING o.id, o.partner_id, o.payload::text, p.webhook_url, p.webhook_secret, "
+	"  o.attempts, extract(epoch FROM now())::bigint";
+
+/* $1 id, $2 HTTP status (NULL: transport failure), $3 error, $4 first delay, $5 longest. */
+static const char referral_outbox_done_sql[] =
+	"UPDATE partner_outbox SET last_status = $2::int, last_error = $3, "
+	"  delivered_at = CASE WHEN $2::int BETWEEN 200 AND 299 THEN now() END, "
+	"  next_attempt_at = now() + make_interval(secs => least($5::int, "
+	"    $4::int * power(2, least(attempts - 1, 20)))::int) "
+	"WHERE id = $1 AND delivered_at IS NULL";
+
+static void referral_log_error(const char *what, const struct db_result *res)
+{
+	if (res->error)
+		log_error("referral %s failed error=\"%.*s\"", what, (int)strcspn(res->error, "\n"),
+			  res->error);
+}
+
+/* ---- the shipped data, and keeping copies of what admins saved ---- */
+
+static const char *const referral_shipped_flows[] = { data_digital_skills_json,
+						      data_followup_json };
+
+struct referral *referral_new(struct app *app, struct sbuf *err)
+{
+	struct referral *r = xcalloc(1, sizeof(*r));
+
+	r->app = app;
+	app->flows = flow_set_new();
+	for (size_t i = 0; i < ARRAY_LEN(referral_shipped_flows); i++) {
+		struct json_object *o = json_tokener_parse(referral_shipped_flows[i]);
+		struct flow *f = o ? flow_from_json(o, err) : NULL;
+		json_object_put(o);
+		if (!f) {
+			sbuf_printf(err, " (built-in flow %zu)", i);
+			referral_free(r);
+			return NULL;
+		}
+		flow_set_put(app->flows, f);
+	}
+	return r;
+}
+
+void referral_free(struct referral *r)
+{
+	if (!r)
+		return;
+	while (r->sends) {
+		struct referral_send *s = r->sends;
+		r->sends = s->next;
+		free(s);
+	}
+	flow_set_free(r->app->flows);
+	r->app->flows = NULL;
+	free(r->stamp);
+	free(r);
+}
+
+bool referral_idle(const struct referral *r)
+{
+	return !r || (r->busy == 0 && !r->sends);
+}
+
+void referral_data_changed(struct app *app)
+{
+	free(app->referral->stamp);
+	app->referral->stamp = NULL;
+}
+
+static void referral_load_row(struct app *app, const char *kind, const char *body,
+			      struct keyword_set **kw, struct flow_set *flows)
+{
+	struct json_object *o = json_tokener_parse(body);
+	struct sbuf err;
+
+	sbuf_init(&err);
+	if (strcmp(kind, "keywords") == 0) {
+		*kw = o ? keyword_set_from_json(o, &err) : NULL;
+		if (!*kw)
+			log_error("stored keyword set refused: %s", sbuf_str(&err));
+	} else {
+		struct flow *f = o ? flow_from_json(o, &err) : NULL;
+		if (f)
+			flow_set_put(flows, f);
+		else
+			log_error("stored flow refused: %s", sbuf_str(&err));
+	}
+	(void)app;
+	json_object_put(o);
+	sbuf_free(&err);
+}
+
+static void referral_data_loaded(const struct db_result *res, void *arg)
+{
+	struct referral *r = arg;
+	struct app *app = r->app;
+	struct keyword_set *kw = NULL;
+	struct flow_set *flows;
+
+	r->busy--;
+	referral_log_error("data reload", res);
+	if (res->error || db_rows(res) == 0 || !db_get(res, 0, 1))
+		return;
+	flows = flow_set_new();
+	for (int i = 0; i < db_rows(res); i++)
+		referral_load_row(app, db_get(res, i, 1), db_get(res, i, 2), &kw, flows);
+	if (kw) {
+		keyword_set_free(app->keywords);
+		app->keywords = kw;
+	}
+	flow_set_free(app->flows);
+	app->flows = flows;
+	free(r->stamp);
+	r->stamp = xstrdup(db_get(res, 0, 0));
+	log_info("keywords and flows loaded keywords=%zu flows=%zu", keyword_set_count(app->keywords),
+		 flow_set_count(app->flows));
+}
+
+static void referral_seeded(const struct db_result *res, void *arg)
+{
+	struct referral *r = arg;
+
+	r->busy--;
+	referral_log_error("seeding keywords and flows", res);
+	if (!res->error)
+		r->seeded = true;
+}
+
+static void referral_seed(struct referral *r)
+{
+	struct json_object *arr = json_object_new_array();
+	struct sbuf kw;
+
+	for (size_t i = 0; i < ARRAY_LEN(referral_shipped_flows); i++)
+		json_object_array_add(arr, json_tokener_parse(referral_shipped_flows[i]));
+	sbuf_init(&kw);
+	sbuf_adds(&kw, data_keywords_json);
+	const char *params[] = { kw.data, json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN) };
+	r->busy++;
+	db_query(r->app->db, referral_seed_sql, 2, params, referral_seeded, r);
+	json_object_put(arr);
+	sbuf_free(&kw);
+}
+
+static void referral_reload(struct referral *r)
+{
+	const char *params[] = { r->stamp };
+
+	r->busy++;
+	db_query(r->app->db, referral_data_sql, 1, params, referral_data_loaded, r);
+}
+
+/* ---- conversations, assignment, deadlines ---- */
+
+static void referral_conversations_done(const struct db_result *res, void *arg)
+{
+	struct referral *r = arg;
+
+	r->busy--;
+	referral_log_error("conversation timers", res);
+	if (!res->error && (db_get_i64(res, 0, 0) || db_get_i64(res, 0, 1)))
+		log_info("conversations expired=%s reminded=%s", db_get(res, 0, 0), db_get(res, 0, 1));
+}
+
+static void referral_assign(struct referral *r);
+
+static void referral_assigned(const struct db_result *res, void *arg)
+{
+	struct referral *r = arg;
+
+	r->busy--;
+	referral_log_error("assignment", res);
+	if (res->error || !db_get(res, 0, 0))
+		return;
+	if (db_get(res, 0, 1))
+		log_info("help request assigned id=%s partner=%s webhooks=%s", db_get(res, 0, 0),
+			 db_get(res, 0, 1), db_get(res, 0, 2));
+	else
+		log_info("help request to officers id=%s reason=no_partner", db_get(res, 0, 0));
+	if (++r->assigned < REFERRAL_ASSIGN_MAX && !r->app->stopping)
+		referral_assign(r); /* one at a time, so capacity counts stay true */
+}
+
+static void referral_assign(struct referral *r)
+{
+	char deadline[16], give_up[16];
+
+	snprintf(deadline, sizeof(deadline), "%d", r->app->cfg.triage.accept_deadline_s);
+	snprintf(give_up, sizeof(give_up), "%d", r->app->cfg.triage.partner_give_up_s);
+	const char *params[] = { deadline, give_up };
+	r->busy++;
+	db_query(r->app->db, referral_assign_sql, 2, params, referral_assigned, r);
+}
+
+static void referral_deadlines_done(const struct db_result *res, void *arg)
+{
+	struct referral *r = arg;
+
+	r->busy--;
+	referral_log_error("deadlines", res);
+	if (!res->error && (db_get_i64(res, 0, 0) || db_get_i64(res, 0, 1) || db_get_i64(res, 0, 2)))
+		log_info("help requests escalated_late=%s escalated_webhook=%s followups=%s",
+			 db_get(res, 0, 0), db_get(res, 0, 1), db_get(res, 0, 2));
+}
+
+/* ---- the partner webhook outbox ---- */
+
+static void referral_send_unlink(struct referral_send *s)
+{
+	struct referral_send **p = &s->r->sends;
+
+	while (*p != s)
+		p = &(*p)->next;
+	*p = s->next;
+}
+
+static void referral_outbox_recorded(const struct db_result *res, void *arg)
+{
+	struct referral *r = arg;
+
+	r->busy--;
+	referral_log_error("webhook result", res);
+}
+
+/* Records one attempt: delivered on a 2xx, otherwise retried after a doubling delay. */
+static void referral_record(struct referral *r, const char *id, long status, const char *error)
+{
+	struct triage_cfg *t = &r->app->cfg.triage;
+	char st[16], first[16], longest[16];
+
+	snprintf(st, sizeof(st), "%ld", status);
+	snprintf(first, sizeof(first), "%d", t->partner_retry_s);
+	snprintf(longest, sizeof(longest), "%d", t->partner_retry_max_s);
+	const char *params[] = { id, status ? st : NULL, error, first, longest };
+	r->busy++;
+	db_query(r->app->db, referral_outbox_done_sql, 5, params, referral_outbox_recorded, r);
+}
+
+static void referral_sent(struct httpc_response *resp, void *arg)
+{
+	struct referral_send *s = arg;
+	struct referral *r = s->r;
+
+	if (resp->status >= 200 && resp->status < 300)
+		log_info("partner webhook delivered outbox=%s partner=%s status=%ld", s->id,
+			 s->partner, resp->status);
+	else
+		log_warn("partner webhook failed outbox=%s partner=%s status=%ld error=\"%s\"", s->id,
+			 s->partner, resp->status, resp->error ? resp->error : "");
+	referral_record(r, s->id, resp->status, resp->error);
+	referral_send_unlink(s);
+	free(s);
+}
+
+static void referral_send(struct referral *r, const struct db_result *res, int row)
+{
+	const char *body = db_get(res, row, 2), *secret = db_get(res, row, 4);
+	struct referral_send *s;
+	struct http_req req;
+	char wid[40];
+
+	snprintf(wid, sizeof(wid), "msg_signpost_%s", db_get(res, row, 0));
+	http_req_init(&req);
+	if (!db_get(res, row, 3) || !secret ||
+	    stdwebhook_add_headers(&req.headers, secret, wid, db_get_i64(res, row, 6), body,
+				   strlen(body)) < 0) {
+		log_error("partner webhook not sent: no URL or no usable secret partner=%s",
+			  db_get(res, row, 1));
+		referral_record(r, db_get(res, row, 0), 0, "the partner has no webhook URL or secret");
+		goto out;
+	}
+	s = xcalloc(1, sizeof(*s));
+	snprintf(s->id, sizeof(s->id), "%s", db_get(res, row, 0));
+	snprintf(s->partner, sizeof(s->partner), "%s", db_get(res, row, 1));
+	req.method = "POST";
+	req.url = xstrdup(db_get(res, row, 3));
+	kvlist_add(&req.headers, "Content-Type", "application/json");
+	sbuf_adds(&req.body, body);
+	s->r = r;
+	s->next = r->sends;
+	r->sends = s;
+	httpc_send(r->app->httpc, &req, REFERRAL_CONNECT_TIMEOUT_MS, REFERRAL_TIMEOUT_MS,
+		   referral_sent, s);
+out:
+	http_req_free(&req);
+}
+
+static void referral_outbox_claimed(const struct db_result *res, void *arg)
+{
+	struct referral *r = arg;
+
+	r->busy--;
+	referral_log_error("webhook claim", res);
+	for (int i = 0; !res->error && i < db_rows(res); i++)
+		referral_send(r, res, i);
+}
+
+/* ---- the tick ---- */
+
+static void referral_query(struct referral *r, const char *sql, int n, const char *const *params,
+			   db_cb *cb)
+{
+	r->busy++;
+	db_query(r->app->db, sql, n, params, cb, r);
+}
+
+void referral_tick(struct app *app)
+{
+	struct referral *r = app->referral;
+	struct triage_cfg *t = &app->cfg.triage;
+	char reminder[16], followup[16], ttl[16], batch[16];
+
+	if (!r || r->busy || app->stopping)
+		return;
+	if (!r->seeded) {
+		referral_seed(r);
+		return;
+	}
+	snprintf(reminder, sizeof(reminder), "%d", t->reminder_after_s);
+	snprintf(followup, sizeof(followup), "%d", t->followup_after_s);
+	snprintf(ttl, sizeof(ttl), "%d", t->conversation_ttl_s);
+	snprintf(batch, sizeof(batch), "%d", REFERRAL_OUTBOX_BATCH);
+	const char *conv_params[] = { reminder };
+	const char *dl_params[] = { followup, ttl };
+	const char *ob_params[] = { batch };
+	r->assigned = 0;
+	referral_reload(r);
+	referral_query(r, referral_conversations_sql, 1, conv_params, referral_conversations_done);
+	referral_assign(r);
+	referral_query(r, referral_deadlines_sql, 2, dl_params, referral_deadlines_done);
+	referral_query(r, referral_outbox_claim_sql, 1, ob_params, referral_outbox_claimed);
+}
