@@ -147,6 +147,7 @@ static void router_conv(struct router_decision *out, enum router_conv_op op, con
 			const char *step)
 {
 	out->conv_op = op;
+	out->close_state = NULL; /* callers closing set it after */
 	free(out->conv_flow);
 	free(out->conv_step);
 	out->conv_flow = router_dup(flow);

@@ -98,7 +98,7 @@ TEST(cases_file)
 
 TEST(shipped_set)
 {
-	CHECK_INT(keyword_set_count(shipped), 5);
+	CHECK_INT(keyword_set_count(shipped), 6);
 	const struct keyword *k = keyword_set_get(shipped, 0);
 	CHECK_STR(k->word, "SKILLS");
 	CHECK_INT(k->action, KEYWORD_HELP_REQUEST);
@@ -112,7 +112,8 @@ TEST(shipped_set)
 	CHECK_STR(keyword_set_get(shipped, 3)->target, "digital_skills:uc");
 	CHECK_STR(keyword_set_get(shipped, 3)->aliases[0], "UNIVERSAL CREDIT");
 	CHECK_INT(keyword_set_get(shipped, 4)->action, KEYWORD_INFO);
-	CHECK(keyword_set_get(shipped, 5) == NULL);
+	CHECK_STR(keyword_set_get(shipped, 5)->target, "digital_skills");
+	CHECK(keyword_set_get(shipped, 6) == NULL);
 	CHECK(keyword_set_get(NULL, 0) == NULL);
 	CHECK_INT(keyword_set_count(NULL), 0);
 }
