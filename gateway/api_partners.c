@@ -20,11 +20,21 @@
 	"AND h.state IN ('assigned', 'accepted', 'contacted')), 'created_at', p.created_at, "   \
 	"'updated_at', p.updated_at)"
 
+/*
+ * Requests waiting for officers only because no partner covered them are matched again
+ * when a partner that covers them is saved.
+ */
+#define PARTNER_REMATCH                                                                      \
+	"rematch AS (UPDATE help_requests h SET escalated_at = NULL, escalation_reason = NULL, " \
+	"updated_at = now() FROM p WHERE p.active AND h.escalation_reason = 'no_partner' "     \
+	"AND h.state = 'new' AND h.partner_id IS NULL AND h.category = ANY (p.categories) "     \
+	"AND lower(h.borough) IN (SELECT lower(b) FROM unnest(p.boroughs) b) RETURNING 1) "
+
 /* $1 name, $2 categories, $3 boroughs, $4 capacity, $5 url, $6 secret, $7 active */
 static const char partner_insert_sql[] =
 	"WITH p AS (INSERT INTO partners (name, categories, boroughs, capacity, webhook_url, "
 	"webhook_secret, active) VALUES ($1, coalesce($2::text[], '{}'), coalesce($3::text[], '{}'), "
-	"coalesce($4::int, 10), $5, $6, coalesce($7::bool, true)) RETURNING *) "
+	"coalesce($4::int, 10), $5, $6, coalesce($7::bool, true)) RETURNING *), " PARTNER_REMATCH
 	"SELECT " PARTNER_JSON "::text FROM p";
 
 /* $8 id; a field left out keeps its value. */
@@ -33,7 +43,7 @@ static const char partner_update_sql[] =
 	"categories = coalesce($2::text[], categories), boroughs = coalesce($3::text[], boroughs), "
 	"capacity = coalesce($4::int, capacity), webhook_url = coalesce($5, webhook_url), "
 	"webhook_secret = coalesce($6, webhook_secret), active = coalesce($7::bool, active), "
-	"updated_at = now() WHERE id = $8 RETURNING *) "
+	"updated_at = now() WHERE id = $8 RETURNING *), " PARTNER_REMATCH
 	"SELECT " PARTNER_JSON "::text FROM p";
 
 static const char partner_get_sql[] =

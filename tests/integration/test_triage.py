@@ -449,6 +449,21 @@ class TriageTest(IntegrationCase):
         self.assertEqual(self.text(drama_number(109), "chat"), "What can we help with? Reply 1 to 6")
         self.assertEqual(self.api("GET", "/v1/flows/nope").status, 404)
 
+    def test_partner_added_later_takes_waiting_requests(self):
+        self.tenant(110, "Dover")
+        self.text(drama_number(110), "SKILLS")
+        hid = self.db.value("SELECT id FROM help_requests WHERE phone = %s", drama_number(110))
+        wait_until(lambda: self.help_request(hid).json["escalation_reason"] == "no_partner",
+                   what="officers' queue")
+        self.assertIn(hid, [q["id"] for q in
+                            self.api("GET", "/v1/help-requests?queue=officers").json["items"]])
+        pid = self.partner({"name": "Dover Library", "categories": ["jobs"], "boroughs": ["Dover"]})
+        r = self.api("PUT", "/v1/partners/%d" % pid, {"categories": ["jobs", "digital_skills"]},
+                     key=self.admin)
+        self.assertEqual(r.status, 200, r)
+        wait_until(lambda: self.help_request(hid).json["partner_id"] == pid, what="matched again")
+        self.assertEqual(self.help_request(hid).json["state"], "assigned")
+
     def test_partner_api_validation(self):
         for body, field in (({}, "name"),
                             ({"name": "x", "capacity": -1}, "capacity"),
