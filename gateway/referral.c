@@ -230,8 +230,8 @@ void referral_data_changed(struct app *app)
 	app->referral->stamp = NULL;
 }
 
-static void referral_load_row(struct app *app, const char *kind, const char *body,
-			      struct keyword_set **kw, struct flow_set *flows)
+static void referral_load_row(const char *kind, const char *body, struct keyword_set **kw,
+			      struct flow_set *flows)
 {
 	struct json_object *o = json_tokener_parse(body);
 	struct sbuf err;
@@ -248,7 +248,6 @@ static void referral_load_row(struct app *app, const char *kind, const char *bod
 		else
 			log_error("stored flow refused: %s", sbuf_str(&err));
 	}
-	(void)app;
 	json_object_put(o);
 	sbuf_free(&err);
 }
@@ -266,13 +265,17 @@ static void referral_data_loaded(const struct db_result *res, void *arg)
 		return;
 	flows = flow_set_new();
 	for (int i = 0; i < db_rows(res); i++)
-		referral_load_row(app, db_get(res, i, 1), db_get(res, i, 2), &kw, flows);
+		referral_load_row(db_get(res, i, 1), db_get(res, i, 2), &kw, flows);
 	if (kw) {
 		keyword_set_free(app->keywords);
 		app->keywords = kw;
 	}
-	flow_set_free(app->flows);
-	app->flows = flows;
+	if (flow_set_count(flows) == 0) { /* nothing usable stored: keep what we have */
+		flow_set_free(flows);
+	} else {
+		flow_set_free(app->flows);
+		app->flows = flows;
+	}
 	free(r->stamp);
 	r->stamp = xstrdup(db_get(res, 0, 0));
 	log_info("keywords and flows loaded keywords=%zu flows=%zu", keyword_set_count(app->keywords),
@@ -292,17 +295,14 @@ static void referral_seeded(const struct db_result *res, void *arg)
 static void referral_seed(struct referral *r)
 {
 	struct json_object *arr = json_object_new_array();
-	struct sbuf kw;
 
 	for (size_t i = 0; i < ARRAY_LEN(referral_shipped_flows); i++)
 		json_object_array_add(arr, json_tokener_parse(referral_shipped_flows[i]));
-	sbuf_init(&kw);
-	sbuf_adds(&kw, data_keywords_json);
-	const char *params[] = { kw.data, json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN) };
+	const char *params[] = { data_keywords_json,
+				 json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN) };
 	r->busy++;
 	db_query(r->app->db, referral_seed_sql, 2, params, referral_seeded, r);
 	json_object_put(arr);
-	sbuf_free(&kw);
 }
 
 static void referral_reload(struct referral *r)
