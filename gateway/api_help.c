@@ -92,7 +92,8 @@ static const char help_move_sql[] =
 	"    WHEN 'decline' THEN h0.state IN ('assigned', 'accepted') AND h0.partner_id IS NOT NULL "
 	"    ELSE false END "
 	"  RETURNING h.*"
-	") SELECT (SELECT state FROM h), (SELECT " HELP_JSON "::text FROM upd h)";
+	") SELECT (SELECT state FROM h), (SELECT " HELP_JSON "::text FROM upd h), "
+	"(SELECT state FROM upd)";
 
 static const char *const help_outcomes[] = { "helped", "referred_elsewhere",
 					     "no_longer_needed", "no_contact", "other" };
@@ -238,6 +239,7 @@ static void help_moved(const struct db_result *r, void *arg)
 	}
 	log_info("help request id=%s action=%s by=%s", ctx->params[0], ctx->params[1],
 		 api_role_str(ctx->role));
+	log_debug("help request id=%s %s -> %s", ctx->params[0], db_get(r, 0, 0), db_get(r, 0, 2));
 	api_reply(ctx, 200, "application/json", db_get(r, 0, 1), strlen(db_get(r, 0, 1)));
 }
 

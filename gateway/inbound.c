@@ -135,6 +135,11 @@ static void inbound_applied(const struct db_result *r, void *arg)
 		 db_get(r, 0, 0), in->provider->name, masked,
 		 router_action_str(in->decision.action), fresh ? "" : " (repeat)",
 		 db_get(r, 0, 2) ? db_get(r, 0, 2) : "-");
+	if (in->decision.conv_op != ROUTER_CONV_KEEP)
+		log_debug("conversation from=%s op=%s flow=%s step=%s%s%s", masked,
+			  router_conv_op_str(in->decision.conv_op), in->decision.conv_flow,
+			  in->decision.conv_step, in->decision.close_state ? " -> " : "",
+			  in->decision.close_state ? in->decision.close_state : "");
 	inbound_answer(ctx, fresh ? in->decision.reply : in->decision.reply_repeat);
 }
 
