@@ -23,7 +23,8 @@ SIDS = itertools.count(1)
 def config(fake):
     return {"providers": [
         {"name": "twilio", "type": "twilio", "base_url": fake.base, "account_sid": SID,
-         "auth_token": TOKEN, "from": "+447700900000"}],
+         "auth_token": TOKEN, "from": "+447700900000"},
+        {"name": "sim", "type": "sim"}],
         "default_provider": "twilio", "org_name": "Kent Digital Help",
         "triage": {"conversation_ttl_seconds": 3600, "reminder_after_seconds": 1800,
                    "accept_deadline_seconds": 3600, "followup_after_seconds": 604800,
@@ -448,6 +449,18 @@ class TriageTest(IntegrationCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(self.text(drama_number(109), "chat"), "What can we help with? Reply 1 to 6")
         self.assertEqual(self.api("GET", "/v1/flows/nope").status, 404)
+
+    def test_replies_as_texts_without_a_synchronous_answer(self):
+        tid = self.tenant(111, "Tunbridge Wells")
+        r = self.api("POST", "/v1/sim/inbound", {"from": drama_number(111), "text": "UC"})
+        self.assertEqual(r.status, 202, r)
+        wait_until(lambda: any(t["to"] == drama_number(111) and
+                               t["text"].startswith("Which Universal Credit help?")
+                               for t in self.api("GET", "/v1/sim/messages").json["items"]),
+                   what="the question as a reply text")
+        self.assertEqual(self.conversation(tid)["step"], "uc")
+        self.assertEqual(self.db.value("SELECT kind FROM messages WHERE to_phone = %s",
+                                       drama_number(111)), "reply")
 
     def test_partner_added_later_takes_waiting_requests(self):
         self.tenant(110, "Dover")
