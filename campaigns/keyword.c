@@ -458,7 +458,8 @@ out:
 /* ---- JSON ---- */
 
 static const char *const keyword_action_names[] = {
-	[KEYWORD_INFO] = "info", [KEYWORD_FLOW] = "flow", [KEYWORD_HELP_REQUEST] = "help_request",
+	[KEYWORD_OPT_OUT] = "opt_out", [KEYWORD_OPT_IN] = "opt_in", [KEYWORD_INFO] = "info",
+	[KEYWORD_FLOW] = "flow", [KEYWORD_HELP_REQUEST] = "help_request",
 };
 
 /* Parser state for one entry of "keywords". */
@@ -529,12 +530,8 @@ static WUR int keyword_action_from_json(struct keyword_entry *e, struct json_obj
 			return 0;
 		}
 	}
-	if (strcmp(s, "opt_out") == 0 || strcmp(s, "opt_in") == 0)
-		sbuf_printf(e->err, "%s: action \"%s\" is built in (STOP, START and their "
-			    "phrases) and cannot be given to a keyword", e->label, s);
-	else
-		sbuf_printf(e->err, "%s: action must be \"info\", \"flow\" or \"help_request\"",
-			    e->label);
+	sbuf_printf(e->err, "%s: action must be \"opt_out\", \"opt_in\", \"info\", \"flow\" or "
+		    "\"help_request\"", e->label);
 	return -1;
 }
 
@@ -586,8 +583,8 @@ static WUR int keyword_entry_check(struct keyword_entry *e)
 		return -1;
 	}
 	if (!e->has_action) {
-		sbuf_printf(e->err, "%s: action is missing; use \"info\", \"flow\" or "
-			    "\"help_request\"", e->label);
+		sbuf_printf(e->err, "%s: action is missing; use \"opt_out\", \"opt_in\", "
+			    "\"info\", \"flow\" or \"help_request\"", e->label);
 		return -1;
 	}
 	if (e->k.action == KEYWORD_FLOW && (!e->k.target || !keyword_target_ok(e->k.target, true))) {

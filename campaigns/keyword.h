@@ -68,9 +68,10 @@ void keyword_set_free(struct keyword_set *set);
  * "action": "help_request", "target": "digital_skills", "reply": "..."}]}. Rejects unknown
  * keys, duplicate words or aliases and bad actions with a message naming the entry.
  * Words and aliases are stored normalised (upper case) and may be phrases of up to four
- * words ("UNIVERSAL CREDIT"); built-in and courtesy words cannot be used. action is "info",
- * "flow" (target "flow" or "flow:step") or "help_request" (target a category); opt-out and
- * opt-in are built in. target and reply are optional non-empty strings (a flow or help
+ * words ("UNIVERSAL CREDIT"); built-in and courtesy words cannot be used. action is
+ * "opt_out" or "opt_in" (more words that opt out or in, such as Welsh ones; they count only
+ * as the whole reply), "info", "flow" (target "flow" or "flow:step") or "help_request"
+ * (target a category). target and reply are optional non-empty strings (a flow or help
  * request needs its target); reply may be left out for the standard reply.
  */
 struct keyword_set *keyword_set_from_json(struct json_object *obj, struct sbuf *err) WUR;

@@ -208,13 +208,13 @@ TEST(json_errors)
 		  "keywords[0] (BILLS): unknown key \"replies\"; the keys are word, aliases, "
 		  "action, target and reply");
 	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"call\"}]}"),
-		  "keywords[0] (BILLS): action must be \"info\", \"flow\" or \"help_request\"");
-	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"opt_out\"}]}"),
-		  "keywords[0] (BILLS): action \"opt_out\" is built in (STOP, START and their "
-		  "phrases) and cannot be given to a keyword");
-	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\"}]}"),
-		  "keywords[0] (BILLS): action is missing; use \"info\", \"flow\" or "
+		  "keywords[0] (BILLS): action must be \"opt_out\", \"opt_in\", \"info\", \"flow\" or "
 		  "\"help_request\"");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"PEIDIWCH\", \"action\": \"opt_out\"}]}"),
+		  "ok");
+	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\"}]}"),
+		  "keywords[0] (BILLS): action is missing; use \"opt_out\", \"opt_in\", \"info\", "
+		  "\"flow\" or \"help_request\"");
 	CHECK_STR(load_err("{\"keywords\": [{\"action\": \"info\"}]}"),
 		  "keywords[0]: word is missing");
 	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"flow\"}]}"),
@@ -293,6 +293,17 @@ TEST(custom_set)
 	CHECK_STR(outcome(set, "CWTCH"), "typo CWTSH");
 	CHECK_STR(outcome(set, "a cwtsh"), "none -"); /* info keywords only as the whole reply */
 	CHECK_STR(outcome(set, "STOP"), "exact STOP");
+	keyword_set_free(set);
+	/* More opt-out and opt-in words: only as the whole reply, and STOP still works. */
+	CHECK_STR(load("{\"keywords\": [{\"word\": \"PEIDIWCH\", \"aliases\": [\"DIM MWY\"], "
+		       "\"action\": \"opt_out\"}, {\"word\": \"DECHRAU\", \"action\": \"opt_in\"}]}",
+		       &set), "ok");
+	CHECK_STR(outcome(set, "Peidiwch!"), "exact PEIDIWCH");
+	CHECK_STR(outcome(set, "dim mwy diolch"), "exact PEIDIWCH");
+	CHECK_STR(outcome(set, "peidiwch a poeni"), "none -");
+	CHECK_STR(outcome(set, "dechrau"), "exact DECHRAU");
+	CHECK_STR(outcome(set, "stop"), "exact STOP");
+	CHECK_INT(keyword_set_get(set, 0)->action, KEYWORD_OPT_OUT);
 	keyword_set_free(set);
 }
 
