@@ -12,6 +12,7 @@
 #include "providers/stdwebhook.h"
 
 #define REFERRAL_OUTBOX_BATCH 20
+#define REFERRAL_MAX_SENDS 200 /* webhook requests in flight at once */
 #define REFERRAL_CONNECT_TIMEOUT_MS 5000
 #define REFERRAL_TIMEOUT_MS 15000
 #define REFERRAL_ASSIGN_MAX 200 /* per tick */
@@ -29,6 +30,7 @@ struct referral {
 	char *stamp;         /* what the keyword and flow copies were loaded from */
 	int busy;            /* queries in flight */
 	int assigned;        /* this tick */
+	int nsends;
 	struct referral_send *sends;
 };
 
@@ -412,6 +414,7 @@ static void referral_sent(struct httpc_response *resp, void *arg)
 			 s->partner, resp->status, resp->error ? resp->error : "");
 	referral_record(r, s->id, resp->status, resp->error);
 	referral_send_unlink(s);
+	r->nsends--;
 	free(s);
 }
 
@@ -442,11 +445,14 @@ static void referral_send(struct referral *r, const struct db_result *res, int r
 	s->r = r;
 	s->next = r->sends;
 	r->sends = s;
+	r->nsends++;
 	httpc_send(r->app->httpc, &req, REFERRAL_CONNECT_TIMEOUT_MS, REFERRAL_TIMEOUT_MS,
 		   referral_sent, s);
 out:
 	http_req_free(&req);
 }
+
+static void referral_outbox_claim(struct referral *r);
 
 static void referral_outbox_claimed(const struct db_result *res, void *arg)
 {
@@ -456,6 +462,19 @@ static void referral_outbox_claimed(const struct db_result *res, void *arg)
 	referral_log_error("webhook claim", res);
 	for (int i = 0; !res->error && i < db_rows(res); i++)
 		referral_send(r, res, i);
+	if (!res->error && db_rows(res) == REFERRAL_OUTBOX_BATCH && !r->app->stopping &&
+	    r->nsends + REFERRAL_OUTBOX_BATCH <= REFERRAL_MAX_SENDS)
+		referral_outbox_claim(r); /* a full batch: there may be more due */
+}
+
+static void referral_outbox_claim(struct referral *r)
+{
+	char batch[16];
+
+	snprintf(batch, sizeof(batch), "%d", REFERRAL_OUTBOX_BATCH);
+	const char *params[] = { batch };
+	r->busy++;
+	db_query(r->app->db, referral_outbox_claim_sql, 1, params, referral_outbox_claimed, r);
 }
 
 /* ---- the tick ---- */
@@ -471,7 +490,7 @@ void referral_tick(struct app *app)
 {
 	struct referral *r = app->referral;
 	struct triage_cfg *t = &app->cfg.triage;
-	char reminder[16], followup[16], ttl[16], batch[16];
+	char reminder[16], followup[16], ttl[16];
 
 	if (!r || r->busy || app->stopping)
 		return;
@@ -482,14 +501,12 @@ void referral_tick(struct app *app)
 	snprintf(reminder, sizeof(reminder), "%d", t->reminder_after_s);
 	snprintf(followup, sizeof(followup), "%d", t->followup_after_s);
 	snprintf(ttl, sizeof(ttl), "%d", t->conversation_ttl_s);
-	snprintf(batch, sizeof(batch), "%d", REFERRAL_OUTBOX_BATCH);
 	const char *conv_params[] = { reminder };
 	const char *dl_params[] = { followup, ttl };
-	const char *ob_params[] = { batch };
 	r->assigned = 0;
 	referral_reload(r);
 	referral_query(r, referral_conversations_sql, 1, conv_params, referral_conversations_done);
 	referral_assign(r);
 	referral_query(r, referral_deadlines_sql, 2, dl_params, referral_deadlines_done);
-	referral_query(r, referral_outbox_claim_sql, 1, ob_params, referral_outbox_claimed);
+	referral_outbox_claim(r);
 }
