@@ -91,6 +91,11 @@ void api_flow_put(struct api_ctx *ctx)
 	}
 	ctx->state = f;
 	ctx->state_free = flows_state_free;
+	if (strcmp(f->name, "confirm") == 0) {
+		api_error(ctx, 422, "invalid", "name", "\"confirm\" is the name signpost uses for "
+			  "\"Did you mean ...? Reply YES\"; choose another");
+		goto out;
+	}
 	if (strcmp(f->name, ctx->params[0]) != 0) {
 		api_error(ctx, 422, "invalid", "name", "name must be \"%s\" as in the URL",
 			  ctx->params[0]);

@@ -454,6 +454,9 @@ class TriageTest(IntegrationCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(self.text(drama_number(109), "chat"), "What can we help with? Reply 1 to 6")
         self.assertEqual(self.api("GET", "/v1/flows/nope").status, 404)
+        confirm = dict(edited, name="confirm")
+        r = self.api("PUT", "/v1/flows/confirm", confirm, key=self.admin)
+        self.assertEqual((r.status, r.json["error"]["field"]), (422, "name"), r)
 
     def test_replies_as_texts_without_a_synchronous_answer(self):
         tid = self.tenant(111, "Tunbridge Wells")
