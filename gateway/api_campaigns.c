@@ -4,22 +4,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaigns/audience.h"
+#include "campaigns/render.h"
 #include "campaigns/template.h"
 #include "campaigns/window.h"
+#include "gateway/api_campaign.h"
 #include "gateway/api_handlers.h"
 #include "gateway/log.h"
+#include "gateway/sched.h"
 
 #define CAMPAIGN_MAX_NAME 200
 #define CAMPAIGN_MAX_BODY 1600
-#define CAMPAIGN_MAX_RULES 200
-
-/* Placeholders a campaign text may use. */
-static const char *const campaign_fields[] = { "first_name", "borough", "landlord" };
+#define CAMPAIGN_MAX_LANGUAGES 20
+#define CAMPAIGN_MAX_RATE 100000
 
 #define CAMPAIGN_COUNTS                                                                      \
 	"(SELECT jsonb_build_object('queued', 0, 'retry', 0, 'sending', 0, 'unknown', 0, "      \
 	"'submitted', 0, 'enroute', 0, 'delivered', 0, 'undelivered', 0, 'failed', 0, "         \
-	"'rejected', 0, 'expired', 0, 'cancelled', 0, 'skipped_opted_out', 0) "                 \
+	"'rejected', 0, 'expired', 0, 'cancelled', 0, 'skipped_opted_out', 0, "                 \
+	"'skipped_suppressed', 0, 'skipped_no_consent', 0, 'skipped_erased', 0) "               \
 	"|| coalesce(jsonb_object_agg(k, n), '{}') "                                            \
 	"|| jsonb_build_object('total', coalesce(sum(n), 0)) FROM (SELECT CASE WHEN "           \
 	"state = 'skipped' THEN 'skipped_' || coalesce(skip_reason, 'other') ELSE state END "   \
@@ -29,20 +32,74 @@ static const char *const campaign_fields[] = { "first_name", "borough", "landlor
 #define CAMPAIGN_JSON                                                                        \
 	"json_build_object('id', c.id, 'name', c.name, 'body', c.body, 'state', c.state, "     \
 	"'audience', c.audience, 'provider', c.provider, 'send_window', c.send_window, "       \
+	"'fallback_provider', c.fallback_provider, 'rate_per_minute', c.rate_per_minute, "     \
+	"'smart_encoding', c.smart_encoding, 'purpose', c.purpose, 'bodies', c.bodies, "        \
+	"'paused_at', c.paused_at, 'cancelled_at', c.cancelled_at, "                             \
 	"'start_at', c.start_at, 'created_at', c.created_at, 'scheduled_at', c.scheduled_at, " \
 	"'started_at', c.started_at, 'completed_at', c.completed_at, 'counts', "               \
 	CAMPAIGN_COUNTS ")::text"
 
-static const char campaign_insert_sql[] =
-	"WITH c AS (INSERT INTO campaigns (name, body, audience, provider, send_window) "
-	"VALUES ($1, $2, $3::jsonb, $4, $5::jsonb) RETURNING *) SELECT " CAMPAIGN_JSON " FROM c";
+/* What the campaign caused, and texts sent per hour, for GET /v1/campaigns/{id}. */
+#define CAMPAIGN_PROGRESS                                                                    \
+	"jsonb_build_object('replies', (SELECT count(*) FROM inbound_messages i "               \
+	"WHERE i.campaign_id = c.id), 'opt_outs', (SELECT count(*) FROM inbound_messages i "     \
+	"WHERE i.campaign_id = c.id AND i.action = 'opt_out'), 'help_requests', (SELECT "       \
+	"count(*) FROM help_requests h WHERE h.campaign_id = c.id), 'per_hour', (SELECT "       \
+	"coalesce(jsonb_agg(jsonb_build_object('hour', h, 'sent', n, 'delivered', d, 'failed', " \
+	"f) ORDER BY h), '[]') FROM (SELECT date_trunc('hour', m.submitted_at) AS h, count(*) "  \
+	"AS n, count(*) FILTER (WHERE m.state = 'delivered') AS d, count(*) FILTER (WHERE "      \
+	"m.state IN ('failed', 'rejected', 'undelivered', 'expired')) AS f FROM messages m "    \
+	"WHERE m.campaign_id = c.id AND m.kind = 'campaign' AND m.submitted_at IS NOT NULL "    \
+	"GROUP BY 1) x))"
 
-static const char campaign_get_sql[] = "SELECT " CAMPAIGN_JSON " FROM campaigns c WHERE c.id = $1";
+static const char campaign_insert_sql[] =
+	"WITH c AS (INSERT INTO campaigns (name, body, audience, provider, send_window, "
+	"fallback_provider, rate_per_minute, smart_encoding, purpose, bodies) "
+	"VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, $6, $7::int, coalesce($8::bool, true), "
+	"coalesce($9, 'service'), coalesce($10::jsonb, '{}')) RETURNING *) "
+	"SELECT " CAMPAIGN_JSON " FROM c";
+
+static const char campaign_get_sql[] =
+	"SELECT ((" CAMPAIGN_JSON ")::jsonb || " CAMPAIGN_PROGRESS ")::text "
+	"FROM campaigns c WHERE c.id = $1";
+
+static const char campaign_row_sql[] =
+	"SELECT id, body, bodies::text, smart_encoding, purpose = 'marketing', "
+	"coalesce(provider, $2), state, send_window::text, coalesce(rate_per_minute, 0), "
+	"extract(epoch FROM greatest(coalesce(start_at, now()), now()))::bigint, "
+	"fallback_provider FROM campaigns WHERE id = $1";
 
 static const char campaign_list_sql[] =
 	"SELECT coalesce(json_agg(j ORDER BY id DESC), '[]')::text FROM (SELECT c.id, "
 	CAMPAIGN_JSON "::json AS j FROM campaigns c WHERE $1::bigint IS NULL OR c.id < $1 "
 	"ORDER BY c.id DESC LIMIT $2) x";
+
+static const char campaign_pause_sql[] =
+	"WITH before AS (SELECT state FROM campaigns WHERE id = $1), "
+	"c AS (UPDATE campaigns SET state = 'paused', paused_at = now(), updated_at = now() "
+	"WHERE id = $1 AND state IN ('scheduled', 'running') RETURNING id) "
+	"SELECT (SELECT state FROM before), EXISTS (SELECT 1 FROM c), "
+	"pg_notify('signpost_work', 'campaign')";
+
+static const char campaign_resume_sql[] =
+	"WITH before AS (SELECT state FROM campaigns WHERE id = $1), "
+	"c AS (UPDATE campaigns SET state = CASE WHEN started_at IS NULL THEN 'scheduled' "
+	"ELSE 'running' END, paused_at = NULL, updated_at = now() "
+	"WHERE id = $1 AND state = 'paused' RETURNING id) "
+	"SELECT (SELECT state FROM before), EXISTS (SELECT 1 FROM c), "
+	"pg_notify('signpost_work', 'campaign')";
+
+/* Every text not yet handed to a provider is cancelled with the campaign. */
+static const char campaign_cancel_sql[] =
+	"WITH before AS (SELECT state FROM campaigns WHERE id = $1), "
+	"c AS (UPDATE campaigns SET state = 'cancelled', cancelled_at = now(), "
+	"expanded_at = coalesce(expanded_at, now()), updated_at = now() "
+	"WHERE id = $1 AND state IN ('draft', 'scheduled', 'running', 'paused') RETURNING id), "
+	"m AS (UPDATE messages SET state = 'cancelled', final_at = now(), updated_at = now() "
+	"WHERE campaign_id = (SELECT id FROM c) AND kind = 'campaign' "
+	"AND state IN ('queued', 'retry')) "
+	"SELECT (SELECT state FROM before), EXISTS (SELECT 1 FROM c), "
+	"pg_notify('signpost_work', 'campaign')";
 
 static const char campaign_schedule_sql[] =
 	"WITH before AS (SELECT state FROM campaigns WHERE id = $1), "
@@ -56,51 +113,75 @@ static const char campaign_schedule_sql[] =
 
 static bool campaign_audience(struct api_ctx *ctx, struct json_object *in, struct sbuf *out)
 {
-	static const char *const known[] = { "boroughs", "landlords", "tags", "all" };
-	static const char *const lists[] = { "boroughs", "landlords", "tags" };
-	struct json_object *norm = json_object_new_object(), *v;
-	bool any = false, ok = false;
+	struct json_object *norm;
+	const char *field = "audience";
+	struct sbuf err;
 
-	if (!api_known_keys(ctx, in, "audience.", known, ARRAY_LEN(known)))
+	sbuf_init(&err);
+	norm = audience_normalise(in, &field, &err);
+	if (!norm)
+		api_error(ctx, 422, "invalid", field, "%s", sbuf_str(&err));
+	else
+		sbuf_adds(out, json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PLAIN));
+	json_object_put(norm);
+	sbuf_free(&err);
+	return norm != NULL;
+}
+
+static bool campaign_text(struct api_ctx *ctx, const char *field, const char *body)
+{
+	struct sbuf err;
+	bool ok;
+
+	sbuf_init(&err);
+	ok = template_validate(body, render_field_names, RENDER_NFIELDS, &err) == 0;
+	if (!ok)
+		api_error(ctx, 422, "invalid", field, "%s: %s", field, err.data);
+	else if (!*body)
+		api_error(ctx, 422, "required", field, "%s must not be empty", field);
+	sbuf_free(&err);
+	return ok && *body;
+}
+
+static bool campaign_body(struct api_ctx *ctx, const char *body)
+{
+	return campaign_text(ctx, "body", body);
+}
+
+/* "bodies": {"cy": "...", "pl": "..."}, normalised to lower-case codes. */
+static bool campaign_bodies(struct api_ctx *ctx, struct sbuf *out)
+{
+	struct json_object *in = NULL, *norm;
+	bool ok = false;
+
+	if (!api_field_object(ctx, ctx->json, "bodies", false, &in))
+		return false;
+	if (!in)
+		return true;
+	norm = json_object_new_object();
+	if (json_object_object_length(in) > CAMPAIGN_MAX_LANGUAGES) {
+		api_error(ctx, 422, "invalid", "bodies", "bodies: at most %d languages",
+			  CAMPAIGN_MAX_LANGUAGES);
 		goto out;
-	for (size_t i = 0; i < ARRAY_LEN(lists); i++) {
-		struct json_object *arr = NULL, *lower = json_object_new_array();
-		char field[32];
-		snprintf(field, sizeof(field), "audience.%s", lists[i]);
-		if (json_object_object_get_ex(in, lists[i], &v) && !json_object_is_type(v, json_type_array)) {
-			api_error(ctx, 422, "invalid", field, "%s must be an array of strings", field);
-			json_object_put(lower);
-			goto out;
-		}
-		if (!api_field_string_array(ctx, in, lists[i], CAMPAIGN_MAX_RULES, 100, &arr)) {
-			json_object_put(lower);
-			goto out;
-		}
-		for (size_t j = 0; arr && j < json_object_array_length(arr); j++) {
-			char *s = xstrdup(json_object_get_string(json_object_array_get_idx(arr, j)));
-			for (char *p = s; *p; p++)
-				*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-			json_object_array_add(lower, json_object_new_string(s));
-			free(s);
-		}
-		any = any || json_object_array_length(lower) > 0;
-		json_object_object_add(norm, lists[i], lower);
 	}
-	if (json_object_object_get_ex(in, "all", &v)) {
-		if (!json_object_is_type(v, json_type_boolean)) {
-			api_error(ctx, 422, "invalid", "audience.all", "audience.all must be true or false");
+	json_object_object_foreach(in, key, val) {
+		char field[64], *code = xstrdup(key);
+		const char *text = NULL;
+		(void)val;
+		for (char *p = code; *p; p++)
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		snprintf(field, sizeof(field), "bodies.%.40s", key);
+		bool good = audience_language_valid(code);
+		if (!good)
+			api_error(ctx, 422, "invalid", field, "%s: \"%s\" is not a language code "
+				  "(write codes such as \"cy\" or \"pl\")", field, key);
+		good = good && api_field_string(ctx, in, key, true, CAMPAIGN_MAX_BODY, &text) &&
+		       campaign_text(ctx, field, text);
+		if (good)
+			json_object_object_add(norm, code, json_object_new_string(text));
+		free(code);
+		if (!good)
 			goto out;
-		}
-		if (json_object_get_boolean(v)) {
-			any = true;
-			json_object_object_add(norm, "all", json_object_new_boolean(1));
-		}
-	}
-	if (!any) {
-		api_error(ctx, 422, "invalid", "audience",
-			  "audience: name at least one of boroughs, landlords or tags (or set "
-			  "\"all\": true to text every tenant)");
-		goto out;
 	}
 	sbuf_adds(out, json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PLAIN));
 	ok = true;
@@ -109,19 +190,49 @@ out:
 	return ok;
 }
 
-static bool campaign_body(struct api_ctx *ctx, const char *body)
+/* An optional integer field from min to max, as text in out (untouched when missing). */
+static bool campaign_int(struct api_ctx *ctx, const char *key, int64_t min, int64_t max,
+			 char out[24])
 {
-	struct sbuf err;
-	bool ok;
+	struct json_object *v;
 
-	sbuf_init(&err);
-	ok = template_validate(body, campaign_fields, ARRAY_LEN(campaign_fields), &err) == 0;
-	if (!ok)
-		api_error(ctx, 422, "invalid", "body", "body: %s", err.data);
-	else if (!*body)
-		api_error(ctx, 422, "required", "body", "body must not be empty");
-	sbuf_free(&err);
-	return ok && *body;
+	if (!json_object_object_get_ex(ctx->json, key, &v) || json_object_is_type(v, json_type_null))
+		return true;
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < min ||
+	    json_object_get_int64(v) > max) {
+		api_error(ctx, 422, "invalid", key, "%s must be a whole number from %lld to %lld", key,
+			  (long long)min, (long long)max);
+		return false;
+	}
+	snprintf(out, 24, "%lld", (long long)json_object_get_int64(v));
+	return true;
+}
+
+static bool campaign_bool(struct api_ctx *ctx, const char *key, const char **out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(ctx->json, key, &v) || json_object_is_type(v, json_type_null))
+		return true;
+	if (!json_object_is_type(v, json_type_boolean)) {
+		api_error(ctx, 422, "invalid", key, "%s must be true or false", key);
+		return false;
+	}
+	*out = json_object_get_boolean(v) ? "true" : "false";
+	return true;
+}
+
+static bool campaign_purpose(struct api_ctx *ctx, const char **purpose)
+{
+	if (!api_field_string(ctx, ctx->json, "purpose", false, 20, purpose))
+		return false;
+	if (*purpose && strcmp(*purpose, "service") != 0 && strcmp(*purpose, "marketing") != 0) {
+		api_error(ctx, 422, "invalid", "purpose",
+			  "purpose must be \"service\" (texts tenants need about their tenancy or "
+			  "support) or \"marketing\" (reaches only tenants who consented)");
+		return false;
+	}
+	return true;
 }
 
 static bool campaign_window(struct api_ctx *ctx, struct sbuf *out)
@@ -185,33 +296,65 @@ static void campaign_created(const struct db_result *r, void *arg)
 	campaign_reply_row(r, arg, 201);
 }
 
+/* The optional settings of a new campaign, as query parameters. */
+struct campaign_opts {
+	const char *provider, *fallback, *smart, *purpose;
+	char rate[24];
+	struct sbuf bodies;
+};
+
+static bool campaign_options(struct api_ctx *ctx, struct campaign_opts *o)
+{
+	if (!api_field_string(ctx, ctx->json, "provider", false, 100, &o->provider) ||
+	    !campaign_check_provider(ctx, "provider", o->provider) ||
+	    !api_field_string(ctx, ctx->json, "fallback_provider", false, 100, &o->fallback) ||
+	    !campaign_check_provider(ctx, "fallback_provider", o->fallback) ||
+	    !campaign_int(ctx, "rate_per_minute", 1, CAMPAIGN_MAX_RATE, o->rate) ||
+	    !campaign_bool(ctx, "smart_encoding", &o->smart) || !campaign_purpose(ctx, &o->purpose) ||
+	    !campaign_bodies(ctx, &o->bodies))
+		return false;
+	if (o->fallback && strcmp(o->fallback, o->provider ? o->provider
+				  : ctx->app->cfg.default_provider->name) == 0) {
+		api_error(ctx, 422, "invalid", "fallback_provider",
+			  "fallback_provider must differ from the campaign's provider");
+		return false;
+	}
+	return true;
+}
+
 void api_campaign_create(struct api_ctx *ctx)
 {
-	static const char *const known[] = { "name", "body", "audience", "provider", "send_window" };
-	const char *name = NULL, *body = NULL, *provider = NULL;
+	static const char *const known[] = { "name", "body", "audience", "provider", "send_window",
+					     "fallback_provider", "rate_per_minute", "smart_encoding",
+					     "purpose", "bodies" };
+	const char *name = NULL, *body = NULL;
 	struct json_object *audience = NULL;
+	struct campaign_opts o = { 0 };
 	struct sbuf aud, window;
 
 	sbuf_init(&aud);
 	sbuf_init(&window);
+	sbuf_init(&o.bodies);
 	if (!api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) ||
 	    !api_field_string(ctx, ctx->json, "name", true, CAMPAIGN_MAX_NAME, &name) ||
 	    !api_field_string(ctx, ctx->json, "body", true, CAMPAIGN_MAX_BODY, &body) ||
 	    !campaign_body(ctx, body) ||
 	    !api_field_object(ctx, ctx->json, "audience", true, &audience) ||
-	    !campaign_audience(ctx, audience, &aud) ||
-	    !api_field_string(ctx, ctx->json, "provider", false, 100, &provider) ||
-	    !campaign_check_provider(ctx, "provider", provider) || !campaign_window(ctx, &window))
+	    !campaign_audience(ctx, audience, &aud) || !campaign_options(ctx, &o) ||
+	    !campaign_window(ctx, &window))
 		goto out;
 	if (!*name) {
 		api_error(ctx, 422, "required", "name", "name must not be empty");
 		goto out;
 	}
-	const char *params[] = { name, body, aud.data, provider, window.data };
-	db_query(ctx->app->db, campaign_insert_sql, 5, params, campaign_created, ctx);
+	const char *params[] = { name, body, aud.data, o.provider, window.data, o.fallback,
+				 o.rate[0] ? o.rate : NULL, o.smart, o.purpose,
+				 o.bodies.len ? o.bodies.data : NULL };
+	db_query(ctx->app->db, campaign_insert_sql, 10, params, campaign_created, ctx);
 out:
 	sbuf_free(&aud);
 	sbuf_free(&window);
+	sbuf_free(&o.bodies);
 }
 
 /* ---- GET ---- */
@@ -257,6 +400,144 @@ void api_campaign_list(struct api_ctx *ctx)
 	db_query(ctx->app->db, campaign_list_sql, 2, params, campaign_listed, ctx);
 }
 
+/* ---- one campaign row ---- */
+
+void campaign_row_load(struct api_ctx *ctx, db_cb *cb)
+{
+	int64_t id;
+
+	if (!api_param_id(ctx, 0, &id))
+		return;
+	const char *params[] = { ctx->params[0], ctx->app->cfg.default_provider->name };
+	db_query(ctx->app->db, campaign_row_sql, 2, params, cb, ctx);
+}
+
+static char *campaign_dup(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+int campaign_row_parse(struct api_ctx *ctx, const struct db_result *r, struct campaign_row *c)
+{
+	struct json_object *w;
+	struct sbuf err;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (r->error) {
+		api_db_error(ctx, r);
+		return -1;
+	}
+	if (db_rows(r) == 0) {
+		api_error(ctx, 404, "not_found", NULL, "no campaign with id %s", ctx->params[0]);
+		return -1;
+	}
+	c->id = db_get_i64(r, 0, 0);
+	c->body = campaign_dup(db_get(r, 0, 1));
+	c->bodies = json_tokener_parse(db_get(r, 0, 2));
+	c->smart_encoding = db_get_bool(r, 0, 3);
+	c->marketing = db_get_bool(r, 0, 4);
+	c->provider = campaign_dup(db_get(r, 0, 5));
+	c->state = campaign_dup(db_get(r, 0, 6));
+	c->rate_per_minute = (int)db_get_i64(r, 0, 8);
+	c->start_at = (time_t)db_get_i64(r, 0, 9);
+	c->fallback_provider = campaign_dup(db_get(r, 0, 10));
+	window_default(&c->window);
+	w = json_tokener_parse(db_get(r, 0, 7));
+	sbuf_init(&err);
+	rc = w && window_from_json(w, &c->window, &err) < 0 ? -1 : 0;
+	json_object_put(w);
+	sbuf_free(&err);
+	if (rc < 0)
+		api_error(ctx, 500, "internal", NULL, "the campaign's send window is unreadable");
+	return rc;
+}
+
+void campaign_row_free(struct campaign_row *c)
+{
+	free(c->body);
+	json_object_put(c->bodies);
+	free(c->provider);
+	free(c->fallback_provider);
+	free(c->state);
+	memset(c, 0, sizeof(*c));
+}
+
+const char *campaign_row_body(const struct campaign_row *c, const char *language)
+{
+	struct json_object *v;
+
+	if (language && c->bodies && json_object_object_get_ex(c->bodies, language, &v))
+		return json_object_get_string(v);
+	return c->body;
+}
+
+void campaign_time_iso(time_t t, char buf[32])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- POST /v1/campaigns/{id}/pause, resume, cancel ---- */
+
+static void campaign_transition_got(const struct db_result *r, void *arg)
+{
+	campaign_reply_row(r, arg, 200);
+}
+
+static void campaign_transitioned(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	const char *what = ctx->state;
+
+	ctx->state = NULL;
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	if (!db_get(r, 0, 0)) {
+		api_error(ctx, 404, "not_found", NULL, "no campaign with id %s", ctx->params[0]);
+		return;
+	}
+	if (!db_get_bool(r, 0, 1)) {
+		api_error(ctx, 409, "invalid_state", "state", "a %s campaign cannot be %s",
+			  db_get(r, 0, 0), what);
+		return;
+	}
+	log_info("campaign %s id=%s (was %s)", what, ctx->params[0], db_get(r, 0, 0));
+	sched_poke(ctx->app->sched);
+	const char *params[] = { ctx->params[0] };
+	db_query(ctx->app->db, campaign_get_sql, 1, params, campaign_transition_got, ctx);
+}
+
+static void campaign_transition(struct api_ctx *ctx, const char *sql, const char *what)
+{
+	int64_t id;
+
+	if (!api_param_id(ctx, 0, &id) || !api_known_keys(ctx, ctx->json, "", NULL, 0))
+		return;
+	ctx->state = (void *)what; /* a static string: no state_free */
+	const char *params[] = { ctx->params[0] };
+	db_query(ctx->app->db, sql, 1, params, campaign_transitioned, ctx);
+}
+
+void api_campaign_pause(struct api_ctx *ctx)
+{
+	campaign_transition(ctx, campaign_pause_sql, "paused");
+}
+
+void api_campaign_resume(struct api_ctx *ctx)
+{
+	campaign_transition(ctx, campaign_resume_sql, "resumed");
+}
+
+void api_campaign_cancel(struct api_ctx *ctx)
+{
+	campaign_transition(ctx, campaign_cancel_sql, "cancelled");
+}
+
 /* ---- POST /v1/campaigns/{id}/schedule ---- */
 
 static void campaign_scheduled(const struct db_result *r, void *arg)
@@ -287,16 +568,59 @@ static void campaign_scheduled(const struct db_result *r, void *arg)
 	api_reply(ctx, 200, "application/json", db_get(r, 0, 1), strlen(db_get(r, 0, 1)));
 }
 
+/* A text asking for replies cannot go out from a sender tenants cannot reply to. */
+static bool campaign_sender_ok(struct api_ctx *ctx, const struct campaign_row *c)
+{
+	const char *names[] = { c->provider, c->fallback_provider };
+	const struct keyword_set *set = ctx->app->keywords;
+	bool invites = render_invites_reply(c->body, set);
+
+	json_object_object_foreach(c->bodies, lang, text) {
+		(void)lang;
+		invites = invites || render_invites_reply(json_object_get_string(text), set);
+	}
+	for (size_t i = 0; invites && i < ARRAY_LEN(names); i++) {
+		const struct provider_cfg *p = names[i] ? config_provider(&ctx->app->cfg, names[i]) : NULL;
+		if (p && p->alpha_sender) {
+			api_error(ctx, 422, "invalid", "body",
+				  "body: the text asks tenants to reply, but provider \"%s\" sends "
+				  "from an alphanumeric sender that cannot receive replies; use a "
+				  "provider that sends from a phone number", p->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void campaign_schedule_loaded(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	struct campaign_row c;
+	const char *start_at = NULL;
+
+	if (campaign_row_parse(ctx, r, &c) < 0)
+		goto out;
+	if (strcmp(c.state, "draft") != 0) {
+		api_error(ctx, 409, "invalid_state", "state",
+			  "only a draft campaign can be scheduled; this one is %s", c.state);
+		goto out;
+	}
+	if (!campaign_sender_ok(ctx, &c) ||
+	    !api_field_string(ctx, ctx->json, "start_at", false, 64, &start_at))
+		goto out;
+	const char *params[] = { ctx->params[0], start_at };
+	db_query(ctx->app->db, campaign_schedule_sql, 2, params, campaign_scheduled, ctx);
+out:
+	campaign_row_free(&c);
+}
+
 void api_campaign_schedule(struct api_ctx *ctx)
 {
 	static const char *const known[] = { "start_at" };
 	const char *start_at = NULL;
-	int64_t id;
 
-	if (!api_param_id(ctx, 0, &id) ||
-	    !api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) ||
+	if (!api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) ||
 	    !api_field_string(ctx, ctx->json, "start_at", false, 64, &start_at))
 		return;
-	const char *params[] = { ctx->params[0], start_at };
-	db_query(ctx->app->db, campaign_schedule_sql, 2, params, campaign_scheduled, ctx);
+	campaign_row_load(ctx, campaign_schedule_loaded);
 }

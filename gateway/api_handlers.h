@@ -14,6 +14,11 @@ void api_providers_list(struct api_ctx *ctx);
 /* api_tenants.c, api_import.c */
 void api_tenant_create(struct api_ctx *ctx);
 void api_tenant_get(struct api_ctx *ctx);
+void api_tenant_update(struct api_ctx *ctx);
+void api_tenant_erase(struct api_ctx *ctx);
+void api_tenant_opt_out(struct api_ctx *ctx);
+void api_tenant_suppressed(struct api_ctx *ctx);
+void api_tenant_unsuppress(struct api_ctx *ctx);
 void api_tenant_import(struct api_ctx *ctx);
 int api_tenant_import_body(struct api_ctx *ctx, const char *data, size_t len);
 
@@ -22,6 +27,14 @@ void api_campaign_create(struct api_ctx *ctx);
 void api_campaign_list(struct api_ctx *ctx);
 void api_campaign_get(struct api_ctx *ctx);
 void api_campaign_schedule(struct api_ctx *ctx);
+void api_campaign_pause(struct api_ctx *ctx);
+void api_campaign_resume(struct api_ctx *ctx);
+void api_campaign_cancel(struct api_ctx *ctx);
+/* api_campaign_preview.c, api_campaign_messages.c */
+void api_campaign_preview(struct api_ctx *ctx);
+void api_campaign_test(struct api_ctx *ctx);
+void api_campaign_messages(struct api_ctx *ctx);
+void api_campaign_report(struct api_ctx *ctx);
 
 /* api_help.c */
 void api_help_list(struct api_ctx *ctx);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaigns/phone.h"
+#include "campaigns/render.h"
 #include "common/codec.h"
 #include "common/crypto.h"
 
@@ -126,13 +128,19 @@ static int config_provider_common(struct provider_cfg *p, struct json_object *ob
 {
 	double sps = 0, cto = CONFIG_DEFAULT_CONNECT_TIMEOUT_MS, to = CONFIG_DEFAULT_TIMEOUT_MS;
 	double validity = CONFIG_DEFAULT_VALIDITY_S, inflight = CONFIG_DEFAULT_MAX_IN_FLIGHT;
+	double price = 0;
+	struct json_object *from;
 
 	if (config_number(obj, "segments_per_second", 0, 100000, &sps, err) < 0 ||
 	    config_number(obj, "connect_timeout_ms", 100, 600000, &cto, err) < 0 ||
 	    config_number(obj, "timeout_ms", 100, 600000, &to, err) < 0 ||
 	    config_number(obj, "validity_seconds", 10, 7 * 24 * 3600, &validity, err) < 0 ||
-	    config_number(obj, "max_in_flight", 1, 1024, &inflight, err) < 0)
+	    config_number(obj, "max_in_flight", 1, 1024, &inflight, err) < 0 ||
+	    config_number(obj, "price_per_segment", 0, 100, &price, err) < 0)
 		return -1;
+	p->price_micro = (int64_t)(price * 1e6 + 0.5);
+	p->alpha_sender = json_object_object_get_ex(obj, "from", &from) &&
+			  render_sender_is_alpha(json_object_get_string(from));
 	p->segments_per_second = sps;
 	p->connect_timeout_ms = (long)cto;
 	p->timeout_ms = (long)to;
@@ -263,7 +271,8 @@ static int config_triage(struct triage_cfg *t, struct json_object *root, struct 
 static int config_top_keys(struct config *cfg, struct json_object *root, struct sbuf *err)
 {
 	static const char *const known[] = { "providers", "default_provider", "org_name",
-					     "log_level", "db_pool_size", "triage" };
+					     "log_level", "db_pool_size", "triage",
+					     "staff_numbers" };
 	struct json_object *v;
 	double pool = cfg->db_pool_size;
 
@@ -274,7 +283,7 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 			ok = ok || strcmp(key, known[i]) == 0;
 		if (!ok) {
 			sbuf_printf(err, "unknown key \"%s\" (known keys: providers, default_provider, "
-				    "org_name, log_level, db_pool_size, triage)", key);
+				    "org_name, log_level, db_pool_size, triage, staff_numbers)", key);
 			return -1;
 		}
 	}
@@ -298,9 +307,37 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 	return config_triage(&cfg->triage, root, err);
 }
 
+/* "staff_numbers": UK mobiles that receive test sends, stored in E.164. */
+static int config_staff_numbers(struct config *cfg, struct json_object *root, struct sbuf *err)
+{
+	struct json_object *list, *v;
+
+	if (!json_object_object_get_ex(root, "staff_numbers", &list))
+		return 0;
+	if (!json_object_is_type(list, json_type_array) || json_object_array_length(list) > 50) {
+		sbuf_adds(err, "staff_numbers: must be an array of at most 50 UK mobile numbers");
+		return -1;
+	}
+	cfg->staff_numbers = xcalloc(json_object_array_length(list) + 1, sizeof(char *));
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		char e164[PHONE_E164_MAX];
+		enum phone_status ps;
+		v = json_object_array_get_idx(list, i);
+		ps = json_object_is_type(v, json_type_string)
+			? phone_uk_mobile(json_object_get_string(v), e164) : PHONE_EMPTY;
+		if (ps != PHONE_OK) {
+			sbuf_printf(err, "staff_numbers[%zu]: %s", i, phone_status_message(ps));
+			return -1;
+		}
+		cfg->staff_numbers[cfg->nstaff_numbers++] = xstrdup(e164);
+	}
+	return 0;
+}
+
 static int config_parse(struct config *cfg, struct json_object *root, struct sbuf *err)
 {
-	if (config_top_keys(cfg, root, err) < 0 || config_providers(cfg, root, err) < 0 ||
+	if (config_top_keys(cfg, root, err) < 0 || config_staff_numbers(cfg, root, err) < 0 ||
+	    config_providers(cfg, root, err) < 0 ||
 	    config_default_provider(cfg, root, err) < 0)
 		return -1;
 	return 0;
@@ -353,6 +390,9 @@ void config_free(struct config *cfg)
 		free(p->name);
 	}
 	free(cfg->providers);
+	for (size_t i = 0; i < cfg->nstaff_numbers; i++)
+		free(cfg->staff_numbers[i]);
+	free(cfg->staff_numbers);
 	free(cfg->database_url);
 	free(cfg->listen_host);
 	free(cfg->public_url);

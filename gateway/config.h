@@ -19,6 +19,8 @@ struct provider_cfg {
 	long timeout_ms;
 	int validity_s;
 	int max_in_flight;           /* requests outstanding at once */
+	int64_t price_micro;         /* price_per_segment in millionths of a pound; 0 unknown */
+	bool alpha_sender;           /* its "from" is alphanumeric: tenants cannot reply */
 };
 
 /* Triage timings, in seconds ("triage" in the configuration file). */
@@ -46,6 +48,8 @@ struct config {
 	size_t nproviders;
 	struct provider_cfg *default_provider;
 	struct triage_cfg triage;
+	char **staff_numbers;   /* E.164 UK mobiles that receive campaign test sends */
+	size_t nstaff_numbers;
 };
 
 /* Reads the environment and the config file; on error writes a message to err. */

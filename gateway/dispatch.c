@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "campaigns/gsm.h"
-#include "campaigns/template.h"
+#include "campaigns/render.h"
 #include "common/crypto.h"
 #include "gateway/db.h"
 #include "gateway/flowctl.h"
@@ -17,7 +17,7 @@
 #define DISPATCH_BACKOFF_BASE_S 5
 #define DISPATCH_BACKOFF_CAP_S 900
 
-/* Columns of both claim statements. */
+/* Columns of both claim statements; CLAIM_SMART only in campaign claims (CLAIM_IS_TEMPLATE). */
 enum {
 	CLAIM_ID,
 	CLAIM_TO,
@@ -29,31 +29,44 @@ enum {
 	CLAIM_TEXT,
 	CLAIM_STATE,
 	CLAIM_IS_TEMPLATE,
+	CLAIM_SMART,
 };
 
+/*
+ * Claims due texts of one running campaign. The same statement skips, for good, texts
+ * to numbers that opted out, tenants suppressed after repeated permanent failures and,
+ * for a marketing campaign, tenants without recorded consent: whatever happened since
+ * expansion. A tenant gets the body in their language when the campaign has one.
+ */
 static const char claim_campaign_sql[] =
 	"WITH due AS ("
-	"  SELECT m.id, EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = m.to_phone) AS opted "
-	"  FROM messages m "
+	"  SELECT m.id, CASE "
+	"    WHEN EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = m.to_phone) THEN 'opted_out' "
+	"    WHEN t.suppressed_at IS NOT NULL THEN 'suppressed' "
+	"    WHEN t.erased_at IS NOT NULL OR m.to_phone IS NULL THEN 'erased' "
+	"    WHEN c.purpose = 'marketing' AND t.consent_at IS NULL THEN 'no_consent' END AS skip "
+	"  FROM messages m JOIN campaigns c ON c.id = m.campaign_id "
+	"    LEFT JOIN tenants t ON t.id = m.tenant_id "
 	"  WHERE m.campaign_id = $1 AND m.kind = 'campaign' AND m.state IN ('queued', 'retry') "
-	"    AND m.next_attempt_at <= now() "
-	"    AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.state = 'running') "
+	"    AND m.next_attempt_at <= now() AND c.state = 'running' "
 	"  ORDER BY m.next_attempt_at, m.id LIMIT $2 FOR UPDATE OF m SKIP LOCKED"
 	"), upd AS ("
 	"  UPDATE messages m SET "
-	"    state = CASE WHEN due.opted THEN 'skipped' ELSE 'sending' END, "
-	"    skip_reason = CASE WHEN due.opted THEN 'opted_out' END, "
-	"    final_at = CASE WHEN due.opted THEN now() END, "
-	"    claimed_by = CASE WHEN due.opted THEN NULL ELSE $3::bigint END, "
-	"    lease_until = CASE WHEN due.opted THEN NULL ELSE now() + make_interval(secs => $4) END, "
-	"    attempts = m.attempts + CASE WHEN due.opted THEN 0 ELSE 1 END, "
+	"    state = CASE WHEN due.skip IS NOT NULL THEN 'skipped' ELSE 'sending' END, "
+	"    skip_reason = due.skip, "
+	"    final_at = CASE WHEN due.skip IS NOT NULL THEN now() END, "
+	"    claimed_by = CASE WHEN due.skip IS NOT NULL THEN NULL ELSE $3::bigint END, "
+	"    lease_until = CASE WHEN due.skip IS NOT NULL THEN NULL "
+	"      ELSE now() + make_interval(secs => $4) END, "
+	"    attempts = m.attempts + CASE WHEN due.skip IS NOT NULL THEN 0 ELSE 1 END, "
 	"    expires_at = coalesce(m.expires_at, now() + make_interval(secs => $6)), "
 	"    provider = $5, updated_at = now() "
 	"  FROM due WHERE m.id = due.id "
 	"  RETURNING m.id, m.state, m.tenant_id, m.to_phone, m.attempts, m.expires_at"
 	") "
 	"SELECT u.id, u.to_phone, u.attempts, extract(epoch FROM u.expires_at)::bigint, "
-	"  t.first_name, t.borough, t.landlord, c.body, u.state, true "
+	"  t.first_name, t.borough, t.landlord, coalesce(c.bodies ->> t.language, c.body), "
+	"  u.state, true, c.smart_encoding "
 	"FROM upd u LEFT JOIN tenants t ON t.id = u.tenant_id JOIN campaigns c ON c.id = $1";
 
 static const char claim_other_sql[] =
@@ -378,24 +391,19 @@ static void dispatch_sent(struct httpc_response *resp, void *arg)
 	dispatch_kick(p->d);
 }
 
-static void dispatch_render(const struct db_result *r, int row, struct sbuf *out)
+static void dispatch_render(const struct db_result *r, int row, struct sbuf *out,
+			    struct gsm_info *gi)
 {
 	const char *text = db_get(r, row, CLAIM_TEXT);
-	struct sbuf raw;
 
 	if (!db_get_bool(r, row, CLAIM_IS_TEMPLATE)) {
 		sbuf_adds(out, text ? text : "");
+		gsm_analyze(sbuf_str(out), out->len, gi);
 		return;
 	}
-	struct template_field fields[] = {
-		{ "first_name", db_get(r, row, CLAIM_FIRST_NAME) },
-		{ "borough", db_get(r, row, CLAIM_BOROUGH) },
-		{ "landlord", db_get(r, row, CLAIM_LANDLORD) },
-	};
-	sbuf_init(&raw);
-	template_render(text ? text : "", fields, ARRAY_LEN(fields), &raw);
-	gsm_smart_replace(out, sbuf_str(&raw), raw.len);
-	sbuf_free(&raw);
+	struct render_tenant t = { { db_get(r, row, CLAIM_FIRST_NAME), db_get(r, row, CLAIM_BOROUGH),
+				     db_get(r, row, CLAIM_LANDLORD) } };
+	render_text(text, &t, db_get_bool(r, row, CLAIM_SMART), out, gi);
 }
 
 static void dispatch_send_one(struct dispatch_provider *p, const struct db_result *r, int row)
@@ -412,8 +420,7 @@ static void dispatch_send_one(struct dispatch_provider *p, const struct db_resul
 	s->attempts = (int)db_get_i64(r, row, CLAIM_ATTEMPTS);
 	s->expires_at = db_get_i64(r, row, CLAIM_EXPIRES);
 	sbuf_init(&text);
-	dispatch_render(r, row, &text);
-	gsm_analyze(sbuf_str(&text), text.len, &gi);
+	dispatch_render(r, row, &text, &gi);
 	s->segments = gi.segments;
 	s->body = sbuf_detach(&text);
 	flowctl_segments(&p->fc, gi.segments, clock_mono_ms());

@@ -16,7 +16,8 @@
 #define SCHED_JANITOR_EVERY 10
 
 static const char sched_running_sql[] =
-	"SELECT id, coalesce(provider, $1), send_window::text FROM campaigns "
+	"SELECT id, coalesce(provider, $1), send_window::text, fallback_provider, "
+	"coalesce(rate_per_minute, 0), smart_encoding FROM campaigns "
 	"WHERE state = 'running' ORDER BY id";
 
 /* Takes a lease on one campaign whose audience still needs expanding. */
@@ -36,18 +37,11 @@ static const char sched_expand_claim_sql[] =
  * repeated batch harmless; the cursor only moves if nobody else moved it.
  */
 static const char sched_expand_sql[] =
-	"WITH c AS ("
-	"  SELECT id, coalesce(provider, $3) AS provider, audience ? 'all' AS everyone, "
-	"    ARRAY(SELECT jsonb_array_elements_text(coalesce(audience->'boroughs', '[]'))) AS boroughs, "
-	"    ARRAY(SELECT jsonb_array_elements_text(coalesce(audience->'landlords', '[]'))) AS landlords, "
-	"    ARRAY(SELECT jsonb_array_elements_text(coalesce(audience->'tags', '[]'))) AS tags "
-	"  FROM campaigns WHERE id = $1"
+	"WITH a AS (" SCHED_AUDIENCE_RULES("$1") "), c AS ("
+	"  SELECT id, coalesce(provider, $3) AS provider FROM campaigns WHERE id = $1"
 	"), t AS ("
-	"  SELECT t.id, t.phone FROM tenants t, c "
-	"  WHERE t.id > $2 AND t.phone IS NOT NULL AND (c.everyone OR ("
-	"    (cardinality(c.boroughs) = 0 OR lower(t.borough) = ANY (c.boroughs)) "
-	"    AND (cardinality(c.landlords) = 0 OR lower(t.landlord) = ANY (c.landlords)) "
-	"    AND (cardinality(c.tags) = 0 OR t.tags && c.tags))) "
+	"  SELECT t.id, t.phone FROM tenants t, a "
+	"  WHERE t.id > $2 AND " SCHED_AUDIENCE_MATCH
 	"  ORDER BY t.id LIMIT $4"
 	"), ins AS ("
 	"  INSERT INTO messages (kind, campaign_id, tenant_id, to_phone, provider) "
@@ -126,7 +120,9 @@ static void sched_running_done(const struct db_result *r, void *arg)
 		list[i].id = db_get_i64(r, i, 0);
 		list[i].provider = db_get(r, i, 1);
 		list[i].open = sched_window_open(s->app, db_get(r, i, 2));
-		list[i].smart_encoding = true;
+		list[i].fallback_provider = db_get(r, i, 3);
+		list[i].rate_per_minute = (int)db_get_i64(r, i, 4);
+		list[i].smart_encoding = db_get_bool(r, i, 5);
 	}
 	dispatch_set_campaigns(s->app->dispatch, list, (size_t)n);
 	free(list);

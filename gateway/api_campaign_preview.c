@@ -1,0 +1,229 @@
+/*
+ * api_campaign_preview.c: POST /v1/campaigns/{id}/preview, who would get what and what
+ * it would cost, before anything is sent.
+ *
+ * The audience is read in keyset batches of tenants (the same rules and exclusions as
+ * expansion and claiming), each batch grouped in PostgreSQL by the fields a text depends
+ * on, so memory stays bounded whatever the audience. Every group is rendered with
+ * render_text, the function dispatch sends with: the figures are those of the texts
+ * that go out.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaigns/render.h"
+#include "gateway/api_campaign.h"
+#include "gateway/api_handlers.h"
+#include "gateway/log.h"
+#include "gateway/sched.h"
+
+#define PREVIEW_BATCH "50000"
+#define PREVIEW_SAMPLES 5
+/* Texts a second assumed when neither the campaign nor its provider sets a limit. */
+#define PREVIEW_ASSUMED_PER_SECOND 20.0
+
+enum preview_excl { PREVIEW_SENT, PREVIEW_OPTED_OUT, PREVIEW_SUPPRESSED, PREVIEW_NO_CONSENT };
+
+/* Columns: batch size, batch max id, exclusion, language, fields..., count, first id. */
+static const char preview_batch_sql[] =
+	"WITH a AS (" SCHED_AUDIENCE_RULES("$1") "), t AS ("
+	"  SELECT t.id, t.phone, t.first_name, t.borough, t.landlord, t.language, "
+	"    t.suppressed_at, t.consent_at FROM tenants t, a "
+	"  WHERE t.id > $2 AND " SCHED_AUDIENCE_MATCH " ORDER BY t.id LIMIT $3"
+	"), x AS ("
+	"  SELECT t.*, CASE WHEN EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = t.phone) THEN 1 "
+	"    WHEN t.suppressed_at IS NOT NULL THEN 2 "
+	"    WHEN a.purpose = 'marketing' AND t.consent_at IS NULL THEN 3 ELSE 0 END AS excl "
+	"  FROM t, a"
+	") SELECT (SELECT count(*) FROM t), (SELECT max(id) FROM t), excl, "
+	"  CASE WHEN excl = 0 AND (SELECT bodies FROM campaigns WHERE id = $1) ? language "
+	"    THEN language END, "
+	"  CASE WHEN excl = 0 THEN first_name END, CASE WHEN excl = 0 THEN borough END, "
+	"  CASE WHEN excl = 0 THEN landlord END, count(*), min(id) "
+	"FROM x GROUP BY 3, 4, 5, 6, 7 ORDER BY min(id)";
+
+enum { PB_ROWS, PB_MAX_ID, PB_EXCL, PB_LANG, PB_FIELDS, PB_COUNT = PB_FIELDS + RENDER_NFIELDS,
+       PB_FIRST_ID };
+
+struct preview {
+	struct api_ctx *ctx;
+	struct campaign_row c;
+	char cursor[24];
+	int64_t recipients, excluded[4], encodings[2];
+	int64_t seg_min, seg_max, seg_total;
+	struct json_object *samples;
+};
+
+static void preview_free(void *p)
+{
+	struct preview *pv = p;
+
+	campaign_row_free(&pv->c);
+	json_object_put(pv->samples);
+	free(pv);
+}
+
+static void preview_sample(struct preview *pv, const char *tenant_id, const char *text,
+			   const struct gsm_info *gi)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "tenant_id", json_object_new_int64(atoll(tenant_id)));
+	json_object_object_add(o, "text", json_object_new_string(text));
+	json_object_object_add(o, "encoding", json_object_new_string(gsm_encoding_str(gi->encoding)));
+	json_object_object_add(o, "segments", json_object_new_int(gi->segments));
+	json_object_array_add(pv->samples, o);
+}
+
+/* One group of identical texts. */
+static void preview_group(struct preview *pv, const struct db_result *r, int row)
+{
+	int64_t n = db_get_i64(r, row, PB_COUNT);
+	struct render_tenant t;
+	struct gsm_info gi;
+	struct sbuf text;
+
+	pv->recipients += n;
+	for (int f = 0; f < RENDER_NFIELDS; f++)
+		t.fields[f] = db_get(r, row, PB_FIELDS + f);
+	sbuf_init(&text);
+	render_text(campaign_row_body(&pv->c, db_get(r, row, PB_LANG)), &t, pv->c.smart_encoding,
+		    &text, &gi);
+	pv->encodings[gi.encoding == GSM_ENC_UCS2] += n;
+	if (pv->seg_min < 0 || gi.segments < pv->seg_min)
+		pv->seg_min = gi.segments;
+	pv->seg_max = MAX(pv->seg_max, (int64_t)gi.segments);
+	pv->seg_total += n * gi.segments;
+	if (json_object_array_length(pv->samples) < PREVIEW_SAMPLES)
+		preview_sample(pv, db_get(r, row, PB_FIRST_ID), sbuf_str(&text), &gi);
+	sbuf_free(&text);
+}
+
+/* Texts a second the campaign will go at. */
+static double preview_rate(const struct preview *pv, const struct provider_cfg *p)
+{
+	double rate = 0, per_text = pv->recipients ? (double)pv->seg_total / pv->recipients : 1;
+
+	if (pv->c.rate_per_minute > 0)
+		rate = pv->c.rate_per_minute / 60.0;
+	if (p && p->segments_per_second > 0 && per_text > 0) {
+		double prov = p->segments_per_second / per_text;
+		rate = rate > 0 ? MIN(rate, prov) : prov;
+	}
+	return rate > 0 ? rate : PREVIEW_ASSUMED_PER_SECOND;
+}
+
+static struct json_object *preview_finish_time(const struct preview *pv, const struct provider_cfg *p)
+{
+	int64_t secs = (int64_t)((double)pv->recipients / preview_rate(pv, p) + 0.999);
+	time_t t = window_after_open_seconds(&pv->c.window, &pv->ctx->app->holidays,
+					     pv->c.start_at, secs);
+	char buf[32];
+
+	if (t == (time_t)-1)
+		return NULL;
+	campaign_time_iso(t, buf);
+	return json_object_new_string(buf);
+}
+
+static struct json_object *preview_cost(const struct preview *pv, const struct provider_cfg *p)
+{
+	struct json_object *o = json_object_new_object();
+	int64_t micro = pv->seg_total * (p ? p->price_micro : 0);
+	int64_t pence = (micro + 5000) / 10000;
+	char amount[32];
+
+	snprintf(amount, sizeof(amount), "%lld.%02lld", (long long)(pence / 100),
+		 (long long)(pence % 100));
+	json_object_object_add(o, "amount", json_object_new_string(amount));
+	json_object_object_add(o, "currency", json_object_new_string("GBP"));
+	return o;
+}
+
+static struct json_object *preview_pair(const char *a, int64_t x, const char *b, int64_t y)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, a, json_object_new_int64(x));
+	json_object_object_add(o, b, json_object_new_int64(y));
+	return o;
+}
+
+static void preview_answer(struct preview *pv)
+{
+	const struct provider_cfg *p = config_provider(&pv->ctx->app->cfg, pv->c.provider);
+	struct json_object *o = json_object_new_object(), *ex, *seg;
+
+	json_object_object_add(o, "recipients", json_object_new_int64(pv->recipients));
+	ex = preview_pair("opted_out", pv->excluded[PREVIEW_OPTED_OUT], "no_consent",
+			  pv->excluded[PREVIEW_NO_CONSENT]);
+	json_object_object_add(ex, "suppressed", json_object_new_int64(pv->excluded[PREVIEW_SUPPRESSED]));
+	json_object_object_add(o, "excluded", ex);
+	json_object_object_add(o, "encodings", preview_pair("gsm7", pv->encodings[0], "ucs2",
+							     pv->encodings[1]));
+	seg = preview_pair("min", MAX(pv->seg_min, 0), "max", pv->seg_max);
+	json_object_object_add(seg, "total", json_object_new_int64(pv->seg_total));
+	json_object_object_add(o, "segments", seg);
+	json_object_object_add(o, "estimated_cost", preview_cost(pv, p));
+	json_object_object_add(o, "samples", json_object_get(pv->samples));
+	json_object_object_add(o, "expected_finish", preview_finish_time(pv, p));
+	log_info("campaign preview id=%lld recipients=%lld segments=%lld", (long long)pv->c.id,
+		 (long long)pv->recipients, (long long)pv->seg_total);
+	api_reply_json(pv->ctx, 200, o);
+}
+
+static void preview_next(struct preview *pv);
+
+static void preview_batch_done(const struct db_result *r, void *arg)
+{
+	struct preview *pv = arg;
+	int rows = db_rows(r);
+
+	if (r->error) {
+		api_db_error(pv->ctx, r);
+		return;
+	}
+	for (int i = 0; i < rows; i++) {
+		int excl = (int)db_get_i64(r, i, PB_EXCL);
+		if (excl == PREVIEW_SENT)
+			preview_group(pv, r, i);
+		else if (excl < (int)ARRAY_LEN(pv->excluded))
+			pv->excluded[excl] += db_get_i64(r, i, PB_COUNT);
+	}
+	if (rows == 0 || db_get_i64(r, 0, PB_ROWS) < atoll(PREVIEW_BATCH)) {
+		preview_answer(pv);
+		return;
+	}
+	snprintf(pv->cursor, sizeof(pv->cursor), "%s", db_get(r, 0, PB_MAX_ID));
+	preview_next(pv);
+}
+
+static void preview_next(struct preview *pv)
+{
+	const char *params[] = { pv->ctx->params[0], pv->cursor, PREVIEW_BATCH };
+
+	db_query(pv->ctx->app->db, preview_batch_sql, 3, params, preview_batch_done, pv);
+}
+
+static void preview_loaded(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	struct preview *pv = xcalloc(1, sizeof(*pv));
+
+	pv->ctx = ctx;
+	ctx->state = pv;
+	ctx->state_free = preview_free;
+	if (campaign_row_parse(ctx, r, &pv->c) < 0)
+		return;
+	pv->seg_min = -1;
+	pv->samples = json_object_new_array();
+	snprintf(pv->cursor, sizeof(pv->cursor), "0");
+	preview_next(pv);
+}
+
+void api_campaign_preview(struct api_ctx *ctx)
+{
+	if (!api_known_keys(ctx, ctx->json, "", NULL, 0))
+		return;
+	campaign_row_load(ctx, preview_loaded);
+}
