@@ -81,13 +81,14 @@ static int audience_list(const struct audience_list *l, struct json_object *src,
 			 struct json_object *norm, bool *any, struct sbuf *err)
 {
 	struct json_object *arr = json_object_new_array();
-	size_t n = src ? json_object_array_length(src) : 0;
+	size_t n;
 
 	json_object_object_add(norm, l->out, arr);
 	if (src && !json_object_is_type(src, json_type_array)) {
 		sbuf_printf(err, "%s must be an array of strings", l->field);
 		return -1;
 	}
+	n = src ? json_object_array_length(src) : 0;
 	if (n > AUDIENCE_MAX_ITEMS) {
 		sbuf_printf(err, "%s: at most %d entries", l->field, AUDIENCE_MAX_ITEMS);
 		return -1;

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "campaigns/audience.h"
+#include "common/codec.h"
 #include "common/csv.h"
 #include "common/strset.h"
 #include "gateway/api_handlers.h"
@@ -29,18 +32,29 @@ enum import_col {
 	IMPORT_BOROUGH,
 	IMPORT_LANDLORD,
 	IMPORT_TAGS,
+	IMPORT_LANGUAGE,
+	IMPORT_CONSENT_SOURCE,
+	IMPORT_CONSENT_AT,
+	IMPORT_CONSENT_WORDING,
 	IMPORT_NCOLS
 };
 
 static const char *const import_col_names[IMPORT_NCOLS] = {
 	"external_ref", "first_name", "phone", "borough", "landlord", "tags",
+	"language", "consent_source", "consent_at", "consent_wording",
 };
 
-/* Columns 0-5 as text arrays, 6 the line numbers, 7-10 whether optional columns exist. */
+/*
+ * Columns 0-5 as text arrays, 6 the line numbers, 7-10 whether optional columns exist,
+ * 11-14 language and consent as text arrays, 15 whether the language column exists. An empty
+ * consent_source leaves recorded consent as it was.
+ */
 static const char import_upsert_sql[] =
 	"WITH r AS ("
 	"  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
-	"    $6::text[], $7::int[]) AS r(external_ref, first_name, phone, borough, landlord, tags, line)"
+	"    $6::text[], $7::int[], $12::text[], $13::text[], $14::text[], $15::text[]) "
+	"    AS r(external_ref, first_name, phone, borough, landlord, tags, line, language, "
+	"    consent_source, consent_at, consent_wording)"
 	"), taken AS ("
 	"  SELECT r.line, t.external_ref AS owner FROM r JOIN tenants t ON t.phone = r.phone "
 	"  WHERE t.external_ref IS DISTINCT FROM r.external_ref"
@@ -53,14 +67,24 @@ static const char import_upsert_sql[] =
 	"    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = t.phone) "
 	"  ON CONFLICT DO NOTHING"
 	"), up AS ("
-	"  INSERT INTO tenants AS t (external_ref, first_name, phone, borough, landlord, tags) "
+	"  INSERT INTO tenants AS t (external_ref, first_name, phone, borough, landlord, tags, "
+	"    language, consent_source, consent_at, consent_wording) "
 	"  SELECT external_ref, nullif(first_name, ''), phone, nullif(borough, ''), "
-	"    nullif(landlord, ''), string_to_array(coalesce(tags, ''), ';') FROM ok "
+	"    nullif(landlord, ''), string_to_array(coalesce(tags, ''), ';'), nullif(language, ''), "
+	"    nullif(consent_source, ''), CASE WHEN consent_source <> '' THEN "
+	"    coalesce(nullif(consent_at, '')::timestamptz, now()) END, "
+	"    CASE WHEN consent_source <> '' THEN nullif(consent_wording, '') END FROM ok "
 	"  ON CONFLICT (external_ref) DO UPDATE SET phone = EXCLUDED.phone, "
 	"    first_name = CASE WHEN $8 THEN EXCLUDED.first_name ELSE t.first_name END, "
 	"    borough = CASE WHEN $9 THEN EXCLUDED.borough ELSE t.borough END, "
 	"    landlord = CASE WHEN $10 THEN EXCLUDED.landlord ELSE t.landlord END, "
-	"    tags = CASE WHEN $11 THEN EXCLUDED.tags ELSE t.tags END, updated_at = now() "
+	"    tags = CASE WHEN $11 THEN EXCLUDED.tags ELSE t.tags END, "
+	"    language = CASE WHEN $16 THEN EXCLUDED.language ELSE t.language END, "
+	"    consent_source = coalesce(EXCLUDED.consent_source, t.consent_source), "
+	"    consent_at = CASE WHEN EXCLUDED.consent_source IS NOT NULL THEN EXCLUDED.consent_at "
+	"      ELSE t.consent_at END, "
+	"    consent_wording = CASE WHEN EXCLUDED.consent_source IS NOT NULL "
+	"      THEN EXCLUDED.consent_wording ELSE t.consent_wording END, updated_at = now() "
 	"  RETURNING (xmax = 0) AS created"
 	") "
 	"SELECT 0, count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created), NULL "
@@ -77,7 +101,7 @@ struct import {
 	int col[IMPORT_NCOLS]; /* field index of each column, -1 when absent */
 	bool header_done;
 	size_t bytes;
-	struct sbuf arrays[7];
+	struct sbuf arrays[11]; /* 0-5 text, 6 line numbers, 7-10 language and consent */
 	size_t batch_rows;
 	bool batch_full;     /* waiting for the batch in flight to finish */
 	struct sbuf stash;   /* input not yet parsed while batch_full */
@@ -222,21 +246,22 @@ static void import_batch_done(const struct db_result *r, void *arg)
 
 static void import_send(struct import *im)
 {
-	const char *params[11];
+	const char *params[16];
 
 	if (!im->batch_rows || im->fatal_status)
 		return;
 	for (size_t i = 0; i < ARRAY_LEN(im->arrays); i++) {
 		db_array_end(&im->arrays[i]);
-		params[i] = im->arrays[i].data;
+		params[i < 7 ? i : i + 4] = im->arrays[i].data;
 	}
-	for (int c = IMPORT_FIRST_NAME, p = 7; c < IMPORT_NCOLS; c++) {
+	for (int c = IMPORT_FIRST_NAME, p = 7; c <= IMPORT_TAGS; c++) {
 		if (c == IMPORT_PHONE)
 			continue;
 		params[p++] = im->col[c] >= 0 ? "true" : "false";
 	}
+	params[15] = im->col[IMPORT_LANGUAGE] >= 0 ? "true" : "false";
 	im->inflight++;
-	db_query(im->ctx->app->db, import_upsert_sql, 11, params, import_batch_done, im);
+	db_query(im->ctx->app->db, import_upsert_sql, 16, params, import_batch_done, im);
 	for (size_t i = 0; i < ARRAY_LEN(im->arrays); i++)
 		sbuf_reset(&im->arrays[i]);
 	im->batch_rows = 0;
@@ -257,7 +282,8 @@ static void import_flush(struct import *im)
 	csv_pause(&im->csv);
 }
 
-static void import_add(struct import *im, const struct tenant_input *t, size_t line)
+static void import_add(struct import *im, const struct tenant_input *t, size_t line,
+		       const char *const extra[4])
 {
 	const char *values[] = { t->external_ref, t->first_name ? t->first_name : "", t->e164,
 				 t->borough ? t->borough : "", t->landlord ? t->landlord : "",
@@ -273,6 +299,8 @@ static void import_add(struct import *im, const struct tenant_input *t, size_t l
 		db_array_add(&im->arrays[i], values[i], strlen(values[i]));
 	snprintf(num, sizeof(num), "%zu", line);
 	db_array_add(&im->arrays[6], num, strlen(num));
+	for (size_t i = 0; i < 4; i++)
+		db_array_add(&im->arrays[7 + i], extra[i] ? extra[i] : "", extra[i] ? strlen(extra[i]) : 0);
 	if (++im->batch_rows == IMPORT_BATCH)
 		import_flush(im);
 }
@@ -292,7 +320,8 @@ static void import_header(struct import *im, char **fields, size_t n)
 			struct sbuf m;
 			sbuf_init(&m);
 			sbuf_printf(&m, "line 1: column \"%s\" is %s; the columns are external_ref, "
-				    "first_name, phone, borough, landlord, tags", fields[i],
+				    "first_name, phone, borough, landlord, tags, language, "
+				    "consent_source, consent_at, consent_wording", fields[i],
 				    found < 0 ? "not known" : "repeated");
 			import_fatal(im, 422, "header", m.data);
 			sbuf_free(&m);
@@ -310,6 +339,64 @@ static void import_header(struct import *im, char **fields, size_t n)
 static const char *import_field(struct import *im, char **fields, enum import_col c)
 {
 	return im->col[c] >= 0 ? fields[im->col[c]] : NULL;
+}
+
+/* What may follow the date of a consent_at: nothing, or a time with an optional zone. */
+static bool import_time_tail(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	if (!*s)
+		return true;
+	if (*s != 'T' && *s != ' ')
+		return false;
+	end = strptime(s + 1, "%H:%M:%S", &tm);
+	if (!end)
+		end = strptime(s + 1, "%H:%M", &tm);
+	if (end && *end == '.')
+		for (end++; *end >= '0' && *end <= '9'; end++)
+			;
+	if (!end || !*end || strcmp(end, "Z") == 0)
+		return end != NULL;
+	return (*end == '+' || *end == '-') && strlen(end) <= 6 &&
+	       strspn(end + 1, "0123456789:") == strlen(end + 1) && strlen(end + 1) >= 2;
+}
+
+/* Language (lower-cased in place) and consent cells: language, source, at, wording. */
+static int import_extra_check(const char *extra[4], struct sbuf *msg)
+{
+	char *lang = (char *)extra[0];
+	struct tm tm;
+
+	for (char *p = lang; p && *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	if (lang && *lang && !audience_language_valid(lang)) {
+		sbuf_printf(msg, "language: \"%.20s\" is not a language code (write codes such as "
+			    "\"en\", \"cy\" or \"pl\")", lang);
+		return -1;
+	}
+	for (size_t i = 1; i < 4; i++) {
+		if (extra[i] && (strlen(extra[i]) > 2000 || !codec_utf8_valid(extra[i], strlen(extra[i])))) {
+			sbuf_printf(msg, "%s: too long or not UTF-8 text", import_col_names[IMPORT_LANGUAGE + i]);
+			return -1;
+		}
+	}
+	if (extra[2] && *extra[2] && (!extra[1] || !*extra[1])) {
+		sbuf_adds(msg, "consent_at: give consent_source too (how consent was given)");
+		return -1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	const char *end = extra[2] && *extra[2] ? strptime(extra[2], "%Y-%m-%d", &tm) : NULL;
+	struct tm norm = tm;
+	if (end)
+		timegm(&norm); /* 2026-02-30 becomes March: not a real date */
+	if (extra[2] && *extra[2] && (!end || !import_time_tail(end) || norm.tm_mday != tm.tm_mday)) {
+		sbuf_adds(msg, "consent_at: write a date or time such as 2026-03-01 or "
+			  "2026-03-01T10:00:00Z");
+		return -1;
+	}
+	return 0;
 }
 
 static void import_row(void *arg, size_t line, char **fields, size_t n, const char *error)
@@ -350,10 +437,14 @@ static void import_row(void *arg, size_t line, char **fields, size_t n, const ch
 	t.tags = tags ? &tags : NULL;
 	t.ntags = tags ? 1 : 0;
 	t.tags_joined = true;
-	if (tenant_check(&t, &field, &msg) < 0)
+	const char *extra[4] = { import_field(im, fields, IMPORT_LANGUAGE),
+				 import_field(im, fields, IMPORT_CONSENT_SOURCE),
+				 import_field(im, fields, IMPORT_CONSENT_AT),
+				 import_field(im, fields, IMPORT_CONSENT_WORDING) };
+	if (tenant_check(&t, &field, &msg) < 0 || import_extra_check(extra, &msg) < 0)
 		import_reject(im, line, "%s", msg.data);
 	else
-		import_add(im, &t, line);
+		import_add(im, &t, line, extra);
 	tenant_input_free(&t);
 	sbuf_free(&msg);
 }

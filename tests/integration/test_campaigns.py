@@ -415,3 +415,49 @@ class TenantsTest(CampaignCase):
         self.assertEqual(sorted(int(x["message_id"]) for x in rows), sorted(m["id"] for m in seen))
         self.assertEqual({x["state"] for x in rows}, {"delivered"})
         self.assertEqual(rows[0]["phone"], drama_number(40))
+
+    def test_import_language_and_consent(self):
+        body = ("external_ref,phone,first_name,borough,language,consent_source,consent_at,consent_wording\n"
+                "L-1,%s,Gwen,Lang,CY,tenancy form,2026-01-05,Texts about free help\n"
+                "L-2,%s,Piotr,Lang,pl,,,\n"
+                "L-3,%s,Bad,Lang,Welsh,,,\n"
+                "L-4,%s,Bad,Lang,en,form,2026-02-30,\n"
+                "L-5,%s,Bad,Lang,en,,2026-01-01,\n"
+                "L-6,%s,Ann,Lang,,phone call,2026-01-05T10:30:00+01:00,\n") % tuple(
+                    drama_number(i) for i in range(60, 66))
+        r = self.api("POST", "/v1/tenants/import", body, headers={"Content-Type": "text/csv"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["created"], r.json["rejected_count"]), (3, 3), r.json)
+        self.assertEqual([x["line"] for x in r.json["rejected"]], [4, 5, 6])
+        self.assertIn("language", r.json["rejected"][0]["error"])
+        rows = dict(self.db.query("SELECT external_ref, (language, consent_source, consent_at IS NOT NULL, "
+                                  "consent_wording)::text FROM tenants WHERE external_ref LIKE 'L-%%'"))
+        self.assertEqual(rows["L-1"], '(cy,"tenancy form",t,"Texts about free help")')
+        self.assertEqual(rows["L-2"], "(pl,,f,)")
+        self.assertEqual(rows["L-6"], '(,"phone call",t,)')
+        # A later file without consent cells leaves recorded consent as it was.
+        r = self.api("POST", "/v1/tenants/import", "external_ref,phone,consent_source\nL-1,%s,\n" %
+                     drama_number(60), headers={"Content-Type": "text/csv"})
+        self.assertEqual(r.json["updated"], 1, r.json)
+        self.assertEqual(self.db.value("SELECT consent_source FROM tenants WHERE external_ref = 'L-1'"),
+                         "tenancy form")
+        cid = self.campaign("Offers", {"boroughs": ["lang"]}, purpose="marketing",
+                            bodies={"cy": "Cynigion"})
+        p = self.ok(self.api("POST", "/v1/campaigns/%d/preview" % cid))
+        self.assertEqual((p["recipients"], p["excluded"]["no_consent"]), (2, 1), p)
+        self.assertEqual(sorted(s["text"] for s in p["samples"]), ["Cynigion", "Offers"])
+
+
+class OracleTest(IntegrationCase):
+    """The segment oracle above must be able to fail."""
+
+    def test_oracle_counts(self):
+        self.assertEqual(expected_segments("a" * 160), ("gsm7", 1))
+        self.assertEqual(expected_segments("a" * 161), ("gsm7", 2))
+        self.assertEqual(expected_segments("a" * 158 + "\u20ac" + "a"), ("gsm7", 2))
+        self.assertEqual(expected_segments("\u20ac" * 80), ("gsm7", 1))
+        self.assertEqual(expected_segments("\u0175" * 70), ("ucs2", 1))
+        self.assertEqual(expected_segments("\u0175" * 71), ("ucs2", 2))
+        self.assertEqual(expected_segments("a" * 66 + "\U0001F600"), ("ucs2", 1))
+        self.assertEqual(expected_segments("a" * 70 + "\U0001F600"), ("ucs2", 2))
+        self.assertNotEqual(expected_segments("a" * 161), ("gsm7", 1), "a planted wrong answer")
