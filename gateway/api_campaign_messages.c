@@ -23,23 +23,27 @@ static const char messages_test_sql[] =
 	"SELECT 'test', $1, n, $3, $4, $5::int FROM unnest($2::text[]) AS n RETURNING id) "
 	"SELECT count(*), pg_notify('signpost_work', 'reply') FROM ins";
 
-/* Columns: whether the campaign exists, the page as JSON, the last id on it, its size. */
+/*
+ * Columns: whether the campaign exists, the page as JSON, the cursor for the next page,
+ * the page's size. Pages follow the (campaign, tenant) unique index: one text per tenant.
+ */
 static const char messages_page_sql[] =
 	"SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1), "
-	"coalesce(json_agg(x ORDER BY x.id), '[]')::text, max(x.id), count(*) FROM ("
+	"coalesce(json_agg(x ORDER BY x.tenant_id), '[]')::text, max(x.tenant_id), count(*) FROM ("
 	"  SELECT m.id, m.tenant_id, m.to_phone AS \"to\", m.state, m.skip_reason, m.error_code, "
 	"    m.error_text AS last_error, m.segments, m.attempts, m.provider, m.submitted_at, "
 	"    m.final_at, m.updated_at FROM messages m "
-	"  WHERE m.campaign_id = $1 AND m.kind = 'campaign' AND m.id > $2 "
-	"    AND ($3::text IS NULL OR m.state = $3) ORDER BY m.id LIMIT $4) x";
+	"  WHERE m.campaign_id = $1 AND m.kind = 'campaign' AND m.tenant_id > $2 "
+	"    AND ($3::text IS NULL OR m.state = $3) ORDER BY m.tenant_id LIMIT $4) x";
 
+/* Columns: whether the campaign exists, then the report's; ordered by tenant like pages. */
 static const char messages_report_sql[] =
 	"SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1), m.id, m.tenant_id, m.to_phone, "
 	"m.state, m.skip_reason, m.error_code, m.error_text, m.segments, m.attempts, m.provider, "
 	"to_char(m.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 	"to_char(m.final_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
 	"FROM (SELECT 1) one LEFT JOIN messages m ON m.campaign_id = $1 AND m.kind = 'campaign' "
-	"AND m.id > $2 ORDER BY m.id LIMIT $3";
+	"AND m.tenant_id > $2 ORDER BY m.tenant_id LIMIT $3";
 
 static const char messages_report_header[] =
 	"message_id,tenant_id,phone,state,skip_reason,error_code,last_error,segments,attempts,"
@@ -225,7 +229,7 @@ static void report_page(const struct db_result *r, void *arg)
 		free(csv);
 		return;
 	}
-	snprintf(rp->cursor, sizeof(rp->cursor), "%s", db_get(r, rows - 1, 1));
+	snprintf(rp->cursor, sizeof(rp->cursor), "%s", db_get(r, rows - 1, 2));
 	report_next(rp);
 }
 

@@ -2,8 +2,8 @@
  * api_campaign_preview.c: POST /v1/campaigns/{id}/preview, who would get what and what
  * it would cost, before anything is sent.
  *
- * The audience is read in keyset batches of tenants (the same rules and exclusions as
- * expansion and claiming), each batch grouped in PostgreSQL by the fields a text depends
+ * The audience is read in keyset batches of tenants (signpost_audience, which expansion
+ * reads too, and the exclusions claiming applies), each batch grouped in PostgreSQL by the fields a text depends
  * on, so memory stays bounded whatever the audience. Every group is rendered with
  * render_text, the function dispatch sends with: the figures are those of the texts
  * that go out.
@@ -15,31 +15,35 @@
 #include "gateway/api_campaign.h"
 #include "gateway/api_handlers.h"
 #include "gateway/log.h"
-#include "gateway/sched.h"
 
-#define PREVIEW_BATCH "50000"
+#define PREVIEW_BATCH "20000"
 #define PREVIEW_SAMPLES 5
 /* Texts a second assumed when neither the campaign nor its provider sets a limit. */
 #define PREVIEW_ASSUMED_PER_SECOND 20.0
 
 enum preview_excl { PREVIEW_SENT, PREVIEW_OPTED_OUT, PREVIEW_SUPPRESSED, PREVIEW_NO_CONSENT };
 
-/* Columns: batch size, batch max id, exclusion, language, fields..., count, first id. */
+/*
+ * Columns: batch size, batch max id, exclusion, language, fields..., count, first id.
+ * $4 is a bit mask of the fields the campaign's texts use (bit i: enum render_field i):
+ * tenants differing only in unused fields get the same text and share a group.
+ */
 static const char preview_batch_sql[] =
-	"WITH a AS (" SCHED_AUDIENCE_RULES("$1") "), t AS ("
-	"  SELECT t.id, t.phone, t.first_name, t.borough, t.landlord, t.language, "
-	"    t.suppressed_at, t.consent_at FROM tenants t, a "
-	"  WHERE t.id > $2 AND " SCHED_AUDIENCE_MATCH " ORDER BY t.id LIMIT $3"
-	"), x AS ("
-	"  SELECT t.*, CASE WHEN EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = t.phone) THEN 1 "
+	"WITH t AS ("
+	"  SELECT id, phone, first_name, borough, landlord, language, suppressed_at, consent_at "
+	"  FROM signpost_audience($1, $2, $3)"
+	"), p AS (SELECT purpose = 'marketing' AS marketing, bodies FROM campaigns WHERE id = $1"
+	"), x AS MATERIALIZED ("
+	"  SELECT t.id, t.language, t.first_name, t.borough, t.landlord, p.bodies, "
+	"    CASE WHEN EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = t.phone) THEN 1 "
 	"    WHEN t.suppressed_at IS NOT NULL THEN 2 "
-	"    WHEN a.purpose = 'marketing' AND t.consent_at IS NULL THEN 3 ELSE 0 END AS excl "
-	"  FROM t, a"
+	"    WHEN p.marketing AND t.consent_at IS NULL THEN 3 ELSE 0 END AS excl "
+	"  FROM t, p"
 	") SELECT (SELECT count(*) FROM t), (SELECT max(id) FROM t), excl, "
-	"  CASE WHEN excl = 0 AND (SELECT bodies FROM campaigns WHERE id = $1) ? language "
-	"    THEN language END, "
-	"  CASE WHEN excl = 0 THEN first_name END, CASE WHEN excl = 0 THEN borough END, "
-	"  CASE WHEN excl = 0 THEN landlord END, count(*), min(id) "
+	"  CASE WHEN excl = 0 AND bodies ? language THEN language END, "
+	"  CASE WHEN excl = 0 AND $4::int & 1 <> 0 THEN first_name END, "
+	"  CASE WHEN excl = 0 AND $4::int & 2 <> 0 THEN borough END, "
+	"  CASE WHEN excl = 0 AND $4::int & 4 <> 0 THEN landlord END, count(*), min(id) "
 	"FROM x GROUP BY 3, 4, 5, 6, 7 ORDER BY min(id)";
 
 enum { PB_ROWS, PB_MAX_ID, PB_EXCL, PB_LANG, PB_FIELDS, PB_COUNT = PB_FIELDS + RENDER_NFIELDS,
@@ -49,6 +53,7 @@ struct preview {
 	struct api_ctx *ctx;
 	struct campaign_row c;
 	char cursor[24];
+	char fields[8]; /* the mask of fields the texts use */
 	int64_t recipients, excluded[4], encodings[2];
 	int64_t seg_min, seg_max, seg_total;
 	struct json_object *samples;
@@ -174,6 +179,24 @@ static void preview_answer(struct preview *pv)
 
 static void preview_next(struct preview *pv);
 
+/* Which fields any of the campaign's texts may use; a literal "{{first_name}}" only costs grouping. */
+static void preview_fields(struct preview *pv)
+{
+	unsigned mask = 0;
+
+	for (int f = 0; f < RENDER_NFIELDS; f++) {
+		char pat[40];
+		snprintf(pat, sizeof(pat), "{%s", render_field_names[f]);
+		bool used = strstr(pv->c.body, pat) != NULL;
+		json_object_object_foreach(pv->c.bodies, lang, text) {
+			(void)lang;
+			used = used || strstr(json_object_get_string(text), pat) != NULL;
+		}
+		mask |= used ? 1u << f : 0;
+	}
+	snprintf(pv->fields, sizeof(pv->fields), "%u", mask);
+}
+
 static void preview_batch_done(const struct db_result *r, void *arg)
 {
 	struct preview *pv = arg;
@@ -200,9 +223,9 @@ static void preview_batch_done(const struct db_result *r, void *arg)
 
 static void preview_next(struct preview *pv)
 {
-	const char *params[] = { pv->ctx->params[0], pv->cursor, PREVIEW_BATCH };
+	const char *params[] = { pv->ctx->params[0], pv->cursor, PREVIEW_BATCH, pv->fields };
 
-	db_query(pv->ctx->app->db, preview_batch_sql, 3, params, preview_batch_done, pv);
+	db_query(pv->ctx->app->db, preview_batch_sql, 4, params, preview_batch_done, pv);
 }
 
 static void preview_loaded(const struct db_result *r, void *arg)
@@ -215,6 +238,7 @@ static void preview_loaded(const struct db_result *r, void *arg)
 	ctx->state_free = preview_free;
 	if (campaign_row_parse(ctx, r, &pv->c) < 0)
 		return;
+	preview_fields(pv);
 	pv->seg_min = -1;
 	pv->samples = json_object_new_array();
 	snprintf(pv->cursor, sizeof(pv->cursor), "0");

@@ -33,16 +33,14 @@ static const char sched_expand_claim_sql[] =
 
 /*
  * One batch of expansion: the next tenants by id after the cursor that match the
- * audience become queued messages. The unique index on (campaign, tenant) makes a
+ * audience (signpost_audience in schema/0002_campaigns.sql) become queued messages. The unique index on (campaign, tenant) makes a
  * repeated batch harmless; the cursor only moves if nobody else moved it.
  */
 static const char sched_expand_sql[] =
-	"WITH a AS (" SCHED_AUDIENCE_RULES("$1") "), c AS ("
+	"WITH c AS ("
 	"  SELECT id, coalesce(provider, $3) AS provider FROM campaigns WHERE id = $1"
 	"), t AS ("
-	"  SELECT t.id, t.phone FROM tenants t, a "
-	"  WHERE t.id > $2 AND " SCHED_AUDIENCE_MATCH
-	"  ORDER BY t.id LIMIT $4"
+	"  SELECT id, phone FROM signpost_audience($1, $2, $4)"
 	"), ins AS ("
 	"  INSERT INTO messages (kind, campaign_id, tenant_id, to_phone, provider) "
 	"  SELECT 'campaign', c.id, t.id, t.phone, c.provider FROM t, c "
