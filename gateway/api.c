@@ -232,6 +232,32 @@ bool api_page(struct api_ctx *ctx, const char **before, char limit[16])
 	return true;
 }
 
+static void api_listed(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	struct sbuf body;
+
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	sbuf_init(&body);
+	sbuf_printf(&body, "{\"items\": %s}", db_get(r, 0, 0));
+	api_reply(ctx, 200, "application/json", body.data, body.len);
+	sbuf_free(&body);
+}
+
+void api_list(struct api_ctx *ctx, const char *sql)
+{
+	const char *before;
+	char limit[16];
+
+	if (!api_page(ctx, &before, limit))
+		return;
+	const char *params[] = { before, limit };
+	db_query(ctx->app->db, sql, 2, params, api_listed, ctx);
+}
+
 /* ---- JSON field checks ---- */
 
 static bool api_string_ok(struct api_ctx *ctx, const char *field, struct json_object *v,

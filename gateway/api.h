@@ -78,6 +78,11 @@ void api_db_error(struct api_ctx *ctx, const struct db_result *r);
 bool api_param_id(struct api_ctx *ctx, int i, int64_t *out) WUR;
 /* Paging: ?limit=N (1-500, default 100) and ?before=ID. Answers 422 and returns false on bad values. */
 bool api_page(struct api_ctx *ctx, const char **before, char limit[16]) WUR;
+/*
+ * A list page: checks ?limit and ?before, runs sql with them as $1 and $2 (the SQL gives
+ * one JSON array) and answers {"items": [...]}.
+ */
+void api_list(struct api_ctx *ctx, const char *sql);
 /* A query-string parameter (decoded) or NULL; the string lives as long as ctx. */
 const char *api_query(struct api_ctx *ctx, const char *name);
 

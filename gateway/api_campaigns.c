@@ -374,30 +374,9 @@ void api_campaign_get(struct api_ctx *ctx)
 	db_query(ctx->app->db, campaign_get_sql, 1, params, campaign_got, ctx);
 }
 
-static void campaign_listed(const struct db_result *r, void *arg)
-{
-	struct api_ctx *ctx = arg;
-	struct sbuf body;
-
-	if (r->error) {
-		api_db_error(ctx, r);
-		return;
-	}
-	sbuf_init(&body);
-	sbuf_printf(&body, "{\"items\": %s}", db_get(r, 0, 0));
-	api_reply(ctx, 200, "application/json", body.data, body.len);
-	sbuf_free(&body);
-}
-
 void api_campaign_list(struct api_ctx *ctx)
 {
-	const char *before;
-	char limit[16];
-
-	if (!api_page(ctx, &before, limit))
-		return;
-	const char *params[] = { before, limit };
-	db_query(ctx->app->db, campaign_list_sql, 2, params, campaign_listed, ctx);
+	api_list(ctx, campaign_list_sql);
 }
 
 /* ---- one campaign row ---- */

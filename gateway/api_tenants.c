@@ -502,28 +502,7 @@ void api_tenant_unsuppress(struct api_ctx *ctx)
 		tenant_by_id(ctx, tenant_unsuppress_sql, tenant_got);
 }
 
-static void tenant_suppressed_listed(const struct db_result *r, void *arg)
-{
-	struct api_ctx *ctx = arg;
-	struct sbuf body;
-
-	if (r->error) {
-		api_db_error(ctx, r);
-		return;
-	}
-	sbuf_init(&body);
-	sbuf_printf(&body, "{\"items\": %s}", db_get(r, 0, 0));
-	api_reply(ctx, 200, "application/json", body.data, body.len);
-	sbuf_free(&body);
-}
-
 void api_tenant_suppressed(struct api_ctx *ctx)
 {
-	const char *before;
-	char limit[16];
-
-	if (!api_page(ctx, &before, limit))
-		return;
-	const char *params[] = { before, limit };
-	db_query(ctx->app->db, tenant_suppressed_sql, 2, params, tenant_suppressed_listed, ctx);
+	api_list(ctx, tenant_suppressed_sql);
 }
