@@ -270,7 +270,8 @@ class LifecycleTest(CampaignCase):
         super().tearDownClass()
         cls.fake.stop()
 
-    def sent(self, cid):
+    def handled(self, cid):
+        """Texts no longer waiting to be sent."""
         counts = self.get(cid)["counts"]
         return counts["total"] - counts["queued"] - counts["retry"]
 
@@ -278,30 +279,31 @@ class LifecycleTest(CampaignCase):
         # The "slow" simulator takes 20 texts a second: 80 texts take 4 s.
         cid = self.campaign("Hi {first_name}", {"boroughs": ["pause"]}, provider="slow")
         self.ok(self.api("POST", "/v1/campaigns/%d/schedule" % cid))
-        wait_until(lambda: self.sent(cid) >= 10, what="first sends")
+        wait_until(lambda: self.handled(cid) >= 10, what="first sends")
         paused = self.ok(self.api("POST", "/v1/campaigns/%d/pause" % cid))
         self.assertEqual(paused["state"], "paused")
         time.sleep(1.0)
-        at_pause = self.sent(cid)
+        at_pause = self.handled(cid)
         time.sleep(2.0)  # a running campaign would have sent 40 more by now
-        self.assertEqual(self.sent(cid), at_pause, "no new send a second after pause")
+        self.assertEqual(self.handled(cid), at_pause, "no new send a second after pause")
         self.assertLess(at_pause, 80)
         self.assertError(self.api("POST", "/v1/campaigns/%d/pause" % cid), 409, "state")
         self.assertEqual(self.ok(self.api("POST", "/v1/campaigns/%d/resume" % cid))["state"], "running")
         wait_until(lambda: self.get(cid)["state"] == "completed", what="completed", timeout=60)
-        self.assertEqual(self.sent(cid), 80)
+        self.assertEqual(self.handled(cid), 80)
         self.assertError(self.api("POST", "/v1/campaigns/%d/resume" % cid), 409, "state")
         self.assertError(self.api("POST", "/v1/campaigns/%d/cancel" % cid), 409, "state")
 
-    def test_cancel_and_opt_out_after_scheduling(self):
+    def scheduled_then_paused(self):
         cid = self.campaign("Hi {first_name}", {"boroughs": ["cancel"]}, provider="sim")
         self.ok(self.api("POST", "/v1/campaigns/%d/schedule" % cid))
         self.ok(self.api("POST", "/v1/campaigns/%d/pause" % cid))
         wait_until(lambda: self.get(cid)["counts"]["total"] == 20, what="expansion")
-        sent_before = self.get(cid)["counts"]["total"] - self.get(cid)["counts"]["queued"]
-        # Opt-out between scheduling and sending: that tenant gets nothing.
-        tid = self.db.value("SELECT id FROM tenants WHERE phone = %s", drama_number(419))
-        self.ok(self.api("POST", "/v1/tenants/%d/opt-out" % tid))
+        return cid
+
+    def test_cancel(self):
+        cid = self.scheduled_then_paused()
+        sent_before = self.handled(cid)
         c = self.ok(self.api("POST", "/v1/campaigns/%d/cancel" % cid))
         self.assertEqual(c["state"], "cancelled")
         self.assertEqual(c["counts"]["cancelled"], 20 - sent_before, c["counts"])
@@ -309,6 +311,19 @@ class LifecycleTest(CampaignCase):
         self.assertError(self.api("POST", "/v1/campaigns/%d/schedule" % cid), 409, "state")
         time.sleep(1.5)
         self.assertEqual(self.get(cid)["counts"]["cancelled"], 20 - sent_before)
+        self.assertEqual(self.handled(cid), 20)
+
+    def test_opt_out_between_scheduling_and_sending(self):
+        cid = self.scheduled_then_paused()
+        tid = self.db.value("SELECT tenant_id FROM messages WHERE campaign_id = %s AND "
+                            "state = 'queued' ORDER BY id DESC LIMIT 1", cid)
+        self.ok(self.api("POST", "/v1/tenants/%d/opt-out" % tid))
+        self.ok(self.api("POST", "/v1/campaigns/%d/resume" % cid))
+        wait_until(lambda: self.get(cid)["state"] == "completed", what="completed")
+        self.assertEqual(self.get(cid)["counts"]["skipped_opted_out"], 1)
+        self.assertEqual(self.db.value("SELECT state || '/' || skip_reason FROM messages "
+                                       "WHERE campaign_id = %s AND tenant_id = %s", cid, tid),
+                         "skipped/opted_out")
 
     def test_reply_needs_a_phone_number_sender(self):
         cid = self.campaign("Free help: Reply SKILLS", {"boroughs": ["nowhere"]}, provider="alpha")
