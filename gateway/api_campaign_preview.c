@@ -24,30 +24,26 @@
 enum preview_excl { PREVIEW_SENT, PREVIEW_OPTED_OUT, PREVIEW_SUPPRESSED, PREVIEW_NO_CONSENT };
 
 /*
- * Columns: batch size, batch max id, exclusion, language, fields..., count, first id.
- * $4 is a bit mask of the fields the campaign's texts use (bit i: enum render_field i):
- * tenants differing only in unused fields get the same text and share a group.
+ * Columns: exclusion, language, fields..., count, first id, last id. $4 is a bit mask of
+ * the fields the campaign's texts use (bit i: enum render_field i): tenants differing only
+ * in unused fields get the same text and share a group. OFFSET 0 keeps the exclusion
+ * computed once per tenant rather than once per grouping expression.
  */
 static const char preview_batch_sql[] =
-	"WITH t AS ("
-	"  SELECT id, phone, first_name, borough, landlord, language, suppressed_at, consent_at "
-	"  FROM signpost_audience($1, $2, $3)"
-	"), p AS (SELECT purpose = 'marketing' AS marketing, bodies FROM campaigns WHERE id = $1"
-	"), x AS MATERIALIZED ("
-	"  SELECT t.id, t.language, t.first_name, t.borough, t.landlord, p.bodies, "
+	"SELECT excl, CASE WHEN excl = 0 AND bodies ? language THEN language END, "
+	"  CASE WHEN excl = 0 AND $4::int & 1 <> 0 THEN first_name END, "
+	"  CASE WHEN excl = 0 AND $4::int & 2 <> 0 THEN borough END, "
+	"  CASE WHEN excl = 0 AND $4::int & 4 <> 0 THEN landlord END, count(*), min(id), max(id) "
+	"FROM (SELECT t.id, t.language, t.first_name, t.borough, t.landlord, p.bodies, "
 	"    CASE WHEN EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = t.phone) THEN 1 "
 	"    WHEN t.suppressed_at IS NOT NULL THEN 2 "
 	"    WHEN p.marketing AND t.consent_at IS NULL THEN 3 ELSE 0 END AS excl "
-	"  FROM t, p"
-	") SELECT (SELECT count(*) FROM t), (SELECT max(id) FROM t), excl, "
-	"  CASE WHEN excl = 0 AND bodies ? language THEN language END, "
-	"  CASE WHEN excl = 0 AND $4::int & 1 <> 0 THEN first_name END, "
-	"  CASE WHEN excl = 0 AND $4::int & 2 <> 0 THEN borough END, "
-	"  CASE WHEN excl = 0 AND $4::int & 4 <> 0 THEN landlord END, count(*), min(id) "
-	"FROM x GROUP BY 3, 4, 5, 6, 7 ORDER BY min(id)";
+	"  FROM signpost_audience($1, $2, $3) t, (SELECT purpose = 'marketing' AS marketing, "
+	"    bodies FROM campaigns WHERE id = $1) p OFFSET 0) x "
+	"GROUP BY 1, 2, 3, 4, 5 ORDER BY min(id)";
 
-enum { PB_ROWS, PB_MAX_ID, PB_EXCL, PB_LANG, PB_FIELDS, PB_COUNT = PB_FIELDS + RENDER_NFIELDS,
-       PB_FIRST_ID };
+enum { PB_EXCL, PB_LANG, PB_FIELDS, PB_COUNT = PB_FIELDS + RENDER_NFIELDS, PB_FIRST_ID,
+       PB_LAST_ID };
 
 struct preview {
 	struct api_ctx *ctx;
@@ -200,24 +196,26 @@ static void preview_fields(struct preview *pv)
 static void preview_batch_done(const struct db_result *r, void *arg)
 {
 	struct preview *pv = arg;
-	int rows = db_rows(r);
+	int64_t tenants = 0, last = 0;
 
 	if (r->error) {
 		api_db_error(pv->ctx, r);
 		return;
 	}
-	for (int i = 0; i < rows; i++) {
+	for (int i = 0; i < db_rows(r); i++) {
 		int excl = (int)db_get_i64(r, i, PB_EXCL);
 		if (excl == PREVIEW_SENT)
 			preview_group(pv, r, i);
 		else if (excl < (int)ARRAY_LEN(pv->excluded))
 			pv->excluded[excl] += db_get_i64(r, i, PB_COUNT);
+		tenants += db_get_i64(r, i, PB_COUNT);
+		last = MAX(last, db_get_i64(r, i, PB_LAST_ID));
 	}
-	if (rows == 0 || db_get_i64(r, 0, PB_ROWS) < atoll(PREVIEW_BATCH)) {
+	if (tenants < atoll(PREVIEW_BATCH)) {
 		preview_answer(pv);
 		return;
 	}
-	snprintf(pv->cursor, sizeof(pv->cursor), "%s", db_get(r, 0, PB_MAX_ID));
+	snprintf(pv->cursor, sizeof(pv->cursor), "%lld", (long long)last);
 	preview_next(pv);
 }
 
