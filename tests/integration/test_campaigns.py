@@ -2,8 +2,10 @@
 consent, opt-outs, suppression, erasure, the lifecycle (pause, resume, cancel), test
 sends, progress, paging and report.csv, with the real daemon and PostgreSQL."""
 import csv
+import datetime
 import io
 import time
+import zoneinfo
 
 from harness import IntegrationCase, Daemon, FakeServer, drama_number, wait_until
 
@@ -184,6 +186,24 @@ class PreviewTest(CampaignCase):
         self.assertEqual(counts["skipped_no_consent"], 6, counts)
         self.assertEqual(self.db.value("SELECT count(*) FROM messages WHERE campaign_id = %s AND "
                                        "state NOT IN ('skipped')", cid), 1)
+
+    def test_expected_finish(self):
+        def finish(**over):
+            cid = self.campaign("Hello", {"boroughs": ["thanet"]}, **over)
+            p = self.ok(self.api("POST", "/v1/campaigns/%d/preview" % cid))
+            self.assertEqual(p["recipients"], 7)
+            return datetime.datetime.strptime(p["expected_finish"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        # 7 texts at 60 a minute take 7 seconds of open window.
+        took = (finish(rate_per_minute=60) - now).total_seconds()
+        self.assertTrue(5 <= took <= 12, took)
+        took = (finish(rate_per_minute=1) - now).total_seconds()
+        self.assertTrue(415 <= took <= 425, took)
+        # A window open one minute a week: the texts wait for a Monday.
+        at = finish(rate_per_minute=60, send_window={"days": ["mon"], "start": "03:00", "end": "03:01"})
+        local = at.astimezone(zoneinfo.ZoneInfo("Europe/London"))
+        self.assertEqual((local.weekday(), local.hour, local.minute), (0, 3, 0), local)
 
     def test_audience_rules(self):
         def recipients(aud):
