@@ -323,11 +323,12 @@ class FiretextTest(StoryMixin, IntegrationCase):
     @classmethod
     def entry(cls, fake):
         return {"type": "firetext", "base_url": fake.base, "api_key": "ft-key",
-                "from": "SIGNPOST", "webhook_user": "signpost", "webhook_password": "pw-1"}
+                "from": "07700900000", "webhook_user": "signpost", "webhook_password": "pw-1"}
 
     def check_format(self, msg):
         self.assertEqual(msg["to"], drama_number(self.first + 1)[1:])
-        self.assertEqual(msg["from"], "SIGNPOST")
+        # A number, not an alphanumeric sender: these campaigns ask tenants to reply.
+        self.assertEqual(msg["from"], "07700900000")
         self.assertTrue(msg["reference"].isdigit(), msg)
 
     def test_8_code_in_a_200_is_a_failure(self):
