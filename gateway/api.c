@@ -234,17 +234,7 @@ bool api_page(struct api_ctx *ctx, const char **before, char limit[16])
 
 static void api_listed(const struct db_result *r, void *arg)
 {
-	struct api_ctx *ctx = arg;
-	struct sbuf body;
-
-	if (r->error) {
-		api_db_error(ctx, r);
-		return;
-	}
-	sbuf_init(&body);
-	sbuf_printf(&body, "{\"items\": %s}", db_get(r, 0, 0));
-	api_reply(ctx, 200, "application/json", body.data, body.len);
-	sbuf_free(&body);
+	api_reply_items(arg, r);
 }
 
 void api_list(struct api_ctx *ctx, const char *sql)

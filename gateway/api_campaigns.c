@@ -190,24 +190,6 @@ out:
 	return ok;
 }
 
-/* An optional integer field from min to max, as text in out (untouched when missing). */
-static bool campaign_int(struct api_ctx *ctx, const char *key, int64_t min, int64_t max,
-			 char out[24])
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(ctx->json, key, &v) || json_object_is_type(v, json_type_null))
-		return true;
-	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < min ||
-	    json_object_get_int64(v) > max) {
-		api_error(ctx, 422, "invalid", key, "%s must be a whole number from %lld to %lld", key,
-			  (long long)min, (long long)max);
-		return false;
-	}
-	snprintf(out, 24, "%lld", (long long)json_object_get_int64(v));
-	return true;
-}
-
 static bool campaign_bool(struct api_ctx *ctx, const char *key, const char **out)
 {
 	struct json_object *v;
@@ -299,7 +281,7 @@ static void campaign_created(const struct db_result *r, void *arg)
 /* The optional settings of a new campaign, as query parameters. */
 struct campaign_opts {
 	const char *provider, *fallback, *smart, *purpose;
-	char rate[24];
+	char rate[16];
 	struct sbuf bodies;
 };
 
@@ -309,7 +291,7 @@ static bool campaign_options(struct api_ctx *ctx, struct campaign_opts *o)
 	    !campaign_check_provider(ctx, "provider", o->provider) ||
 	    !api_field_string(ctx, ctx->json, "fallback_provider", false, 100, &o->fallback) ||
 	    !campaign_check_provider(ctx, "fallback_provider", o->fallback) ||
-	    !campaign_int(ctx, "rate_per_minute", 1, CAMPAIGN_MAX_RATE, o->rate) ||
+	    !api_field_int(ctx, ctx->json, "rate_per_minute", 1, CAMPAIGN_MAX_RATE, o->rate) ||
 	    !campaign_bool(ctx, "smart_encoding", &o->smart) || !campaign_purpose(ctx, &o->purpose) ||
 	    !campaign_bodies(ctx, &o->bodies))
 		return false;
