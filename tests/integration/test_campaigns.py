@@ -315,8 +315,11 @@ class LifecycleTest(CampaignCase):
         self.assertError(self.api("POST", "/v1/campaigns/%d/cancel" % cid), 409, "state")
 
     def scheduled_then_paused(self):
+        """A campaign paused before its start: expanded, nothing sent."""
         cid = self.campaign("Hi {first_name}", {"boroughs": ["cancel"]}, provider="sim")
-        self.ok(self.api("POST", "/v1/campaigns/%d/schedule" % cid))
+        start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)
+        self.ok(self.api("POST", "/v1/campaigns/%d/schedule" % cid,
+                         {"start_at": start.strftime("%Y-%m-%dT%H:%M:%SZ")}))
         self.ok(self.api("POST", "/v1/campaigns/%d/pause" % cid))
         wait_until(lambda: self.get(cid)["counts"]["total"] == 20, what="expansion")
         return cid
@@ -324,6 +327,7 @@ class LifecycleTest(CampaignCase):
     def test_cancel(self):
         cid = self.scheduled_then_paused()
         sent_before = self.handled(cid)
+        self.assertEqual(sent_before, 0)
         c = self.ok(self.api("POST", "/v1/campaigns/%d/cancel" % cid))
         self.assertEqual(c["state"], "cancelled")
         self.assertEqual(c["counts"]["cancelled"], 20 - sent_before, c["counts"])
