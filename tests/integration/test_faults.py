@@ -13,20 +13,24 @@ class FaultCase(IntegrationCase):
 
     def setUp(self):
         self.fake = FakeServer("twilio", ["--account-sid", SID, "--auth-token", TOKEN])
+        self.d = Daemon(self.db, self.daemon_config()).start()
+        self.key = self.d.key("officer")
+
+    def daemon_config(self):
         config = twilio_config(self.fake)
         config["providers"][0].update(self.provider_options)
-        self.d = Daemon(self.db, config).start()
-        self.key = self.d.key("officer")
+        return config
 
     def tearDown(self):
         self.d.stop()
         self.fake.stop()
 
-    def start_campaign(self, n, body="Free help getting online, {first_name}. Reply SKILLS"):
+    def start_campaign(self, n, body="Free help getting online, {first_name}. Reply SKILLS",
+                       **fields):
         import_tenants(self.d, self.key, n, "Dover")
-        r = self.d.api("POST", "/v1/campaigns", {"name": "Faults", "body": body,
-                                                 "audience": {"boroughs": ["Dover"]},
-                                                 "send_window": ALL_WEEK}, key=self.key)
+        fields.update({"name": "Faults", "body": body, "audience": {"boroughs": ["Dover"]},
+                       "send_window": ALL_WEEK})
+        r = self.d.api("POST", "/v1/campaigns", fields, key=self.key)
         self.assertEqual(r.status, 201, r)
         cid = r.json["id"]
         r = self.d.api("POST", "/v1/campaigns/%d/schedule" % cid, key=self.key)
@@ -128,3 +132,39 @@ class ExpiryTest(FaultCase):
         self.assertGreater(self.db.value("SELECT sum(attempts) FROM messages"), 3)
         self.assertLess(self.db.value("SELECT max(extract(epoch FROM final_at - created_at)) "
                                       "FROM messages"), 30)
+
+
+class FallbackTest(FaultCase):
+    provider_options = {"timeout_ms": 1500}
+
+    def setUp(self):
+        self.backup = FakeServer("twilio", ["--account-sid", SID, "--auth-token", TOKEN])
+        super().setUp()
+
+    def tearDown(self):
+        super().tearDown()
+        self.backup.stop()
+
+    def daemon_config(self):
+        config = super().daemon_config()
+        backup = dict(config["providers"][0], name="backup", base_url=self.backup.base)
+        backup.pop("timeout_ms")
+        config["providers"].append(backup)
+        return config
+
+    def test_hanging_provider_fails_over(self):
+        self.fake.control("POST", "/_fake/mode", {"mode": "hang"})
+        cid = self.start_campaign(150, fallback_provider="backup")
+        counts = self.wait_completed(cid)
+        hung = self.fake.control("GET", "/_fake/stats")["hanging"]
+        self.assertEqual(self.received(), [])
+        via_backup = collections.Counter(m["to"] for m in self.backup.control("GET", "/_fake/messages"))
+        self.assertEqual(max(via_backup.values()), 1, "a tenant was texted twice")
+        # Requests that timed out may have been delivered: unknown, never resent.
+        self.assertEqual(counts["unknown"], hung, counts)
+        self.assertEqual(counts["submitted"], len(via_backup), counts)
+        self.assertEqual(counts["submitted"] + counts["unknown"], 150, counts)
+        self.assertGreaterEqual(len(via_backup), 150 - 64 - 5)
+        self.assertEqual(self.db.value("SELECT count(*) FROM messages WHERE state = 'unknown' "
+                                       "AND provider = 'twilio'"), hung)
+        self.assertIn(self.provider()["breaker"], ("open", "half-open"))
