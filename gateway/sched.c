@@ -61,7 +61,9 @@ static const char sched_complete_sql[] =
 	"UPDATE campaigns c SET state = 'completed', completed_at = now(), updated_at = now() "
 	"WHERE c.state = 'running' AND c.expanded_at IS NOT NULL AND NOT EXISTS ("
 	"  SELECT 1 FROM messages m WHERE m.campaign_id = c.id AND m.kind = 'campaign' "
-	"  AND m.state IN ('queued', 'retry', 'sending')) RETURNING c.id";
+	"  AND m.state IN ('queued', 'retry')) AND NOT EXISTS ("
+	"  SELECT 1 FROM messages m WHERE m.state = 'sending' AND m.campaign_id = c.id) "
+	"RETURNING c.id";
 
 struct sched {
 	struct app *app;

@@ -14,10 +14,8 @@ CREATE INDEX messages_tenant_recent ON messages (tenant_id, submitted_at)
   WHERE kind = 'campaign' AND submitted_at IS NOT NULL;
 
 -- Per-campaign questions go through messages_campaign_tenant (campaign_id first); whether a
--- campaign still has work is answered by the few rows not yet settled.
+-- campaign still has work is answered by the due and in-flight indexes below and above.
 DROP INDEX messages_campaign_state;
-CREATE INDEX messages_unsettled ON messages (campaign_id)
-  WHERE state IN ('queued', 'retry', 'sending');
 
 -- Claims take due messages in (next_attempt_at, id) order: with id in the index that order
 -- is read straight off it instead of sorting every due message of a campaign per claim.
