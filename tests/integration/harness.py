@@ -42,11 +42,11 @@ def generated_number(i):
     return "+447700%06d" % (100000 + i)
 
 
-def import_tenants(daemon, key, n, borough, prefix="G"):
-    """Creates n tenants with generated numbers in one CSV import."""
+def import_tenants(daemon, key, n, borough, prefix="G", first=0):
+    """Creates n tenants with generated numbers (from the first-th on) in one CSV import."""
     lines = ["external_ref,first_name,phone,borough"]
     lines += ["%s-%d,Name%d,%s,%s" % (prefix, i, i, generated_number(i), borough)
-              for i in range(n)]
+              for i in range(first, first + n)]
     r = http("POST", daemon.base + "/v1/tenants/import", "\n".join(lines) + "\n",
              {"Content-Type": "text/csv", "Authorization": "Bearer " + key})
     assert r.status == 200 and r.json["created"] + r.json["updated"] == n, r

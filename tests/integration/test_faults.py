@@ -26,9 +26,9 @@ class FaultCase(IntegrationCase):
         self.fake.stop()
 
     def start_campaign(self, n, body="Free help getting online, {first_name}. Reply SKILLS",
-                       **fields):
-        import_tenants(self.d, self.key, n, "Dover")
-        fields.update({"name": "Faults", "body": body, "audience": {"boroughs": ["Dover"]},
+                       borough="Dover", first=0, **fields):
+        import_tenants(self.d, self.key, n, borough, prefix=borough, first=first)
+        fields.update({"name": "Faults", "body": body, "audience": {"boroughs": [borough]},
                        "send_window": ALL_WEEK})
         r = self.d.api("POST", "/v1/campaigns", fields, key=self.key)
         self.assertEqual(r.status, 201, r)
@@ -52,6 +52,10 @@ class FaultCase(IntegrationCase):
 
     def received(self):
         return self.fake.control("GET", "/_fake/messages")
+
+    def received_times(self):
+        return sorted(datetime.datetime.fromisoformat(m["received_at"].replace("Z", "+00:00"))
+                      .timestamp() for m in self.received())
 
     def assert_each_texted_once(self, n):
         per_number = collections.Counter(m["to"] for m in self.received())
@@ -107,14 +111,23 @@ class RateLimitTest(FaultCase):
         body = "Free help with {first_name}'s phone. " + "More about it. " * 10  # 2 segments
         cid = self.start_campaign(30, body)
         self.wait_completed(cid)
-        self.assertEqual(set(self.db.query("SELECT DISTINCT segments FROM messages")), {(2,)})
+        self.assertEqual(set(self.db.query("SELECT DISTINCT segments FROM messages "
+                                           "WHERE campaign_id = %s", cid)), {(2,)})
         self.assert_each_texted_once(30)
-        times = sorted(datetime.datetime.fromisoformat(m["received_at"].replace("Z", "+00:00"))
-                       .timestamp() for m in self.received())
+        times = self.received_times()
         # 60 segments at 10 a second, with one second's worth at once to start: about 5 s.
         self.assertGreaterEqual(times[-1] - times[0], 4.0)
         most_in_a_second = max(sum(1 for u in times if t <= u < t + 1.0) for t in times)
         self.assertLessEqual(most_in_a_second, 10)
+
+    def test_campaign_rate_per_minute(self):
+        cid = self.start_campaign(8, borough="Deal", first=500, rate_per_minute=120)
+        self.wait_completed(cid)
+        self.assert_each_texted_once(8)
+        times = self.received_times()
+        # Two a second, two at once to start: the last of 8 about 3 s after the first.
+        self.assertGreaterEqual(times[-1] - times[0], 2.5)
+        self.assertLess(times[-1] - times[0], 15)
 
 
 class ExpiryTest(FaultCase):
