@@ -141,6 +141,7 @@ struct dispatch_provider {
 	struct dispatch *d;
 	struct provider_cfg *cfg;
 	struct flowctl fc;
+	size_t next_source; /* where the next round of campaign claims starts */
 	int inflight;
 	int claimed;
 	int claims;
@@ -560,12 +561,15 @@ static void dispatch_provider_run(struct dispatch_provider *p, int64_t now)
 		dispatch_claim(p, NULL, MIN(share, budget));
 		budget -= share;
 	}
-	for (size_t i = 0; i < d->nsources && budget > 0; i++) {
+	/* Round robin from where the last run stopped, so a small budget is shared too. */
+	for (size_t k = 0; k < d->nsources && budget > 0; k++) {
+		size_t i = (p->next_source + k) % d->nsources;
 		struct dispatch_source *s = &d->sources[i];
 		int n = MIN(MIN(share, budget), dispatch_source_budget(s, p, now));
 		if (n > 0) {
 			dispatch_claim(p, s, n);
 			budget -= n;
+			p->next_source = i + 1;
 		}
 	}
 }

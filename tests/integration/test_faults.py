@@ -4,7 +4,8 @@ import collections
 import datetime
 import time
 
-from harness import ALL_WEEK, IntegrationCase, Daemon, FakeServer, import_tenants, wait_until
+from harness import (ALL_WEEK, IntegrationCase, Daemon, FakeServer, generated_number,
+                     import_tenants, wait_until)
 from test_twilio import SID, TOKEN, twilio_config
 
 
@@ -119,6 +120,20 @@ class RateLimitTest(FaultCase):
         self.assertGreaterEqual(times[-1] - times[0], 4.0)
         most_in_a_second = max(sum(1 for u in times if t <= u < t + 1.0) for t in times)
         self.assertLessEqual(most_in_a_second, 10)
+
+    def test_campaigns_share_the_provider(self):
+        first = self.start_campaign(30, borough="Hythe", first=600)
+        second = self.start_campaign(30, borough="Lydd", first=700)
+        self.wait_completed(first)
+        self.wait_completed(second)
+        order = [m["to"] for m in sorted(self.received(), key=lambda m: m["received_at"])]
+        # The first campaign may use the whole first second's burst before the second is
+        # scheduled; from then on the 10 texts a second are shared, not first come first
+        # served.
+        first_numbers = set(generated_number(i) for i in range(600, 630))
+        shared = order[10:30]
+        from_first = sum(1 for to in shared if to in first_numbers)
+        self.assertTrue(7 <= from_first <= 13, shared)
 
     def test_campaign_rate_per_minute(self):
         cid = self.start_campaign(8, borough="Deal", first=500, rate_per_minute=120)
