@@ -11,6 +11,7 @@
 #define DB_RECONNECT_MAX_MS 5000
 #define DB_CONNECT_TIMEOUT_MS 10000
 #define DB_QUEUE_TIMEOUT_MS 15000
+#define DB_GROUP_MAX 256
 
 enum db_phase {
 	DB_PHASE_PREPARE, /* waiting for the PQsendPrepare result */
@@ -18,8 +19,19 @@ enum db_phase {
 	DB_PHASE_SYNC,    /* waiting for the pipeline sync */
 };
 
+/*
+ * Statements sent between two pipeline syncs share one implicit transaction, committed
+ * at the sync when all of them succeeded and rolled back otherwise.
+ */
+enum db_job_kind {
+	DB_JOB_SOLO,   /* its own transaction: followed by a sync */
+	DB_JOB_MEMBER, /* in a shared transaction, not the last */
+	DB_JOB_LAST,   /* the last of a shared transaction: followed by a sync */
+};
+
 struct db_job {
 	struct db_job *next;
+	enum db_job_kind kind;
 	const char *sql;
 	int stmt;
 	int nparams;
@@ -29,6 +41,11 @@ struct db_job {
 	enum db_phase phase;
 	PGresult *res;
 	int64_t queued_at;
+};
+
+struct db_queue {
+	struct db_job *head, *tail;
+	size_t len;
 };
 
 enum db_conn_state {
@@ -46,8 +63,9 @@ struct db_conn {
 	struct event *timer; /* reconnect backoff, or connect timeout */
 	enum db_conn_state state;
 	bool session;
-	struct db_job *head, *tail; /* in flight, oldest first */
-	int inflight;
+	struct db_queue sent; /* in flight, oldest first */
+	struct db_queue held; /* members of the open shared transaction, read, awaiting the sync */
+	bool group_open;      /* a shared transaction is in flight */
 	unsigned char *prepared;
 	size_t prepared_len;
 	int64_t backoff_ms;
@@ -58,8 +76,8 @@ struct db {
 	char *conninfo;
 	struct db_conn *conns;
 	int nconns;
-	struct db_job *qhead, *qtail;
-	size_t queued;
+	struct db_queue queue;   /* statements that run alone */
+	struct db_queue grouped; /* statements that may share a transaction */
 	const char **stmts;
 	int nstmts, capstmts;
 	struct event *kick;
@@ -76,6 +94,46 @@ static void db_conn_io_cb(evutil_socket_t fd, short what, void *arg);
 static const char *db_conn_label(const struct db_conn *c)
 {
 	return c->session ? "session" : "pool";
+}
+
+/* ---- queues ---- */
+
+static void db_queue_push(struct db_queue *q, struct db_job *j)
+{
+	j->next = NULL;
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+	q->len++;
+}
+
+/* Puts all of from, in order, in front of q. */
+static void db_queue_prepend(struct db_queue *q, struct db_queue *from)
+{
+	if (!from->head)
+		return;
+	from->tail->next = q->head;
+	if (!q->tail)
+		q->tail = from->tail;
+	q->head = from->head;
+	q->len += from->len;
+	*from = (struct db_queue){ 0 };
+}
+
+static struct db_job *db_queue_pop(struct db_queue *q)
+{
+	struct db_job *j = q->head;
+
+	if (j) {
+		q->head = j->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->len--;
+		j->next = NULL;
+	}
+	return j;
 }
 
 /* ---- jobs ---- */
@@ -136,6 +194,25 @@ static void db_job_finish(struct db_job *j, const char *error, bool indeterminat
 	free(j);
 }
 
+static bool db_job_ok(const struct db_job *j)
+{
+	ExecStatusType st = j->res ? PQresultStatus(j->res) : PGRES_FATAL_ERROR;
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+static bool db_job_syncs(const struct db_job *j)
+{
+	return j->kind != DB_JOB_MEMBER;
+}
+
+static void db_job_fail_all(struct db_queue *q, const char *why, bool indeterminate)
+{
+	struct db_job *j;
+
+	while ((j = db_queue_pop(q)) != NULL)
+		db_job_finish(j, why, indeterminate);
+}
+
 static int db_stmt_id(struct db *db, const char *sql)
 {
 	for (int i = 0; i < db->nstmts; i++)
@@ -167,15 +244,9 @@ static void db_conn_watch(struct db_conn *c, short what)
 
 static void db_conn_fail_jobs(struct db_conn *c, const char *why)
 {
-	struct db_job *j = c->head;
-
-	c->head = c->tail = NULL;
-	c->inflight = 0;
-	while (j) {
-		struct db_job *next = j->next;
-		db_job_finish(j, why, true);
-		j = next;
-	}
+	c->group_open = false;
+	db_job_fail_all(&c->held, why, true);
+	db_job_fail_all(&c->sent, why, true);
 }
 
 static void db_conn_retry_cb(evutil_socket_t fd, short what, void *arg)
@@ -258,25 +329,41 @@ static int db_conn_send(struct db_conn *c, struct db_job *j)
 	}
 	if (!PQsendQueryPrepared(c->pg, name, j->nparams, (const char *const *)j->params, NULL,
 				 NULL, 0) ||
-	    !PQpipelineSync(c->pg))
+	    (db_job_syncs(j) && !PQpipelineSync(c->pg)))
 		return -1;
-	j->next = NULL;
-	if (c->tail)
-		c->tail->next = j;
-	else
-		c->head = j;
-	c->tail = j;
-	c->inflight++;
+	db_queue_push(&c->sent, j);
 	return 0;
 }
 
-static struct db_conn *db_pick(struct db *db)
+/*
+ * Sends the queued grouped statements (up to DB_GROUP_MAX) with one sync after the last,
+ * so one transaction, and one wait for the disk at its commit, covers them all.
+ */
+static int db_conn_send_group(struct db_conn *c)
+{
+	struct db *db = c->db;
+	struct db_job *j;
+
+	for (int n = 0; n < DB_GROUP_MAX && (j = db_queue_pop(&db->grouped)) != NULL; n++) {
+		bool last = n + 1 == DB_GROUP_MAX || !db->grouped.head;
+		j->kind = last ? (n ? DB_JOB_LAST : DB_JOB_SOLO) : DB_JOB_MEMBER;
+		if (db_conn_send(c, j) < 0) {
+			j->kind = DB_JOB_SOLO;
+			db_queue_push(&db->queue, j);
+			return -1;
+		}
+		c->group_open = j->kind != DB_JOB_SOLO;
+	}
+	return 0;
+}
+
+static struct db_conn *db_pick(struct db *db, bool for_group)
 {
 	struct db_conn *best = NULL;
 	for (int i = 0; i < db->nconns; i++) {
 		struct db_conn *c = &db->conns[i];
-		if (c->state == DB_CONN_READY && c->inflight < DB_MAX_INFLIGHT &&
-		    (!best || c->inflight < best->inflight))
+		if (c->state == DB_CONN_READY && (int)c->sent.len < DB_MAX_INFLIGHT &&
+		    !(for_group && c->group_open) && (!best || c->sent.len < best->sent.len))
 			best = c;
 	}
 	return best;
@@ -286,18 +373,17 @@ static void db_dispatch(struct db *db)
 {
 	struct db_conn *c;
 
-	while (db->qhead && (c = db_pick(db))) {
-		struct db_job *j = db->qhead;
-		db->qhead = j->next;
-		if (!db->qhead)
-			db->qtail = NULL;
-		db->queued--;
+	while (db->grouped.head && (c = db_pick(db, true))) {
+		if (db_conn_send_group(c) < 0)
+			db_conn_fail(c, "send failed");
+		else
+			db_conn_flush(c);
+	}
+	while (db->queue.head && (c = db_pick(db, false))) {
+		struct db_job *j = db_queue_pop(&db->queue);
 		if (db_conn_send(c, j) < 0) {
-			j->next = db->qhead;
-			db->qhead = j;
-			if (!db->qtail)
-				db->qtail = j;
-			db->queued++;
+			struct db_queue back = { j, j, 1 };
+			db_queue_prepend(&db->queue, &back);
 			db_conn_fail(c, "send failed");
 			continue;
 		}
@@ -311,19 +397,26 @@ static void db_kick_cb(evutil_socket_t fd, short what, void *arg)
 	db_dispatch(arg);
 }
 
-void db_query(struct db *db, const char *sql, int nparams, const char *const *params,
-	      db_cb *cb, void *arg)
+static void db_enqueue(struct db *db, struct db_queue *q, const char *sql, int nparams,
+		       const char *const *params, db_cb *cb, void *arg)
 {
 	struct db_job *j = db_job_new(sql, nparams, params, cb, arg);
 
 	j->stmt = db_stmt_id(db, sql);
-	if (db->qtail)
-		db->qtail->next = j;
-	else
-		db->qhead = j;
-	db->qtail = j;
-	db->queued++;
+	db_queue_push(q, j);
 	event_active(db->kick, EV_TIMEOUT, 0);
+}
+
+void db_query(struct db *db, const char *sql, int nparams, const char *const *params,
+	      db_cb *cb, void *arg)
+{
+	db_enqueue(db, &db->queue, sql, nparams, params, cb, arg);
+}
+
+void db_query_grouped(struct db *db, const char *sql, int nparams, const char *const *params,
+		      db_cb *cb, void *arg)
+{
+	db_enqueue(db, &db->grouped, sql, nparams, params, cb, arg);
 }
 
 /* ---- pool: receiving ---- */
@@ -346,19 +439,55 @@ static void db_job_take_result(struct db_job *j, PGresult *r)
 	j->res = r;
 }
 
+/*
+ * A shared transaction's sync has come back. When every statement in it succeeded it was
+ * committed and each callback gets its result; otherwise it was rolled back and every
+ * statement runs again alone, so one statement's error reaches only its own caller.
+ */
+static void db_conn_group_done(struct db_conn *c)
+{
+	struct db *db = c->db;
+	struct db_queue again = { 0 };
+	struct db_job *j;
+	bool ok = true;
+
+	for (j = c->held.head; j && ok; j = j->next)
+		ok = db_job_ok(j);
+	if (!ok)
+		log_debug("db shared transaction failed statements=%zu, running them one by one",
+			  c->held.len);
+	while ((j = db_queue_pop(&c->held)) != NULL) {
+		if (ok) {
+			db_job_finish(j, NULL, false);
+			continue;
+		}
+		PQclear(j->res);
+		j->res = NULL;
+		j->kind = DB_JOB_SOLO;
+		db_queue_push(&again, j);
+	}
+	db_queue_prepend(&db->queue, &again);
+	c->group_open = false;
+	event_active(db->kick, EV_TIMEOUT, 0);
+}
+
 /* Returns false when the connection broke. */
 static bool db_conn_step(struct db_conn *c)
 {
-	struct db_job *j = c->head;
+	struct db_job *j = c->sent.head;
 	PGresult *r = PQgetResult(c->pg);
 
 	if (j->phase != DB_PHASE_SYNC) {
-		if (!r) {
-			if (j->phase == DB_PHASE_PREPARE && j->res)
-				db_conn_set_prepared(c, j->stmt, false);
-			j->phase = j->phase == DB_PHASE_PREPARE ? DB_PHASE_QUERY : DB_PHASE_SYNC;
-		} else {
+		if (r) {
 			db_job_take_result(j, r);
+		} else if (j->phase == DB_PHASE_PREPARE) {
+			if (j->res)
+				db_conn_set_prepared(c, j->stmt, false);
+			j->phase = DB_PHASE_QUERY;
+		} else if (db_job_syncs(j)) {
+			j->phase = DB_PHASE_SYNC;
+		} else {
+			db_queue_push(&c->held, db_queue_pop(&c->sent));
 		}
 		return true;
 	}
@@ -368,11 +497,13 @@ static bool db_conn_step(struct db_conn *c)
 		return false;
 	}
 	PQclear(r);
-	c->head = j->next;
-	if (!c->head)
-		c->tail = NULL;
-	c->inflight--;
-	db_job_finish(j, NULL, false);
+	db_queue_pop(&c->sent);
+	if (j->kind == DB_JOB_LAST) {
+		db_queue_push(&c->held, j);
+		db_conn_group_done(c);
+	} else {
+		db_job_finish(j, NULL, false);
+	}
 	return true;
 }
 
@@ -382,14 +513,14 @@ static void db_conn_read(struct db_conn *c)
 		db_conn_fail(c, "read failed");
 		return;
 	}
-	while (c->head && !PQisBusy(c->pg))
+	while (c->sent.head && !PQisBusy(c->pg))
 		if (!db_conn_step(c))
 			return;
 	if (PQstatus(c->pg) == CONNECTION_BAD) {
 		db_conn_fail(c, "connection closed");
 		return;
 	}
-	if (c->db->qhead)
+	if (c->db->queue.head || c->db->grouped.head)
 		event_active(c->db->kick, EV_TIMEOUT, 0);
 }
 
@@ -564,14 +695,10 @@ static void db_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (db_ready_count(db) > 0)
 		return;
-	while (db->qhead && now - db->qhead->queued_at > DB_QUEUE_TIMEOUT_MS) {
-		struct db_job *j = db->qhead;
-		db->qhead = j->next;
-		if (!db->qhead)
-			db->qtail = NULL;
-		db->queued--;
-		db_job_finish(j, "database unavailable", false);
-	}
+	struct db_queue *queues[] = { &db->queue, &db->grouped };
+	for (size_t i = 0; i < ARRAY_LEN(queues); i++)
+		while (queues[i]->head && now - queues[i]->head->queued_at > DB_QUEUE_TIMEOUT_MS)
+			db_job_finish(db_queue_pop(queues[i]), "database unavailable", false);
 }
 
 struct db *db_new(struct event_base *base, const char *conninfo, int pool_size)
@@ -615,11 +742,8 @@ void db_free(struct db *db)
 		db_conn_close(&db->conns[i]);
 	if (db->session.db)
 		db_conn_close(&db->session);
-	while (db->qhead) {
-		struct db_job *j = db->qhead;
-		db->qhead = j->next;
-		db_job_finish(j, "shutting down", false);
-	}
+	db_job_fail_all(&db->queue, "shutting down", false);
+	db_job_fail_all(&db->grouped, "shutting down", false);
 	event_free(db->kick);
 	event_free(db->tick);
 	free(db->conns);
@@ -639,7 +763,7 @@ int db_ready_count(const struct db *db)
 
 size_t db_queue_len(const struct db *db)
 {
-	return db->queued;
+	return db->queue.len + db->grouped.len;
 }
 
 int db_rows(const struct db_result *r)

@@ -2,7 +2,8 @@
  * db.h: asynchronous PostgreSQL on a small pool of connections watched by libevent.
  *
  * Every connection runs in libpq pipeline mode: queries are sent back to back without
- * waiting, each followed by a sync so each query is its own transaction. Statements are
+ * waiting, each followed by a sync so each query is its own transaction, except grouped
+ * statements (db_query_grouped), which share a transaction and its commit. Statements are
  * prepared once per connection, keyed by the address of their SQL text, so pass string
  * literals (or strings that outlive the pool). Parameters are copied; the result handed to
  * a callback is freed when the callback returns.
@@ -38,6 +39,16 @@ void db_free(struct db *db);
 /* Queues one statement. params[i] NULL is SQL NULL. cb may be NULL. */
 void db_query(struct db *db, const char *sql, int nparams, const char *const *params,
 	      db_cb *cb, void *arg);
+
+/*
+ * Like db_query, for statements that may share one transaction with other grouped
+ * statements queued meanwhile, so that one commit covers them all; cb runs after that
+ * commit. When the shared transaction fails nothing of it is kept and each statement runs
+ * again alone, so only the statement at fault sees an error: a grouped statement must be
+ * safe to run again after a rollback.
+ */
+void db_query_grouped(struct db *db, const char *sql, int nparams, const char *const *params,
+		      db_cb *cb, void *arg);
 
 /*
  * Sets the session connection's setup SQL (run on every connect, may hold several
