@@ -15,7 +15,8 @@
 #define REFERRAL_MAX_SENDS 200 /* webhook requests in flight at once */
 #define REFERRAL_CONNECT_TIMEOUT_MS 5000
 #define REFERRAL_TIMEOUT_MS 15000
-#define REFERRAL_ASSIGN_MAX 200 /* per tick */
+#define REFERRAL_ASSIGN_MAX 1000 /* per tick */
+#define REFERRAL_ASSIGN_BATCH 100 /* per transaction */
 
 struct referral_send {
 	struct referral *r;
@@ -75,40 +76,13 @@ static const char referral_conversations_sql[] =
 	"CASE WHEN EXISTS (SELECT 1 FROM msg) THEN pg_notify('signpost_work', 'reply') END";
 
 /*
- * $1 accept deadline (s; 0: two working days), $2 webhook give-up (s). Assigns the oldest
- * unassigned request; what the partner's webhook carries depends on the tenant's consent.
+ * $1 accept deadline (s; 0: two working days), $2 webhook give-up (s), $3 how many. Assigns
+ * the oldest unassigned requests; what the partner's webhook carries depends on the
+ * tenant's consent (schema/0007_assign_in_batches.sql).
  */
 static const char referral_assign_sql[] =
-	"WITH h AS ("
-	"  SELECT id, category, borough, declined_by FROM help_requests "
-	"  WHERE state = 'new' AND escalated_at IS NULL AND NOT needs_call AND partner_id IS NULL "
-	"  ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
-	"), pick AS ("
-	"  SELECT h.id, signpost_pick_partner(h.category, h.borough, h.declined_by) AS partner FROM h"
-	"), upd AS ("
-	"  UPDATE help_requests r SET partner_id = pick.partner, updated_at = now(), "
-	"    state = CASE WHEN pick.partner IS NULL THEN 'new' ELSE 'assigned' END, "
-	"    assigned_at = CASE WHEN pick.partner IS NULL THEN r.assigned_at ELSE now() END, "
-	"    deadline_at = CASE WHEN pick.partner IS NULL THEN NULL WHEN $1::int > 0 "
-	"      THEN now() + make_interval(secs => $1::int) "
-	"      ELSE signpost_add_working_days(now(), 2) END, "
-	"    escalated_at = CASE WHEN pick.partner IS NULL THEN now() END, "
-	"    escalation_reason = CASE WHEN pick.partner IS NULL THEN 'no_partner' END "
-	"  FROM pick WHERE r.id = pick.id RETURNING r.*"
-	"), ob AS ("
-	"  INSERT INTO partner_outbox (partner_id, help_request_id, event, payload, give_up_at) "
-	"  SELECT u.partner_id, u.id, 'help_request.assigned', jsonb_build_object("
-	"    'type', 'help_request.assigned', 'timestamp', "
-	"    to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-	"    'data', jsonb_build_object('id', u.id, 'category', u.category, 'borough', u.borough, "
-	"      'answers', u.answers, 'needs_call', u.needs_call, 'consent', u.consent, "
-	"      'deadline_at', u.deadline_at, 'created_at', u.created_at) "
-	"    || CASE WHEN u.consent THEN jsonb_build_object('first_name', t.first_name, "
-	"      'phone', u.phone) ELSE '{}'::jsonb END), "
-	"    now() + make_interval(secs => $2::int) "
-	"  FROM upd u JOIN partners p ON p.id = u.partner_id LEFT JOIN tenants t ON t.id = u.tenant_id "
-	"  WHERE p.webhook_url IS NOT NULL RETURNING id"
-	") SELECT (SELECT id FROM upd), (SELECT partner_id FROM upd), (SELECT count(*) FROM ob)";
+	"SELECT request_id, assigned_partner, webhooks "
+	"FROM signpost_assign_help_requests($3::int, $1::int, $2::int)";
 
 /*
  * $1 follow-up after (s), $2 conversation lifetime (s). Escalates requests past their
@@ -335,29 +309,33 @@ static void referral_assign(struct referral *r);
 static void referral_assigned(const struct db_result *res, void *arg)
 {
 	struct referral *r = arg;
+	int n = db_rows(res);
 
 	r->busy--;
 	referral_log_error("assignment", res);
-	if (res->error || !db_get(res, 0, 0))
-		return;
-	if (db_get(res, 0, 1))
-		log_info("help request assigned id=%s partner=%s webhooks=%s", db_get(res, 0, 0),
-			 db_get(res, 0, 1), db_get(res, 0, 2));
-	else
-		log_info("help request to officers id=%s reason=no_partner", db_get(res, 0, 0));
-	if (++r->assigned < REFERRAL_ASSIGN_MAX && !r->app->stopping)
-		referral_assign(r); /* one at a time, so capacity counts stay true */
+	for (int i = 0; i < n; i++) {
+		if (db_get(res, i, 1))
+			log_info("help request assigned id=%s partner=%s webhooks=%s",
+				 db_get(res, i, 0), db_get(res, i, 1), db_get(res, i, 2));
+		else
+			log_info("help request to officers id=%s reason=no_partner",
+				 db_get(res, i, 0));
+	}
+	r->assigned += n;
+	if (n == REFERRAL_ASSIGN_BATCH && r->assigned < REFERRAL_ASSIGN_MAX && !r->app->stopping)
+		referral_assign(r);
 }
 
 static void referral_assign(struct referral *r)
 {
-	char deadline[16], give_up[16];
+	char deadline[16], give_up[16], batch[16];
 
 	snprintf(deadline, sizeof(deadline), "%d", r->app->cfg.triage.accept_deadline_s);
 	snprintf(give_up, sizeof(give_up), "%d", r->app->cfg.triage.partner_give_up_s);
-	const char *params[] = { deadline, give_up };
+	snprintf(batch, sizeof(batch), "%d", REFERRAL_ASSIGN_BATCH);
+	const char *params[] = { deadline, give_up, batch };
 	r->busy++;
-	db_query(r->app->db, referral_assign_sql, 2, params, referral_assigned, r);
+	db_query(r->app->db, referral_assign_sql, 3, params, referral_assigned, r);
 }
 
 static void referral_deadlines_done(const struct db_result *res, void *arg)
