@@ -13,6 +13,7 @@
 
 #define SCHED_TICK_MS 1000
 #define SCHED_EXPAND_BATCH "20000"
+#define SCHED_EXPAND_SHARDS 2
 #define SCHED_JANITOR_EVERY 10
 
 static const char sched_running_sql[] =
@@ -20,42 +21,56 @@ static const char sched_running_sql[] =
 	"coalesce(rate_per_minute, 0), smart_encoding FROM campaigns "
 	"WHERE state = 'running' ORDER BY id";
 
-/* Takes a lease on one campaign whose audience still needs expanding. */
+/*
+ * $1 shards. Takes a lease on one campaign whose audience still needs expanding and makes
+ * sure its shards' cursors exist (schema/0008_expansion_shards.sql).
+ */
 static const char sched_expand_claim_sql[] =
-	"UPDATE campaigns c SET state = CASE WHEN c.state = 'scheduled' THEN 'running' "
-	"ELSE c.state END, started_at = coalesce(c.started_at, now()), "
-	"expand_lease_until = now() + interval '60 seconds', updated_at = now() "
-	"WHERE c.id = (SELECT id FROM campaigns WHERE state IN ('scheduled', 'running', 'paused') "
-	"AND start_at <= now() AND expanded_at IS NULL "
-	"AND (expand_lease_until IS NULL OR expand_lease_until < now()) "
-	"ORDER BY start_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-	"RETURNING c.id, c.expand_cursor";
+	"WITH claim AS ("
+	"  UPDATE campaigns c SET state = CASE WHEN c.state = 'scheduled' THEN 'running' "
+	"  ELSE c.state END, started_at = coalesce(c.started_at, now()), "
+	"  expand_lease_until = now() + interval '60 seconds', updated_at = now() "
+	"  WHERE c.id = (SELECT id FROM campaigns WHERE state IN ('scheduled', 'running', 'paused') "
+	"  AND start_at <= now() AND expanded_at IS NULL "
+	"  AND (expand_lease_until IS NULL OR expand_lease_until < now()) "
+	"  ORDER BY start_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING c.id"
+	"), shards AS ("
+	"  INSERT INTO campaign_expansion (campaign_id, shard) "
+	"  SELECT claim.id, g FROM claim, generate_series(0, $1::int - 1) g ON CONFLICT DO NOTHING"
+	") SELECT id FROM claim";
+
+static const char sched_expand_lease_sql[] =
+	"UPDATE campaigns SET expand_lease_until = now() + interval '60 seconds' WHERE id = $1";
 
 /*
- * One batch of expansion: the next tenants by id after the cursor that match the
- * audience (signpost_audience in schema/0002_campaigns.sql) become queued messages.
- * Tenants that already have the campaign's text are left out, so a repeated batch adds
- * nothing; a plain insert costs a third less than ON CONFLICT. Should two daemons ever
- * expand the same batch at once, the unique index on (campaign, tenant) fails the later
- * one whole, and the cursor only moves if nobody else moved it.
+ * $1 campaign, $2 shard, $3 default provider, $4 batch size, $5 shards. One batch of one
+ * shard: its next tenants by id after its cursor that match the audience (signpost_audience)
+ * become queued messages, and the cursor moves in the same transaction, so a batch is
+ * never done twice. Should two daemons ever expand the same batch at once, the unique
+ * index on (campaign, tenant) fails the later one whole. Returns the rows added and
+ * whether the shard is done.
  */
 static const char sched_expand_sql[] =
 	"WITH c AS ("
 	"  SELECT id, coalesce(provider, $3) AS provider FROM campaigns WHERE id = $1"
+	"), sh AS ("
+	"  SELECT cursor FROM campaign_expansion WHERE campaign_id = $1 AND shard = $2 AND NOT done"
 	"), t AS ("
-	"  SELECT id, phone FROM signpost_audience($1, $2, $4)"
+	"  SELECT a.id, a.phone FROM sh, signpost_audience($1, sh.cursor, $4, $5, $2) a"
 	"), ins AS ("
 	"  INSERT INTO messages (kind, campaign_id, tenant_id, to_phone, provider) "
-	"  SELECT 'campaign', c.id, t.id, t.phone, c.provider FROM t, c "
-	"  WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.campaign_id = $1 "
-	"    AND m.tenant_id = t.id AND m.kind = 'campaign') RETURNING 1"
+	"  SELECT 'campaign', c.id, t.id, t.phone, c.provider FROM t, c RETURNING 1"
 	"), cur AS ("
-	"  UPDATE campaigns SET expand_cursor = coalesce((SELECT max(id) FROM t), $2), "
-	"    expanded_at = CASE WHEN (SELECT count(*) FROM t) < $4 THEN now() END, "
-	"    expand_lease_until = now() + interval '60 seconds' "
-	"  WHERE id = $1 AND expand_cursor = $2 RETURNING expand_cursor, expanded_at IS NOT NULL AS done"
-	") SELECT (SELECT count(*) FROM ins), (SELECT expand_cursor FROM cur), "
-	"  coalesce((SELECT done FROM cur), true)";
+	"  UPDATE campaign_expansion e SET cursor = coalesce((SELECT max(id) FROM t), e.cursor), "
+	"    done = (SELECT count(*) FROM t) < $4 "
+	"  WHERE e.campaign_id = $1 AND e.shard = $2 AND NOT e.done RETURNING done"
+	") SELECT (SELECT count(*) FROM ins), coalesce((SELECT done FROM cur), true)";
+
+/* $1 campaign. Marks it expanded once every shard is done. */
+static const char sched_expanded_sql[] =
+	"UPDATE campaigns SET expanded_at = now(), updated_at = now() "
+	"WHERE id = $1 AND expanded_at IS NULL AND NOT EXISTS ("
+	"  SELECT 1 FROM campaign_expansion WHERE campaign_id = $1 AND NOT done) RETURNING id";
 
 static const char sched_complete_sql[] =
 	"UPDATE campaigns c SET state = 'completed', completed_at = now(), updated_at = now() "
@@ -75,11 +90,17 @@ struct sched {
 	bool stopped;
 	unsigned ticks;
 	int64_t expand_id;
-	char expand_cursor[24];
+	int expand_shards_busy; /* shards with a batch in flight */
+	int64_t expand_lease_ms; /* when the lease was last renewed */
+	bool expand_failed;
 	int64_t expanded_rows;
+	struct sched_shard {
+		struct sched *s;
+		int index;
+	} shards[SCHED_EXPAND_SHARDS];
 };
 
-static void sched_expand_next(struct sched *s);
+static void sched_expand_next(struct sched_shard *sh);
 
 static void sched_log_error(const char *what, const struct db_result *r)
 {
@@ -144,10 +165,41 @@ static void sched_refresh(struct sched *s)
 
 /* ---- expansion ---- */
 
-static void sched_expand_batch_done(const struct db_result *r, void *arg)
+static void sched_expand_finished(const struct db_result *r, void *arg)
 {
 	struct sched *s = arg;
-	bool done;
+
+	s->queries--;
+	s->expanding = false;
+	sched_log_error("expansion end", r);
+	if (db_rows(r))
+		log_info("campaign expanded id=%lld messages=%lld", (long long)s->expand_id,
+			 (long long)s->expanded_rows);
+	sched_refresh(s);
+	sched_poke(s);
+}
+
+/* A shard has stopped: done, failed, or the daemon is stopping. */
+static void sched_expand_shard_end(struct sched *s)
+{
+	char id[24];
+
+	if (--s->expand_shards_busy > 0)
+		return;
+	if (s->expand_failed || s->stopped) {
+		s->expanding = false;
+		return;
+	}
+	snprintf(id, sizeof(id), "%lld", (long long)s->expand_id);
+	const char *params[] = { id };
+	s->queries++;
+	db_query(s->app->db, sched_expanded_sql, 1, params, sched_expand_finished, s);
+}
+
+static void sched_expand_batch_done(const struct db_result *r, void *arg)
+{
+	struct sched_shard *sh = arg;
+	struct sched *s = sh->s;
 
 	s->queries--;
 	if (r->error && db_is_unique_violation(r))
@@ -155,37 +207,28 @@ static void sched_expand_batch_done(const struct db_result *r, void *arg)
 			 (long long)s->expand_id);
 	else
 		sched_log_error("expansion", r);
-	if (r->error || s->stopped) {
-		s->expanding = false;
+	if (r->error)
+		s->expand_failed = true;
+	if (r->error || s->stopped || db_get_bool(r, 0, 1)) {
+		sched_expand_shard_end(s);
 		return;
 	}
 	s->expanded_rows += db_get_i64(r, 0, 0);
-	done = db_get_bool(r, 0, 2);
-	if (!db_get(r, 0, 1)) { /* someone else moved the cursor */
-		s->expanding = false;
-		return;
-	}
-	snprintf(s->expand_cursor, sizeof(s->expand_cursor), "%s", db_get(r, 0, 1));
-	if (done) {
-		log_info("campaign expanded id=%lld messages=%lld", (long long)s->expand_id,
-			 (long long)s->expanded_rows);
-		s->expanding = false;
-		sched_refresh(s);
-		sched_poke(s);
-		return;
-	}
-	sched_expand_next(s);
+	sched_expand_next(sh);
 }
 
-static void sched_expand_next(struct sched *s)
+static void sched_expand_next(struct sched_shard *sh)
 {
-	char id[24];
+	struct sched *s = sh->s;
+	char id[24], shard[16], shards[16];
 
 	snprintf(id, sizeof(id), "%lld", (long long)s->expand_id);
-	const char *params[] = { id, s->expand_cursor, s->app->cfg.default_provider->name,
-				 SCHED_EXPAND_BATCH };
+	snprintf(shard, sizeof(shard), "%d", sh->index);
+	snprintf(shards, sizeof(shards), "%d", SCHED_EXPAND_SHARDS);
+	const char *params[] = { id, shard, s->app->cfg.default_provider->name,
+				 SCHED_EXPAND_BATCH, shards };
 	s->queries++;
-	db_query(s->app->db, sched_expand_sql, 4, params, sched_expand_batch_done, s);
+	db_query(s->app->db, sched_expand_sql, 5, params, sched_expand_batch_done, sh);
 }
 
 static void sched_expand_claimed(const struct db_result *r, void *arg)
@@ -200,19 +243,46 @@ static void sched_expand_claimed(const struct db_result *r, void *arg)
 	}
 	s->expand_id = db_get_i64(r, 0, 0);
 	s->expanded_rows = 0;
-	snprintf(s->expand_cursor, sizeof(s->expand_cursor), "%s", db_get(r, 0, 1));
-	log_info("campaign expanding id=%lld", (long long)s->expand_id);
+	s->expand_failed = false;
+	s->expand_shards_busy = SCHED_EXPAND_SHARDS;
+	s->expand_lease_ms = clock_mono_ms();
+	log_info("campaign expanding id=%lld shards=%d", (long long)s->expand_id,
+		 SCHED_EXPAND_SHARDS);
 	sched_refresh(s);
-	sched_expand_next(s);
+	for (int i = 0; i < SCHED_EXPAND_SHARDS; i++) {
+		s->shards[i] = (struct sched_shard){ s, i };
+		sched_expand_next(&s->shards[i]);
+	}
 }
 
+static void sched_expand_lease_done(const struct db_result *r, void *arg)
+{
+	struct sched *s = arg;
+
+	s->queries--;
+	sched_log_error("expansion lease", r);
+}
+
+/* Claims a campaign to expand, or keeps the lease on the one being expanded. */
 static void sched_expand(struct sched *s)
 {
-	if (s->expanding)
+	char id[24], shards[16];
+
+	if (s->expanding) {
+		if (s->expand_shards_busy == 0 || clock_mono_ms() - s->expand_lease_ms < 10000)
+			return;
+		s->expand_lease_ms = clock_mono_ms();
+		snprintf(id, sizeof(id), "%lld", (long long)s->expand_id);
+		const char *params[] = { id };
+		s->queries++;
+		db_query(s->app->db, sched_expand_lease_sql, 1, params, sched_expand_lease_done, s);
 		return;
+	}
 	s->expanding = true;
+	snprintf(shards, sizeof(shards), "%d", SCHED_EXPAND_SHARDS);
+	const char *params[] = { shards };
 	s->queries++;
-	db_query(s->app->db, sched_expand_claim_sql, 0, NULL, sched_expand_claimed, s);
+	db_query(s->app->db, sched_expand_claim_sql, 1, params, sched_expand_claimed, s);
 }
 
 /* ---- completion ---- */
