@@ -428,3 +428,11 @@ time_t window_after_open_seconds(const struct send_window *w, const struct holid
 	}
 	return cur;
 }
+
+time_t window_working_days_later(const struct holidays *h, time_t t, int days)
+{
+	struct send_window weekdays = { .days = 0x1f, .start_min = 0, .end_min = 24 * 60,
+					.skip_holidays = true };
+
+	return window_after_open_seconds(&weekdays, h, t, (int64_t)days * 24 * 3600);
+}

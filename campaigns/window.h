@@ -65,5 +65,11 @@ time_t window_next_close(const struct send_window *w, const struct holidays *h, 
  */
 time_t window_after_open_seconds(const struct send_window *w, const struct holidays *h,
 				 time_t t, int64_t seconds);
+/*
+ * The instant `days` whole working days after t: Monday to Friday, not on bank holidays,
+ * counting only working time (Friday 15:00 plus two is Tuesday 15:00; from a Saturday it
+ * is the end of Tuesday).
+ */
+time_t window_working_days_later(const struct holidays *h, time_t t, int days);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "campaigns/flow.h"
+#include "campaigns/window.h"
 #include "gateway/data.h"
 #include "gateway/db.h"
 #include "gateway/httpc.h"
@@ -17,6 +18,7 @@
 #define REFERRAL_TIMEOUT_MS 15000
 #define REFERRAL_ASSIGN_MAX 1000 /* per tick */
 #define REFERRAL_ASSIGN_BATCH 100 /* per transaction */
+#define REFERRAL_ACCEPT_DAYS 2    /* working days for a partner to accept */
 
 struct referral_send {
 	struct referral *r;
@@ -76,13 +78,13 @@ static const char referral_conversations_sql[] =
 	"CASE WHEN EXISTS (SELECT 1 FROM msg) THEN pg_notify('signpost_work', 'reply') END";
 
 /*
- * $1 accept deadline (s; 0: two working days), $2 webhook give-up (s), $3 how many. Assigns
- * the oldest unassigned requests; what the partner's webhook carries depends on the
- * tenant's consent (schema/0007_assign_in_batches.sql).
+ * $1 accept deadline (Unix time), $2 webhook give-up (s), $3 how many. Assigns the oldest
+ * unassigned requests; what the partner's webhook carries depends on the tenant's consent
+ * (schema/0007_assign_in_batches.sql).
  */
 static const char referral_assign_sql[] =
 	"SELECT request_id, assigned_partner, webhooks "
-	"FROM signpost_assign_help_requests($3::int, $1::int, $2::int)";
+	"FROM signpost_assign_help_requests($3::int, to_timestamp($1::bigint), $2::int)";
 
 /*
  * $1 follow-up after (s), $2 conversation lifetime (s). Escalates requests past their
@@ -328,9 +330,12 @@ static void referral_assigned(const struct db_result *res, void *arg)
 
 static void referral_assign(struct referral *r)
 {
-	char deadline[16], give_up[16], batch[16];
+	int seconds = r->app->cfg.triage.accept_deadline_s;
+	time_t now = time(NULL);
+	char deadline[24], give_up[16], batch[16];
 
-	snprintf(deadline, sizeof(deadline), "%d", r->app->cfg.triage.accept_deadline_s);
+	snprintf(deadline, sizeof(deadline), "%lld", (long long)(seconds > 0 ? now + seconds
+		 : window_working_days_later(&r->app->holidays, now, REFERRAL_ACCEPT_DAYS)));
 	snprintf(give_up, sizeof(give_up), "%d", r->app->cfg.triage.partner_give_up_s);
 	snprintf(batch, sizeof(batch), "%d", REFERRAL_ASSIGN_BATCH);
 	const char *params[] = { deadline, give_up, batch };

@@ -4,7 +4,8 @@
 -- Requests no active partner could ever take (category and borough) go to the officers'
 -- queue in one statement first. Returns one row per request: its id, the partner (NULL:
 -- to the officers' queue) and how many partner webhooks were queued.
-CREATE FUNCTION signpost_assign_help_requests(max_n int, deadline_s int, give_up_s int)
+CREATE FUNCTION signpost_assign_help_requests(max_n int, p_deadline timestamptz,
+  give_up_s int)
 RETURNS TABLE (request_id bigint, assigned_partner bigint, webhooks int)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -33,9 +34,7 @@ BEGIN
     UPDATE help_requests r SET partner_id = pick, updated_at = now(),
         state = CASE WHEN pick IS NULL THEN 'new' ELSE 'assigned' END,
         assigned_at = CASE WHEN pick IS NULL THEN r.assigned_at ELSE now() END,
-        deadline_at = CASE WHEN pick IS NULL THEN NULL
-          WHEN deadline_s > 0 THEN now() + make_interval(secs => deadline_s)
-          ELSE signpost_add_working_days(now(), 2) END,
+        deadline_at = CASE WHEN pick IS NULL THEN NULL ELSE p_deadline END,
         escalated_at = CASE WHEN pick IS NULL THEN now() END,
         escalation_reason = CASE WHEN pick IS NULL THEN 'no_partner' END
       WHERE r.id = h.id RETURNING r.* INTO u;
@@ -57,3 +56,6 @@ BEGIN
     RETURN NEXT;
   END LOOP;
 END $$;
+
+-- Working days are counted by the daemon now, with bank holidays.
+DROP FUNCTION signpost_add_working_days(timestamptz, int);

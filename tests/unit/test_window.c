@@ -162,6 +162,24 @@ TEST(bank_holidays)
 		utc(2026, 3, 29, 2, 0));
 }
 
+TEST(working_days)
+{
+	/* Friday 15:00 (GMT) plus two working days is Tuesday 15:00. */
+	CHECK_T(window_working_days_later(&hol, utc(2026, 11, 27, 15, 0), 2),
+		utc(2026, 12, 1, 15, 0));
+	/* From a Saturday: Monday and Tuesday, so Wednesday 00:00 local. */
+	CHECK_T(window_working_days_later(&hol, utc(2026, 11, 28, 10, 0), 2),
+		utc(2026, 12, 2, 0, 0));
+	/* Christmas Eve 2026: Friday 25th and Monday 28th are bank holidays. */
+	CHECK_T(window_working_days_later(&hol, utc(2026, 12, 24, 10, 0), 2),
+		utc(2026, 12, 30, 10, 0));
+	CHECK_T(window_working_days_later(NULL, utc(2026, 12, 24, 10, 0), 2),
+		utc(2026, 12, 28, 10, 0));
+	/* Across Easter 2026 (BST): Good Friday 3 April and Easter Monday 6 April. */
+	CHECK_T(window_working_days_later(&hol, utc(2026, 4, 2, 9, 0), 2),
+		utc(2026, 4, 8, 9, 0));
+}
+
 TEST(never_open)
 {
 	struct send_window none = win(0, 540, 1200, true);
@@ -359,6 +377,7 @@ int main(void)
 	RUN(clock_changes);
 	RUN(windows_inside_the_changing_hour);
 	RUN(bank_holidays);
+	RUN(working_days);
 	RUN(never_open);
 	RUN(agrees_with_the_local_clock);
 	RUN(from_json);
