@@ -84,14 +84,6 @@ class TimeRulesSqlTest(IntegrationCase):
         self.assertEqual(self.reply_at("2026-11-25 22:30Z", "2026-11-25 22:25Z"), "2026-11-25 22:30")
         self.assertEqual(self.reply_at("2026-11-25 22:30Z", "2026-11-25 22:19Z"), "2026-11-26 08:00")
 
-    def test_working_days(self):
-        def add(at, n):
-            return self.db.value("SELECT to_char(signpost_add_working_days(%s::timestamptz, %s) "
-                                 "AT TIME ZONE 'UTC', 'Dy YYYY-MM-DD HH24:MI')", at, n)
-        self.assertEqual(add("2026-11-25 10:00Z", 2), "Fri 2026-11-27 10:00")
-        self.assertEqual(add("2026-11-27 10:00Z", 2), "Tue 2026-12-01 10:00")
-        self.assertEqual(add("2026-11-28 10:00Z", 2), "Tue 2026-12-01 10:00")
-
     def test_partner_matching(self):
         q = self.db.query
         q("INSERT INTO partners (id, name, categories, boroughs, capacity) VALUES "
@@ -319,6 +311,10 @@ class TriageTest(IntegrationCase):
         self.text(drama_number(103), "skills")
         hid = self.db.value("SELECT id FROM help_requests WHERE phone = %s", drama_number(103))
         wait_until(lambda: self.help_request(hid).json["state"] == "assigned", what="assigned")
+        # accept_deadline_seconds is 3600 here (0, the default, counts two working days).
+        self.assertAlmostEqual(self.db.value(
+            "SELECT extract(epoch FROM deadline_at - assigned_at) FROM help_requests "
+            "WHERE id = %s", hid), 3600, delta=5)
         self.db.query("UPDATE help_requests SET deadline_at = now() - interval '1 second' "
                       "WHERE id = %s", hid)
         wait_until(lambda: self.help_request(hid).json["escalation_reason"] == "not_accepted",
