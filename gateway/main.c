@@ -246,13 +246,16 @@ out:
 
 static void main_stop(struct app *app)
 {
+	/* Queries still pending after the grace period fail first, while the modules their
+	 * callbacks report to are alive. */
+	db_free(app->db);
+	app->db = NULL;
 	sched_free(app->sched);
 	dispatch_free(app->dispatch);
 	if (app->httpd)
 		api_shutdown(app);
 	simulator_free(app->sim);
 	httpc_free(app->httpc);
-	db_free(app->db);
 	referral_free(app->referral);
 	if (app->base)
 		event_base_free(app->base);

@@ -1,6 +1,7 @@
 -- signpost: new help requests are matched to partners in batches, in one transaction and
 -- one commit for up to max_n of them. The requests are taken one after another inside the
--- function, so each partner pick sees the assignments before it and capacity stays true.
+-- function, so each partner pick sees the assignments before it, and daemons take turns,
+-- so capacity stays true however many daemons run.
 -- Requests no active partner could ever take (category and borough) go to the officers'
 -- queue in one statement first. Returns one row per request: its id, the partner (NULL:
 -- to the officers' queue) and how many partner webhooks were queued.
@@ -14,6 +15,9 @@ DECLARE
   u help_requests;
   done int;
 BEGIN
+  -- One assigner at a time across daemons (lock class 21328 is the daemons'; 21329 ours):
+  -- every statement below then sees the assignments committed before it.
+  PERFORM pg_advisory_xact_lock(21329, 1);
   RETURN QUERY
     UPDATE help_requests r SET updated_at = now(), escalated_at = now(),
         escalation_reason = 'no_partner'
