@@ -56,8 +56,8 @@ static void csv_read(const char *data, size_t len, bool pieces, struct csv_captu
 	struct csv_parser p;
 	size_t lines = 1;
 
-	for (size_t i = 0; i < len; i++)
-		lines += data[i] == '\n';
+	for (size_t i = 0; i < len; i++) /* LF, CRLF and CR end lines */
+		lines += data[i] == '\r' || (data[i] == '\n' && (i == 0 || data[i - 1] != '\r'));
 	memset(c, 0, sizeof(*c));
 	sbuf_init(&c->dump);
 	c->max_line = lines;
