@@ -226,6 +226,14 @@ static void fuzz_utf8(const char *data, size_t len)
 	if (valid)
 		CHECK(re.len == len && memcmp(sbuf_str(&re), data, len) == 0);
 	CHECK(codec_utf8_valid(sbuf_str(&re), re.len));
+	/* Sanitising gives valid text, and valid text unchanged. */
+	sbuf_reset(&re);
+	codec_utf8_sanitize(&re, data, len);
+	CHECK(codec_utf8_valid(sbuf_str(&re), re.len));
+	if (valid)
+		CHECK(re.len == len && memcmp(sbuf_str(&re), data, len) == 0);
+	else
+		CHECK(strstr(sbuf_str(&re), "\xef\xbf\xbd") || memmem(re.data, re.len, "\xef\xbf\xbd", 3));
 	/* Distances: zero to itself, symmetric. */
 	size_t half = len / 2;
 	CHECK(utf8_distance(data, len, data, len) == 0);
