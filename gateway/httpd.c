@@ -1,6 +1,7 @@
 #include "gateway/httpd.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -259,6 +260,9 @@ static int httpd_parse_request_line(struct httpd_req *req, const char *line, siz
 	req->target = xstrndup(sp1 + 1, (size_t)(sp2 - sp1 - 1));
 	if (req->target[0] != '/')
 		return -1;
+	for (const char *p = sp1 + 1; p < sp2; p++) /* no NUL, controls or spaces */
+		if ((unsigned char)*p <= 32 || *p == 127)
+			return -1;
 	const char *q = strchr(req->target, '?');
 	req->path = q ? xstrndup(req->target, (size_t)(q - req->target)) : xstrdup(req->target);
 	req->query = q ? xstrdup(q + 1) : NULL;
@@ -310,6 +314,22 @@ static int httpd_parse_head(struct httpd_req *req, const char *head, size_t n, b
 	return first ? -1 : 0;
 }
 
+/* Two Content-Length headers that differ leave the body's end ambiguous. */
+static bool httpd_lengths_disagree(const struct httpd_req *req)
+{
+	const char *first = NULL;
+
+	for (size_t i = 0; i < req->headers.n; i++) {
+		const struct kv *h = &req->headers.items[i];
+		if (!str_ieq(h->key, "Content-Length"))
+			continue;
+		if (first && strcmp(first, h->value) != 0)
+			return true;
+		first = h->value;
+	}
+	return false;
+}
+
 /* Reads framing headers; answers and returns -1 on a request we will not take. */
 static int httpd_framing(struct httpd_conn *c, bool http11)
 {
@@ -333,6 +353,10 @@ static int httpd_framing(struct httpd_conn *c, bool http11)
 		c->keep_alive = c->keep_alive && !cl;
 	} else if (cl && !str_to_i64(cl, 0, INT64_MAX, &len)) {
 		httpd_conn_error(c, 400, "Content-Length is not a number");
+		return -1;
+	}
+	if (httpd_lengths_disagree(req)) {
+		httpd_conn_error(c, 400, "Content-Length is given twice with different values");
 		return -1;
 	}
 	c->remaining = (uint64_t)len;
@@ -458,9 +482,10 @@ static int httpd_read_chunked(struct httpd_conn *c)
 			if ((rc = httpd_chunk_line(in, line, sizeof(line))) <= 0)
 				return rc;
 			char *end;
+			errno = 0;
 			unsigned long long size = strtoull(line, &end, 16);
-			if (end == line || (*end && *end != ';'))
-				return -1;
+			if (!isxdigit((unsigned char)line[0]) || errno || (*end && *end != ';'))
+				return -1; /* also "-1", " 5" and sizes past 64 bits */
 			c->remaining = size;
 			c->chunk_state = size ? HTTPD_CHUNK_DATA : HTTPD_CHUNK_TRAILER;
 			break;
