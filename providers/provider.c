@@ -471,6 +471,17 @@ static bool provider_body_is_json(const struct http_in *in)
 	return i < in->body_len && in->body[i] == '{';
 }
 
+int provider_fields_no_nul(const struct kvlist *fields, struct sbuf *err)
+{
+	for (size_t i = 0; i < fields->n; i++) {
+		if (strlen(fields->items[i].value) != fields->items[i].value_len) {
+			sbuf_printf(err, "%s contains a NUL byte", fields->items[i].key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int provider_webhook_fields(const struct http_in *in, struct kvlist *fields, struct sbuf *err)
 {
 	struct json_object *obj;
@@ -480,11 +491,11 @@ int provider_webhook_fields(const struct http_in *in, struct kvlist *fields, str
 			const struct kv *kv = &in->query->items[i];
 			kvlist_addn(fields, kv->key, strlen(kv->key), kv->value, kv->value_len);
 		}
-		return 0;
+		return provider_fields_no_nul(fields, err);
 	}
 	if (!provider_body_is_json(in)) {
 		if (codec_form_parse(fields, in->body, in->body_len) == 0)
-			return 0;
+			return provider_fields_no_nul(fields, err);
 		sbuf_adds(err, "malformed form body (bad %-escape)");
 		return -1;
 	}
@@ -495,7 +506,7 @@ int provider_webhook_fields(const struct http_in *in, struct kvlist *fields, str
 	}
 	provider_json_fields(obj, fields);
 	json_object_put(obj);
-	return 0;
+	return provider_fields_no_nul(fields, err);
 }
 
 void provider_http_classify(long status, const struct kvlist *headers, struct send_result *out)

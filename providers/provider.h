@@ -239,6 +239,8 @@ void provider_digits(char *dst, size_t size, const char *e164);
  */
 int provider_webhook_fields(const struct http_in *in, struct kvlist *fields,
 			    struct sbuf *err) WUR;
+/* -1 with "<name> contains a NUL byte" when a value does (it would be cut short). */
+int provider_fields_no_nul(const struct kvlist *fields, struct sbuf *err) WUR;
 /*
  * Classifies a send answer that is not a success by its HTTP status alone: 429 is
  * throttled, 401, 403, 408 and 5xx (and anything not 4xx) are temporary, other 4xx

@@ -419,13 +419,13 @@ static int twilio_fields(const struct http_in *in, struct kvlist *fields, struct
 			const struct kv *kv = &in->query->items[i];
 			kvlist_addn(fields, kv->key, strlen(kv->key), kv->value, kv->value_len);
 		}
-		return 0;
+		return provider_fields_no_nul(fields, err);
 	}
 	if (codec_form_parse(fields, in->body ? in->body : "", in->body_len) < 0) {
 		sbuf_adds(err, "malformed form body (bad %-escape)");
 		return -1;
 	}
-	return 0;
+	return provider_fields_no_nul(fields, err);
 }
 
 static bool twilio_signature_matches(const struct twilio *t, const char *url,
