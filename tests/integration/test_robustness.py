@@ -229,12 +229,22 @@ class RobustnessTest(IntegrationCase):
                   b'{"name": "\\ud800"}', b"{'name': 'x'}", b'{"name": 1e999999}',
                   b'{"name": NaN}', b'{"name": "x",}', b'{"name": "x" /* c */}']
         before = self.counts()
-        for method, path, key, _, _, _, _ in self.json_endpoints():
+        c, t = self.campaign_id, self.tenant_id
+        snaps = {("campaigns", c): self.snapshot("campaigns", c),
+                 ("tenants", t): self.snapshot("tenants", t)}
+        # Routes that act on an empty body must not act on a broken one either.
+        actions = [("POST", "/v1/campaigns/%d/%s" % (c, a), "officer")
+                   for a in ("pause", "resume", "cancel", "preview")]
+        actions += [("POST", "/v1/tenants/%d/%s" % (t, a), "officer")
+                    for a in ("opt-out", "unsuppress")]
+        for method, path, key in actions + [e[:3] for e in self.json_endpoints()]:
             for body in bodies:
                 r = self.raw(method, path, body, key=key)
                 self.assertRefused(r, "%s %s %r" % (method, path, body[:30]))
         self.assertAlive()
         self.assertEqual(self.counts(), before)
+        for (table, row), snap in snaps.items():
+            self.assertEqual(self.snapshot(table, row), snap, (table, row))
 
     def test_text_that_is_not_text(self):
         """Invalid UTF-8 in values and keys, NUL bytes and control characters."""
