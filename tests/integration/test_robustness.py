@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -655,6 +656,131 @@ class RobustnessTest(IntegrationCase):
             self.assertIn(b'"error"', body, raw[:60])
         self.assertAlive()
 
+
+class RandomRequestsTest(IntegrationCase):
+    """A seeded mutation fuzzer at the HTTP level: valid requests for many routes, mutated
+    in head and body, sent to the daemon. Whatever comes in, the answer is an HTTP status
+    that is not 500 (an unexpected failure inside), 4xx answers carry a JSON error, and
+    the daemon keeps running; its log is checked for sanitizer reports when it stops."""
+
+    # SIGNPOST_HTTP_FUZZ=ROUNDS:SEED runs longer or differently by hand.
+    ROUNDS, SEED = (int(x) for x in os.environ.get("SIGNPOST_HTTP_FUZZ", "1200:20260101").split(":"))
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.d = Daemon(cls.db, CONFIG).start()
+        cls.admin = cls.d.key("admin")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        super().tearDownClass()
+
+    def seeds(self):
+        auth = "Authorization: Bearer " + self.admin
+        tenant = json.dumps({"external_ref": "F-1", "first_name": "Sam", "phone": "07700 900790",
+                             "borough": "Thanet", "tags": ["older"], "consent": {"source": "form"}})
+        campaign = json.dumps({"name": "F", "body": "Hi {first_name|there}", "audience":
+                               {"boroughs": ["Thanet"], "tags": {"none": ["x"]}},
+                               "send_window": ALL_WEEK, "bodies": {"cy": "Helo"}})
+        partner = json.dumps({"name": "P", "categories": ["jobs"], "boroughs": ["Thanet"],
+                              "capacity": 3, "webhook_url": "https://partner.example/h"})
+        hub = json.dumps({"type": "sms.received", "data": {"message_id": "r1", "from":
+                          "+447700900791", "to": "+447700900000", "text": "SKILLS"}})
+        return [
+            ("POST", "/v1/tenants", [auth, "Content-Type: application/json"], tenant),
+            ("PATCH", "/v1/tenants/1", [auth], json.dumps({"language": "cy"})),
+            ("POST", "/v1/campaigns", [auth, "Content-Type: application/json"], campaign),
+            ("POST", "/v1/campaigns/1/preview", [auth], "{}"),
+            ("POST", "/v1/partners", [auth], partner),
+            ("GET", "/v1/help-requests?limit=5&state=new&borough=Thanet", [auth], ""),
+            ("GET", "/v1/campaigns/1/messages?limit=10&cursor=0", [auth], ""),
+            ("POST", "/v1/tenants/import", [auth, "Content-Type: text/csv"],
+             "external_ref,phone,first_name\r\nF-2,07700900792,\"Al \"\"B\"\"\"\r\n"),
+            ("POST", "/v1/sim/inbound", [auth], json.dumps({"from": "+447700900790",
+                                                             "text": "MONEY please"})),
+            ("POST", "/v1/providers/hub/inbound", ["Content-Type: application/json"], hub),
+            ("POST", "/v1/providers/tw/inbound",
+             ["Content-Type: application/x-www-form-urlencoded", "X-Twilio-Signature: x"],
+             "MessageSid=SM1&From=%2B447700900790&To=%2B447700900000&Body=STOP"),
+            ("GET", "/v1/providers/vg/status?messageId=1&status=delivered&sig=x", [], ""),
+        ]
+
+    def mutate(self, rnd, data):
+        tokens = [b"\x00", b"\xff", b"\xc3", b"\xed\xa0\x80", b"\r\n", b"\r", b"{", b"}", b"[",
+                  b'"', b",", b":", b"null", b"-1", b"99999999999999999999", b"\\u0000", b"%",
+                  b"%00", b"&", b"=", b";", b" ", b"\t", b"/..", b"?", b"\xef\xbb\xbf"]
+        data = bytearray(data)
+        for _ in range(rnd.randint(1, 4)):
+            op = rnd.randrange(6)
+            at = rnd.randint(0, len(data))
+            if op == 0 and data:
+                data[rnd.randrange(len(data))] ^= 1 << rnd.randrange(8)
+            elif op == 1:
+                data[at:at] = rnd.choice(tokens)
+            elif op == 2 and data:
+                del data[at:at + rnd.randint(1, 8)]
+            elif op == 3:
+                data = data[:at]
+            elif op == 4 and data:
+                start = rnd.randrange(len(data))
+                data[at:at] = data[start:start + rnd.randint(1, 32)] * rnd.randint(1, 50)
+            else:
+                data[at:at] = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 8)))
+        return bytes(data)
+
+    def exchange(self, raw):
+        with socket.create_connection(("127.0.0.1", self.d.port), timeout=10) as s:
+            s.sendall(raw)
+            answer = b""
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    answer += chunk
+            except socket.timeout:
+                pass
+        return answer
+
+    def test_mutated_requests(self):
+        import random
+        rnd = random.Random(self.SEED)
+        seeds = self.seeds()
+        answered = 0
+        for i in range(self.ROUNDS):
+            method, path, headers, body = rnd.choice(seeds)
+            line = ("%s %s HTTP/1.1" % (method, path)).encode()
+            head = [h.encode() for h in headers] + [b"Host: x"]
+            body = body.encode()
+            part = rnd.randrange(3)
+            if part == 0:
+                line = self.mutate(rnd, line).replace(b"\n", b"")
+            elif part == 1:
+                k = rnd.randrange(len(head))
+                head[k] = self.mutate(rnd, head[k]).replace(b"\n", b"")
+            else:
+                body = self.mutate(rnd, body)
+            raw = b"\r\n".join([line] + head + [b"Content-Length: %d" % len(body),
+                                                  b"Connection: close", b"", body])
+            answer = self.exchange(raw)
+            status = answer[9:12]
+            self.assertTrue(answer.startswith(b"HTTP/1.1 "), (i, raw[:200], answer[:200]))
+            self.assertNotEqual(status, b"500", (i, raw[:300], answer[:300]))
+            if status.startswith(b"4"):
+                head, _, reply = answer.partition(b"\r\n\r\n")
+                length = re.search(rb"Content-Length: (\d+)", head)
+                reply = reply[:int(length.group(1))] if length else reply  # the first answer
+                try:
+                    json.loads(reply.decode("utf-8"))["error"]["message"]
+                except (ValueError, KeyError) as e:
+                    self.fail("%d: %s\n%r\n%r" % (i, e, raw[:300], answer[:400]))
+            answered += 1
+            if i % 200 == 0:
+                self.assertEqual(http("GET", self.d.base + "/healthz").status, 200)
+        self.assertEqual(answered, self.ROUNDS)
+        self.assertEqual(http("GET", self.d.base + "/healthz").status, 200)
 
 if __name__ == "__main__":
     import unittest
