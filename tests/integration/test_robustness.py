@@ -730,6 +730,30 @@ class RandomRequestsTest(IntegrationCase):
                 data[at:at] = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 8)))
         return bytes(data)
 
+    def mutate_json(self, rnd, body):
+        """One value of a JSON body replaced by a hostile one of any type."""
+        doc = json.loads(body)
+        slots = []
+
+        def walk(o):
+            for k in (list(o) if isinstance(o, dict) else range(len(o))):
+                slots.append((o, k))
+                if isinstance(o[k], (dict, list)):
+                    walk(o[k])
+        walk(doc)
+        values = [None, True, 0, -1, 2 ** 31, 2 ** 63 - 1, -2 ** 63, 2 ** 64, 1e308, -0.0, 0.5,
+                  "", " ", "x" * 5000, "\u0000", "\U0001F600" * 50, "{borough}", "{",
+                  "2026-02-30T25:61:00Z", "99999-01-01", "infinity", "NaN", "-1", "1e9",
+                  [], [None], ["x"] * 300, {}, {"all": True}, {"": 1}, "+447700900790",
+                  "07700 900790", "../..", "' OR 1=1 --"]
+        if slots:
+            o, k = rnd.choice(slots)
+            if isinstance(o, dict) and rnd.randrange(4) == 0:
+                o["k%d" % rnd.randrange(3)] = rnd.choice(values)
+            else:
+                o[k] = rnd.choice(values)
+        return json.dumps(doc)
+
     def exchange(self, raw):
         with socket.create_connection(("127.0.0.1", self.d.port), timeout=10) as s:
             s.sendall(raw)
@@ -754,8 +778,10 @@ class RandomRequestsTest(IntegrationCase):
             line = ("%s %s HTTP/1.1" % (method, path)).encode()
             head = [h.encode() for h in headers] + [b"Host: x"]
             body = body.encode()
-            part = rnd.randrange(3)
-            if part == 0:
+            part = rnd.randrange(4)
+            if part == 3 and body.startswith(b"{"):
+                body = self.mutate_json(rnd, body.decode()).encode()
+            elif part == 0:
                 line = self.mutate(rnd, line).replace(b"\n", b"")
             elif part == 1:
                 k = rnd.randrange(len(head))
