@@ -21,6 +21,7 @@
 #define HTTPD_IDLE_TIMEOUT_S 60
 #define HTTPD_MAX_PIPELINED 65536
 #define HTTPD_CHUNK 65536
+#define HTTPD_HEAD_TIMEOUT_MS 15000 /* a head sent a byte at a time holds a slot no longer */
 
 enum httpd_conn_state {
 	HTTPD_READ_HEAD,
@@ -47,6 +48,7 @@ struct httpd_conn {
 	uint64_t remaining;
 	bool keep_alive;
 	bool body_abandoned;
+	int64_t head_started_ms; /* when the first byte of a head still incomplete came, or 0 */
 	struct httpd_conn *prev, *next;
 };
 
@@ -364,6 +366,20 @@ static int httpd_framing(struct httpd_conn *c, bool http11)
 	return 0;
 }
 
+/* True when an incomplete head has been arriving for too long. */
+static bool httpd_head_late(struct httpd_conn *c, struct evbuffer *in)
+{
+	int64_t now = clock_mono_ms();
+
+	if (evbuffer_get_length(in) == 0) {
+		c->head_started_ms = 0;
+		return false;
+	}
+	if (!c->head_started_ms)
+		c->head_started_ms = now;
+	return now - c->head_started_ms > HTTPD_HEAD_TIMEOUT_MS;
+}
+
 /* Returns 1 when a head was parsed, 0 when more input is needed, -1 on error (answered). */
 static int httpd_read_head(struct httpd_conn *c)
 {
@@ -383,8 +399,13 @@ static int httpd_read_head(struct httpd_conn *c)
 			httpd_conn_error(c, 431, "request head too large");
 			return -1;
 		}
+		if (httpd_head_late(c, in)) {
+			httpd_conn_error(c, 408, "the request head took too long to arrive");
+			return -1;
+		}
 		return 0;
 	}
+	c->head_started_ms = 0;
 	size_t headlen = (size_t)end.pos + 4;
 	if (headlen > HTTPD_MAX_HEAD) {
 		httpd_conn_error(c, 431, "request head too large");

@@ -635,6 +635,26 @@ class RobustnessTest(IntegrationCase):
         self.assertEqual(self.db.value("SELECT count(*) FROM tenants WHERE external_ref = 'SLOW-1'"), 1)
         wait_until(lambda: self.d.api("GET", "/healthz").status == 200, what="healthz")
 
+    def test_trickled_head_is_cut_off(self):
+        """A head that keeps trickling in holds its connection for 15 s, not for ever."""
+        start = time.monotonic()
+        with socket.create_connection(("127.0.0.1", self.d.port), timeout=30) as s:
+            answer = b""
+            for i in range(200):
+                try:
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nX-Slow: "[i:i + 1] or b"a")
+                    s.settimeout(0.25)
+                    answer += s.recv(4096)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    break
+                if answer:
+                    break
+            self.assertTrue(answer.startswith(b"HTTP/1.1 408"), answer[:100])
+        self.assertLess(time.monotonic() - start, 25)
+        self.assertAlive()
+
     def test_garbled_heads(self):
         heads = [b"\x00\x01\x02\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"GET  HTTP/1.1\r\n\r\n",
                  b"G\xffT /healthz HTTP/1.1\r\n\r\n", b"GET /healthz HTTP/1.1\r\nX\x00: y\r\n\r\n",
