@@ -16,7 +16,7 @@ import time
 import urllib.parse
 import uuid
 
-from harness import (ALL_WEEK, IntegrationCase, Daemon, drama_number, http, post_twilio,
+from harness import (ALL_WEEK, IntegrationCase, Daemon, drama_number, http,
                      twilio_signature, wait_until)
 
 TWILIO_SID = "AC" + "0" * 32
