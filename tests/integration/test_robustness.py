@@ -831,7 +831,3 @@ class RandomRequestsTest(IntegrationCase):
                 self.assertEqual(http("GET", self.d.base + "/healthz").status, 200)
         self.assertEqual(answered, self.ROUNDS)
         self.assertEqual(http("GET", self.d.base + "/healthz").status, 200)
-
-if __name__ == "__main__":
-    import unittest
-    unittest.main()
