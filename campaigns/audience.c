@@ -176,6 +176,11 @@ struct json_object *audience_normalise(struct json_object *in, const char **fiel
 	struct json_object *norm = json_object_new_object(), *src, *tags = NULL;
 	bool any = false;
 
+	if (!json_object_is_type(in, json_type_object)) {
+		*field = "audience";
+		sbuf_adds(err, "audience must be an object such as {\"boroughs\": [\"Thanet\"]}");
+		goto fail;
+	}
 	if (!audience_keys_ok(in, known, ARRAY_LEN(known), "audience", field, err))
 		goto fail;
 	for (size_t i = 0; i < 3; i++) {

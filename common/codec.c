@@ -192,37 +192,61 @@ void codec_xml_escape(struct sbuf *out, const char *s)
 	}
 }
 
+/* Length of the well-formed character at s[0..n) (n > 0), or 0 when it is malformed. */
+static size_t codec_utf8_char(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp, min;
+
+	if (c < 0x80)
+		return 1;
+	else if ((c & 0xe0) == 0xc0)
+		len = 2, cp = c & 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		len = 3, cp = c & 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		len = 4, cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t j = 1; j < len; j++) {
+		if ((s[j] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[j] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
 bool codec_utf8_valid(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
 
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t len;
-		uint32_t cp, min;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			len = 2, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4, cp = c & 0x07, min = 0x10000;
-		} else {
+	for (size_t i = 0, len; i < n; i += len)
+		if (!(len = codec_utf8_char(s + i, n - i)))
 			return false;
-		}
-		if (i + len > n)
-			return false;
-		for (size_t j = 1; j < len; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
 	return true;
+}
+
+void codec_utf8_sanitize(struct sbuf *out, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0;
+
+	sbuf_reserve(out, n);
+	while (i + run < n) {
+		size_t len = codec_utf8_char(s + i + run, n - i - run);
+		if (len) {
+			run += len;
+			continue;
+		}
+		sbuf_add(out, str + i, run);
+		sbuf_adds(out, "\xef\xbf\xbd");
+		i += run + 1;
+		run = 0;
+	}
+	sbuf_add(out, str + i, run);
 }

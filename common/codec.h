@@ -28,5 +28,7 @@ void codec_xml_escape(struct sbuf *out, const char *s);
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
 bool codec_utf8_valid(const char *s, size_t n);
+/* Appends s[0..n) with each byte that is not part of well-formed UTF-8 replaced by U+FFFD. */
+void codec_utf8_sanitize(struct sbuf *out, const char *s, size_t n);
 
 #endif

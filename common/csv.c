@@ -56,6 +56,10 @@ static void csv_add_char(struct csv_parser *p, char c)
 {
 	if (p->error)
 		return;
+	if (c == '\0') {
+		p->error = "a field contains a NUL byte (is this a CSV text file?)";
+		return;
+	}
 	if (p->field.len >= CSV_MAX_FIELD) {
 		p->error = "a field is longer than 10000 characters";
 		return;
@@ -83,6 +87,9 @@ static void csv_quoted(struct csv_parser *p, char c)
 
 static void csv_byte(struct csv_parser *p, char c)
 {
+	bool after_cr = p->after_cr;
+
+	p->after_cr = false;
 	if (p->in_quotes) {
 		csv_quoted(p, c);
 		if (p->in_quotes || !p->after_quote)
@@ -92,9 +99,11 @@ static void csv_byte(struct csv_parser *p, char c)
 	if (c == ',') {
 		csv_end_field(p);
 	} else if (c == '\n') {
-		csv_end_record(p);
+		if (!after_cr) /* else the LF of a CRLF */
+			csv_end_record(p);
 	} else if (c == '\r') {
-		/* ignored: CRLF and bare LF line ends are both accepted */
+		csv_end_record(p);
+		p->after_cr = true;
 	} else if (c == '"' && p->field.len == 0 && !p->after_quote) {
 		p->in_quotes = true;
 	} else {
@@ -115,6 +124,29 @@ void csv_resume(struct csv_parser *p)
 	p->paused = false;
 }
 
+/* One byte with line counting; true when a line ended. */
+static bool csv_step(struct csv_parser *p, char c)
+{
+	bool newline = c == '\r' || (c == '\n' && !p->last_cr);
+
+	p->last_cr = c == '\r';
+	csv_byte(p, c);
+	if (newline) {
+		p->line++;
+		if (!p->in_quotes)
+			p->record_line = p->line;
+	}
+	return newline;
+}
+
+/* Bytes held back while they could still be a byte-order mark. */
+static void csv_flush_bom(struct csv_parser *p)
+{
+	p->bom_checked = true;
+	for (size_t j = 0; j < p->bom_len; j++)
+		csv_step(p, (char)p->bom[j]);
+}
+
 size_t csv_feed(struct csv_parser *p, const char *data, size_t len)
 {
 	static const unsigned char bom[3] = { 0xef, 0xbb, 0xbf };
@@ -124,32 +156,22 @@ size_t csv_feed(struct csv_parser *p, const char *data, size_t len)
 			p->bom[p->bom_len++] = (unsigned char)data[i];
 			if (p->bom_len < 3 && p->bom[p->bom_len - 1] == bom[p->bom_len - 1])
 				continue;
-			p->bom_checked = true;
 			if (p->bom_len == 3 && memcmp(p->bom, bom, 3) == 0)
-				continue;
-			for (size_t j = 0; j < p->bom_len; j++)
-				csv_byte(p, (char)p->bom[j]);
+				p->bom_checked = true;
+			else
+				csv_flush_bom(p);
 			continue;
 		}
-		csv_byte(p, data[i]);
-		if (data[i] == '\n') {
-			p->line++;
-			if (!p->in_quotes)
-				p->record_line = p->line;
-			if (p->paused)
-				return i + 1;
-		}
+		if (csv_step(p, data[i]) && p->paused)
+			return i + 1;
 	}
 	return len;
 }
 
 void csv_finish(struct csv_parser *p)
 {
-	if (!p->bom_checked) {
-		p->bom_checked = true;
-		for (size_t j = 0; j < p->bom_len; j++)
-			csv_byte(p, (char)p->bom[j]);
-	}
+	if (!p->bom_checked)
+		csv_flush_bom(p);
 	if (p->in_quotes && !p->after_quote && !p->error)
 		p->error = "a quoted field is not closed";
 	if (p->in_quotes && p->after_quote)

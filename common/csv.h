@@ -1,7 +1,8 @@
 /*
  * csv.h: a streaming RFC 4180 CSV reader. Bytes go in as they arrive; each complete
  * record comes out through a callback with the physical line it started on, so errors
- * can point officers at the right line of their file.
+ * can point officers at the right line of their file. Lines end with LF, CRLF or a bare
+ * CR; a NUL byte makes its record an error.
  */
 #ifndef SIGNPOST_CSV_H
 #define SIGNPOST_CSV_H
@@ -25,6 +26,8 @@ struct csv_parser {
 	bool after_quote;   /* just read a closing quote (or the first of a "" pair) */
 	bool field_started; /* the current record has begun */
 	bool paused;        /* set by the callback through csv_pause: stop after this record */
+	bool after_cr;      /* a CR outside quotes ended the record: an LF right after it is its pair */
+	bool last_cr;       /* the last byte was a CR (for counting lines) */
 	bool bom_checked;
 	unsigned char bom[3];
 	size_t bom_len;

@@ -69,6 +69,7 @@ static const struct api_route api_routes[] = {
 struct api_query_cache {
 	struct kvlist kv;
 	bool parsed;
+	bool bad; /* a malformed %-escape, a NUL or bytes that are not UTF-8 */
 };
 
 static const char *const api_role_names[] = { "admin", "officer", "partner" };
@@ -132,10 +133,20 @@ void api_reply(struct api_ctx *ctx, int status, const char *content_type, const 
 
 void api_reply_json(struct api_ctx *ctx, int status, struct json_object *obj)
 {
+	struct sbuf clean;
 	size_t len;
 	const char *s = json_object_to_json_string_length(
 		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+	/* Messages quote paths and values as sent, or cut them short: answer UTF-8 all the same. */
+	sbuf_init(&clean);
+	if (!codec_utf8_valid(s, len)) {
+		codec_utf8_sanitize(&clean, s, len);
+		s = clean.data;
+		len = clean.len;
+	}
 	api_reply(ctx, status, "application/json", s, len);
+	sbuf_free(&clean);
 	json_object_put(obj);
 }
 
@@ -200,16 +211,32 @@ bool api_param_id(struct api_ctx *ctx, int i, int64_t *out)
 	return false;
 }
 
+/* Parses the query string once; false when it is malformed or is not text. */
+static bool api_query_parse(struct api_ctx *ctx)
+{
+	struct api_query_cache *q = &((struct api_ctx_private *)ctx)->query;
+	const char *raw = ctx->req->query;
+
+	if (!q->parsed) {
+		q->parsed = true;
+		q->bad = raw && codec_form_parse(&q->kv, raw, strlen(raw)) < 0;
+		for (size_t i = 0; i < q->kv.n && !q->bad; i++) {
+			const struct kv *kv = &q->kv.items[i];
+			q->bad = strlen(kv->value) != kv->value_len ||
+				 !codec_utf8_valid(kv->key, strlen(kv->key)) ||
+				 !codec_utf8_valid(kv->value, kv->value_len);
+		}
+		if (q->bad)
+			kvlist_free(&q->kv);
+	}
+	return !q->bad;
+}
+
 const char *api_query(struct api_ctx *ctx, const char *name)
 {
 	struct api_query_cache *q = &((struct api_ctx_private *)ctx)->query;
 
-	if (!q->parsed) {
-		q->parsed = true;
-		if (ctx->req->query &&
-		    codec_form_parse(&q->kv, ctx->req->query, strlen(ctx->req->query)) < 0)
-			kvlist_free(&q->kv);
-	}
+	(void)api_query_parse(ctx);
 	return kvlist_get(&q->kv, name);
 }
 
@@ -443,6 +470,64 @@ static const struct api_route *api_route_find(struct api_ctx *ctx, bool *path_kn
 	return NULL;
 }
 
+/*
+ * The first string (member name or value) that holds a NUL or is not UTF-8, as a field path
+ * ("keywords[2].reply") in path; false when there is none. PostgreSQL stores neither.
+ */
+static bool api_json_bad_text(struct json_object *o, char *path, size_t size, int depth)
+{
+	size_t len = strlen(path);
+
+	if (json_object_is_type(o, json_type_string)) {
+		const char *s = json_object_get_string(o);
+		size_t n = (size_t)json_object_get_string_len(o);
+		return strlen(s) != n || !codec_utf8_valid(s, n);
+	}
+	if (depth > 64)
+		return false;
+	if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++) {
+			snprintf(path + len, size - len, "[%zu]", i);
+			if (api_json_bad_text(json_object_array_get_idx(o, i), path, size, depth + 1))
+				return true;
+		}
+	} else if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, v) {
+			snprintf(path + len, size - len, "%s%s", len ? "." : "", key);
+			if (!codec_utf8_valid(key, strlen(key)) ||
+			    api_json_bad_text(v, path, size, depth + 1))
+				return true;
+		}
+	}
+	path[len] = '\0';
+	return false;
+}
+
+/* A \u escape of half a surrogate pair: json-c would quietly make it U+FFFD. */
+static bool api_json_lone_surrogate(const char *s, size_t n)
+{
+	unsigned hi = 0;
+
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		unsigned cp = 0;
+		if (s[i + 1] != 'u' || i + 6 > n || sscanf(s + i + 2, "%4x", &cp) != 1) {
+			if (hi)
+				return true;
+			i++;
+			continue;
+		}
+		if (cp >= 0xdc00 && cp <= 0xdfff && !hi)
+			return true;
+		if (hi && !(cp >= 0xdc00 && cp <= 0xdfff))
+			return true;
+		hi = !hi && cp >= 0xd800 && cp <= 0xdbff;
+		i += 5;
+	}
+	return hi != 0;
+}
+
 static void api_run(struct api_ctx *ctx)
 {
 	struct httpd_req *req = ctx->req;
@@ -461,11 +546,17 @@ static void api_run(struct api_ctx *ctx)
 			  req->body_limit);
 		return;
 	}
+	if (!api_query_parse(ctx)) {
+		api_error(ctx, 400, "bad_request", "query", "the query string is malformed: write "
+			  "name=value pairs separated by &, %%-encoded UTF-8");
+		return;
+	}
 	if (ctx->route->body == API_BODY_JSON && req->body.len == 0) {
 		ctx->json = json_object_new_object(); /* no body: no fields */
 	} else if (ctx->route->body == API_BODY_JSON) {
 		struct json_tokener *tok = json_tokener_new();
-		json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
+		/* RFC 8259 JSON: no single quotes, comments, NaN or trailing commas. */
+		json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8 | JSON_TOKENER_STRICT);
 		ctx->json = json_tokener_parse_ex(tok, sbuf_str(&req->body), (int)req->body.len);
 		jerr = json_tokener_get_error(tok);
 		if (ctx->json && jerr == json_tokener_success && tok->char_offset < (int)req->body.len)
@@ -477,6 +568,17 @@ static void api_run(struct api_ctx *ctx)
 				  "the body must be one JSON object (%s)",
 				  jerr != json_tokener_success ? json_tokener_error_desc(jerr)
 							       : "got another JSON value");
+			return;
+		}
+		if (api_json_lone_surrogate(req->body.data, req->body.len)) {
+			api_error(ctx, 400, "invalid_json", NULL, "the body has a \\u escape of half "
+				  "a surrogate pair, which is not a character");
+			return;
+		}
+		char path[256] = "";
+		if (api_json_bad_text(ctx->json, path, sizeof(path), 0)) {
+			api_error(ctx, 422, "invalid", path, "%s: text must be UTF-8 without NUL "
+				  "characters", path);
 			return;
 		}
 	}
@@ -537,6 +639,15 @@ static void api_authenticate(struct api_ctx *ctx)
 	auth_lookup(ctx->app->auth, h + 7, api_auth_done, ctx);
 }
 
+/* The Content-Length a request declares (httpd has checked it), 0 when none. */
+static int64_t api_declared_length(const struct httpd_req *req)
+{
+	const char *cl = httpd_req_header(req, "Content-Length");
+	int64_t n = 0;
+
+	return cl && str_to_i64(cl, 0, INT64_MAX, &n) ? n : 0;
+}
+
 static void api_on_headers(struct httpd_req *req, void *arg)
 {
 	struct api_ctx_private *p = xcalloc(1, sizeof(*p));
@@ -553,6 +664,12 @@ static void api_on_headers(struct httpd_req *req, void *arg)
 				  req->method, req->path);
 		else
 			api_error(ctx, 404, "not_found", NULL, "no such resource: %s", req->path);
+		return;
+	}
+	if (ctx->route->body == API_BODY_STREAM && api_declared_length(req) > API_CSV_LIMIT) {
+		/* Refused before any of it is read, so nothing of it is stored. */
+		api_error(ctx, 413, "too_large", NULL, "the body is larger than %u MiB; split it "
+			  "into parts", API_CSV_LIMIT >> 20);
 		return;
 	}
 	if (ctx->route->body == API_BODY_STREAM)

@@ -469,8 +469,9 @@ static struct import *import_get(struct api_ctx *ctx)
 	ctx->state = im;
 	ctx->state_free = import_free;
 	const char *type = httpd_req_header(ctx->req, "Content-Type");
-	if (!type || (strncasecmp(type, "text/csv", 8) != 0 &&
-		      strncasecmp(type, "application/csv", 15) != 0))
+	size_t tlen = type ? strcspn(type, "; \t") : 0; /* the media type without parameters */
+	if (!type || !((tlen == 8 && strncasecmp(type, "text/csv", 8) == 0) ||
+		       (tlen == 15 && strncasecmp(type, "application/csv", 15) == 0)))
 		import_fatal(im, 415, NULL, "send the file with Content-Type: text/csv");
 	return im;
 }

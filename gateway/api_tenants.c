@@ -252,6 +252,7 @@ static bool tenant_consent(struct api_ctx *ctx, struct json_object *out)
 		json_object_object_get_ex(in, known[i], &v);
 		if (v && json_object_is_type(v, json_type_string) &&
 		    json_object_get_string_len(v) <= 2000 &&
+		    strlen(json_object_get_string(v)) == (size_t)json_object_get_string_len(v) &&
 		    codec_utf8_valid(json_object_get_string(v), (size_t)json_object_get_string_len(v)))
 			*dst = json_object_get_string(v);
 		else if (v || i == 0) {

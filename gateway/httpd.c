@@ -1,6 +1,7 @@
 #include "gateway/httpd.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -20,6 +21,7 @@
 #define HTTPD_IDLE_TIMEOUT_S 60
 #define HTTPD_MAX_PIPELINED 65536
 #define HTTPD_CHUNK 65536
+#define HTTPD_HEAD_TIMEOUT_MS 15000 /* a head sent a byte at a time holds a slot no longer */
 
 enum httpd_conn_state {
 	HTTPD_READ_HEAD,
@@ -46,6 +48,7 @@ struct httpd_conn {
 	uint64_t remaining;
 	bool keep_alive;
 	bool body_abandoned;
+	int64_t head_started_ms; /* when the first byte of a head still incomplete came, or 0 */
 	struct httpd_conn *prev, *next;
 };
 
@@ -259,6 +262,9 @@ static int httpd_parse_request_line(struct httpd_req *req, const char *line, siz
 	req->target = xstrndup(sp1 + 1, (size_t)(sp2 - sp1 - 1));
 	if (req->target[0] != '/')
 		return -1;
+	for (const char *p = sp1 + 1; p < sp2; p++) /* no NUL, controls or spaces */
+		if ((unsigned char)*p <= 32 || *p == 127)
+			return -1;
 	const char *q = strchr(req->target, '?');
 	req->path = q ? xstrndup(req->target, (size_t)(q - req->target)) : xstrdup(req->target);
 	req->query = q ? xstrdup(q + 1) : NULL;
@@ -310,6 +316,22 @@ static int httpd_parse_head(struct httpd_req *req, const char *head, size_t n, b
 	return first ? -1 : 0;
 }
 
+/* Two Content-Length headers that differ leave the body's end ambiguous. */
+static bool httpd_lengths_disagree(const struct httpd_req *req)
+{
+	const char *first = NULL;
+
+	for (size_t i = 0; i < req->headers.n; i++) {
+		const struct kv *h = &req->headers.items[i];
+		if (!str_ieq(h->key, "Content-Length"))
+			continue;
+		if (first && strcmp(first, h->value) != 0)
+			return true;
+		first = h->value;
+	}
+	return false;
+}
+
 /* Reads framing headers; answers and returns -1 on a request we will not take. */
 static int httpd_framing(struct httpd_conn *c, bool http11)
 {
@@ -335,9 +357,27 @@ static int httpd_framing(struct httpd_conn *c, bool http11)
 		httpd_conn_error(c, 400, "Content-Length is not a number");
 		return -1;
 	}
+	if (httpd_lengths_disagree(req)) {
+		httpd_conn_error(c, 400, "Content-Length is given twice with different values");
+		return -1;
+	}
 	c->remaining = (uint64_t)len;
 	req->expect_continue = expect && str_ieq(expect, "100-continue") && http11;
 	return 0;
+}
+
+/* True when an incomplete head has been arriving for too long. */
+static bool httpd_head_late(struct httpd_conn *c, struct evbuffer *in)
+{
+	int64_t now = clock_mono_ms();
+
+	if (evbuffer_get_length(in) == 0) {
+		c->head_started_ms = 0;
+		return false;
+	}
+	if (!c->head_started_ms)
+		c->head_started_ms = now;
+	return now - c->head_started_ms > HTTPD_HEAD_TIMEOUT_MS;
 }
 
 /* Returns 1 when a head was parsed, 0 when more input is needed, -1 on error (answered). */
@@ -359,8 +399,13 @@ static int httpd_read_head(struct httpd_conn *c)
 			httpd_conn_error(c, 431, "request head too large");
 			return -1;
 		}
+		if (httpd_head_late(c, in)) {
+			httpd_conn_error(c, 408, "the request head took too long to arrive");
+			return -1;
+		}
 		return 0;
 	}
+	c->head_started_ms = 0;
 	size_t headlen = (size_t)end.pos + 4;
 	if (headlen > HTTPD_MAX_HEAD) {
 		httpd_conn_error(c, 431, "request head too large");
@@ -458,9 +503,10 @@ static int httpd_read_chunked(struct httpd_conn *c)
 			if ((rc = httpd_chunk_line(in, line, sizeof(line))) <= 0)
 				return rc;
 			char *end;
+			errno = 0;
 			unsigned long long size = strtoull(line, &end, 16);
-			if (end == line || (*end && *end != ';'))
-				return -1;
+			if (!isxdigit((unsigned char)line[0]) || errno || (*end && *end != ';'))
+				return -1; /* also "-1", " 5" and sizes past 64 bits */
 			c->remaining = size;
 			c->chunk_state = size ? HTTPD_CHUNK_DATA : HTTPD_CHUNK_TRAILER;
 			break;

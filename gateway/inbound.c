@@ -36,6 +36,9 @@ static const char receipt_sql[] =
 	"  WHERE $8 AND to_phone IS NOT NULL ON CONFLICT DO NOTHING"
 	") SELECT (SELECT count(*) FROM rc), (SELECT count(*) FROM m)";
 
+/* 255 parts of 67 UTF-16 units, each at most 4 bytes of UTF-8, with room to spare. */
+#define INBOUND_MAX_TEXT (80u << 10)
+
 struct inbound {
 	struct provider_cfg *provider;
 	struct kvlist query;
@@ -209,6 +212,11 @@ void inbound_webhook(struct api_ctx *ctx)
 	sbuf_free(&err);
 	if (!codec_utf8_valid(in->sms.text.data ? in->sms.text.data : "", in->sms.text.len)) {
 		api_error(ctx, 400, "bad_request", NULL, "the text is not valid UTF-8");
+		goto out;
+	}
+	if (in->sms.text.len > INBOUND_MAX_TEXT || !in->sms.from[0] || !in->sms.provider_id[0]) {
+		api_error(ctx, 400, "bad_request", NULL, "the text has no sender or id, or is longer "
+			  "than an SMS can be");
 		goto out;
 	}
 	if (phone_e164(in->sms.from, in->from) != PHONE_OK)

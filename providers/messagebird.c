@@ -188,6 +188,7 @@ static void messagebird_failed(long status, const struct kvlist *headers,
 			 param ? param : "", status);
 	else
 		snprintf(out->reason, sizeof(out->reason), "HTTP %ld from MessageBird", status);
+	provider_text_fix(out->reason, sizeof(out->reason));
 }
 
 static void messagebird_parse_send_result(void *priv, long status,

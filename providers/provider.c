@@ -168,11 +168,42 @@ bool provider_common_key(const char *key)
 	return false;
 }
 
+/* Length of the well-formed UTF-8 character at s (NUL-terminated), or 0 when malformed. */
+static size_t provider_utf8_char(const char *s)
+{
+	size_t n = (unsigned char)*s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 : (*s & 0xf0) == 0xe0 ? 3
+		 : (*s & 0xf8) == 0xf0 ? 4 : 0;
+
+	for (size_t i = 1; i < n; i++)
+		if (!s[i])
+			return 0;
+	return n && codec_utf8_valid(s, n) ? n : 0;
+}
+
 void provider_copy(char *dst, size_t size, const char *src)
 {
+	size_t out = 0;
+
 	if (size == 0)
 		return;
-	snprintf(dst, size, "%s", src ? src : "");
+	/* Whole characters only, '?' for malformed bytes: these texts end up in the database. */
+	for (const char *s = src ? src : ""; *s;) {
+		size_t n = provider_utf8_char(s);
+		if (out + (n ? n : 1) >= size)
+			break;
+		if (n)
+			memmove(dst + out, s, n); /* dst may be src (provider_text_fix) */
+		else
+			dst[out] = '?';
+		out += n ? n : 1;
+		s += n ? n : 1;
+	}
+	dst[out] = '\0';
+}
+
+void provider_text_fix(char *s, size_t size)
+{
+	provider_copy(s, size, s);
 }
 
 bool provider_copy_exact(char *dst, size_t size, const char *src)
@@ -181,7 +212,7 @@ bool provider_copy_exact(char *dst, size_t size, const char *src)
 
 	if (size == 0)
 		return false;
-	if (n >= size) {
+	if (n >= size || !codec_utf8_valid(src ? src : "", n)) {
 		dst[0] = '\0';
 		return false;
 	}
@@ -440,6 +471,17 @@ static bool provider_body_is_json(const struct http_in *in)
 	return i < in->body_len && in->body[i] == '{';
 }
 
+int provider_fields_no_nul(const struct kvlist *fields, struct sbuf *err)
+{
+	for (size_t i = 0; i < fields->n; i++) {
+		if (strlen(fields->items[i].value) != fields->items[i].value_len) {
+			sbuf_printf(err, "%s contains a NUL byte", fields->items[i].key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int provider_webhook_fields(const struct http_in *in, struct kvlist *fields, struct sbuf *err)
 {
 	struct json_object *obj;
@@ -449,11 +491,11 @@ int provider_webhook_fields(const struct http_in *in, struct kvlist *fields, str
 			const struct kv *kv = &in->query->items[i];
 			kvlist_addn(fields, kv->key, strlen(kv->key), kv->value, kv->value_len);
 		}
-		return 0;
+		return provider_fields_no_nul(fields, err);
 	}
 	if (!provider_body_is_json(in)) {
 		if (codec_form_parse(fields, in->body, in->body_len) == 0)
-			return 0;
+			return provider_fields_no_nul(fields, err);
 		sbuf_adds(err, "malformed form body (bad %-escape)");
 		return -1;
 	}
@@ -464,7 +506,7 @@ int provider_webhook_fields(const struct http_in *in, struct kvlist *fields, str
 	}
 	provider_json_fields(obj, fields);
 	json_object_put(obj);
-	return 0;
+	return provider_fields_no_nul(fields, err);
 }
 
 void provider_http_classify(long status, const struct kvlist *headers, struct send_result *out)
@@ -479,12 +521,22 @@ void provider_http_classify(long status, const struct kvlist *headers, struct se
 	out->retry_after_s = permanent ? 0 : provider_retry_after(headers);
 }
 
+void provider_copy_error(const char *name, const char *value, size_t size, struct sbuf *err)
+{
+	size_t n = value ? strlen(value) : 0;
+
+	if (n >= size)
+		sbuf_printf(err, "%s is too long (%zu bytes)", name, n);
+	else
+		sbuf_printf(err, "%s is not valid UTF-8 text", name);
+}
+
 int provider_copy_field(char *dst, size_t size, const char *name, const char *value,
 			struct sbuf *err)
 {
 	if (provider_copy_exact(dst, size, value))
 		return 0;
-	sbuf_printf(err, "%s is too long (%zu bytes)", name, value ? strlen(value) : (size_t)0);
+	provider_copy_error(name, value, size, err);
 	return -1;
 }
 

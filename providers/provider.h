@@ -184,8 +184,13 @@ const char *provider_types(void);
 bool provider_common_key(const char *key);
 
 /* Helpers adapters share. */
-/* Copies src into a fixed buffer, truncating. */
+/*
+ * Copies src into a fixed buffer, truncating between characters; malformed UTF-8 bytes
+ * become '?', so the copy is always valid UTF-8.
+ */
 void provider_copy(char *dst, size_t size, const char *src);
+/* The same in place, for a buffer filled with snprintf from a provider's words. */
+void provider_text_fix(char *s, size_t size);
 /*
  * Adds '+' to a digits-only international number (7 digits or more); copies E.164, short
  * codes and alphanumeric senders as they are.
@@ -196,8 +201,10 @@ int provider_retry_after(const struct kvlist *headers);
 /* Reads a required non-empty string key; writes "<key>: ..." to err when missing. */
 int provider_cfg_string(struct json_object *cfg, const char *key, bool required,
 			const char **out, struct sbuf *err) WUR;
-/* Copies src into a fixed buffer; false (and dst "") when it does not fit. */
+/* Copies src into a fixed buffer; false (and dst "") when it does not fit or is not UTF-8. */
 bool provider_copy_exact(char *dst, size_t size, const char *src) WUR;
+/* Why provider_copy_exact refused value: "<name> is too long ..." or "... not valid UTF-8". */
+void provider_copy_error(const char *name, const char *value, size_t size, struct sbuf *err);
 /*
  * Fails with "<key>: unknown key ..." for a key of cfg that is neither common nor one of
  * known[0..n), suggesting the nearest known key when there is one.
@@ -232,6 +239,8 @@ void provider_digits(char *dst, size_t size, const char *e164);
  */
 int provider_webhook_fields(const struct http_in *in, struct kvlist *fields,
 			    struct sbuf *err) WUR;
+/* -1 with "<name> contains a NUL byte" when a value does (it would be cut short). */
+int provider_fields_no_nul(const struct kvlist *fields, struct sbuf *err) WUR;
 /*
  * Classifies a send answer that is not a success by its HTTP status alone: 429 is
  * throttled, 401, 403, 408 and 5xx (and anything not 4xx) are temporary, other 4xx

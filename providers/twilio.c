@@ -269,6 +269,7 @@ static void twilio_failed(long status, const struct kvlist *headers, struct json
 	else
 		snprintf(out->reason, sizeof(out->reason), "HTTP %ld from Twilio%s", status,
 			 obj ? "" : " without a Twilio error body");
+	provider_text_fix(out->reason, sizeof(out->reason));
 }
 
 static void twilio_parse_send_result(void *priv, long status, const struct kvlist *headers,
@@ -418,13 +419,13 @@ static int twilio_fields(const struct http_in *in, struct kvlist *fields, struct
 			const struct kv *kv = &in->query->items[i];
 			kvlist_addn(fields, kv->key, strlen(kv->key), kv->value, kv->value_len);
 		}
-		return 0;
+		return provider_fields_no_nul(fields, err);
 	}
 	if (codec_form_parse(fields, in->body ? in->body : "", in->body_len) < 0) {
 		sbuf_adds(err, "malformed form body (bad %-escape)");
 		return -1;
 	}
-	return 0;
+	return provider_fields_no_nul(fields, err);
 }
 
 static bool twilio_signature_matches(const struct twilio *t, const char *url,
@@ -476,7 +477,7 @@ static int twilio_copy_id(char *dst, size_t size, const char *name, const char *
 {
 	if (provider_copy_exact(dst, size, value))
 		return 0;
-	sbuf_printf(err, "%s is too long (%zu bytes)", name, strlen(value));
+	provider_copy_error(name, value, size, err);
 	return -1;
 }
 

@@ -233,6 +233,7 @@ static void webhook_failed(long status, const struct kvlist *headers, struct jso
 			 code && text ? ": " : "", text ? text : "", status);
 	else
 		snprintf(out->reason, sizeof(out->reason), "HTTP %ld from the provider", status);
+	provider_text_fix(out->reason, sizeof(out->reason));
 }
 
 void webhook_parse_send_result(void *priv, long status, const struct kvlist *headers,
@@ -292,7 +293,8 @@ static int webhook_field(struct json_object *data, const char *key, char *dst, s
 		return -1;
 	}
 	if (!provider_copy_exact(dst, size, v)) {
-		sbuf_printf(err, "data.%s is too long (%zu bytes)", key, strlen(v));
+		sbuf_adds(err, "data.");
+		provider_copy_error(key, v, size, err);
 		return -1;
 	}
 	return 0;

@@ -98,11 +98,50 @@ TEST(test_field_limit)
 	free(big);
 }
 
+/* Old Mac files end lines with a bare CR; CRLF counts as one line end, in quotes too. */
+TEST(test_cr_line_ends)
+{
+	struct recs r;
+	for (size_t step = 1; step <= 4; step++) {
+		parse("a,b\rc,d\r\re,f\r", step, &r);
+		CHECK_INT(r.n, 3);
+		CHECK_STR(r.items[0].text, "a|b");
+		CHECK_STR(r.items[1].text, "c|d");
+		CHECK_STR(r.items[2].text, "e|f");
+		CHECK_INT(r.items[1].line, 2);
+		CHECK_INT(r.items[2].line, 4);
+		parse("h\r\n\"x\r\ny\"\r\nlast\r\n", step, &r);
+		CHECK_INT(r.n, 3);
+		CHECK_STR(r.items[1].text, "x\r\ny");
+		CHECK_STR(r.items[2].text, "last");
+		CHECK_INT(r.items[2].line, 4);
+	}
+}
+
+/* A NUL byte is not text: the row is refused rather than cut short at the NUL. */
+TEST(test_nul_byte)
+{
+	struct recs r;
+	struct csv_parser p;
+
+	r.n = 0;
+	csv_init(&p, collect, &r);
+	csv_feed(&p, "a,b\nT-1\0junk,x\nok,y\n", 20);
+	csv_finish(&p);
+	csv_free(&p);
+	CHECK_INT(r.n, 3);
+	CHECK(strstr(r.items[1].error, "NUL") != NULL);
+	CHECK_STR(r.items[2].text, "ok|y");
+	CHECK_INT(r.items[2].line, 3);
+}
+
 int main(void)
 {
 	RUN(test_plain_records);
 	RUN(test_quotes_and_lines);
 	RUN(test_bom_and_errors);
 	RUN(test_field_limit);
+	RUN(test_cr_line_ends);
+	RUN(test_nul_byte);
 	return check_summary("csv");
 }

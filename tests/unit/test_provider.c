@@ -236,6 +236,17 @@ TEST(test_copy)
 	CHECK(!provider_copy_exact(small, sizeof(small), "abcdef"));
 	CHECK_STR(small, "");
 
+	/* Copies stay valid UTF-8: they are stored in PostgreSQL, which refuses anything else. */
+	provider_copy(small, sizeof(small), "abc\xe2\x9c\x93"); /* a 3-byte tick does not fit */
+	CHECK_STR(small, "abc");
+	provider_copy(small, sizeof(small), "a\xff" "b\xc3");
+	CHECK_STR(small, "a?b?");
+	CHECK(!provider_copy_exact(small, sizeof(small), "a\xff" "b"));
+	CHECK_STR(small, "");
+	memcpy(small, "ab\xc3\xa9\xc3", 6); /* as snprintf cuts a text short */
+	provider_text_fix(small, sizeof(small));
+	CHECK_STR(small, "ab\xc3\xa9?");
+
 	char num[32];
 	provider_e164(num, sizeof(num), "447700900123");
 	CHECK_STR(num, "+447700900123");

@@ -1,0 +1,400 @@
+/*
+ * test_fuzz_providers.c: mutation fuzzing of every provider adapter (verify, parse_inbound,
+ * parse_status, parse_send_result, inbound_answer and build_send) and of the configuration
+ * file. Options (iterations, seed, corpus directory) are described in tests/unit/fuzz.h.
+ *
+ * An adapter's input is a webhook written as text:
+ *   METHOD /path?query
+ *   Header-Name: value
+ *   (empty line)
+ *   body
+ * and the same bytes after the first empty line serve as a send answer's body.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/codec.h"
+#include "gateway/config.h"
+#include "providers/adapters.h"
+#include "tests/unit/fuzz.h"
+
+#define PUBLIC_URL "https://signpost.example"
+#define SIM_SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+struct adapter {
+	const struct provider_ops *ops;
+	const char *cfg;
+	void *priv;
+};
+
+static struct adapter adapters[] = {
+	{ &twilio_ops, "{\"type\":\"twilio\",\"account_sid\":\"AC00000000000000000000000000000000\","
+		       "\"auth_token\":\"12345\",\"from\":\"+447700900000\"}", NULL },
+	{ &vonage_ops, "{\"type\":\"vonage\",\"api_key\":\"abcd1234\",\"api_secret\":\"s3cr3t\","
+		       "\"from\":\"447700900000\",\"signature_secret\":\"my_secret_key\","
+		       "\"signature_method\":\"sha256\"}", NULL },
+	{ &messagebird_ops, "{\"type\":\"messagebird\",\"access_key\":\"test_gshuPaZoeEG6ovbc8M79w0QyM\","
+			    "\"originator\":\"447700900000\",\"signing_key\":\"PlLrKaqvZNRR5zAjm42ZT6q1\"}",
+	  NULL },
+	{ &firetext_ops, "{\"type\":\"firetext\",\"api_key\":\"k3y\",\"from\":\"SIGNPOST\","
+			 "\"webhook_user\":\"signpost\",\"webhook_password\":\"pa55\"}", NULL },
+	{ &webhook_ops, "{\"type\":\"webhook\",\"url\":\"https://hub.example/messages\",\"secret\":\""
+			SIM_SECRET "\",\"from\":\"+447700900000\"}", NULL },
+	{ &sim_ops, "{\"type\":\"sim\"}", NULL },
+};
+
+/* The webhook the text describes; false when its query is malformed (the core answers 400). */
+struct webhook {
+	struct kvlist headers, query;
+	char *url, *body;
+	struct http_in in;
+};
+
+static bool webhook_read(const char *data, size_t len, struct webhook *w)
+{
+	const char *end = data + len, *eol = memchr(data, '\n', len);
+	const char *line_end = eol ? eol : end, *sp = memchr(data, ' ', (size_t)(line_end - data));
+	const char *target = sp ? sp + 1 : line_end;
+	const char *q;
+
+	kvlist_init(&w->headers);
+	kvlist_init(&w->query);
+	w->url = xasprintf("%s%.*s", PUBLIC_URL, (int)(line_end - target), target);
+	q = strchr(w->url, '?');
+	bool ok = !q || codec_form_parse(&w->query, q + 1, strlen(q + 1)) == 0;
+	const char *p = eol ? eol + 1 : end;
+	while (p < end && *p != '\n') {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end, *colon = memchr(p, ':', (size_t)(le - p));
+		if (colon) {
+			const char *v = colon + 1;
+			while (v < le && *v == ' ')
+				v++;
+			kvlist_addn(&w->headers, p, (size_t)(colon - p), v, (size_t)(le - v));
+		}
+		p = nl ? nl + 1 : end;
+	}
+	p = p < end ? p + 1 : end;
+	w->body = xstrndup(p, (size_t)(end - p)); /* the core's bodies end with a NUL too */
+	w->in = (struct http_in){ len && data[0] == 'G' ? "GET" : "POST", w->url, &w->query,
+				  &w->headers, w->body, (size_t)(end - p), 1700000000 };
+	return ok;
+}
+
+static void webhook_free(struct webhook *w)
+{
+	kvlist_free(&w->headers);
+	kvlist_free(&w->query);
+	free(w->url);
+	free(w->body);
+}
+
+/* A fixed-size text field: NUL-terminated inside it, valid UTF-8 (it goes to PostgreSQL). */
+#define CHECK_FIELD(f) CHECK(fuzz_terminated((f), sizeof(f)) && codec_utf8_valid((f), strlen(f)))
+
+static void check_sms_in(int rc, const struct sms_in *m, const struct sbuf *err)
+{
+	CHECK(rc >= -1 && rc <= 1);
+	CHECK(rc < 0 ? err->len > 0 : err->len == 0);
+	if (rc != 1)
+		return;
+	CHECK_FIELD(m->provider_id);
+	CHECK_FIELD(m->from);
+	CHECK_FIELD(m->to);
+	CHECK_FIELD(m->concat_ref);
+	CHECK(m->text.len == 0 || m->text.data[m->text.len] == '\0');
+	CHECK(m->concat_total >= 0 && m->concat_part >= 0);
+	if (m->concat_total > 1)
+		CHECK(m->concat_part >= 1 && m->concat_part <= m->concat_total && m->concat_ref[0]);
+}
+
+static void check_status_in(int rc, const struct status_in *s, const struct sbuf *err)
+{
+	CHECK(rc >= -1 && rc <= 1);
+	CHECK(rc < 0 ? err->len > 0 : err->len == 0);
+	if (rc != 1)
+		return;
+	CHECK((unsigned)s->state < MSG__COUNT);
+	CHECK_FIELD(s->provider_id);
+	CHECK_FIELD(s->reference);
+	CHECK_FIELD(s->raw_status);
+	CHECK_FIELD(s->error_code);
+	CHECK_FIELD(s->error_text);
+}
+
+static void check_send_result(const struct send_result *r)
+{
+	CHECK(r->outcome == SEND_OK || r->outcome == SEND_TEMPFAIL || r->outcome == SEND_PERMFAIL);
+	CHECK((unsigned)r->state < MSG__COUNT);
+	CHECK_FIELD(r->provider_id);
+	CHECK_FIELD(r->error_code);
+	CHECK_FIELD(r->reason);
+	CHECK(r->retry_after_s >= 0 && r->retry_after_s <= 86400);
+	CHECK(r->segments >= 0);
+	if (r->outcome == SEND_OK)
+		CHECK(msg_state_rank(r->state) >= msg_state_rank(MSG_SUBMITTED));
+	if (r->outcome == SEND_PERMFAIL)
+		CHECK(msg_state_final(r->state));
+}
+
+static void fuzz_send_result(const struct adapter *a, const struct webhook *w)
+{
+	static const long statuses[] = { 200, 201, 202, 400, 401, 403, 404, 408, 422, 429, 500, 503 };
+	struct send_result r;
+
+	memset(&r, 0x5a, sizeof(r));
+	a->ops->parse_send_result(a->priv, statuses[fuzz_below(ARRAY_LEN(statuses))], &w->headers,
+				  w->body, w->in.body_len, &r);
+	check_send_result(&r);
+}
+
+/* The text as the core would send it: valid UTF-8 without NULs. */
+static void fuzz_build_send(const struct adapter *a, const struct webhook *w)
+{
+	struct sms_out m = { "42", "+447700900123", NULL, w->body, false, 1,
+			     PUBLIC_URL "/v1/providers/p/status?ref=42", 0 };
+	struct http_req req;
+
+	if (!codec_utf8_valid(w->body, strlen(w->body)))
+		return;
+	http_req_init(&req);
+	if (a->ops->build_send(a->priv, &m, &req) == 0)
+		CHECK(req.method && req.url && str_startswith(req.url, "http"));
+	http_req_free(&req);
+}
+
+static void fuzz_answer(const struct adapter *a, const struct webhook *w)
+{
+	struct http_answer ans = { 200, "application/json", { NULL, 0, 0 } };
+	const char *reply = codec_utf8_valid(w->body, strlen(w->body)) ? w->body : NULL;
+
+	sbuf_init(&ans.body);
+	a->ops->inbound_answer(a->priv, reply, &ans);
+	CHECK(ans.status >= 200 && ans.status < 300 && ans.content_type);
+	CHECK(codec_utf8_valid(sbuf_str(&ans.body), ans.body.len));
+	if (reply && strcmp(ans.content_type, "application/xml") == 0)
+		CHECK(!strstr(sbuf_str(&ans.body), "<script"));
+	sbuf_free(&ans.body);
+}
+
+static void fuzz_adapter(const struct adapter *a, const char *data, size_t len)
+{
+	struct webhook w, empty;
+	struct sbuf err;
+	struct sms_in m;
+	struct status_in st;
+
+	sbuf_init(&err);
+	if (!webhook_read(data, len, &w))
+		goto out;
+	int v = a->ops->verify ? a->ops->verify(a->priv, &w.in, &err) : -1;
+	CHECK(v == 0 || (v == -1 && (!a->ops->verify || err.len > 0)));
+	/* Nothing at all is never authentic. */
+	if (a->ops->verify) {
+		const char *nothing = "POST /v1/providers/p/inbound\n\n";
+		CHECK(webhook_read(nothing, strlen(nothing), &empty));
+		sbuf_reset(&err);
+		CHECK(a->ops->verify(a->priv, &empty.in, &err) == -1 && err.len > 0);
+		webhook_free(&empty);
+	}
+	sbuf_reset(&err);
+	sms_in_init(&m);
+	check_sms_in(a->ops->parse_inbound(a->priv, &w.in, &m, &err), &m, &err);
+	sms_in_free(&m);
+	if (a->ops->parse_status) {
+		sbuf_reset(&err);
+		memset(&st, 0x5a, sizeof(st));
+		check_status_in(a->ops->parse_status(a->priv, &w.in, &st, &err), &st, &err);
+	}
+	fuzz_send_result(a, &w);
+	fuzz_build_send(a, &w);
+	fuzz_answer(a, &w);
+out:
+	webhook_free(&w);
+	sbuf_free(&err);
+}
+
+#define ADAPTER_TARGET(i, fn) \
+	static void fn(const char *data, size_t len) { fuzz_adapter(&adapters[i], data, len); }
+ADAPTER_TARGET(0, fuzz_twilio)
+ADAPTER_TARGET(1, fuzz_vonage)
+ADAPTER_TARGET(2, fuzz_messagebird)
+ADAPTER_TARGET(3, fuzz_firetext)
+ADAPTER_TARGET(4, fuzz_webhook)
+ADAPTER_TARGET(5, fuzz_sim)
+
+static const char *const twilio_seeds[] = {
+	"POST /v1/providers/tw/inbound\nContent-Type: application/x-www-form-urlencoded\n"
+	"X-Twilio-Signature: 0/KCTR6DLpKmkAf8muzZqo1nDgQ=\n\nMessageSid=SM1&From=%2B447700900123&"
+	"To=%2B447700900000&Body=SKILLS+please+%E2%9C%93&NumSegments=1&FromCountry=GB",
+	"POST /v1/providers/tw/status?ref=42\nX-Twilio-Signature: x\n\nMessageSid=SM1&"
+	"MessageStatus=undelivered&ErrorCode=30003&ErrorMessage=Unreachable",
+	"POST /send\nRetry-After: 30\n\n{\"sid\":\"SM1\",\"status\":\"queued\",\"num_segments\":\"2\"}",
+	"POST /send\n\n{\"code\":21610,\"message\":\"Attempt to send to unsubscribed recipient\","
+	"\"more_info\":\"https://www.twilio.com/docs/errors/21610\",\"status\":400}",
+	NULL,
+};
+
+static const char *const vonage_seeds[] = {
+	"GET /v1/providers/vg/inbound?msisdn=447700900123&to=447700900000&messageId=0B000001&"
+	"type=text&keyword=SKILLS&message-timestamp=2020-01-01+14%3A00%3A00&text=Skills+please&"
+	"timestamp=1385047698&sig=abc\n\n",
+	"POST /v1/providers/vg/inbound\nContent-Type: application/json\n\n{\"msisdn\":\"447700900123\","
+	"\"to\":\"447700900000\",\"messageId\":\"0B2\",\"text\":\"part\",\"type\":\"text\",\"concat\":"
+	"\"true\",\"concat-ref\":\"7\",\"concat-total\":\"3\",\"concat-part\":\"2\"}",
+	"POST /v1/providers/vg/status\n\nmsisdn=447700900123&to=447700900000&network-code=23410&"
+	"messageId=0A0000000123ABCD1&price=0.0333&scts=2001011400&status=failed&err-code=9&client-ref=42",
+	"POST /send\n\n{\"message-count\":\"1\",\"messages\":[{\"to\":\"447700900123\",\"message-id\":"
+	"\"0A1\",\"status\":\"0\",\"remaining-balance\":\"3.1\",\"message-price\":\"0.03\"}]}",
+	"POST /send\n\n{\"message-count\":\"1\",\"messages\":[{\"status\":\"1\",\"error-text\":\"Throttled\"}]}",
+	NULL,
+};
+
+static const char *const messagebird_seeds[] = {
+	"POST /v1/providers/mb/inbound\nMessageBird-Signature-JWT: eyJhbGciOiJIUzI1NiJ9.e30.x\n\n"
+	"id=e807&originator=447700900123&recipient=447700900000&body=SKILLS&createdDatetime="
+	"2021-07-05T12%3A00%3A00%2B00%3A00",
+	"GET /v1/providers/mb/status?ref=42&id=e807&reference=42&recipient=447700900123&status="
+	"delivery_failed&statusReason=unknown+subscriber&statusErrorCode=1\n\n",
+	"POST /send\n\n{\"id\":\"e8077d803532c0b5937c639b60216938\",\"recipients\":{\"totalCount\":1,"
+	"\"items\":[{\"recipient\":447700900123,\"status\":\"sent\"}]}}",
+	"POST /send\n\n{\"errors\":[{\"code\":9,\"description\":\"no (correct) recipients found\","
+	"\"parameter\":\"recipients\"}]}",
+	NULL,
+};
+
+static const char *const firetext_seeds[] = {
+	"POST /v1/providers/ft/inbound\nAuthorization: Basic c2lnbnBvc3Q6cGE1NQ==\n\nsource="
+	"447700900123&destination=447700900000&message=SKILLS&keyword=SKILLS&time=2020-01-01+14%3A00%3A00",
+	"POST /v1/providers/ft/status?ref=42\nAuthorization: Basic c2lnbnBvc3Q6cGE1NQ==\n\n"
+	"mobile=447700900123&status=1&code=101&reference=42&sent=2020-01-01+14%3A00",
+	"POST /send\n\n{\"code\":0,\"description\":\"You have sent 1 messages\",\"messageId\":\"x\"}",
+	"POST /send\n\n{\"code\":3,\"description\":\"Invalid mobile number\"}",
+	NULL,
+};
+
+static const char *const webhook_seeds[] = {
+	"POST /v1/providers/hub/inbound\nwebhook-id: msg_1\nwebhook-timestamp: 1700000000\n"
+	"webhook-signature: v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=\n\n{\"type\":"
+	"\"sms.received\",\"data\":{\"message_id\":\"in-1\",\"from\":\"447700900123\",\"to\":"
+	"\"+447700900000\",\"text\":\"SKILLS \\u2713\",\"received_at\":\"2025-01-31T09:30:00Z\"}}",
+	"POST /v1/providers/hub/status?ref=43\n\n{\"type\":\"sms.delivered\",\"data\":{\"message_id\":"
+	"\"m1\",\"reference\":\"43\",\"status\":\"delivered\"}}",
+	"POST /send\n\n{\"id\":\"m-1\"}",
+	"POST /send\n\n{\"error\":{\"code\":\"opted_out\",\"message\":\"unsubscribed\"}}",
+	NULL,
+};
+
+static const char *const adapter_dict[] = {
+	"\n", ": ", "&", "=", "%", "%00", "%FF", "+", "?", "{", "}", "[", "]", "\"", ",", ":",
+	"null", "-1", "99999999999999999999", "1e999", "\\u0000", "X-Twilio-Signature: ",
+	"webhook-signature: v1,", "Authorization: Basic ", "Content-Type: application/json\n",
+	"MessageBird-Signature-JWT: ", "concat-total=", "concat-part=", "concat-ref=", "sig=",
+	"status=", "MessageSid=", "From=", "Body=", "Retry-After: 99999999999999999\n", NULL,
+};
+
+/* ---- configuration ---- */
+
+static char config_path[64];
+
+static void fuzz_config(const char *data, size_t len)
+{
+	struct config cfg;
+	struct sbuf err;
+	struct json_object *doc = fuzz_json_doc(data, len);
+	FILE *f = fopen(config_path, "wb");
+
+	if (doc) /* a structural mutant, written out */
+		data = json_object_to_json_string_length(doc, JSON_C_TO_STRING_PLAIN, &len);
+	if (!f || fwrite(data, 1, len, f) != len) {
+		CHECK(!"cannot write the configuration file");
+		if (f)
+			fclose(f);
+		json_object_put(doc);
+		return;
+	}
+	fclose(f);
+	json_object_put(doc);
+	sbuf_init(&err);
+	int rc = config_load(&cfg, &err);
+	CHECK(rc == 0 ? err.len == 0 : err.len > 0);
+	if (rc == 0) {
+		CHECK(cfg.nproviders > 0 && cfg.default_provider);
+		CHECK(cfg.db_pool_size >= 1);
+		for (size_t i = 0; i < cfg.nproviders; i++) {
+			const struct provider_cfg *p = &cfg.providers[i];
+			CHECK(p->name && *p->name && p->ops);
+			CHECK(p->segments_per_second >= 0 && p->segments_per_second < 1e9);
+			CHECK(p->max_in_flight >= 1 && p->max_in_flight <= 1024);
+			CHECK(p->validity_s >= 10 && p->validity_s <= 604800);
+			CHECK(p->timeout_ms > 0 && p->connect_timeout_ms > 0);
+			CHECK(p->price_micro >= 0);
+			CHECK(config_provider(&cfg, p->name) == p);
+		}
+		for (size_t i = 0; i < cfg.nstaff_numbers; i++)
+			CHECK(str_startswith(cfg.staff_numbers[i], "+447"));
+	}
+	config_free(&cfg);
+	sbuf_free(&err);
+}
+
+static const char *const config_seeds[] = {
+	"{\"providers\": [{\"name\": \"twilio\", \"type\": \"twilio\", \"account_sid\": "
+	"\"AC00000000000000000000000000000000\", \"auth_token\": \"x\", \"from\": \"+447700900000\", "
+	"\"segments_per_second\": 10, \"max_in_flight\": 8, \"timeout_ms\": 2000, "
+	"\"connect_timeout_ms\": 500, \"validity_seconds\": 3600, \"price_per_segment\": 0.035}, "
+	"{\"name\": \"sim\", \"type\": \"sim\"}], \"default_provider\": \"twilio\", \"org_name\": "
+	"\"West Kent Digital Help\", \"log_level\": \"info\", \"db_pool_size\": 4, "
+	"\"staff_numbers\": [\"07700 900990\"], \"triage\": {}}",
+	"{\"providers\": [{\"name\": \"hub\", \"type\": \"webhook\", \"url\": \"https://hub.example/m\", "
+	"\"secret\": \"" SIM_SECRET "\", \"from\": \"+447700900000\"}, {\"name\": \"vg\", \"type\": "
+	"\"vonage\", \"api_key\": \"a\", \"api_secret\": \"b\", \"from\": \"447700900000\", "
+	"\"signature_secret\": \"s\"}]}",
+	NULL,
+};
+
+static const char *const config_dict[] = {
+	"\"", ":", ",", "{", "}", "[", "]", "null", "true", "0", "-1", "1e999", "NaN", "Infinity",
+	"-Infinity", "9223372036854775808", "0.0000001", "\"\\u0000\"", NULL,
+};
+
+int main(int argc, char **argv)
+{
+	const struct fuzz_target targets[] = {
+		{ "twilio", twilio_seeds, adapter_dict, fuzz_twilio },
+		{ "vonage", vonage_seeds, adapter_dict, fuzz_vonage },
+		{ "messagebird", messagebird_seeds, adapter_dict, fuzz_messagebird },
+		{ "firetext", firetext_seeds, adapter_dict, fuzz_firetext },
+		{ "webhook", webhook_seeds, adapter_dict, fuzz_webhook },
+		{ "sim", webhook_seeds, adapter_dict, fuzz_sim },
+		{ "config", config_seeds, config_dict, fuzz_config },
+	};
+	struct provider_env env = { PUBLIC_URL, "http://127.0.0.1:8080", SIM_SECRET };
+	int fd;
+
+	for (size_t i = 0; i < ARRAY_LEN(adapters); i++) {
+		struct json_object *cfg = json_tokener_parse(adapters[i].cfg);
+		struct sbuf err;
+		sbuf_init(&err);
+		if (!cfg || adapters[i].ops->init(cfg, &env, &adapters[i].priv, &err) < 0) {
+			fprintf(stderr, "%s: %s\n", adapters[i].ops->type, sbuf_str(&err));
+			return 1;
+		}
+		sbuf_free(&err);
+		json_object_put(cfg);
+	}
+	snprintf(config_path, sizeof(config_path), "/tmp/signpost-fuzz-config.XXXXXX");
+	if ((fd = mkstemp(config_path)) < 0)
+		return 1;
+	close(fd);
+	setenv("SIGNPOST_CONFIG", config_path, 1);
+	unsetenv("SIGNPOST_LISTEN");
+	unsetenv("SIGNPOST_PUBLIC_URL");
+	unsetenv("SIGNPOST_LOG_LEVEL");
+	int rc = fuzz_main(argc, argv, targets, ARRAY_LEN(targets), "fuzz_providers");
+	unlink(config_path);
+	for (size_t i = 0; i < ARRAY_LEN(adapters); i++)
+		adapters[i].ops->destroy(adapters[i].priv);
+	return rc;
+}
