@@ -21,7 +21,8 @@
 # Everything else goes to stderr. Exits non-zero, saying why, on any failure; every
 # process and file it started goes away in any case.
 #
-# KANNEL_MAX_PENDING overrides max-pending-submits (outstanding requests to the provider).
+# KANNEL_MAX_PENDING overrides max-pending-submits (outstanding requests to the provider);
+# KANNEL_BENCH_KEEP=1 keeps the temporary directory (configuration, logs, wrk's output).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -88,7 +89,11 @@ cleanup() {
 			tail -n 15 "$f" >&2
 		done
 	fi
-	rm -rf "$dir"
+	if [ "${KANNEL_BENCH_KEEP:-0}" = 1 ]; then
+		log "kept $dir"
+	else
+		rm -rf "$dir"
+	fi
 	exit "$rc"
 }
 trap cleanup EXIT
