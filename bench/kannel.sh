@@ -100,7 +100,15 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-helper() { python3 "$here/kannel/bench.py" "$@"; }
+# Runs a helper of bench/kannel/bench.py, its output in $dir/helper.out, in the background
+# and waits for it: bash runs traps only between foreground commands, and a signal must
+# stop the run at once. (Never inside $(...): the subshell would hold the signal.)
+helper() {
+	python3 "$here/kannel/bench.py" "$@" >"$dir/helper.out" &
+	pids+=($!)
+	wait "${pids[-1]}" || exit 1
+	unset 'pids[-1]'
+}
 secret() { od -An -N8 -tx1 /dev/urandom | tr -d ' \n'; }
 fake_get() { curl -sf "http://127.0.0.1:$fake_port/_fake/$1"; }
 fake_count() { fake_get stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
@@ -161,7 +169,8 @@ run_phase() {
 		-s "$here/kannel/texts.lua" "$url" >"$pdir/wrk.out" 2>"$pdir/wrk.err" &
 	wrk_pid=$!
 	pids+=("$wrk_pid")
-	phase_times=$(helper wait "$start" "$pdir" "$THREADS" "$fake_port" "$n" "$limit" "$wrk_pid")
+	helper wait "$start" "$pdir" "$THREADS" "$fake_port" "$n" "$limit" "$wrk_pid"
+	phase_times=$(cat "$dir/helper.out")
 	# Every thread has stopped; SIGINT ends wrk's wait for its duration, and done() runs.
 	kill -INT "$wrk_pid"
 	wait "$wrk_pid" || die "$name: wrk failed"
@@ -181,7 +190,7 @@ run_phase() {
 field() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 ratio() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { printf "%.*f", p, a / b }'; }
 
-mapfile -t ports < <(helper ports 4)
+mapfile -t ports < <(python3 "$here/kannel/bench.py" ports 4)
 admin_port=${ports[0]} box_port=${ports[1]} smsc_port=${ports[2]} sendsms_port=${ports[3]}
 admin_password=$(secret) mo_user=bench mo_password=$(secret)
 send_user=bench send_password=$(secret)
@@ -191,6 +200,7 @@ log "mode=$mode texts=$n kannel=$(dpkg-query -W -f='${Version}' kannel 2>/dev/nu
 start_fake
 write_config
 start_kannel
+log "fake 127.0.0.1:$fake_port, sendsms $sendsms_port, SMSC MO $smsc_port, admin $admin_port"
 
 run_phase outbound "http://127.0.0.1:$sendsms_port" \
 	"/cgi-bin/sendsms?username=$send_user&password=$send_password&from=$SENDER&text=Free+digital+skills+help+at+your+library+on+Tuesday.+Reply+SKILLS" \
