@@ -47,8 +47,9 @@ mode=$1
 n=$2
 case $mode in memory | spool) ;; *) die "mode must be memory or spool, not '$mode'" ;; esac
 # Generated numbers run from +447700100000 to +447700999999.
-[[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 100 ] && [ "$n" -le 900000 ] ||
+if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 100 ] || [ "$n" -gt 900000 ]; then
 	die "N must be a whole number of texts from 100 to 900000, not '$n'"
+fi
 
 for cmd in bearerbox smsbox wrk curl python3; do
 	command -v "$cmd" >/dev/null || die "$cmd is missing: run scripts/deps.sh bench"
@@ -165,7 +166,7 @@ run_phase() {
 	log "$name: $n texts, wrk -t$THREADS -c$CONNECTIONS"
 	start=$(date +%s%N)
 	KB_PREFIX=$prefix KB_PARAM=$param KB_COUNT=$n KB_THREADS=$THREADS KB_OK=202 KB_DIR=$pdir \
-		wrk -t"$THREADS" -c"$CONNECTIONS" -d$((limit + 60))s --timeout 60s \
+		wrk -t"$THREADS" -c"$CONNECTIONS" -d$((limit + 60))s --timeout 60s --latency \
 		-s "$here/kannel/texts.lua" "$url" >"$pdir/wrk.out" 2>"$pdir/wrk.err" &
 	wrk_pid=$!
 	pids+=("$wrk_pid")
@@ -183,8 +184,9 @@ run_phase() {
 	local accepted rejected
 	accepted=$(fake_count accepted)
 	rejected=$(fake_count rejected)
-	[ "$accepted" -eq "$n" ] && [ "$rejected" -eq 0 ] ||
+	if [ "$accepted" -ne "$n" ] || [ "$rejected" -ne 0 ]; then
 		die "$name: the fake accepted $accepted texts and refused $rejected, expected $n and 0"
+	fi
 }
 
 field() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
