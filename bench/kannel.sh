@@ -148,22 +148,28 @@ start_kannel() {
 	local status="http://127.0.0.1:$admin_port/status.txt?password=$admin_password"
 	# -v 2: warnings and errors on the console too (its default is debug).
 	bearerbox -v 2 "$dir/kannel.conf" >"$dir/bearerbox.out" 2>&1 &
-	pids+=($!)
-	helper ready "$status" 'fake\[fake\].*online' 20 "${pids[-1]}"
+	bearerbox_pid=$!
+	pids+=("$bearerbox_pid")
+	helper ready "$status" 'fake\[fake\].*online' 20 "$bearerbox_pid"
 	smsbox -v 2 "$dir/kannel.conf" >"$dir/smsbox.out" 2>&1 &
-	pids+=($!)
-	helper ready "$status" 'smsbox:.*on-line' 20 "${pids[-2]}" "${pids[-1]}"
-	helper ready "http://127.0.0.1:$sendsms_port/" '.' 20 "${pids[-1]}"
+	smsbox_pid=$!
+	pids+=("$smsbox_pid")
+	helper ready "$status" 'smsbox:.*on-line' 20 "$bearerbox_pid" "$smsbox_pid"
+	helper ready "http://127.0.0.1:$sendsms_port/" '.' 20 "$smsbox_pid"
 }
+
+# CPU time bearerbox and smsbox have used, in clock ticks (all threads, user and system).
+kannel_cpu() { awk '{ t += $14 + $15 } END { print t }' "/proc/$bearerbox_pid/stat" "/proc/$smsbox_pid/stat"; }
 
 # Runs wrk for one phase; sets phase_times ("threads_s=... fake_s=...") and
 # phase_result (texts.lua's "answered=... failed=... socket_errors=... p50_us=... p99_us=...").
 run_phase() {
 	local name=$1 url=$2 prefix=$3 param=$4 pdir="$dir/$1" limit=$((60 + n / 250)) start
-	local wrk_pid
+	local wrk_pid cpu
 	mkdir "$pdir"
 	curl -sf -X POST "http://127.0.0.1:$fake_port/_fake/reset" >/dev/null
 	log "$name: $n texts, wrk -t$THREADS -c$CONNECTIONS"
+	cpu=$(kannel_cpu)
 	start=$(date +%s%N)
 	KB_PREFIX=$prefix KB_PARAM=$param KB_COUNT=$n KB_THREADS=$THREADS KB_OK=202 KB_DIR=$pdir \
 		wrk -t"$THREADS" -c"$CONNECTIONS" -d$((limit + 60))s --timeout 60s --latency \
@@ -172,6 +178,10 @@ run_phase() {
 	pids+=("$wrk_pid")
 	helper wait "$start" "$pdir" "$THREADS" "$fake_port" "$n" "$limit" "$wrk_pid"
 	phase_times=$(cat "$dir/helper.out")
+	# CPU per text does not depend on what else the machine runs, unlike the rates.
+	log "$name: bearerbox and smsbox used" \
+		"$(ratio "$(($(kannel_cpu) - cpu))" "$(getconf CLK_TCK)" 1) s of CPU," \
+		"$(ratio "$((($(kannel_cpu) - cpu) * 1000000))" "$((n * $(getconf CLK_TCK)))" 0) us per text"
 	# Every thread has stopped; SIGINT ends wrk's wait for its duration, and done() runs.
 	kill -INT "$wrk_pid"
 	wait "$wrk_pid" || die "$name: wrk failed"
