@@ -51,8 +51,10 @@ if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 100 ] || [ "$n" -gt 900000 ]; then
 	die "N must be a whole number of texts from 100 to 900000, not '$n'"
 fi
 
-for cmd in bearerbox smsbox wrk curl python3; do
-	command -v "$cmd" >/dev/null || die "$cmd is missing: run scripts/deps.sh bench"
+# Debian's python3 where there is one: a version manager's shim can take a second to start.
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3 || true)}
+for cmd in bearerbox smsbox wrk curl "$PYTHON"; do
+	command -v "$cmd" >/dev/null || die "${cmd:-python3} is missing: run scripts/deps.sh bench"
 done
 fake=$BUILD/tests/fake_twilio
 [ -x "$fake" ] || die "$fake is not built: run make OPT=1 WERROR=1 tests-build"
@@ -105,14 +107,14 @@ trap 'exit 143' TERM
 # and waits for it: bash runs traps only between foreground commands, and a signal must
 # stop the run at once. (Never inside $(...): the subshell would hold the signal.)
 helper() {
-	python3 "$here/kannel/bench.py" "$@" >"$dir/helper.out" &
+	"$PYTHON" "$here/kannel/bench.py" "$@" >"$dir/helper.out" &
 	pids+=($!)
 	wait "${pids[-1]}" || exit 1
 	unset 'pids[-1]'
 }
 secret() { od -An -N8 -tx1 /dev/urandom | tr -d ' \n'; }
 fake_get() { curl -sf "http://127.0.0.1:$fake_port/_fake/$1"; }
-fake_count() { fake_get stats | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+fake_count() { fake_get stats | "$PYTHON" -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 start_fake() {
 	"$fake" --port 0 --account-sid AC00000000000000000000000000000000 \
@@ -164,28 +166,22 @@ kannel_cpu() { awk '{ t += $14 + $15 } END { print t }' "/proc/$bearerbox_pid/st
 # Runs wrk for one phase; sets phase_times ("threads_s=... fake_s=...") and
 # phase_result (texts.lua's "answered=... failed=... socket_errors=... p50_us=... p99_us=...").
 run_phase() {
-	local name=$1 url=$2 prefix=$3 param=$4 pdir="$dir/$1" limit=$((60 + n / 250)) start
-	local wrk_pid cpu
+	local name=$1 url=$2 prefix=$3 param=$4 pdir="$dir/$1" limit=$((60 + n / 250))
+	local cpu
 	mkdir "$pdir"
 	curl -sf -X POST "http://127.0.0.1:$fake_port/_fake/reset" >/dev/null
 	log "$name: $n texts, wrk -t$THREADS -c$CONNECTIONS"
 	cpu=$(kannel_cpu)
-	start=$(date +%s%N)
+	# The helper starts wrk and times it; -d only bounds a run that goes wrong.
 	KB_PREFIX=$prefix KB_PARAM=$param KB_COUNT=$n KB_THREADS=$THREADS KB_OK=202 KB_DIR=$pdir \
+		helper run "$pdir" "$THREADS" "$fake_port" "$n" "$limit" \
 		wrk -t"$THREADS" -c"$CONNECTIONS" -d$((limit + 60))s --timeout 60s --latency \
-		-s "$here/kannel/texts.lua" "$url" >"$pdir/wrk.out" 2>"$pdir/wrk.err" &
-	wrk_pid=$!
-	pids+=("$wrk_pid")
-	helper wait "$start" "$pdir" "$THREADS" "$fake_port" "$n" "$limit" "$wrk_pid"
+		-s "$here/kannel/texts.lua" "$url"
 	phase_times=$(cat "$dir/helper.out")
 	# CPU per text does not depend on what else the machine runs, unlike the rates.
 	log "$name: bearerbox and smsbox used" \
 		"$(ratio "$(($(kannel_cpu) - cpu))" "$(getconf CLK_TCK)" 1) s of CPU," \
 		"$(ratio "$((($(kannel_cpu) - cpu) * 1000000))" "$((n * $(getconf CLK_TCK)))" 0) us per text"
-	# Every thread has stopped; SIGINT ends wrk's wait for its duration, and done() runs.
-	kill -INT "$wrk_pid"
-	wait "$wrk_pid" || die "$name: wrk failed"
-	unset 'pids[-1]'
 	[ -s "$pdir/result" ] || die "$name: wrk wrote no result"
 	phase_result=$(cat "$pdir/result")
 	log "$name: $phase_times $phase_result"
@@ -202,7 +198,7 @@ run_phase() {
 field() { sed -n "s/.*\b$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 ratio() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { printf "%.*f", p, a / b }'; }
 
-mapfile -t ports < <(python3 "$here/kannel/bench.py" ports 4)
+mapfile -t ports < <("$PYTHON" "$here/kannel/bench.py" ports 4)
 admin_port=${ports[0]} box_port=${ports[1]} smsc_port=${ports[2]} sendsms_port=${ports[3]}
 admin_password=$(secret) mo_user=bench mo_password=$(secret)
 send_user=bench send_password=$(secret)

@@ -5,19 +5,23 @@
   ready URL REGEX SECONDS PID...
                              waits until GET URL answers a body matching REGEX; fails
                              when SECONDS pass or a PID is gone
-  wait START_NS DIR THREADS FAKE_PORT TARGET SECONDS WRK_PID
-                             waits until wrk's THREADS threads have left DIR/done.<id>
-                             and the fake's "accepted" count reaches TARGET; prints
-                             "threads_s=... fake_s=..." (seconds since START_NS, a
-                             time.time_ns() value). Fails when SECONDS pass, when the
-                             count makes no progress for 30 s while wrk is idle, or
-                             when wrk exits before its threads are done.
+  run DIR THREADS FAKE_PORT TARGET SECONDS WRK_COMMAND...
+                             starts wrk (its output in DIR/wrk.out and DIR/wrk.err),
+                             waits until its THREADS threads have left DIR/done.<id>
+                             and the fake's "accepted" count reaches TARGET, then stops
+                             wrk with SIGINT (so that its done() runs); prints
+                             "threads_s=... fake_s=...", seconds since wrk started.
+                             Fails when SECONDS pass, when the count makes no progress
+                             for 30 s after wrk's threads are done, or when wrk exits
+                             early; stops wrk in any case.
 """
 import http.client
 import json
 import os
 import re
+import signal
 import socket
+import subprocess
 import sys
 import time
 import urllib.request
@@ -85,19 +89,19 @@ class Fake:
         return json.loads(self.conn.getresponse().read())
 
 
-def wait(start_ns, folder, threads, fake_port, target, seconds, wrk_pid):
-    start_ns, target, threads = int(start_ns), int(target), int(threads)
-    deadline = time.monotonic() + float(seconds)
+def wait(start_ns, folder, threads, fake, target, seconds, wrk):
+    """Returns the times (ns since start_ns) when wrk's threads were done and when the
+    fake had target texts."""
+    deadline = time.monotonic() + seconds
     markers = [os.path.join(folder, "done.%d" % i) for i in range(threads)]
-    fake = Fake(fake_port)
     threads_ns = fake_ns = None
     last, last_change, polls = -1, time.monotonic(), 0
     while threads_ns is None or fake_ns is None:
         now = time.monotonic()
         if threads_ns is None and all(os.path.exists(m) for m in markers):
             threads_ns = time.time_ns()
-        if threads_ns is None and not alive(wrk_pid):
-            die("wrk exited before sending every text")
+        if threads_ns is None and wrk.poll() is not None:
+            die("wrk exited (%d) before sending every text" % wrk.returncode)
         if fake_ns is None and polls % 4 == 0:
             accepted = fake.stats()["accepted"]
             if accepted >= target:
@@ -111,12 +115,39 @@ def wait(start_ns, folder, threads, fake_port, target, seconds, wrk_pid):
                 (seconds, "done" if threads_ns else "still sending", last, target))
         polls += 1
         time.sleep(0.005)
-    print("threads_s=%.4f fake_s=%.4f" % ((threads_ns - start_ns) / 1e9,
-                                          (fake_ns - start_ns) / 1e9))
+    return threads_ns - start_ns, fake_ns - start_ns
+
+
+def run(folder, threads, fake_port, target, seconds, *command):
+    fake = Fake(fake_port)
+    fake.stats()  # connected before the clock starts
+    wrk = None
+
+    def stop(signum, frame):
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        with open(os.path.join(folder, "wrk.out"), "w") as out, \
+                open(os.path.join(folder, "wrk.err"), "w") as err:
+            start_ns = time.time_ns()
+            wrk = subprocess.Popen(command, stdout=out, stderr=err)
+        threads_ns, fake_ns = wait(start_ns, folder, int(threads), fake, int(target),
+                                   float(seconds), wrk)
+        # Every thread has stopped; SIGINT ends wrk's wait for its duration.
+        wrk.send_signal(signal.SIGINT)
+        if wrk.wait(timeout=30) != 0:
+            die("wrk exited with %d" % wrk.returncode)
+    finally:
+        if wrk is not None and wrk.poll() is None:
+            wrk.kill()
+            wrk.wait()
+    print("threads_s=%.4f fake_s=%.4f" % (threads_ns / 1e9, fake_ns / 1e9))
 
 
 def main():
-    cmds = {"ports": (ports, 1), "ready": (ready, 4), "wait": (wait, 7)}
+    cmds = {"ports": (ports, 1), "ready": (ready, 4), "run": (run, 6)}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds or len(sys.argv) - 2 < cmds[sys.argv[1]][1]:
         die(__doc__)
     fn, _ = cmds[sys.argv[1]]
