@@ -781,7 +781,7 @@ static void fake_handle(struct evhttp_request *req, void *arg)
 		f->p->error(f, req, 404, 0);
 	} else {
 		f->stats.requests++;
-		if (!post)
+		if (!post && !(f->p->send_get && f->p->send_get(f, path)))
 			f->p->error(f, req, 405, 0);
 		else if (f->delay_ms > 0)
 			fake_later(f, req);

@@ -54,6 +54,8 @@ struct fake_provider {
 	const char *code_key;
 	/* Is path the send endpoint? */
 	bool (*send_path)(const struct fake *f, const char *path);
+	/* Does the send endpoint at path take GET too (fields in the query)? NULL: POST only. */
+	bool (*send_get)(const struct fake *f, const char *path);
 	/* Checks credentials (the parsed fields too, for providers that send keys in them). */
 	bool (*authorized)(const struct fake *f, struct evhttp_request *req, const char *path,
 			   const struct kvlist *fields);

@@ -12,6 +12,10 @@
  * Twilio's JSON, records what it accepted, injects faults on request and posts signed
  * status callbacks and inbound texts. Its control API (/_fake/...) and every answer are
  * described in tests/fake/README.md.
+ *
+ * It also takes GET or POST /kannel/send with to, from and text (query or form), without
+ * credentials, answering 200 "Sent": the send-url of Kannel's generic HTTP SMSC, so that
+ * bench/kannel.sh measures Kannel against the same server as signpost.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +23,42 @@
 #include <strings.h>
 #include <time.h>
 
+#include <event2/buffer.h>
+
 #include "common/codec.h"
 #include "providers/twilio.h"
 #include "tests/fake/fake_common.h"
 
+#define TW_KANNEL_PATH "/kannel/send"
+
 struct twilio_fake {
 	const char *sid, *token;
 };
+
+static bool tw_kannel(struct evhttp_request *req)
+{
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+
+	return path && strcmp(path, TW_KANNEL_PATH) == 0;
+}
+
+/* A Twilio field, or the generic route's lower-case one. */
+static const char *tw_field(const struct kvlist *fields, const char *name, const char *generic)
+{
+	const char *v = kvlist_get(fields, name);
+
+	return v ? v : kvlist_get(fields, generic);
+}
+
+static void tw_text(struct evhttp_request *req, int status, const char *text)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	evbuffer_add(buf, text, strlen(text));
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
+	evhttp_send_reply(req, status, NULL, buf);
+	evbuffer_free(buf);
+}
 
 static const char *fake_error_message(int code)
 {
@@ -87,7 +120,13 @@ static bool tw_send_path(const struct fake *f, const char *path)
 	char sid[40];
 
 	(void)f;
-	return tw_messages_path(path, sid, sizeof(sid));
+	return strcmp(path, TW_KANNEL_PATH) == 0 || tw_messages_path(path, sid, sizeof(sid));
+}
+
+static bool tw_send_get(const struct fake *f, const char *path)
+{
+	(void)f;
+	return strcmp(path, TW_KANNEL_PATH) == 0;
 }
 
 static bool tw_authorized(const struct fake *f, struct evhttp_request *req, const char *path,
@@ -97,17 +136,23 @@ static bool tw_authorized(const struct fake *f, struct evhttp_request *req, cons
 	char sid[40];
 
 	(void)fields;
+	if (strcmp(path, TW_KANNEL_PATH) == 0)
+		return true;
 	return tw_messages_path(path, sid, sizeof(sid)) && strcmp(sid, t->sid) == 0 &&
 	       fake_basic_ok(req, t->sid, t->token);
 }
 
-/* Twilio reads only form bodies: anything else has no fields. */
+/* Twilio reads only form bodies: anything else has no fields. The generic route reads
+ * the query too. */
 static int tw_parse(struct evhttp_request *req, const char *body, size_t len,
 		    struct kvlist *fields)
 {
 	const char *type = evhttp_find_header(evhttp_request_get_input_headers(req),
 					      "Content-Type");
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 
+	if (tw_kannel(req) && query && codec_form_parse(fields, query, strlen(query)) < 0)
+		return -1;
 	if (!type || strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0)
 		return 0;
 	return codec_form_parse(fields, body, len);
@@ -115,7 +160,7 @@ static int tw_parse(struct evhttp_request *req, const char *body, size_t len,
 
 static void tw_recipient(const struct kvlist *fields, char *out, size_t size)
 {
-	provider_copy(out, size, kvlist_get(fields, "To"));
+	provider_copy(out, size, tw_field(fields, "To", "to"));
 }
 
 static bool tw_e164(const char *s)
@@ -152,8 +197,15 @@ static int tw_check_code(const struct kvlist *f)
 
 static int tw_check(struct fake *f, struct evhttp_request *req, const struct kvlist *fields)
 {
-	int code = tw_check_code(fields);
+	int code;
 
+	if (tw_kannel(req)) {
+		if (kvlist_get(fields, "to") && kvlist_get(fields, "text"))
+			return 0;
+		tw_text(req, 400, "Missing to or text");
+		return -1;
+	}
+	code = tw_check_code(fields);
 	if (code == 0)
 		return 0;
 	tw_error(f, req, 400, code);
@@ -181,6 +233,10 @@ static void tw_accepted(struct fake *f, struct evhttp_request *req, const struct
 	const char *from = FAKE_FIELD(m, "From"), *service = FAKE_FIELD(m, "MessagingServiceSid");
 	char date[64], uri[128], segs[16];
 
+	if (tw_kannel(req)) {
+		tw_text(req, 200, "Sent");
+		return;
+	}
 	tw_time(m->received_ms, date, sizeof(date));
 	snprintf(uri, sizeof(uri), "/" TWILIO_API_VERSION "/Accounts/%s/Messages/%s.json", t->sid,
 		 m->id);
@@ -275,9 +331,10 @@ static struct json_object *tw_msg_json(const struct fake_msg *m)
 
 	fake_time_iso(m->received_ms, when, sizeof(when));
 	const char *kv[] = {
-		"sid", m->id, "to", FAKE_FIELD(m, "To"), "from", FAKE_FIELD(m, "From"),
+		"sid", m->id, "to", tw_field(&m->fields, "To", "to"),
+		"from", tw_field(&m->fields, "From", "from"),
 		"messaging_service_sid", FAKE_FIELD(m, "MessagingServiceSid"),
-		"body", FAKE_FIELD(m, "Body"), "status_callback", FAKE_FIELD(m, "StatusCallback"),
+		"body", tw_field(&m->fields, "Body", "text"), "status_callback", FAKE_FIELD(m, "StatusCallback"),
 		"validity_period", FAKE_FIELD(m, "ValidityPeriod"), "received_at", when,
 	};
 	fake_json_add(o, kv, ARRAY_LEN(kv));
@@ -304,6 +361,7 @@ static const struct fake_provider twilio_fake = {
 	.default_code = 21211,
 	.code_key = "twilio_code",
 	.send_path = tw_send_path,
+	.send_get = tw_send_get,
 	.authorized = tw_authorized,
 	.parse = tw_parse,
 	.recipient = tw_recipient,

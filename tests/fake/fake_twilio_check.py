@@ -3,8 +3,8 @@
 
 A request built by the adapter (test_twilio --build) is accepted; Twilio's refusals and the
 fault modes answer as tests/fake/README.md says; status callbacks carry signatures the
-adapter accepts (test_twilio --verify), and a deliberately bad one is refused; the fake
-exits cleanly with nothing on stderr (so no sanitizer report).
+adapter accepts (test_twilio --verify), and a deliberately bad one is refused; the generic
+route Kannel's HTTP SMSC sends to answers 200 "Sent" and counts its texts; the fake exits cleanly with nothing on stderr (so no sanitizer report).
 
 usage, from the repository root: BUILD=build/san tests/fake/fake_twilio_check.py
 """
@@ -138,6 +138,29 @@ def check_callbacks(c, receiver_port):
         fail("a failed callback carries no ErrorCode=30003")
 
 
+def check_kannel(c):
+    """GET or POST /kannel/send, as Kannel's generic HTTP SMSC sends, counts as a message."""
+    c.control("/_fake/reset", {})
+    sent = request("GET", c.base + "/kannel/send?from=%2B447700900000&to=%2B447700900127"
+                   "&text=Hello+from+Kannel")
+    if sent[0] != 200 or sent[2] != "Sent":
+        fail("kannel GET: HTTP %d %r" % (sent[0], sent[2]))
+    posted = request("POST", c.base + "/kannel/send", b"to=%2B447700900128&text=Hi",
+                     {"Content-Type": "application/x-www-form-urlencoded"})
+    if posted[0] != 200 or posted[2] != "Sent":
+        fail("kannel POST: HTTP %d %r" % (posted[0], posted[2]))
+    refused = request("GET", c.base + "/kannel/send?to=%2B447700900129")
+    if refused[0] != 400:
+        fail("kannel GET without text: HTTP %d, expected 400" % refused[0])
+    stats = c.get("/_fake/stats")
+    if [stats[k] for k in ("requests", "accepted", "rejected")] != [3, 2, 1]:
+        fail("kannel stats: %s" % stats)
+    msgs = c.get("/_fake/messages")
+    if [(m["to"], m["body"]) for m in msgs] != [("+447700900127", "Hello from Kannel"),
+                                                  ("+447700900128", "Hi")]:
+        fail("kannel messages: %s" % msgs)
+
+
 def main():
     for path in (FAKE, ADAPTER):
         if not os.access(path, os.X_OK):
@@ -160,6 +183,7 @@ def main():
                       "http://127.0.0.1:%d/v1/providers/tw/status?ref=42" % port)
             exercise(c)
             check_callbacks(c, port)
+            check_kannel(c)
         finally:
             fake.terminate()
             rc = fake.wait(timeout=10)
