@@ -24,6 +24,7 @@ BENCH = os.path.join(ROOT, "bench")
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 os.environ.setdefault("BUILD", "build/opt")
 import harness  # noqa: E402
+import psycopg2  # noqa: E402
 from harness import ALL_WEEK, Daemon, Database, FakeServer, http, generated_number  # noqa: E402
 
 harness.SIGNPOSTD = os.path.join(harness.BUILD, "signpostd")
@@ -41,10 +42,17 @@ WRK_CONNECTIONS = 64
 WRK_THREADS = 2
 OUTBOUND_N = max(100, int(200000 * SCALE))
 EXPAND_N = max(OUTBOUND_N, int(1000000 * SCALE))
-TWO_N = max(100, int(200000 * SCALE))
+TWO_N = max(100, int(int(os.environ.get("BENCH_TWO_TEXTS", "100000")) * SCALE))
 KANNEL_N = max(200, int(int(os.environ.get("BENCH_KANNEL_TEXTS", "20000")) * SCALE))
 KANNEL_TIMEOUT = 300
 CAMPAIGN_TIMEOUT = 900
+DB_POOL = int(os.environ.get("BENCH_DB_POOL", "4"))
+MAX_IN_FLIGHT = int(os.environ.get("BENCH_MAX_IN_FLIGHT", "256"))
+# BENCH_ONLY=outbound,inbound,... runs only those parts (for trying one thing quickly).
+# BENCH_STATEMENTS=1 loads pg_stat_statements and prints the busiest statements of each
+# part (this changes PostgreSQL's settings: not for the figures in the README).
+STATEMENTS = os.environ.get("BENCH_STATEMENTS") == "1"
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 
 # Every table the runs write to; tenants, keys and daemons stay.
 RUN_TABLES = ("messages, receipts, inbound_messages, inbound_parts, help_requests, "
@@ -108,9 +116,16 @@ class Bench:
         self.tmp = tmp
         harness.TMP = tmp
         pg_dir = os.path.join(tmp, "pg")
-        conninfo = subprocess.run(["scripts/pg.sh", "start", pg_dir], cwd=ROOT, check=True,
-                                  capture_output=True, text=True).stdout.strip()
         self.pg_dir = pg_dir
+        conninfo = self.pg("start")
+        if STATEMENTS:
+            admin = psycopg2.connect(conninfo)
+            admin.autocommit = True
+            admin.cursor().execute("ALTER SYSTEM SET shared_preload_libraries = "
+                                   "'pg_stat_statements'")
+            admin.close()
+            self.pg("stop")
+            conninfo = self.pg("start")
         harness.PG = conninfo
         with open(os.path.join(pg_dir, "data", "postmaster.pid")) as f:
             self.postmaster = int(f.readline())
@@ -119,12 +134,30 @@ class Bench:
                                           "--max-messages", str(2 * max(OUTBOUND_N, TWO_N))])
         self.daemons = []
 
+    def pg(self, what):
+        return subprocess.run(["scripts/pg.sh", what, self.pg_dir], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    def statements(self, part):
+        """With BENCH_STATEMENTS=1: the statements that took PostgreSQL longest in part."""
+        if not STATEMENTS:
+            return
+        rows = self.db.query(
+            "SELECT round(total_exec_time), calls, round((total_exec_time / calls)::numeric, 3), "
+            "regexp_replace(left(query, 160), '\\s+', ' ', 'g') FROM pg_stat_statements "
+            "ORDER BY total_exec_time DESC LIMIT 8")
+        say("%s: PostgreSQL's busiest statements (total ms, calls, ms per call, query):", part)
+        for r in rows:
+            say("  %8s %8s %8s  %s", *r)
+        self.db.query("SELECT pg_stat_statements_reset()")
+
     def config(self):
         return {"providers": [{
             "name": "twilio", "type": "twilio", "base_url": self.fake.base,
             "account_sid": SID, "auth_token": TOKEN, "from": SENDER,
-            "segments_per_second": 100000, "max_in_flight": 256}],
-            "default_provider": "twilio", "org_name": "Kent Digital Help"}
+            "segments_per_second": 100000, "max_in_flight": MAX_IN_FLIGHT}],
+            "default_provider": "twilio", "org_name": "Kent Digital Help",
+            "db_pool_size": DB_POOL}
 
     def daemon(self):
         d = Daemon(self.db, self.config(), extra_env={"SIGNPOST_LOG_LEVEL": "info"})
@@ -153,10 +186,11 @@ class Bench:
             cur.copy_expert("COPY tenants (external_ref, first_name, phone, borough, landlord) "
                             "FROM STDIN", buf)
         cur.execute("VACUUM ANALYZE tenants")
+        if STATEMENTS:
+            cur.execute("CREATE EXTENSION pg_stat_statements")
 
     def clean(self):
         self.db.query("TRUNCATE %s CASCADE" % RUN_TABLES)
-        self.db.query("VACUUM ANALYZE")
         self.fake.control("POST", "/_fake/reset", {})
 
     def api(self, d, method, path, body=None, timeout=600):
@@ -200,7 +234,7 @@ class Bench:
         self.stop_daemons()
         self.fake.stop()
         self.db.drop()
-        subprocess.run(["scripts/pg.sh", "stop", self.pg_dir], cwd=ROOT, check=False)
+        self.pg("stop")
 
 
 def send_window_closed():
@@ -221,6 +255,7 @@ class Figures:
     def __init__(self):
         self.values = {}
         self.problems = []
+        self.notes = []
 
     def add(self, name, value):
         self.values.setdefault(name, []).append(value)
@@ -228,6 +263,11 @@ class Figures:
     def problem(self, text):
         say("PROBLEM: %s", text)
         self.problems.append(text)
+
+    def note(self, text):
+        """Worth printing under the table, but not a failure of signpostd."""
+        say("note: %s", text)
+        self.notes.append(text)
 
     def median(self, name):
         v = self.values.get(name)
@@ -353,11 +393,15 @@ def inbound_runs(b, fig):
     d = b.daemon()
     for run in range(RUNS):
         tag = "%08x" % random.getrandbits(32)
+        cpu0, pg0 = cpu_us(d.process.proc.pid), pg_cpu_us(b.postmaster)
         res = wrk(d, "inbound", {"BENCH_RUN": tag, "BENCH_TENANTS": str(OUTBOUND_N)})
+        cpu1, pg1 = cpu_us(d.process.proc.pid), pg_cpu_us(b.postmaster)
         rows, distinct = b.settled(
             "SELECT count(*), count(DISTINCT provider_msg_id) FROM inbound_messages "
             "WHERE provider = 'twilio' AND provider_msg_id LIKE %s", "SM" + tag + "%")
         fig.add("in_rate", wrk_rate(res))
+        fig.add("in_cpu", (cpu1 - cpu0) / max(1, res["sent"]))
+        fig.add("in_pg_cpu", (pg1 - pg0) / max(1, res["sent"]))
         fig.add("in_p50", res["p50_us"] / 1000.0)
         fig.add("in_p99", res["p99_us"] / 1000.0)
         ok = rows >= res["ok"] and rows <= res["sent"] and rows == distinct
@@ -386,8 +430,12 @@ def receipt_runs(b, fig):
     d = b.daemon()
     for run in range(RUNS):
         before = b.settled("SELECT count(*) FROM receipts")[0]
+        cpu0, pg0 = cpu_us(d.process.proc.pid), pg_cpu_us(b.postmaster)
         res = wrk(d, "status", {"BENCH_FILE": path, "BENCH_FIRST": str(run * share),
                                 "BENCH_COUNT": str(share)})
+        cpu1, pg1 = cpu_us(d.process.proc.pid), pg_cpu_us(b.postmaster)
+        fig.add("rc_cpu", (cpu1 - cpu0) / max(1, res["sent"]))
+        fig.add("rc_pg_cpu", (pg1 - pg0) / max(1, res["sent"]))
         added = b.settled("SELECT count(*) FROM receipts")[0] - before
         fig.add("rc_rate", wrk_rate(res))
         fig.add("rc_p99", res["p99_us"] / 1000.0)
@@ -405,21 +453,22 @@ def receipt_runs(b, fig):
 
 def kannel_runs(fig):
     script = os.path.join(BENCH, "kannel.sh")
-    if not os.access(script, os.X_OK):
-        say("bench/kannel.sh is not there: Kannel figures are n/a")
+    if not os.path.isfile(script):
+        fig.note("bench/kannel.sh is not there: Kannel figures are n/a")
         return
+    argv = [script] if os.access(script, os.X_OK) else ["bash", script]
     for mode in ("memory", "spool"):
         for run in range(RUNS):
             env = dict(os.environ, BUILD=os.environ["BUILD"])
             try:
-                r = subprocess.run([script, mode, str(KANNEL_N)], cwd=ROOT, env=env,
+                r = subprocess.run(argv + [mode, str(KANNEL_N)], cwd=ROOT, env=env,
                                    capture_output=True, text=True, timeout=KANNEL_TIMEOUT)
             except subprocess.TimeoutExpired:
-                fig.problem("kannel.sh %s timed out after %ds" % (mode, KANNEL_TIMEOUT))
+                fig.note("kannel.sh %s timed out after %ds" % (mode, KANNEL_TIMEOUT))
                 break
             lines = [x for x in r.stdout.splitlines() if x.startswith("{")]
             if r.returncode != 0 or not lines:
-                fig.problem("kannel.sh %s failed (%d): %s" % (
+                fig.note("kannel.sh %s failed (%d): %s" % (
                     mode, r.returncode, (r.stderr or r.stdout)[-500:]))
                 break
             res = json.loads(lines[-1])
@@ -456,8 +505,12 @@ def table(fig):
         ("inbound p50 latency ms", "in_p50", 2, None, ""),
         ("inbound p99 latency ms", "in_p99", 2, lambda v: v <= 25, "<= 25"),
         ("inbound runs failing the count check", "in_check", 0, lambda v: v == 0, "0"),
+        ("signpostd CPU us per inbound webhook", "in_cpu", 1, None, ""),
+        ("PostgreSQL CPU us per inbound webhook", "in_pg_cpu", 1, None, ""),
         ("delivery receipts/s", "rc_rate", 0, None, ""),
         ("delivery receipt p99 latency ms", "rc_p99", 2, None, ""),
+        ("signpostd CPU us per receipt", "rc_cpu", 1, None, ""),
+        ("PostgreSQL CPU us per receipt", "rc_pg_cpu", 1, None, ""),
         ("two daemons: texts/s, %s tenants" % fmt(TWO_N, 0), "two_rate", 0, None, ""),
         ("two daemons: tenants texted twice", "two_dup", 0, lambda v: v == 0, "0"),
     ]
@@ -547,20 +600,21 @@ def main():
     b = Bench(tmp)
     try:
         b.setup()
-        say("outbound: %d runs of %d texts", RUNS, OUTBOUND_N)
-        outbound_runs(b, fig)
-        say("inbound: %d runs of %d s", RUNS, WRK_SECONDS)
-        inbound_runs(b, fig)
-        say("delivery receipts: %d runs of %d s", RUNS, WRK_SECONDS)
-        receipt_runs(b, fig)
-        say("expansion and preview: %d runs of %d tenants", RUNS, EXPAND_N)
-        expansion_runs(b, fig)
-        say("two daemons: %d runs of %d texts", RUNS, TWO_N)
-        two_daemon_runs(b, fig)
+        for name, what, fn in (
+                ("outbound", "%d runs of %d texts" % (RUNS, OUTBOUND_N), outbound_runs),
+                ("inbound", "%d runs of %d s" % (RUNS, WRK_SECONDS), inbound_runs),
+                ("receipts", "%d runs of %d s" % (RUNS, WRK_SECONDS), receipt_runs),
+                ("expansion", "%d runs of %d tenants" % (RUNS, EXPAND_N), expansion_runs),
+                ("two", "%d runs of %d texts" % (RUNS, TWO_N), two_daemon_runs)):
+            if not ONLY or name in ONLY:
+                say("%s: %s", name, what)
+                fn(b, fig)
+                b.statements(name)
     finally:
         b.stop()
-    say("Kannel: %d runs of %d texts in each mode", RUNS, KANNEL_N)
-    kannel_runs(fig)
+    if not ONLY or "kannel" in ONLY:
+        say("Kannel: %d runs of %d texts in each mode", RUNS, KANNEL_N)
+        kannel_runs(fig)
     took = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
     print("signpost bench, %s, scale %g, %d CPUs, took %.0f s" % (
         started.strftime("%Y-%m-%d %H:%M UTC"), SCALE, os.cpu_count(), took))
@@ -569,6 +623,8 @@ def main():
               WRK_THREADS, WRK_CONNECTIONS, WRK_SECONDS))
     for line in table(fig):
         print(line)
+    for n in fig.notes:
+        print("note: " + n)
     for p in fig.problems:
         print("PROBLEM: " + p)
     subprocess.run(["rm", "-rf", tmp])
