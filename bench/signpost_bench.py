@@ -41,8 +41,8 @@ WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "3" if QUICK else "10"))
 WRK_CONNECTIONS = 64
 WRK_THREADS = 2
 OUTBOUND_N = max(100, int(200000 * SCALE))
-EXPAND_N = max(OUTBOUND_N, int(1000000 * SCALE))
 TWO_N = max(100, int(int(os.environ.get("BENCH_TWO_TEXTS", "100000")) * SCALE))
+EXPAND_N = max(OUTBOUND_N, TWO_N, int(1000000 * SCALE))
 KANNEL_N = max(200, int(int(os.environ.get("BENCH_KANNEL_TEXTS", "20000")) * SCALE))
 KANNEL_TIMEOUT = 300
 CAMPAIGN_TIMEOUT = 900
@@ -174,14 +174,16 @@ class Bench:
         d = Daemon(self.db, self.config())
         d.run("migrate")
         self.key = d.key("officer")
-        say("loading %d tenants (%d in Thanet)", EXPAND_N, OUTBOUND_N)
+        say("loading %d tenants (%d in Thanet, %d with landlord Golding)", EXPAND_N,
+            OUTBOUND_N, TWO_N)
         cur = self.db.conn().cursor()
         step = 100000
         for first in range(0, EXPAND_N, step):
             buf = io.StringIO()
             for i in range(first, min(EXPAND_N, first + step)):
-                buf.write("B-%d\tName%d\t%s\t%s\tOrbit\n" % (
-                    i, i, generated_number(i), "Thanet" if i < OUTBOUND_N else "Maidstone"))
+                buf.write("B-%d\tName%d\t%s\t%s\t%s\n" % (
+                    i, i, generated_number(i), "Thanet" if i < OUTBOUND_N else "Maidstone",
+                    "Golding" if i < TWO_N else "Orbit"))
             buf.seek(0)
             cur.copy_expert("COPY tenants (external_ref, first_name, phone, borough, landlord) "
                             "FROM STDIN", buf)
@@ -280,10 +282,12 @@ def outbound_runs(b, fig):
         d = b.daemon()
         pid = d.process.proc.pid
         cid = b.campaign(d, "Outbound %d" % run, {"boroughs": ["Thanet"]}, window_open())
-        cpu0, pg0, t0 = cpu_us(pid), pg_cpu_us(b.postmaster), b.db_now()
+        fake = b.fake.process.proc.pid
+        cpu0, pg0, fake0 = cpu_us(pid), pg_cpu_us(b.postmaster), cpu_us(fake)
+        t0 = b.db_now()
         b.api(d, "POST", "/v1/campaigns/%d/schedule" % cid, {})
         b.wait_state(cid, "completed")
-        cpu1, pg1 = cpu_us(pid), pg_cpu_us(b.postmaster)
+        cpu1, pg1, fake1 = cpu_us(pid), pg_cpu_us(b.postmaster), cpu_us(fake)
         n, secs = b.db.query(
             "SELECT count(*), extract(epoch FROM max(submitted_at) - %s) FROM messages "
             "WHERE campaign_id = %s AND state = 'submitted'", t0, cid)[0]
@@ -297,6 +301,7 @@ def outbound_runs(b, fig):
         fig.add("out_cpu", (cpu1 - cpu0) / n)
         fig.add("out_rss", hwm)
         fig.add("out_pg_cpu", (pg1 - pg0) / n)
+        fig.add("out_fake_cpu", (fake1 - fake0) / n)
         say("outbound run %d: %d texts in %.2f s = %.0f/s, %.1f us CPU/text, PostgreSQL "
             "%.1f us/text, peak RSS %.1f MiB", run, n, secs, rate, (cpu1 - cpu0) / n,
             (pg1 - pg0) / n, hwm)
@@ -344,7 +349,7 @@ def two_daemon_runs(b, fig):
         b.clean()
         d1, d2 = b.daemon(), b.daemon()
         pids = [d.process.proc.pid for d in (d1, d2)]
-        cid = b.campaign(d1, "Two daemons %d" % run, {"boroughs": ["Thanet"]}, window_open())
+        cid = b.campaign(d1, "Two daemons %d" % run, {"landlords": ["Golding"]}, window_open())
         cpu0 = [cpu_us(p) for p in pids]
         t0 = b.db_now()
         b.api(d1, "POST", "/v1/campaigns/%d/schedule" % cid, {})
@@ -495,6 +500,7 @@ def table(fig):
         ("signpostd peak RSS MiB, %s campaign" % fmt(OUTBOUND_N, 0), "out_rss", 1,
          lambda v: v <= 32, "<= 32"),
         ("PostgreSQL CPU us per outbound text", "out_pg_cpu", 1, None, ""),
+        ("fake Twilio CPU us per outbound text", "out_fake_cpu", 1, None, ""),
         ("expansion s, %s tenants" % fmt(EXPAND_N, 0), "exp_s", 2, lambda v: v <= 5, "<= 5"),
         ("preview s, %s tenants" % fmt(EXPAND_N, 0), "prev_s", 2, None, ""),
         ("signpostd RSS MiB before expansion", "exp_rss0", 1, None, ""),
@@ -598,6 +604,7 @@ def main():
     sign_check(tmp)
     fig = Figures()
     b = Bench(tmp)
+    ok = False
     try:
         b.setup()
         for name, what, fn in (
@@ -610,8 +617,11 @@ def main():
                 say("%s: %s", name, what)
                 fn(b, fig)
                 b.statements(name)
+        ok = True
     finally:
         b.stop()
+        if not ok:
+            say("stopped early; the logs are in %s", tmp)
     if not ONLY or "kannel" in ONLY:
         say("Kannel: %d runs of %d texts in each mode", RUNS, KANNEL_N)
         kannel_runs(fig)
@@ -627,8 +637,11 @@ def main():
         print("note: " + n)
     for p in fig.problems:
         print("PROBLEM: " + p)
+    if fig.problems:
+        print("the logs are in " + tmp)
+        return 1
     subprocess.run(["rm", "-rf", tmp])
-    return 1 if fig.problems else 0
+    return 0
 
 
 if __name__ == "__main__":
