@@ -632,7 +632,7 @@ def main():
           "other text 10%%; wrk: %d threads, %d connections, %d s a run" % (
               WRK_THREADS, WRK_CONNECTIONS, WRK_SECONDS))
     for line in table(fig):
-        print(line)
+        print(line.rstrip())
     for n in fig.notes:
         print("note: " + n)
     for p in fig.problems:
