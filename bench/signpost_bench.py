@@ -1,10 +1,19 @@
 """make bench: signpostd's throughput, CPU and memory against its own PostgreSQL and the
 fake Twilio server on 127.0.0.1, beside Kannel's figures from bench/kannel.sh.
 
-Every figure is the median of BENCH_RUNS runs (at least 3 unless told otherwise) with the
-smallest and largest. BENCH_SCALE (default 1) multiplies every size; BENCH_QUICK=1 is
-BENCH_SCALE=0.02 with 3-second wrk runs, for a smoke test. The table goes to stdout;
-progress goes to stderr.
+Every figure is the median of BENCH_RUNS runs (default 3) with the smallest and largest.
+The table goes to stdout, progress to stderr; the exit status is 1 when a count check
+failed (a webhook lost or stored twice, a tenant texted twice). Settings, all optional:
+
+  BENCH_QUICK=1         BENCH_SCALE=0.02 and 3-second wrk runs: a one-minute smoke test
+  BENCH_SCALE=f         multiplies every size (200,000 outbound, 1,000,000 expansion,
+                        BENCH_TWO_TEXTS=100000 for two daemons, BENCH_KANNEL_TEXTS=20000)
+  BENCH_RUNS=n          runs per figure
+  BENCH_WRK_SECONDS=s   length of each wrk run (10)
+  BENCH_ONLY=a,b        only some parts: outbound, inbound, receipts, expansion, two, kannel
+  BENCH_DB_POOL=n       the daemon's db_pool_size (4, its default)
+  BENCH_MAX_IN_FLIGHT=n the provider's max_in_flight (256)
+  BENCH_STATEMENTS=1    pg_stat_statements: PostgreSQL's busiest statements per part
 
 Reuses tests/integration/harness.py for PostgreSQL databases, daemons, keys and fakes.
 """
