@@ -217,6 +217,9 @@ class Bench:
         return self.api(d, "POST", "/v1/campaigns", {
             "name": name, "body": BODY, "audience": audience, "send_window": window})["id"]
 
+    def wal(self):
+        return int(self.db.value("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"))
+
     def db_now(self):
         return self.db.value("SELECT clock_timestamp()")
 
@@ -293,10 +296,11 @@ def outbound_runs(b, fig):
         cid = b.campaign(d, "Outbound %d" % run, {"boroughs": ["Thanet"]}, window_open())
         fake = b.fake.process.proc.pid
         cpu0, pg0, fake0 = cpu_us(pid), pg_cpu_us(b.postmaster), cpu_us(fake)
-        t0 = b.db_now()
+        wal0, t0 = b.wal(), b.db_now()
         b.api(d, "POST", "/v1/campaigns/%d/schedule" % cid, {})
         b.wait_state(cid, "completed")
         cpu1, pg1, fake1 = cpu_us(pid), pg_cpu_us(b.postmaster), cpu_us(fake)
+        wal1 = b.wal()
         n, secs = b.db.query(
             "SELECT count(*), extract(epoch FROM max(submitted_at) - %s) FROM messages "
             "WHERE campaign_id = %s AND state = 'submitted'", t0, cid)[0]
@@ -311,6 +315,7 @@ def outbound_runs(b, fig):
         fig.add("out_rss", hwm)
         fig.add("out_pg_cpu", (pg1 - pg0) / n)
         fig.add("out_fake_cpu", (fake1 - fake0) / n)
+        fig.add("out_wal", (wal1 - wal0) / float(n))
         say("outbound run %d: %d texts in %.2f s = %.0f/s, %.1f us CPU/text, PostgreSQL "
             "%.1f us/text, peak RSS %.1f MiB", run, n, secs, rate, (cpu1 - cpu0) / n,
             (pg1 - pg0) / n, hwm)
@@ -330,7 +335,7 @@ def expansion_runs(b, fig):
         if pv["recipients"] != EXPAND_N:
             fig.problem("preview run %d: %s recipients, %d expected" % (
                 run, pv["recipients"], EXPAND_N))
-        t0 = b.db_now()
+        wal0, t0 = b.wal(), b.db_now()
         b.api(d, "POST", "/v1/campaigns/%d/schedule" % cid, {})
         deadline = time.monotonic() + CAMPAIGN_TIMEOUT
         while b.db.value("SELECT expanded_at FROM campaigns WHERE id = %s", cid) is None:
@@ -340,6 +345,7 @@ def expansion_runs(b, fig):
             time.sleep(0.1)
         secs = b.db.value("SELECT extract(epoch FROM expanded_at - %s) FROM campaigns "
                           "WHERE id = %s", t0, cid)
+        wal = (b.wal() - wal0) / 1048576.0
         n = b.db.value("SELECT count(*) FROM messages WHERE campaign_id = %s", cid)
         if n != EXPAND_N:
             fig.problem("expansion run %d: %d messages, %d expected" % (run, n, EXPAND_N))
@@ -348,8 +354,9 @@ def expansion_runs(b, fig):
         fig.add("prev_s", preview_s)
         fig.add("exp_rss", hwm)
         fig.add("exp_rss0", rss0)
-        say("expansion run %d: %d texts queued in %.2f s, preview %.2f s, RSS %.1f MiB at "
-            "start, peak %.1f MiB", run, n, secs, preview_s, rss0, hwm)
+        fig.add("exp_wal", wal)
+        say("expansion run %d: %d texts queued in %.2f s (%.0f MiB of WAL), preview %.2f s, "
+            "RSS %.1f MiB at start, peak %.1f MiB", run, n, secs, wal, preview_s, rss0, hwm)
         b.stop_daemons()
 
 
@@ -510,8 +517,10 @@ def table(fig):
          lambda v: v <= 32, "<= 32"),
         ("PostgreSQL CPU us per outbound text", "out_pg_cpu", 1, None, ""),
         ("fake Twilio CPU us per outbound text", "out_fake_cpu", 1, None, ""),
+        ("PostgreSQL WAL bytes per outbound text", "out_wal", 0, None, ""),
         ("expansion s, %s tenants" % fmt(EXPAND_N, 0), "exp_s", 2, lambda v: v <= 5, "<= 5"),
         ("preview s, %s tenants" % fmt(EXPAND_N, 0), "prev_s", 2, None, ""),
+        ("PostgreSQL WAL MiB written by expansion", "exp_wal", 0, None, ""),
         ("signpostd RSS MiB before expansion", "exp_rss0", 1, None, ""),
         ("signpostd peak RSS MiB, %s expansion" % fmt(EXPAND_N, 0), "exp_rss", 1,
          lambda v: v <= 32, "<= 32"),
