@@ -573,7 +573,7 @@ def table(fig):
 
 
 def sign_check(tmp):
-    """The Lua signer against providers.md's vectors and Python's hmac on random cases."""
+    """The Lua signer against Twilio's published vectors and Python's hmac on random cases."""
     cases = [
         ("12345", "https://mycompany.com/myapp.php?foo=1&bar=2",
          [("CallSid", "CA1234567890ABCDE"), ("Caller", "+14158675309"), ("Digits", "1234"),
@@ -612,7 +612,7 @@ def sign_check(tmp):
     if bad or len(got) != len(cases):
         raise SystemExit("bench: the Lua Twilio signer is wrong (%d of %d cases)" % (
             bad, len(cases)))
-    say("Lua Twilio signer agrees with providers.md and Python's hmac on %d cases", len(cases))
+    say("Lua Twilio signer agrees with Twilio's vectors and Python's hmac on %d cases", len(cases))
 
 
 def main():

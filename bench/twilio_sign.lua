@@ -1,6 +1,6 @@
 -- twilio_sign.lua: X-Twilio-Signature for wrk's LuaJIT, which has no crypto library:
 -- Base64(HMAC-SHA1(auth token, URL .. name1 .. value1 .. name2 .. value2 ...)), fields
--- sorted by name (../shared/docs/providers.md). SHA-1 (FIPS 180-4) on the `bit` module.
+-- sorted by name, as Twilio documents it. SHA-1 (FIPS 180-4) on the `bit` module.
 -- Also form encoding, since the signature covers the decoded values and the body carries
 -- the encoded ones. bench/signpost_bench.py checks this file against known vectors and
 -- Python's hmac before any figure is taken.
