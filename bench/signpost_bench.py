@@ -619,7 +619,11 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     tmp = tempfile.mkdtemp(prefix="signpost-bench.")
     os.chmod(tmp, 0o755)
-    sign_check(tmp)
+    try:
+        sign_check(tmp)
+    except SystemExit:
+        subprocess.run(["rm", "-rf", tmp])
+        raise
     fig = Figures()
     b = Bench(tmp)
     ok = False
