@@ -98,7 +98,8 @@ test: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 WERROR=1 tests-build
 	@BUILD=build/san tests/run.sh
 
-bench: deps
+bench:
+	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory OPT=1 WERROR=1 tests-build
 	@BUILD=build/opt bench/run.sh
 
