@@ -7,7 +7,7 @@ failed (a webhook lost or stored twice, a tenant texted twice). Settings, all op
 
   BENCH_QUICK=1         BENCH_SCALE=0.02 and 3-second wrk runs: a one-minute smoke test
   BENCH_SCALE=f         multiplies every size (200,000 outbound, 1,000,000 expansion,
-                        BENCH_TWO_TEXTS=100000 for two daemons, BENCH_KANNEL_TEXTS=20000)
+                        BENCH_TWO_TEXTS=100000 for two daemons, BENCH_KANNEL_TEXTS=60000)
   BENCH_RUNS=n          runs per figure
   BENCH_WRK_SECONDS=s   length of each wrk run (10)
   BENCH_ONLY=a,b        only some parts: outbound, inbound, receipts, expansion, two, kannel
@@ -52,7 +52,7 @@ WRK_THREADS = 2
 OUTBOUND_N = max(100, int(200000 * SCALE))
 TWO_N = max(100, int(int(os.environ.get("BENCH_TWO_TEXTS", "100000")) * SCALE))
 EXPAND_N = max(OUTBOUND_N, TWO_N, int(1000000 * SCALE))
-KANNEL_N = max(200, int(int(os.environ.get("BENCH_KANNEL_TEXTS", "20000")) * SCALE))
+KANNEL_N = max(200, int(int(os.environ.get("BENCH_KANNEL_TEXTS", "60000")) * SCALE))
 KANNEL_TIMEOUT = 300
 CAMPAIGN_TIMEOUT = 900
 DB_POOL = int(os.environ.get("BENCH_DB_POOL", "4"))
@@ -481,12 +481,16 @@ def kannel_runs(fig):
     for mode in ("memory", "spool"):
         for run in range(RUNS):
             env = dict(os.environ, BUILD=os.environ["BUILD"])
+            p = subprocess.Popen(argv + [mode, str(KANNEL_N)], cwd=ROOT, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             try:
-                r = subprocess.run(argv + [mode, str(KANNEL_N)], cwd=ROOT, env=env,
-                                   capture_output=True, text=True, timeout=KANNEL_TIMEOUT)
+                out, err = p.communicate(timeout=KANNEL_TIMEOUT)
             except subprocess.TimeoutExpired:
+                p.terminate()  # SIGTERM, so the script stops what it started
+                p.communicate(timeout=30)
                 fig.note("kannel.sh %s timed out after %ds" % (mode, KANNEL_TIMEOUT))
                 break
+            r = subprocess.CompletedProcess(p.args, p.returncode, out, err)
             lines = [x for x in r.stdout.splitlines() if x.startswith("{")]
             if r.returncode != 0 or not lines:
                 fig.note("kannel.sh %s failed (%d): %s" % (
