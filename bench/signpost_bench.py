@@ -444,6 +444,9 @@ def receipt_runs(b, fig):
     path = os.path.join(b.tmp, "receipts.txt")
     rows = b.db.query("SELECT id, provider_msg_id, to_phone FROM messages "
                       "WHERE provider_msg_id IS NOT NULL ORDER BY id")
+    if not rows:
+        fig.note("receipts need the texts of the outbound part: run it too")
+        return
     with open(path, "w") as f:
         for r in rows:
             f.write("%d %s %s\n" % r)

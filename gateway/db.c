@@ -65,7 +65,6 @@ struct db_conn {
 	bool session;
 	struct db_queue sent; /* in flight, oldest first */
 	struct db_queue held; /* members of the open shared transaction, read, awaiting the sync */
-	bool group_open;      /* a shared transaction is in flight */
 	unsigned char *prepared;
 	size_t prepared_len;
 	int64_t backoff_ms;
@@ -78,6 +77,12 @@ struct db {
 	int nconns;
 	struct db_queue queue;   /* statements that run alone */
 	struct db_queue grouped; /* statements that may share a transaction */
+	/*
+	 * The connection running the one shared transaction in flight, or NULL. One at a time:
+	 * two could each wait for a row the other has written, a deadlock PostgreSQL only
+	 * breaks after a second.
+	 */
+	struct db_conn *group_conn;
 	const char **stmts;
 	int nstmts, capstmts;
 	struct event *kick;
@@ -244,7 +249,8 @@ static void db_conn_watch(struct db_conn *c, short what)
 
 static void db_conn_fail_jobs(struct db_conn *c, const char *why)
 {
-	c->group_open = false;
+	if (c->db->group_conn == c)
+		c->db->group_conn = NULL;
 	db_job_fail_all(&c->held, why, true);
 	db_job_fail_all(&c->sent, why, true);
 }
@@ -352,18 +358,19 @@ static int db_conn_send_group(struct db_conn *c)
 			db_queue_push(&db->queue, j);
 			return -1;
 		}
-		c->group_open = j->kind != DB_JOB_SOLO;
+		if (j->kind != DB_JOB_SOLO)
+			db->group_conn = c;
 	}
 	return 0;
 }
 
-static struct db_conn *db_pick(struct db *db, bool for_group)
+static struct db_conn *db_pick(struct db *db)
 {
 	struct db_conn *best = NULL;
 	for (int i = 0; i < db->nconns; i++) {
 		struct db_conn *c = &db->conns[i];
 		if (c->state == DB_CONN_READY && (int)c->sent.len < DB_MAX_INFLIGHT &&
-		    !(for_group && c->group_open) && (!best || c->sent.len < best->sent.len))
+		    (!best || c->sent.len < best->sent.len))
 			best = c;
 	}
 	return best;
@@ -373,13 +380,13 @@ static void db_dispatch(struct db *db)
 {
 	struct db_conn *c;
 
-	while (db->grouped.head && (c = db_pick(db, true))) {
+	while (db->grouped.head && !db->group_conn && (c = db_pick(db))) {
 		if (db_conn_send_group(c) < 0)
 			db_conn_fail(c, "send failed");
 		else
 			db_conn_flush(c);
 	}
-	while (db->queue.head && (c = db_pick(db, false))) {
+	while (db->queue.head && (c = db_pick(db))) {
 		struct db_job *j = db_queue_pop(&db->queue);
 		if (db_conn_send(c, j) < 0) {
 			struct db_queue back = { j, j, 1 };
@@ -467,7 +474,7 @@ static void db_conn_group_done(struct db_conn *c)
 		db_queue_push(&again, j);
 	}
 	db_queue_prepend(&db->queue, &again);
-	c->group_open = false;
+	db->group_conn = NULL;
 	event_active(db->kick, EV_TIMEOUT, 0);
 }
 
