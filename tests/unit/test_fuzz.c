@@ -588,7 +588,6 @@ static void fuzz_flow(const char *data, size_t len)
 	json_object_put(o);
 }
 
-static const char *const flow_seeds[] = { NULL, NULL, NULL }; /* the shipped flows, in main */
 
 /* ---- audiences and send windows ---- */
 
@@ -697,7 +696,6 @@ int main(int argc, char **argv)
 		{ "audience", audience_seeds, json_dict, fuzz_audience },
 		{ "window", window_seeds, json_dict, fuzz_window },
 	};
-	(void)flow_seeds;
 
 	sbuf_init(&err);
 	fuzz_keywords = keyword_set_from_json(kw, &err);
