@@ -12,7 +12,7 @@
 #include "gateway/log.h"
 
 #define SCHED_TICK_MS 1000
-#define SCHED_EXPAND_BATCH "20000"
+#define SCHED_EXPAND_BATCH "50000"
 #define SCHED_EXPAND_SHARDS 2
 #define SCHED_JANITOR_EVERY 10
 
