@@ -24,8 +24,12 @@ static const char janitor_sql[] =
 	"  UPDATE messages m SET state = 'expired', final_at = now(), updated_at = now(), "
 	"    error_text = coalesce(m.error_text, 'not sent within its validity period') "
 	"  WHERE m.state IN ('queued', 'retry') AND m.expires_at < now() RETURNING m.id"
+	"), cancelled AS (" /* queued by an expansion batch that was under way at the cancel */
+	"  UPDATE messages m SET state = 'cancelled', final_at = now(), updated_at = now() "
+	"  WHERE m.kind = 'campaign' AND m.state IN ('queued', 'retry') "
+	"  AND m.campaign_id IN (SELECT id FROM campaigns WHERE state = 'cancelled') RETURNING m.id"
 	") SELECT (SELECT count(*) FROM dead), (SELECT count(*) FROM lost), "
-	"(SELECT count(*) FROM expired)";
+	"(SELECT count(*) FROM expired), (SELECT count(*) FROM cancelled)";
 
 static void janitor_done(const struct db_result *r, void *arg)
 {
@@ -34,9 +38,10 @@ static void janitor_done(const struct db_result *r, void *arg)
 		log_error("janitor failed error=\"%.*s\"", (int)strcspn(r->error, "\n"), r->error);
 	if (r->error || db_rows(r) == 0)
 		return;
-	if (db_get_i64(r, 0, 0) || db_get_i64(r, 0, 1) || db_get_i64(r, 0, 2))
-		log_warn("janitor dead_daemons=%s lost_in_flight=%s expired=%s", db_get(r, 0, 0),
-			 db_get(r, 0, 1), db_get(r, 0, 2));
+	if (db_get_i64(r, 0, 0) || db_get_i64(r, 0, 1) || db_get_i64(r, 0, 2) ||
+	    db_get_i64(r, 0, 3))
+		log_warn("janitor dead_daemons=%s lost_in_flight=%s expired=%s cancelled=%s",
+			 db_get(r, 0, 0), db_get(r, 0, 1), db_get(r, 0, 2), db_get(r, 0, 3));
 }
 
 void janitor_run(struct app *app)

@@ -47,14 +47,17 @@ static const char sched_expand_lease_sql[] =
  * shard: its next tenants by id after its cursor that match the audience (signpost_audience)
  * become queued messages, and the cursor moves in the same transaction, so a batch is
  * never done twice. Should two daemons ever expand the same batch at once, the unique
- * index on (campaign, tenant) fails the later one whole. Returns the rows added and
- * whether the shard is done.
+ * index on (campaign, tenant) fails the later one whole. A cancelled campaign's shards end
+ * at their next batch (the janitor cancels what a batch under way at the cancel queued).
+ * Returns the rows added and whether the shard is done.
  */
 static const char sched_expand_sql[] =
 	"WITH c AS ("
-	"  SELECT id, coalesce(provider, $3) AS provider FROM campaigns WHERE id = $1"
+	"  SELECT id, coalesce(provider, $3) AS provider FROM campaigns WHERE id = $1 "
+	"  AND state IN ('scheduled', 'running', 'paused') AND expanded_at IS NULL"
 	"), sh AS ("
-	"  SELECT cursor FROM campaign_expansion WHERE campaign_id = $1 AND shard = $2 AND NOT done"
+	"  SELECT cursor FROM campaign_expansion, c WHERE campaign_id = $1 AND shard = $2 "
+	"  AND NOT done"
 	"), t AS ("
 	"  SELECT a.id, a.phone FROM sh, signpost_audience($1, sh.cursor, $4, $5, $2) a"
 	"), ins AS ("

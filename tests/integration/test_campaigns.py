@@ -336,6 +336,11 @@ class LifecycleTest(CampaignCase):
         time.sleep(1.5)
         self.assertEqual(self.get(cid)["counts"]["cancelled"], 20 - sent_before)
         self.assertEqual(self.handled(cid), 20)
+        # A text an expansion batch under way at the cancel queued is cancelled too.
+        self.db.query("UPDATE messages SET state = 'queued', final_at = NULL "
+                      "WHERE id = (SELECT max(id) FROM messages WHERE campaign_id = %s)", cid)
+        wait_until(lambda: self.get(cid)["counts"]["cancelled"] == 20, timeout=30,
+                   what="the janitor cancelling a late text")
 
     def test_opt_out_between_scheduling_and_sending(self):
         cid = self.scheduled_then_paused()
