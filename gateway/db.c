@@ -12,7 +12,6 @@
 #define DB_CONNECT_TIMEOUT_MS 10000
 #define DB_QUEUE_TIMEOUT_MS 15000
 #define DB_GROUP_MAX 256
-#define DB_GROUP_LANES 2
 
 enum db_phase {
 	DB_PHASE_PREPARE, /* waiting for the PQsendPrepare result */
@@ -33,7 +32,6 @@ enum db_job_kind {
 struct db_job {
 	struct db_job *next;
 	enum db_job_kind kind;
-	int lane; /* grouped statements: which lane */
 	const char *sql;
 	int stmt;
 	int nparams;
@@ -78,15 +76,13 @@ struct db {
 	struct db_conn *conns;
 	int nconns;
 	struct db_queue queue;   /* statements that run alone */
+	struct db_queue grouped; /* statements that may share a transaction */
 	/*
-	 * Statements that may share a transaction, in lanes by the caller's key, and the
-	 * connection running each lane's shared transaction, or NULL. One at a time per lane:
-	 * two transactions of one lane could each wait for a row the other has written, a
-	 * deadlock PostgreSQL only breaks after a second; statements that may touch the same
-	 * rows share a key, so lanes do not wait for each other.
+	 * The connection running the one shared transaction in flight, or NULL. One at a time:
+	 * two could each wait for a row the other has written, a deadlock PostgreSQL only
+	 * breaks after a second.
 	 */
-	struct db_queue grouped[DB_GROUP_LANES];
-	struct db_conn *group_conn[DB_GROUP_LANES];
+	struct db_conn *group_conn;
 	const char **stmts;
 	int nstmts, capstmts;
 	struct event *kick;
@@ -143,14 +139,6 @@ static struct db_job *db_queue_pop(struct db_queue *q)
 		j->next = NULL;
 	}
 	return j;
-}
-
-static size_t db_grouped_len(const struct db *db)
-{
-	size_t n = 0;
-	for (int i = 0; i < DB_GROUP_LANES; i++)
-		n += db->grouped[i].len;
-	return n;
 }
 
 /* ---- jobs ---- */
@@ -261,9 +249,8 @@ static void db_conn_watch(struct db_conn *c, short what)
 
 static void db_conn_fail_jobs(struct db_conn *c, const char *why)
 {
-	for (int i = 0; i < DB_GROUP_LANES; i++)
-		if (c->db->group_conn[i] == c)
-			c->db->group_conn[i] = NULL;
+	if (c->db->group_conn == c)
+		c->db->group_conn = NULL;
 	db_job_fail_all(&c->held, why, true);
 	db_job_fail_all(&c->sent, why, true);
 }
@@ -358,14 +345,13 @@ static int db_conn_send(struct db_conn *c, struct db_job *j)
  * Sends the queued grouped statements (up to DB_GROUP_MAX) with one sync after the last,
  * so one transaction, and one wait for the disk at its commit, covers them all.
  */
-static int db_conn_send_group(struct db_conn *c, int lane)
+static int db_conn_send_group(struct db_conn *c)
 {
 	struct db *db = c->db;
-	struct db_queue *q = &db->grouped[lane];
 	struct db_job *j;
 
-	for (int n = 0; n < DB_GROUP_MAX && (j = db_queue_pop(q)) != NULL; n++) {
-		bool last = n + 1 == DB_GROUP_MAX || !q->head;
+	for (int n = 0; n < DB_GROUP_MAX && (j = db_queue_pop(&db->grouped)) != NULL; n++) {
+		bool last = n + 1 == DB_GROUP_MAX || !db->grouped.head;
 		j->kind = last ? (n ? DB_JOB_LAST : DB_JOB_SOLO) : DB_JOB_MEMBER;
 		if (db_conn_send(c, j) < 0) {
 			j->kind = DB_JOB_SOLO;
@@ -373,20 +359,18 @@ static int db_conn_send_group(struct db_conn *c, int lane)
 			return -1;
 		}
 		if (j->kind != DB_JOB_SOLO)
-			db->group_conn[lane] = c;
+			db->group_conn = c;
 	}
 	return 0;
 }
 
-/* The least busy usable connection, other than `avoid` when there is another. */
-static struct db_conn *db_pick(struct db *db, const struct db_conn *avoid)
+static struct db_conn *db_pick(struct db *db)
 {
 	struct db_conn *best = NULL;
 	for (int i = 0; i < db->nconns; i++) {
 		struct db_conn *c = &db->conns[i];
 		if (c->state == DB_CONN_READY && (int)c->sent.len < DB_MAX_INFLIGHT &&
-		    (!best || (best == avoid && c != avoid) ||
-		     (c != avoid && c->sent.len < best->sent.len)))
+		    (!best || c->sent.len < best->sent.len))
 			best = c;
 	}
 	return best;
@@ -396,16 +380,13 @@ static void db_dispatch(struct db *db)
 {
 	struct db_conn *c;
 
-	for (int lane = 0; lane < DB_GROUP_LANES; lane++) {
-		while (db->grouped[lane].head && !db->group_conn[lane] &&
-		       (c = db_pick(db, db->group_conn[(lane + 1) % DB_GROUP_LANES]))) {
-			if (db_conn_send_group(c, lane) < 0)
-				db_conn_fail(c, "send failed");
-			else
-				db_conn_flush(c);
-		}
+	while (db->grouped.head && !db->group_conn && (c = db_pick(db))) {
+		if (db_conn_send_group(c) < 0)
+			db_conn_fail(c, "send failed");
+		else
+			db_conn_flush(c);
 	}
-	while (db->queue.head && (c = db_pick(db, NULL))) {
+	while (db->queue.head && (c = db_pick(db))) {
 		struct db_job *j = db_queue_pop(&db->queue);
 		if (db_conn_send(c, j) < 0) {
 			struct db_queue back = { j, j, 1 };
@@ -423,29 +404,26 @@ static void db_kick_cb(evutil_socket_t fd, short what, void *arg)
 	db_dispatch(arg);
 }
 
-static struct db_job *db_enqueue(struct db *db, struct db_queue *q, const char *sql,
-				  int nparams, const char *const *params, db_cb *cb, void *arg)
+static void db_enqueue(struct db *db, struct db_queue *q, const char *sql, int nparams,
+		       const char *const *params, db_cb *cb, void *arg)
 {
 	struct db_job *j = db_job_new(sql, nparams, params, cb, arg);
 
 	j->stmt = db_stmt_id(db, sql);
 	db_queue_push(q, j);
 	event_active(db->kick, EV_TIMEOUT, 0);
-	return j;
 }
 
 void db_query(struct db *db, const char *sql, int nparams, const char *const *params,
 	      db_cb *cb, void *arg)
 {
-	(void)db_enqueue(db, &db->queue, sql, nparams, params, cb, arg);
+	db_enqueue(db, &db->queue, sql, nparams, params, cb, arg);
 }
 
-void db_query_grouped(struct db *db, unsigned key, const char *sql, int nparams,
-		      const char *const *params, db_cb *cb, void *arg)
+void db_query_grouped(struct db *db, const char *sql, int nparams, const char *const *params,
+		      db_cb *cb, void *arg)
 {
-	int lane = (int)(key % DB_GROUP_LANES);
-
-	db_enqueue(db, &db->grouped[lane], sql, nparams, params, cb, arg)->lane = lane;
+	db_enqueue(db, &db->grouped, sql, nparams, params, cb, arg);
 }
 
 /* ---- pool: receiving ---- */
@@ -473,7 +451,7 @@ static void db_job_take_result(struct db_job *j, PGresult *r)
  * committed and each callback gets its result; otherwise it was rolled back and every
  * statement runs again alone, so one statement's error reaches only its own caller.
  */
-static void db_conn_group_done(struct db_conn *c, int lane)
+static void db_conn_group_done(struct db_conn *c)
 {
 	struct db *db = c->db;
 	struct db_queue again = { 0 };
@@ -496,7 +474,7 @@ static void db_conn_group_done(struct db_conn *c, int lane)
 		db_queue_push(&again, j);
 	}
 	db_queue_prepend(&db->queue, &again);
-	db->group_conn[lane] = NULL;
+	db->group_conn = NULL;
 	event_active(db->kick, EV_TIMEOUT, 0);
 }
 
@@ -529,7 +507,7 @@ static bool db_conn_step(struct db_conn *c)
 	db_queue_pop(&c->sent);
 	if (j->kind == DB_JOB_LAST) {
 		db_queue_push(&c->held, j);
-		db_conn_group_done(c, j->lane);
+		db_conn_group_done(c);
 	} else {
 		db_job_finish(j, NULL, false);
 	}
@@ -549,7 +527,7 @@ static void db_conn_read(struct db_conn *c)
 		db_conn_fail(c, "connection closed");
 		return;
 	}
-	if (c->db->queue.head || db_grouped_len(c->db))
+	if (c->db->queue.head || c->db->grouped.head)
 		event_active(c->db->kick, EV_TIMEOUT, 0);
 }
 
@@ -724,8 +702,7 @@ static void db_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (db_ready_count(db) > 0)
 		return;
-	_Static_assert(DB_GROUP_LANES == 2, "list every lane below");
-	struct db_queue *queues[] = { &db->queue, &db->grouped[0], &db->grouped[1] };
+	struct db_queue *queues[] = { &db->queue, &db->grouped };
 	for (size_t i = 0; i < ARRAY_LEN(queues); i++)
 		while (queues[i]->head && now - queues[i]->head->queued_at > DB_QUEUE_TIMEOUT_MS)
 			db_job_finish(db_queue_pop(queues[i]), "database unavailable", false);
@@ -773,8 +750,7 @@ void db_free(struct db *db)
 	if (db->session.db)
 		db_conn_close(&db->session);
 	db_job_fail_all(&db->queue, "shutting down", false);
-	for (int i = 0; i < DB_GROUP_LANES; i++)
-		db_job_fail_all(&db->grouped[i], "shutting down", false);
+	db_job_fail_all(&db->grouped, "shutting down", false);
 	event_free(db->kick);
 	event_free(db->tick);
 	free(db->conns);
@@ -794,7 +770,7 @@ int db_ready_count(const struct db *db)
 
 size_t db_queue_len(const struct db *db)
 {
-	return db->queue.len + db_grouped_len(db);
+	return db->queue.len + db->grouped.len;
 }
 
 int db_rows(const struct db_result *r)

@@ -45,12 +45,10 @@ void db_query(struct db *db, const char *sql, int nparams, const char *const *pa
  * statements queued meanwhile, so that one commit covers them all; cb runs after that
  * commit. When the shared transaction fails nothing of it is kept and each statement runs
  * again alone, so only the statement at fault sees an error: a grouped statement must be
- * safe to run again after a rollback. Statements that may write the same rows must pass
- * the same key (a hash of the phone number, say): their transactions then never wait for
- * each other's rows.
+ * safe to run again after a rollback.
  */
-void db_query_grouped(struct db *db, unsigned key, const char *sql, int nparams,
-		      const char *const *params, db_cb *cb, void *arg);
+void db_query_grouped(struct db *db, const char *sql, int nparams, const char *const *params,
+		      db_cb *cb, void *arg);
 
 /*
  * Sets the session connection's setup SQL (run on every connect, may hold several

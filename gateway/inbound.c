@@ -59,16 +59,6 @@ static void inbound_free(void *p)
 	free(in);
 }
 
-/* Writes for one sender (or one message) go in one lane of grouped transactions. */
-static unsigned inbound_key(const char *s)
-{
-	unsigned h = 2166136261u; /* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 bool inbound_reference_ok(const char *ref)
 {
 	int64_t v;
@@ -183,8 +173,7 @@ static void inbound_looked_up(const struct db_result *r, void *arg)
 		d->conv_category, d->close_state, ttl, d->needs_call ? "true" : "false",
 		d->consent ? "true" : "false", who.conv_id, d->record_value, who.conv_help_request,
 	};
-	db_query_grouped(ctx->app->db, inbound_key(in->from), router_apply_sql, 24, params,
-			 inbound_applied, ctx);
+	db_query_grouped(ctx->app->db, router_apply_sql, 24, params, inbound_applied, ctx);
 }
 
 /* Routes the text, or only acknowledges a part of a longer one still incomplete. */
@@ -288,8 +277,7 @@ void inbound_status_webhook(struct api_ctx *ctx)
 		msg_state_str(st->state), st->raw_status, st->error_code,
 		st->error_text[0] ? st->error_text : NULL, st->opted_out ? "true" : "false",
 	};
-	db_query_grouped(ctx->app->db, inbound_key(st->provider_id), receipt_sql, 8, params,
-			 inbound_receipt_done, ctx);
+	db_query_grouped(ctx->app->db, receipt_sql, 8, params, inbound_receipt_done, ctx);
 out:
 	free(url);
 }

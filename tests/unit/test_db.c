@@ -81,7 +81,7 @@ static void test_db_insert_all(struct test_db_run *run, int dup)
 		const char *params[] = { key };
 		test_db_calls[i] = (struct test_db_call){ run, i };
 		run->pending++;
-		db_query_grouped(run->db, 7, test_db_insert_sql, 1, params, test_db_done,
+		db_query_grouped(run->db, test_db_insert_sql, 1, params, test_db_done,
 				 &test_db_calls[i]);
 	}
 	test_db_wait(run);
