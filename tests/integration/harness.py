@@ -5,6 +5,7 @@ tests/run.sh starts a throwaway PostgreSQL and passes its conninfo in SIGNPOST_T
 every test class gets a database of its own, every daemon and fake server a free port of
 its own, and every process's log is checked for sanitizer reports when it stops.
 """
+import atexit
 import base64
 import hashlib
 import hmac
@@ -152,6 +153,18 @@ def http(method, url, body=None, headers=None, timeout=30):
         return Response(e.code, dict(e.headers), e.read())
 
 
+_children = []
+
+
+@atexit.register
+def _kill_leftovers():
+    """A test that failed in its tear-down may not have stopped what it started."""
+    for proc in _children:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 class Process:
     """A child process with its output in a log file."""
 
@@ -160,6 +173,7 @@ class Process:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log,
                                      env=env, cwd=ROOT)
+        _children.append(self.proc)
 
     def stop(self, sig=signal.SIGTERM, expect_code=0, timeout=60):
         if self.proc.poll() is None:
