@@ -171,21 +171,27 @@ static struct db_job *db_job_new(const char *sql, int nparams, const char *const
 	return j;
 }
 
+/* A result that is not an error (NULL is one). */
+static bool db_res_ok(const PGresult *r)
+{
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
 static void db_job_finish(struct db_job *j, const char *error, bool indeterminate)
 {
 	struct db_result r = { .pg = j->res, .error = error, .sqlstate = "", .constraint = "",
 			       .indeterminate = indeterminate };
 
 	if (!error && j->res) {
-		ExecStatusType st = PQresultStatus(j->res);
-		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		if (!db_res_ok(j->res)) {
 			const char *state = PQresultErrorField(j->res, PG_DIAG_SQLSTATE);
 			const char *constraint = PQresultErrorField(j->res, PG_DIAG_CONSTRAINT_NAME);
 			r.error = PQresultErrorMessage(j->res);
 			r.sqlstate = state ? state : "";
 			r.constraint = constraint ? constraint : "";
 			if (!*r.error)
-				r.error = PQresStatus(st);
+				r.error = PQresStatus(PQresultStatus(j->res));
 		}
 	} else if (!error) {
 		r.error = "no result";
@@ -197,12 +203,6 @@ static void db_job_finish(struct db_job *j, const char *error, bool indeterminat
 		j->cb(&r, j->arg);
 	PQclear(j->res);
 	free(j);
-}
-
-static bool db_job_ok(const struct db_job *j)
-{
-	ExecStatusType st = j->res ? PQresultStatus(j->res) : PGRES_FATAL_ERROR;
-	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
 }
 
 static bool db_job_syncs(const struct db_job *j)
@@ -430,15 +430,11 @@ void db_query_grouped(struct db *db, const char *sql, int nparams, const char *c
 
 static void db_job_take_result(struct db_job *j, PGresult *r)
 {
-	ExecStatusType st = PQresultStatus(r);
-	bool is_error = st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK;
-
-	if (j->res && PQresultStatus(j->res) != PGRES_TUPLES_OK &&
-	    PQresultStatus(j->res) != PGRES_COMMAND_OK) {
+	if (j->res && !db_res_ok(j->res)) {
 		PQclear(r); /* keep the first error */
 		return;
 	}
-	if (j->phase == DB_PHASE_PREPARE && !is_error) {
+	if (j->phase == DB_PHASE_PREPARE && db_res_ok(r)) {
 		PQclear(r);
 		return;
 	}
@@ -459,7 +455,7 @@ static void db_conn_group_done(struct db_conn *c)
 	bool ok = true;
 
 	for (j = c->held.head; j && ok; j = j->next)
-		ok = db_job_ok(j);
+		ok = db_res_ok(j->res);
 	if (!ok)
 		log_debug("db shared transaction failed statements=%zu, running them one by one",
 			  c->held.len);
@@ -557,8 +553,7 @@ static void db_session_read(struct db_conn *c)
 			log_info("db session ready");
 			break;
 		}
-		ExecStatusType st = PQresultStatus(r);
-		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		if (!db_res_ok(r))
 			log_error("db session setup failed error=\"%.*s\"",
 				  (int)strcspn(PQresultErrorMessage(r), "\n"), PQresultErrorMessage(r));
 		PQclear(r);
