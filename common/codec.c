@@ -192,9 +192,9 @@ void codec_xml_escape(struct sbuf *out, const char *s)
 	}
 }
 
-/* Length of the well-formed character at s[0..n) (n > 0), or 0 when it is malformed. */
-static size_t codec_utf8_char(const unsigned char *s, size_t n)
+size_t codec_utf8_char(const char *str, size_t n)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	unsigned char c = s[0];
 	size_t len;
 	uint32_t cp, min;
@@ -221,10 +221,8 @@ static size_t codec_utf8_char(const unsigned char *s, size_t n)
 	return len;
 }
 
-bool codec_utf8_valid(const char *str, size_t n)
+bool codec_utf8_valid(const char *s, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)str;
-
 	for (size_t i = 0, len; i < n; i += len)
 		if (!(len = codec_utf8_char(s + i, n - i)))
 			return false;
@@ -233,12 +231,11 @@ bool codec_utf8_valid(const char *str, size_t n)
 
 void codec_utf8_sanitize(struct sbuf *out, const char *str, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, run = 0;
 
 	sbuf_reserve(out, n);
 	while (i + run < n) {
-		size_t len = codec_utf8_char(s + i + run, n - i - run);
+		size_t len = codec_utf8_char(str + i + run, n - i - run);
 		if (len) {
 			run += len;
 			continue;

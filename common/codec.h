@@ -26,6 +26,8 @@ void codec_form_build(struct sbuf *out, const struct kvlist *l);
 /* Escapes & < > " ' and CR; drops the C0 controls XML 1.0 cannot carry (all but TAB, LF). */
 void codec_xml_escape(struct sbuf *out, const char *s);
 
+/* Length of the well-formed UTF-8 character at s[0..n) (n > 0), or 0 when it is malformed. */
+size_t codec_utf8_char(const char *s, size_t n);
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
 bool codec_utf8_valid(const char *s, size_t n);
 /* Appends s[0..n) with each byte that is not part of well-formed UTF-8 replaced by U+FFFD. */

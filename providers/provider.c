@@ -168,18 +168,6 @@ bool provider_common_key(const char *key)
 	return false;
 }
 
-/* Length of the well-formed UTF-8 character at s (NUL-terminated), or 0 when malformed. */
-static size_t provider_utf8_char(const char *s)
-{
-	size_t n = (unsigned char)*s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 : (*s & 0xf0) == 0xe0 ? 3
-		 : (*s & 0xf8) == 0xf0 ? 4 : 0;
-
-	for (size_t i = 1; i < n; i++)
-		if (!s[i])
-			return 0;
-	return n && codec_utf8_valid(s, n) ? n : 0;
-}
-
 void provider_copy(char *dst, size_t size, const char *src)
 {
 	size_t out = 0;
@@ -188,7 +176,7 @@ void provider_copy(char *dst, size_t size, const char *src)
 		return;
 	/* Whole characters only, '?' for malformed bytes: these texts end up in the database. */
 	for (const char *s = src ? src : ""; *s;) {
-		size_t n = provider_utf8_char(s);
+		size_t n = codec_utf8_char(s, strnlen(s, 4)); /* a NUL ends a character short */
 		if (out + (n ? n : 1) >= size)
 			break;
 		if (n)
