@@ -211,6 +211,12 @@ bool api_param_id(struct api_ctx *ctx, int i, int64_t *out)
 	return false;
 }
 
+/* Text PostgreSQL can store: UTF-8 without NUL. */
+static bool api_text_ok(const char *s, size_t n)
+{
+	return strlen(s) == n && codec_utf8_valid(s, n);
+}
+
 /* Parses the query string once; false when it is malformed or is not text. */
 static bool api_query_parse(struct api_ctx *ctx)
 {
@@ -222,9 +228,8 @@ static bool api_query_parse(struct api_ctx *ctx)
 		q->bad = raw && codec_form_parse(&q->kv, raw, strlen(raw)) < 0;
 		for (size_t i = 0; i < q->kv.n && !q->bad; i++) {
 			const struct kv *kv = &q->kv.items[i];
-			q->bad = strlen(kv->value) != kv->value_len ||
-				 !codec_utf8_valid(kv->key, strlen(kv->key)) ||
-				 !codec_utf8_valid(kv->value, kv->value_len);
+			q->bad = !codec_utf8_valid(kv->key, strlen(kv->key)) ||
+				 !api_text_ok(kv->value, kv->value_len);
 		}
 		if (q->bad)
 			kvlist_free(&q->kv);
@@ -479,9 +484,8 @@ static bool api_json_bad_text(struct json_object *o, char *path, size_t size, in
 	size_t len = strlen(path);
 
 	if (json_object_is_type(o, json_type_string)) {
-		const char *s = json_object_get_string(o);
-		size_t n = (size_t)json_object_get_string_len(o);
-		return strlen(s) != n || !codec_utf8_valid(s, n);
+		return !api_text_ok(json_object_get_string(o),
+				    (size_t)json_object_get_string_len(o));
 	}
 	if (depth > 64)
 		return false;
