@@ -87,9 +87,6 @@ static void csv_quoted(struct csv_parser *p, char c)
 
 static void csv_byte(struct csv_parser *p, char c)
 {
-	bool after_cr = p->after_cr;
-
-	p->after_cr = false;
 	if (p->in_quotes) {
 		csv_quoted(p, c);
 		if (p->in_quotes || !p->after_quote)
@@ -99,11 +96,10 @@ static void csv_byte(struct csv_parser *p, char c)
 	if (c == ',') {
 		csv_end_field(p);
 	} else if (c == '\n') {
-		if (!after_cr) /* else the LF of a CRLF */
+		if (!p->last_cr) /* else the LF of a CRLF */
 			csv_end_record(p);
 	} else if (c == '\r') {
 		csv_end_record(p);
-		p->after_cr = true;
 	} else if (c == '"' && p->field.len == 0 && !p->after_quote) {
 		p->in_quotes = true;
 	} else {
@@ -129,8 +125,8 @@ static bool csv_step(struct csv_parser *p, char c)
 {
 	bool newline = c == '\r' || (c == '\n' && !p->last_cr);
 
-	p->last_cr = c == '\r';
 	csv_byte(p, c);
+	p->last_cr = c == '\r';
 	if (newline) {
 		p->line++;
 		if (!p->in_quotes)

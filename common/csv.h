@@ -26,8 +26,7 @@ struct csv_parser {
 	bool after_quote;   /* just read a closing quote (or the first of a "" pair) */
 	bool field_started; /* the current record has begun */
 	bool paused;        /* set by the callback through csv_pause: stop after this record */
-	bool after_cr;      /* a CR outside quotes ended the record: an LF right after it is its pair */
-	bool last_cr;       /* the last byte was a CR (for counting lines) */
+	bool last_cr;       /* the byte before was a CR: an LF now is its pair */
 	bool bom_checked;
 	unsigned char bom[3];
 	size_t bom_len;
