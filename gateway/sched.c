@@ -15,6 +15,7 @@
 #define SCHED_EXPAND_BATCH "50000"
 #define SCHED_EXPAND_SHARDS 2
 #define SCHED_JANITOR_EVERY 10
+#define SCHED_LEASE_RENEW_MS 10000 /* the lease itself lasts 60 s */
 
 static const char sched_running_sql[] =
 	"SELECT id, coalesce(provider, $1), send_window::text, fallback_provider, "
@@ -272,7 +273,7 @@ static void sched_expand(struct sched *s)
 	char id[24], shards[16];
 
 	if (s->expanding) {
-		if (s->expand_shards_busy == 0 || clock_mono_ms() - s->expand_lease_ms < 10000)
+		if (s->expand_shards_busy == 0 || clock_mono_ms() - s->expand_lease_ms < SCHED_LEASE_RENEW_MS)
 			return;
 		s->expand_lease_ms = clock_mono_ms();
 		snprintf(id, sizeof(id), "%lld", (long long)s->expand_id);

@@ -9,6 +9,8 @@ CREATE TABLE campaign_expansion (
   done boolean NOT NULL DEFAULT false,
   PRIMARY KEY (campaign_id, shard)
 );
+-- The single cursor it replaces.
+ALTER TABLE campaigns DROP COLUMN expand_cursor;
 
 -- The audience as before, optionally only the tenants of one shard.
 DROP FUNCTION signpost_audience(bigint, bigint, int);
