@@ -74,18 +74,24 @@ static bool unreserved(unsigned char c)
 static void percent_encode(struct sbuf *out, const char *s, size_t n, bool plus_for_space)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	char *o;
 
+	sbuf_reserve(out, 3 * n);
+	o = out->data + out->len;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (unreserved(c)) {
-			sbuf_addc(out, (char)c);
+			*o++ = (char)c;
 		} else if (c == ' ' && plus_for_space) {
-			sbuf_addc(out, '+');
+			*o++ = '+';
 		} else {
-			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-			sbuf_add(out, e, 3);
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
 		}
 	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
 }
 
 void codec_form_encode(struct sbuf *out, const char *s, size_t n)
@@ -246,4 +252,30 @@ void codec_utf8_sanitize(struct sbuf *out, const char *str, size_t n)
 		run = 0;
 	}
 	sbuf_add(out, str + i, run);
+}
+
+size_t codec_utf8_encode(uint32_t cp, char out[static 4])
+{
+	if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
 }

@@ -118,7 +118,10 @@ void sbuf_adds(struct sbuf *b, const char *s)
 
 void sbuf_addc(struct sbuf *b, char c)
 {
-	sbuf_add(b, &c, 1);
+	if (b->len + 2 > b->cap)
+		sbuf_reserve(b, 1);
+	b->data[b->len++] = c;
+	b->data[b->len] = '\0';
 }
 
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)
@@ -165,10 +168,8 @@ void kvlist_init(struct kvlist *l)
 
 void kvlist_free(struct kvlist *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->items[i].key);
-		free(l->items[i].value);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i].key); /* the value shares the key's allocation */
 	free(l->items);
 	kvlist_init(l);
 }
@@ -180,8 +181,12 @@ void kvlist_addn(struct kvlist *l, const char *key, size_t klen, const char *val
 		l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
 	}
 	struct kv *kv = &l->items[l->n++];
-	kv->key = xstrndup(key, klen);
-	kv->value = xstrndup(value, vlen);
+	kv->key = xmalloc(klen + vlen + 2);
+	memcpy(kv->key, key, klen);
+	kv->key[klen] = '\0';
+	kv->value = kv->key + klen + 1;
+	memcpy(kv->value, value, vlen);
+	kv->value[vlen] = '\0';
 	kv->value_len = vlen;
 }
 

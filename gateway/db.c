@@ -805,13 +805,17 @@ void db_array_add(struct sbuf *out, const char *value, size_t len)
 		sbuf_adds(out, "NULL");
 		return;
 	}
-	sbuf_addc(out, '"');
+	sbuf_reserve(out, 2 * len + 2);
+	char *o = out->data + out->len;
+	*o++ = '"';
 	for (size_t i = 0; i < len; i++) {
 		if (value[i] == '"' || value[i] == '\\')
-			sbuf_addc(out, '\\');
-		sbuf_addc(out, value[i]);
+			*o++ = '\\';
+		*o++ = value[i];
 	}
-	sbuf_addc(out, '"');
+	*o++ = '"';
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
 }
 
 void db_array_end(struct sbuf *out)
