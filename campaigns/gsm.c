@@ -102,7 +102,10 @@ struct gsm_lookalike {
 	const char *to;
 };
 
-/* Sorted by code point. Letters are never changed: ŵ, ŷ, ą, ł ... stay as written. */
+/*
+ * Sorted by code point. Letters are never changed: ŵ, ŷ, ą, ł ... stay as written.
+ * gsm_smart_replace copies other ASCII without a lookup: an ASCII entry goes there too.
+ */
 static const struct gsm_lookalike gsm_lookalikes[] = {
 	{0x0009, " "},   /* tab */
 	{0x0060, "'"},   /* ` grave accent used as an apostrophe */
@@ -172,6 +175,13 @@ void gsm_smart_replace(struct sbuf *out, const char *utf8, size_t len)
 	sbuf_reserve(out, len);
 	while (i < len) {
 		size_t start = i;
+		/* ASCII other than tab and ` has no lookalike: copy it a run at a time */
+		while (i < len && (unsigned char)utf8[i] < 0x80 && utf8[i] != '\t' && utf8[i] != '`')
+			i++;
+		if (i > start) {
+			sbuf_add(out, utf8 + start, i - start);
+			continue;
+		}
 		uint32_t cp = utf8_next(utf8, len, &i);
 		const char *to = gsm_lookalike(cp);
 		if (to)
