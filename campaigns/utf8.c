@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "common/codec.h"
+
 /* Length of the sequence a lead byte starts, and the bits it contributes; 0 if invalid. */
 static int utf8_lead(unsigned char c, uint32_t *cp)
 {
@@ -59,23 +61,8 @@ bad:
 void utf8_put(struct sbuf *out, uint32_t cp)
 {
 	char b[4];
-	size_t n;
 
-	if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		cp = UTF8_REPLACEMENT;
-	if (cp < 0x80) {
-		b[0] = (char)cp, n = 1;
-	} else if (cp < 0x800) {
-		b[0] = (char)(0xc0 | (cp >> 6)), b[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
-	} else if (cp < 0x10000) {
-		b[0] = (char)(0xe0 | (cp >> 12)), b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		b[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
-	} else {
-		b[0] = (char)(0xf0 | (cp >> 18)), b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), b[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	sbuf_add(out, b, n);
+	sbuf_add(out, b, codec_utf8_encode(cp, b));
 }
 
 size_t utf8_count(const char *s, size_t len)

@@ -30,6 +30,8 @@ void codec_xml_escape(struct sbuf *out, const char *s);
 size_t codec_utf8_char(const char *s, size_t n);
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
 bool codec_utf8_valid(const char *s, size_t n);
+/* Writes cp as UTF-8 (U+FFFD for surrogates and values past U+10FFFF); returns 1 to 4. */
+size_t codec_utf8_encode(uint32_t cp, char out[static 4]);
 /* Appends s[0..n) with each byte that is not part of well-formed UTF-8 replaced by U+FFFD. */
 void codec_utf8_sanitize(struct sbuf *out, const char *s, size_t n);
 
