@@ -94,7 +94,7 @@ void http_req_free(struct http_req *r)
 	http_req_init(r);
 }
 
-void http_req_basic_auth(struct http_req *r, const char *user, const char *password)
+char *http_basic_auth(const char *user, const char *password)
 {
 	struct sbuf plain, header;
 
@@ -103,11 +103,19 @@ void http_req_basic_auth(struct http_req *r, const char *user, const char *passw
 	sbuf_printf(&plain, "%s:%s", user, password);
 	sbuf_adds(&header, "Basic ");
 	codec_base64_encode(&header, plain.data, plain.len);
-	kvlist_add(&r->headers, "Authorization", sbuf_str(&header));
 	/* The credentials were in plain text: do not leave them in freed memory. */
 	memset(plain.data, 0, plain.len);
 	sbuf_free(&plain);
-	sbuf_free(&header);
+	return sbuf_detach(&header);
+}
+
+void http_req_basic_auth(struct http_req *r, const char *user, const char *password)
+{
+	char *value = http_basic_auth(user, password);
+
+	kvlist_add(&r->headers, "Authorization", value);
+	memset(value, 0, strlen(value));
+	free(value);
 }
 
 void sms_in_init(struct sms_in *m)

@@ -48,6 +48,8 @@ struct http_req {
 
 void http_req_init(struct http_req *r);
 void http_req_free(struct http_req *r);
+/* "Basic base64(user:password)", an Authorization value to free (and clear) after use. */
+char *http_basic_auth(const char *user, const char *password);
 /* Sets Authorization: Basic base64(user:password). */
 void http_req_basic_auth(struct http_req *r, const char *user, const char *password);
 

@@ -22,6 +22,7 @@
 
 #include "common/codec.h"
 #include "common/crypto.h"
+#include "common/jsonscan.h"
 #include "providers/adapters.h"
 
 struct twilio {
@@ -30,6 +31,8 @@ struct twilio {
 	char *auth_token;
 	char *from;        /* NULL when sending through a messaging service */
 	char *service_sid; /* NULL when sending from a number or sender id */
+	char *send_url;    /* the Messages resource */
+	char *auth;        /* the Authorization header's value */
 };
 
 static const char *const twilio_keys[] = { "base_url", "account_sid", "auth_token", "from",
@@ -117,6 +120,10 @@ static void twilio_destroy(void *priv)
 		return;
 	if (t->auth_token)
 		memset(t->auth_token, 0, strlen(t->auth_token));
+	if (t->auth)
+		memset(t->auth, 0, strlen(t->auth));
+	free(t->send_url);
+	free(t->auth);
 	free(t->base_url);
 	free(t->account_sid);
 	free(t->auth_token);
@@ -150,6 +157,9 @@ static int twilio_init(struct json_object *cfg, const struct provider_env *env, 
 	t->auth_token = xstrdup(token);
 	t->from = from ? xstrdup(from) : NULL;
 	t->service_sid = service ? xstrdup(service) : NULL;
+	t->send_url = xasprintf("%s/" TWILIO_API_VERSION "/Accounts/%s/Messages.json", t->base_url,
+				t->account_sid);
+	t->auth = http_basic_auth(sid, token);
 	*priv = t;
 	t = NULL;
 	rc = 0;
@@ -181,9 +191,8 @@ static int twilio_build_send(void *priv, const struct sms_out *msg, struct http_
 		kvlist_add(&form, "ValidityPeriod", v);
 	}
 	req->method = "POST";
-	req->url = xasprintf("%s/" TWILIO_API_VERSION "/Accounts/%s/Messages.json", t->base_url,
-			     t->account_sid);
-	http_req_basic_auth(req, t->account_sid, t->auth_token);
+	req->url = xstrdup(t->send_url);
+	kvlist_add(&req->headers, "Authorization", t->auth);
 	kvlist_add(&req->headers, "Content-Type", "application/x-www-form-urlencoded");
 	kvlist_add(&req->headers, "Accept", "application/json");
 	codec_form_build(&req->body, &form);
@@ -213,23 +222,27 @@ bool twilio_status_state(const char *status, enum msg_state *out)
 	return false;
 }
 
-static void twilio_accepted(struct json_object *obj, struct send_result *out)
+/* The members of Twilio's answer to a send that the adapter reads. */
+enum { TW_SID, TW_STATUS, TW_SEGMENTS, TW_CODE, TW_MESSAGE, TW_NMEMBERS };
+
+static void twilio_accepted(const struct json_member *m, struct send_result *out)
 {
-	const char *sid = provider_json_str(obj, "sid");
-	const char *segments = provider_json_str(obj, "num_segments");
+	char sid[sizeof(out->provider_id)], status[16], segments[8];
 	enum msg_state state = MSG_SUBMITTED;
 	int64_t n;
 
 	out->outcome = SEND_OK;
 	out->state = MSG_SUBMITTED;
 	/* A 2xx means Twilio has the text: never send it again, even without a sid. */
-	if (!sid || !provider_copy_exact(out->provider_id, sizeof(out->provider_id), sid))
+	if (m[TW_SID].kind != JSON_STRING || !json_member_text(&m[TW_SID], sid, sizeof(sid)) ||
+	    !provider_copy_exact(out->provider_id, sizeof(out->provider_id), sid))
 		provider_copy(out->reason, sizeof(out->reason),
 			      "Twilio accepted the message but gave no usable sid");
-	if (twilio_status_state(provider_json_str(obj, "status"), &state) &&
-	    (state == MSG_ENROUTE || state == MSG_DELIVERED))
+	if (json_member_text(&m[TW_STATUS], status, sizeof(status)) &&
+	    twilio_status_state(status, &state) && (state == MSG_ENROUTE || state == MSG_DELIVERED))
 		out->state = state;
-	if (segments && str_to_i64(segments, 1, 1000, &n))
+	if (json_member_text(&m[TW_SEGMENTS], segments, sizeof(segments)) &&
+	    str_to_i64(segments, 1, 1000, &n))
 		out->segments = (int)n;
 }
 
@@ -251,39 +264,46 @@ static void twilio_classify(long status, int64_t code, struct send_result *out)
 	out->opted_out = permanent && code == TWILIO_CODE_OPTED_OUT;
 }
 
-static void twilio_failed(long status, const struct kvlist *headers, struct json_object *obj,
-			  struct send_result *out)
+static void twilio_failed(long status, const struct kvlist *headers, bool json,
+			  const struct json_member *m, struct send_result *out)
 {
-	const char *code = provider_json_str(obj, "code");
-	const char *message = provider_json_str(obj, "message");
+	char code[16], message[sizeof(out->reason)];
 	int64_t n = 0;
 
-	if (code && str_to_i64(code, 0, INT32_MAX, &n))
+	if (json_member_text(&m[TW_CODE], code, sizeof(code)) && str_to_i64(code, 0, INT32_MAX, &n))
 		provider_copy(out->error_code, sizeof(out->error_code), code);
 	twilio_classify(status, n, out);
 	if (out->outcome == SEND_TEMPFAIL)
 		out->retry_after_s = provider_retry_after(headers);
-	if (n && message)
-		snprintf(out->reason, sizeof(out->reason), "Twilio error %s: %s (HTTP %ld)",
-			 out->error_code, message, status);
-	else
+	json_member_text(&m[TW_MESSAGE], message, sizeof(message));
+	/* a long message is cut: the text is for people reading the message's history */
+	if (n && m[TW_MESSAGE].kind == JSON_STRING) {
+		if (snprintf(out->reason, sizeof(out->reason), "Twilio error %s: %s (HTTP %ld)",
+			     out->error_code, message, status) < 0)
+			out->reason[0] = '\0';
+	} else {
 		snprintf(out->reason, sizeof(out->reason), "HTTP %ld from Twilio%s", status,
-			 obj ? "" : " without a Twilio error body");
+			 json ? "" : " without a Twilio error body");
+	}
 	provider_text_fix(out->reason, sizeof(out->reason));
 }
 
 static void twilio_parse_send_result(void *priv, long status, const struct kvlist *headers,
 				     const char *body, size_t len, struct send_result *out)
 {
-	struct json_object *obj = provider_json_parse(body, len);
+	struct json_member m[TW_NMEMBERS] = {
+		[TW_SID] = { .name = "sid" },		[TW_STATUS] = { .name = "status" },
+		[TW_SEGMENTS] = { .name = "num_segments" }, [TW_CODE] = { .name = "code" },
+		[TW_MESSAGE] = { .name = "message" },
+	};
+	bool json = json_scan_members(body, len, m, TW_NMEMBERS) == 0;
 
 	(void)priv;
 	memset(out, 0, sizeof(*out));
 	if (status >= 200 && status < 300)
-		twilio_accepted(obj, out);
+		twilio_accepted(m, out);
 	else
-		twilio_failed(status, headers, obj, out);
-	json_object_put(obj);
+		twilio_failed(status, headers, json, m, out);
 }
 
 /* Decodes the next UTF-8 sequence at s[*i], or returns U+FFFD for a bad byte. */

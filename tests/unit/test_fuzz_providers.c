@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/codec.h"
+#include "common/jsonscan.h"
 #include "gateway/config.h"
 #include "providers/adapters.h"
 #include "tests/unit/fuzz.h"
@@ -359,6 +360,161 @@ static const char *const config_dict[] = {
 	"-Infinity", "9223372036854775808", "0.0000001", "\"\\u0000\"", NULL,
 };
 
+/* ---- the JSON member scanner, against json-c ---- */
+
+/*
+ * json-c in strict mode is the reference for which documents are one JSON object and for
+ * what a member holds. Where the two are known to differ, the scanner follows RFC 8259:
+ * json-c ends a name at an escaped NUL, lets a control character through inside a string
+ * and reads NaN and Infinity as numbers.
+ */
+static bool jsonscan_json_c_quirk(const char *data, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '"')
+			in_string = !in_string;
+		else if (data[i] == '\\' && in_string && len - i >= 6 &&
+			 memcmp(data + i + 1, "u0000", 5) == 0)
+			return true;
+		else if (data[i] == '\\' && in_string)
+			i++;
+		else if ((unsigned char)data[i] < 0x20 && (in_string || !strchr(" \t\n\r", data[i])))
+			return true;
+	}
+	return memmem(data, len, "NaN", 3) || memmem(data, len, "Infinity", 8);
+}
+
+static void jsonscan_compare(const char *data, size_t len)
+{
+	static const char *const names[] = { "sid", "status", "code", "message", "" };
+	struct json_member m[ARRAY_LEN(names)];
+	struct json_tokener *tok = json_tokener_new_ex(64);
+	struct json_object *o;
+	size_t end;
+	char text[64];
+	bool quirk = jsonscan_json_c_quirk(data, len);
+
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		m[i] = (struct json_member){ .name = names[i] };
+	int rc = json_scan_members(data, len, m, ARRAY_LEN(m));
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, data, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	while (end < len && strchr(" \t\n\r", data[end]) && data[end])
+		end++;
+	bool ok = o && json_tokener_get_error(tok) == json_tokener_success &&
+		  json_object_is_type(o, json_type_object) && end == len;
+	json_tokener_free(tok);
+	if (!quirk) {
+		CHECK_INT(rc, ok ? 0 : -1);
+		if (rc != (ok ? 0 : -1))
+			fprintf(stderr, "  json-c %s: %.*s\n", ok ? "accepts" : "refuses",
+				(int)MIN(len, 200), data);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(m); i++) {
+		struct json_object *v = NULL;
+		if (rc != 0) {
+			CHECK_INT(m[i].kind, JSON_ABSENT);
+			continue;
+		}
+		bool fits = json_member_text(&m[i], text, sizeof(text));
+		if (m[i].kind == JSON_STRING || m[i].kind == JSON_NUMBER)
+			CHECK(fits || strlen(text) > sizeof(text) - 5); /* cut only by a character */
+		if (quirk || !ok)
+			continue;
+		bool found = json_object_object_get_ex(o, names[i], &v);
+		CHECK((m[i].kind != JSON_ABSENT) == found);
+		if (m[i].kind == JSON_STRING && found) {
+			const char *want = json_object_get_string(v);
+			CHECK(json_object_is_type(v, json_type_string));
+			CHECK(fits ? strcmp(text, want) == 0 : strncmp(text, want, strlen(text)) == 0);
+		}
+	}
+	json_object_put(o);
+}
+
+/* A random JSON value written the many ways RFC 8259 allows; names often ones wanted. */
+static void jsonscan_generate(struct sbuf *out, int depth)
+{
+	static const char *const pieces[] = {
+		"a", "sid", "message", "\\\"", "\\\\", "\\/", "\\b", "\\n", "\\t", "\\u00e9",
+		"\\u20AC", "\\ud83d\\ude00", "\\ud800", "\\udc00x", "\xc3\xa9",
+		"\xe2\x82\xac", "\xf0\x9f\x98\x80", " ", "SM0123456789abcdef",
+	};
+	static const char *const scalars[] = {
+		"0", "-0", "12", "-3.25", "1e9", "2E-3", "6.02e+23", "true", "false", "null",
+	};
+	static const char *const space[] = { "", " ", "\n", "\t", "\r\n  " };
+	unsigned kind = depth >= 6 ? 2 + fuzz_below(2) : fuzz_below(depth == 0 ? 1 : 4);
+
+	sbuf_adds(out, space[fuzz_below(ARRAY_LEN(space))]);
+	if (kind == 2) {
+		sbuf_addc(out, '"');
+		for (unsigned i = fuzz_below(6); i > 0; i--)
+			sbuf_adds(out, pieces[fuzz_below(ARRAY_LEN(pieces))]);
+		sbuf_addc(out, '"');
+	} else if (kind == 3) {
+		sbuf_adds(out, scalars[fuzz_below(ARRAY_LEN(scalars))]);
+	} else {
+		sbuf_addc(out, kind == 0 ? '{' : '[');
+		for (unsigned i = 0, n = fuzz_below(6); i < n; i++) {
+			if (i)
+				sbuf_addc(out, ',');
+			if (kind == 0) {
+				sbuf_adds(out, space[fuzz_below(ARRAY_LEN(space))]);
+				sbuf_printf(out, "\"%s\":", fuzz_below(2) ? "sid" : pieces[fuzz_below(ARRAY_LEN(pieces))]);
+			}
+			jsonscan_generate(out, depth + 1);
+		}
+		sbuf_adds(out, space[fuzz_below(ARRAY_LEN(space))]);
+		sbuf_addc(out, kind == 0 ? '}' : ']');
+	}
+	sbuf_adds(out, space[fuzz_below(ARRAY_LEN(space))]);
+}
+
+/*
+ * The input as it is, a random document, and (when the input is JSON at all) the input
+ * mutated structurally and written out by json-c.
+ */
+static void fuzz_jsonscan(const char *data, size_t len)
+{
+	struct json_object *doc = fuzz_json_doc(data, len);
+	struct sbuf gen;
+
+	jsonscan_compare(data, len);
+	sbuf_init(&gen);
+	jsonscan_generate(&gen, 0);
+	jsonscan_compare(gen.data, gen.len);
+	sbuf_free(&gen);
+	if (doc) {
+		int flags = fuzz_below(2) ? JSON_C_TO_STRING_PLAIN : JSON_C_TO_STRING_PRETTY;
+		data = json_object_to_json_string_length(doc, flags, &len);
+		jsonscan_compare(data, len);
+	}
+	json_object_put(doc);
+}
+
+static const char *const jsonscan_seeds[] = {
+	"{\"account_sid\": \"AC00000000000000000000000000000000\", \"sid\": "
+	"\"SM00000000000000000000000000000001\", \"num_segments\": \"1\", \"status\": \"queued\", "
+	"\"subresource_uris\": {\"media\": \"/2010-04-01/Media.json\"}, \"error_code\": null, "
+	"\"price\": -0.0075, \"uri\": \"/x\", \"date_sent\": null}",
+	"{\"code\": 21610, \"message\": \"Attempt to send to unsubscribed recipient \\u2013 "
+	"\\\"STOP\\\"\", \"more_info\": \"https://www.twilio.com/docs/errors/21610\", "
+	"\"status\": 400}",
+	"{\"\": [1, 2.5e-3, true, false, null, [], {}], \"message\": \"\\ud83d\\ude00 \\/\\b\\f\\n\\r\\t\"}",
+	NULL,
+};
+
+static const char *const jsonscan_dict[] = {
+	"\"", ":", ",", "{", "}", "[", "]", "null", "true", "false", "0", "-0", "01", "1.", ".5",
+	"1e5", "1E-5", "-", "+1", "NaN", "\\u", "\\ud800", "\\udc00", "\\u00e9", "\\\"", "\\x",
+	"\"sid\"", "\"message\"", "\"s\\u0069d\"", "\xe2\x82\xac", "\xf0\x9f\x98\x80", " ",
+	"\n", "[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]", NULL,
+};
+
 int main(int argc, char **argv)
 {
 	const struct fuzz_target targets[] = {
@@ -369,6 +525,7 @@ int main(int argc, char **argv)
 		{ "webhook", webhook_seeds, adapter_dict, fuzz_webhook },
 		{ "sim", webhook_seeds, adapter_dict, fuzz_sim },
 		{ "config", config_seeds, config_dict, fuzz_config },
+		{ "jsonscan", jsonscan_seeds, jsonscan_dict, fuzz_jsonscan },
 	};
 	struct provider_env env = { PUBLIC_URL, "http://127.0.0.1:8080", SIM_SECRET };
 	int fd;
