@@ -10,14 +10,15 @@
 #define HTTPC_FREE_HANDLES 256
 
 struct httpc_sock {
-	struct event *ev;
+	struct event *ev; /* reassigned when curl wants other events */
 	curl_socket_t fd;
 };
 
 struct httpc_xfer {
 	struct httpc *c;
 	CURL *easy;
-	struct curl_slist *headers;
+	struct curl_slist *headers; /* nodes of one allocation, lines in header_lines */
+	struct sbuf header_lines;
 	struct http_req req;
 	struct httpc_response resp;
 	httpc_cb *cb;
@@ -54,13 +55,13 @@ static void httpc_xfer_free(struct httpc_xfer *x)
 
 	if (x->easy) {
 		if (c->nfree < HTTPC_FREE_HANDLES) {
-			curl_easy_reset(x->easy);
 			c->free_handles[c->nfree++] = x->easy;
 		} else {
 			curl_easy_cleanup(x->easy);
 		}
 	}
-	curl_slist_free_all(x->headers);
+	free(x->headers);
+	sbuf_free(&x->header_lines);
 	http_req_free(&x->req);
 	kvlist_free(&x->resp.headers);
 	sbuf_free(&x->resp.body);
@@ -102,42 +103,70 @@ static size_t httpc_header_cb(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/*
+ * A handle from the free list, or a new one with the options every transfer shares. A
+ * reused handle keeps them (curl_easy_reset would clear them only to have them set again);
+ * httpc_setup sets every option that differs between transfers, each time.
+ */
 static CURL *httpc_easy(struct httpc *c)
 {
-	CURL *e = c->nfree ? c->free_handles[--c->nfree] : curl_easy_init();
+	CURL *e;
+
+	if (c->nfree)
+		return c->free_handles[--c->nfree];
+	e = curl_easy_init();
 	if (!e)
 		abort();
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, httpc_write_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, httpc_header_cb);
 	return e;
+}
+
+/* The request's headers as "Key: value" lines in one buffer, listed for curl. */
+static void httpc_headers(struct httpc_xfer *x)
+{
+	const struct kvlist *h = &x->req.headers;
+	size_t n = h->n + 1, at = 0;
+
+	sbuf_init(&x->header_lines);
+	for (size_t i = 0; i < h->n; i++) {
+		sbuf_adds(&x->header_lines, h->items[i].key);
+		sbuf_add(&x->header_lines, ": ", 2);
+		sbuf_add(&x->header_lines, h->items[i].value, h->items[i].value_len);
+		sbuf_add(&x->header_lines, "", 1);
+	}
+	sbuf_add(&x->header_lines, "Expect:", 8); /* no 100-continue round trip */
+	x->headers = xmalloc(n * sizeof(*x->headers));
+	for (size_t i = 0; i < n; i++) {
+		x->headers[i].data = x->header_lines.data + at;
+		x->headers[i].next = i + 1 < n ? &x->headers[i + 1] : NULL;
+		at += strlen(x->headers[i].data) + 1;
+	}
 }
 
 static void httpc_setup(struct httpc_xfer *x, long connect_timeout_ms, long timeout_ms)
 {
 	CURL *e = x->easy;
 
-	for (size_t i = 0; i < x->req.headers.n; i++) {
-		char *line = xasprintf("%s: %s", x->req.headers.items[i].key,
-				       x->req.headers.items[i].value);
-		x->headers = curl_slist_append(x->headers, line);
-		free(line);
-	}
-	x->headers = curl_slist_append(x->headers, "Expect:");
+	httpc_headers(x);
 	curl_easy_setopt(e, CURLOPT_URL, x->req.url);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, httpc_write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, httpc_header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	if (strcmp(x->req.method, "POST") == 0) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body.len);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, sbuf_str(&x->req.body));
-	} else if (strcmp(x->req.method, "GET") != 0) {
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->req.method);
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+	} else {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
+				 strcmp(x->req.method, "GET") == 0 ? NULL : x->req.method);
 	}
 }
 
@@ -268,11 +297,12 @@ static int httpc_socket_cb(CURL *e, curl_socket_t fd, int what, void *arg, void 
 	if (!s) {
 		s = xcalloc(1, sizeof(*s));
 		s->fd = fd;
+		s->ev = event_new(c->base, fd, kind, httpc_socket_event_cb, c);
 		curl_multi_assign(c->multi, fd, s);
 	} else {
-		event_free(s->ev);
+		event_del(s->ev);
+		event_assign(s->ev, c->base, fd, kind, httpc_socket_event_cb, c);
 	}
-	s->ev = event_new(c->base, fd, kind, httpc_socket_event_cb, c);
 	event_add(s->ev, NULL);
 	return 0;
 }
