@@ -173,7 +173,8 @@ static void inbound_looked_up(const struct db_result *r, void *arg)
 		d->conv_category, d->close_state, ttl, d->needs_call ? "true" : "false",
 		d->consent ? "true" : "false", who.conv_id, d->record_value, who.conv_help_request,
 	};
-	db_query_grouped(ctx->app->db, router_apply_sql, 24, params, inbound_applied, ctx);
+	db_query_grouped(ctx->app->db, router_apply_sql(d, !in->sync_reply), 24, params,
+			 inbound_applied, ctx);
 }
 
 /* Routes the text, or only acknowledges a part of a longer one still incomplete. */

@@ -20,29 +20,59 @@ const char router_lookup_sql[] =
 	"LEFT JOIN conversations c ON c.phone = $1 AND c.state = 'open' AND c.expires_at > now()";
 
 /*
- * $1 provider, $2 provider message id, $3 from, $4 to, $5 text, $6 tenant id, $7 campaign id,
- * $8 action, $9 keyword, $10 reply (NULL when it rides in the webhook answer or there is
- * none), $11 reply if repeated, $12 help-request category, $13 conversation op, $14 flow,
- * $15 step, $16 answers (JSON), $17 conversation category, $18 close state, $19 conversation
- * lifetime in seconds, $20 needs a call, $21 consent, $22 open conversation id, $23 value
- * to record, $24 help request to record it on.
+ * The store-and-act statement, one transaction per text: $1 provider, $2 provider message
+ * id, $3 from, $4 to, $5 text, $6 tenant id, $7 campaign id, $8 action, $9 keyword, $10
+ * reply (NULL when it rides in the webhook answer or there is none), $11 reply if
+ * repeated, $12 help-request category, $13 conversation op, $14 flow, $15 step, $16
+ * answers (JSON), $17 conversation category, $18 close state, $19 conversation lifetime in
+ * seconds, $20 needs a call, $21 consent, $22 open conversation id, $23 value to record,
+ * $24 help request to record it on.
  * Returns: inbound id (NULL for a repeat), whether the action was new, help request id,
- * reply messages queued.
+ * reply messages queued, conversations and help requests changed.
+ *
+ * A decision needs only some of the parts, and PostgreSQL opens every table (and all its
+ * indexes) that any data-modifying part names, whether or not it changes a row: so each
+ * kind of decision has a statement of its own parts (router_apply_sql).
  */
-const char router_apply_sql[] =
-	"WITH ins AS ("
+enum {
+	APPLY_OPT_OUT = 1 << 0,
+	APPLY_OPT_IN = 1 << 1,
+	APPLY_HELP = 1 << 2,
+	APPLY_START = 1 << 3,
+	APPLY_STEP = 1 << 4, /* advance or retry */
+	APPLY_CLOSE = 1 << 5,
+	APPLY_RECORD = 1 << 6,
+	APPLY_REPLY = 1 << 7,
+	APPLY_KINDS = 1 << 8,
+};
+
+/* Every parameter's type, for those a statement's parts leave out. */
+static const char apply_params[] =
+	"WITH params AS (SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, "
+	"  $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::text, $13::text, $14::text, "
+	"  $15::text, $16::jsonb, $17::text, $18::text, $19::int, $20::boolean, $21::boolean, "
+	"  $22::bigint, $23::text, $24::bigint"
+	"), ins AS ("
 	"  INSERT INTO inbound_messages (provider, provider_msg_id, from_phone, to_phone, body, "
 	"    tenant_id, campaign_id, action, keyword) "
 	"  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
 	"  ON CONFLICT (provider, provider_msg_id) DO NOTHING RETURNING id"
-	"), oo AS ("
-	"  INSERT INTO opt_outs (phone, source) SELECT $3, 'sms' FROM ins WHERE $8 = 'opt_out' "
+	")";
+
+static const char apply_opt_out[] =
+	", oo AS ("
+	"  INSERT INTO opt_outs (phone, source) SELECT $3, 'sms' FROM ins "
 	"  ON CONFLICT DO NOTHING RETURNING 1"
-	"), oi AS ("
-	"  DELETE FROM opt_outs WHERE $8 = 'opt_in' AND phone = $3 AND EXISTS (SELECT 1 FROM ins) "
-	"  RETURNING 1"
-	"), open_hr AS ("
-	"  SELECT h.id FROM help_requests h WHERE $8 = 'help_request' AND h.category = $12 "
+	")";
+
+static const char apply_opt_in[] =
+	", oi AS ("
+	"  DELETE FROM opt_outs WHERE phone = $3 AND EXISTS (SELECT 1 FROM ins) RETURNING 1"
+	")";
+
+static const char apply_help[] =
+	", open_hr AS ("
+	"  SELECT h.id FROM help_requests h WHERE h.category = $12 "
 	"  AND (h.tenant_id = $6 OR ($6::bigint IS NULL AND h.tenant_id IS NULL AND h.phone = $3)) "
 	"  AND h.state NOT IN ('resolved', 'closed_no_contact') LIMIT 1"
 	"), hr AS ("
@@ -50,49 +80,123 @@ const char router_apply_sql[] =
 	"    borough, answers, consent, needs_call) "
 	"  SELECT $6, $3, $12, $7, ins.id, (SELECT borough FROM tenants WHERE id = $6), "
 	"    coalesce($16::jsonb, '{}'), $21, $20 FROM ins "
-	"  WHERE $8 = 'help_request' AND NOT EXISTS (SELECT 1 FROM open_hr) RETURNING id"
-	"), conv_start AS ("
+	"  WHERE NOT EXISTS (SELECT 1 FROM open_hr) RETURNING id"
+	")";
+
+static const char apply_start[] =
+	", conv_start AS ("
 	"  INSERT INTO conversations (phone, tenant_id, provider, flow, step, campaign_id, expires_at) "
 	"  SELECT $3, $6, $1, $14, $15, $7, now() + make_interval(secs => $19::int) FROM ins "
-	"  WHERE $13 = 'start' "
 	"  ON CONFLICT (phone) WHERE state = 'open' DO UPDATE SET flow = EXCLUDED.flow, "
 	"    step = EXCLUDED.step, answers = '{}', category = NULL, retries = 0, "
 	"    tenant_id = EXCLUDED.tenant_id, provider = EXCLUDED.provider, "
 	"    campaign_id = EXCLUDED.campaign_id, help_request_id = NULL, last_inbound_at = now(), "
 	"    reminded_at = NULL, expires_at = EXCLUDED.expires_at RETURNING id"
-	"), conv_step AS ("
+	")";
+
+static const char apply_step[] =
+	", conv_step AS ("
 	"  UPDATE conversations c SET step = $15, answers = $16::jsonb, category = $17, "
 	"    retries = CASE WHEN $13 = 'retry' THEN c.retries + 1 ELSE 0 END, "
 	"    last_inbound_at = now(), reminded_at = NULL, "
 	"    expires_at = now() + make_interval(secs => $19::int) "
-	"  WHERE c.id = $22::bigint AND c.state = 'open' AND $13 IN ('advance', 'retry') "
-	"  AND EXISTS (SELECT 1 FROM ins) RETURNING c.id"
-	"), conv_close AS ("
+	"  WHERE c.id = $22::bigint AND c.state = 'open' AND EXISTS (SELECT 1 FROM ins) "
+	"  RETURNING c.id"
+	")";
+
+/* %s: how the closed conversation's help request is found */
+static const char apply_close[] =
+	", conv_close AS ("
 	"  UPDATE conversations c SET state = $18, closed_at = now(), last_inbound_at = now(), "
-	"    answers = coalesce($16::jsonb, c.answers), "
-	"    help_request_id = coalesce(c.help_request_id, (SELECT id FROM hr), "
-	"      (SELECT id FROM open_hr)) "
-	"  WHERE c.id = $22::bigint AND c.state = 'open' AND $13 = 'close' "
-	"  AND EXISTS (SELECT 1 FROM ins) RETURNING c.id"
-	"), rec AS ("
+	"    answers = coalesce($16::jsonb, c.answers), help_request_id = %s "
+	"  WHERE c.id = $22::bigint AND c.state = 'open' AND EXISTS (SELECT 1 FROM ins) "
+	"  RETURNING c.id"
+	")";
+
+static const char apply_record[] =
+	", rec AS ("
 	"  UPDATE help_requests h SET followup_outcome = $23, followup_answered_at = now(), "
 	"    updated_at = now() "
-	"  WHERE h.id = $24::bigint AND $23::text IS NOT NULL AND EXISTS (SELECT 1 FROM ins) "
-	"  RETURNING h.id"
-	"), fresh AS ("
-	"  SELECT CASE $8 WHEN 'opt_out' THEN EXISTS (SELECT 1 FROM oo) "
-	"    WHEN 'help_request' THEN EXISTS (SELECT 1 FROM hr) ELSE true END AS v"
+	"  WHERE h.id = $24::bigint AND EXISTS (SELECT 1 FROM ins) RETURNING h.id"
+	")";
+
+/* %s: whether the action was new */
+static const char apply_reply[] =
+	", fresh AS (SELECT %s AS v"
 	"), reply AS ("
 	"  INSERT INTO messages (kind, tenant_id, to_phone, body, provider, in_reply_to, expires_at) "
 	"  SELECT 'reply', $6, $3, CASE WHEN fresh.v THEN $10 ELSE $11 END, $1, ins.id, "
 	"    now() + interval '1 day' FROM ins, fresh "
 	"  WHERE (CASE WHEN fresh.v THEN $10 ELSE $11 END) IS NOT NULL RETURNING id"
-	") SELECT (SELECT id FROM ins), (SELECT v FROM fresh), "
-	"coalesce((SELECT id FROM hr), (SELECT id FROM open_hr)), "
-	"(SELECT count(*) FROM reply), "
-	"CASE WHEN EXISTS (SELECT 1 FROM reply) THEN pg_notify('signpost_work', 'reply') END, "
-	"(SELECT count(*) FROM conv_start) + (SELECT count(*) FROM conv_step) "
-	"  + (SELECT count(*) FROM conv_close) + (SELECT count(*) FROM rec)";
+	")";
+
+static void apply_count(struct sbuf *sql, unsigned kinds, unsigned kind, const char *cte)
+{
+	if (kinds & kind)
+		sbuf_printf(sql, " + (SELECT count(*) FROM %s)", cte);
+}
+
+static char *apply_build(unsigned kinds)
+{
+	const char *fresh = kinds & APPLY_OPT_OUT ? "EXISTS (SELECT 1 FROM oo)"
+			    : kinds & APPLY_HELP  ? "EXISTS (SELECT 1 FROM hr)"
+						  : "true";
+	struct sbuf sql;
+
+	sbuf_init(&sql);
+	sbuf_adds(&sql, apply_params);
+	if (kinds & APPLY_OPT_OUT)
+		sbuf_adds(&sql, apply_opt_out);
+	if (kinds & APPLY_OPT_IN)
+		sbuf_adds(&sql, apply_opt_in);
+	if (kinds & APPLY_HELP)
+		sbuf_adds(&sql, apply_help);
+	if (kinds & APPLY_START)
+		sbuf_adds(&sql, apply_start);
+	if (kinds & APPLY_STEP)
+		sbuf_adds(&sql, apply_step);
+	if (kinds & APPLY_CLOSE)
+		sbuf_printf(&sql, apply_close,
+			    kinds & APPLY_HELP ? "coalesce(c.help_request_id, (SELECT id FROM hr), "
+						 "(SELECT id FROM open_hr))"
+					       : "c.help_request_id");
+	if (kinds & APPLY_RECORD)
+		sbuf_adds(&sql, apply_record);
+	if (kinds & APPLY_REPLY)
+		sbuf_printf(&sql, apply_reply, fresh);
+	sbuf_printf(&sql, " SELECT (SELECT id FROM ins), %s, ", fresh);
+	sbuf_adds(&sql, kinds & APPLY_HELP ? "coalesce((SELECT id FROM hr), (SELECT id FROM open_hr)), "
+					   : "NULL::bigint, ");
+	sbuf_adds(&sql, kinds & APPLY_REPLY ? "(SELECT count(*) FROM reply), CASE WHEN EXISTS "
+					    "(SELECT 1 FROM reply) THEN pg_notify('signpost_work', "
+					    "'reply') END, 0"
+					  : "0, NULL, 0");
+	apply_count(&sql, kinds, APPLY_START, "conv_start");
+	apply_count(&sql, kinds, APPLY_STEP, "conv_step");
+	apply_count(&sql, kinds, APPLY_CLOSE, "conv_close");
+	apply_count(&sql, kinds, APPLY_RECORD, "rec");
+	return sbuf_detach(&sql);
+}
+
+const char *router_apply_sql(const struct router_decision *d, bool with_reply)
+{
+	/* built once each, on first use; the database layer knows a statement by its address */
+	static char *built[APPLY_KINDS];
+	unsigned kinds = (d->action == ROUTER_OPT_OUT ? APPLY_OPT_OUT : 0) |
+			 (d->action == ROUTER_OPT_IN ? APPLY_OPT_IN : 0) |
+			 (d->action == ROUTER_HELP_REQUEST ? APPLY_HELP : 0) |
+			 (d->conv_op == ROUTER_CONV_START ? APPLY_START : 0) |
+			 (d->conv_op == ROUTER_CONV_ADVANCE || d->conv_op == ROUTER_CONV_RETRY
+				  ? APPLY_STEP
+				  : 0) |
+			 (d->conv_op == ROUTER_CONV_CLOSE ? APPLY_CLOSE : 0) |
+			 (d->record_value ? APPLY_RECORD : 0) |
+			 (with_reply && (d->reply || d->reply_repeat) ? APPLY_REPLY : 0);
+
+	if (!built[kinds])
+		built[kinds] = apply_build(kinds);
+	return built[kinds];
+}
 
 static const char *const router_action_names[] = {
 	"none", "opt_out", "opt_in", "info", "help_request", "suggest", "flow", "record",

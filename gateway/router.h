@@ -74,8 +74,11 @@ void router_decide(const struct app *app, const char *text, const struct router_
 		   struct router_decision *out);
 void router_decision_free(struct router_decision *d);
 
-/* The atomic store-and-act statement (24 parameters); see router.c. */
-extern const char router_apply_sql[];
+/*
+ * The store-and-act statement for a decision (24 parameters; see router.c), with the
+ * replies to queue when with_reply. The text lives as long as the process.
+ */
+const char *router_apply_sql(const struct router_decision *d, bool with_reply);
 /* Sender lookup: tenant, attributed campaign, whether this webhook was seen, open conversation. */
 extern const char router_lookup_sql[];
 /* Fills who from a router_lookup_sql row. */
