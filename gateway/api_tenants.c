@@ -80,7 +80,8 @@ static const char tenant_suppressed_sql[] =
 	"SELECT coalesce(json_agg(x ORDER BY x.id DESC), '[]')::text FROM ("
 	"  SELECT t.id, t.external_ref, t.first_name, t.phone, t.suppressed_at, t.perm_fail_streak, "
 	"    (SELECT m.error_text FROM messages m WHERE m.tenant_id = t.id AND m.kind = 'campaign' "
-	"     AND m.state IN ('failed', 'rejected') ORDER BY m.id DESC LIMIT 1) AS last_error "
+	"     AND m.state IN ('failed', 'rejected') ORDER BY m.final_at DESC NULLS LAST LIMIT 1) "
+	"    AS last_error "
 	"  FROM tenants t WHERE t.suppressed_at IS NOT NULL "
 	"    AND ($1::bigint IS NULL OR t.id < $1) ORDER BY t.id DESC LIMIT $2) x";
 
