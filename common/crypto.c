@@ -2,7 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +32,40 @@ void crypto_hash(enum crypto_alg alg, const void *data, size_t n, unsigned char 
 		abort();
 }
 
+/*
+ * One HMAC context per digest, made on first use and given a new key for each MAC: OpenSSL
+ * 3's one-shot HMAC() looks the algorithm up among its providers every time, which cost
+ * more than the MAC of a webhook itself.
+ */
+static EVP_MAC_CTX *crypto_hmac_ctx(enum crypto_alg alg)
+{
+	static EVP_MAC_CTX *ctx[CRYPTO_SHA512 + 1];
+
+	if (!ctx[alg]) {
+		EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+		OSSL_PARAM params[] = {
+			OSSL_PARAM_construct_utf8_string(
+				"digest", (char *)EVP_MD_get0_name(crypto_md(alg)), 0),
+			OSSL_PARAM_construct_end(),
+		};
+		ctx[alg] = mac ? EVP_MAC_CTX_new(mac) : NULL;
+		EVP_MAC_free(mac); /* the context keeps its own reference */
+		if (!ctx[alg] || !EVP_MAC_CTX_set_params(ctx[alg], params))
+			abort();
+	}
+	return ctx[alg];
+}
+
 void crypto_hmac(enum crypto_alg alg, const void *key, size_t klen, const void *data, size_t n,
 		 unsigned char *out)
 {
 	static const unsigned char empty_key[1];
-	if (!HMAC(crypto_md(alg), klen ? key : empty_key, (int)klen, data, n, out, NULL))
+	EVP_MAC_CTX *ctx = crypto_hmac_ctx(alg);
+	size_t len;
+
+	/* a key of length 0 is still given: NULL would mean "the previous key" */
+	if (!EVP_MAC_init(ctx, klen ? key : empty_key, klen, NULL) ||
+	    !EVP_MAC_update(ctx, data, n) || !EVP_MAC_final(ctx, out, &len, EVP_MAX_MD_SIZE))
 		abort();
 }
 
