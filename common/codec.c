@@ -117,21 +117,26 @@ static int hex_value(char c)
 
 int codec_url_decode(struct sbuf *out, const char *s, size_t n, bool plus_is_space)
 {
+	char *o;
+
 	sbuf_reserve(out, n);
+	o = out->data + out->len;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
 			int hi = i + 2 < n ? hex_value(s[i + 1]) : -1;
 			int lo = i + 2 < n ? hex_value(s[i + 2]) : -1;
-			if (hi < 0 || lo < 0)
+			if (hi < 0 || lo < 0) {
+				out->data[out->len] = '\0'; /* out as it was */
 				return -1;
-			sbuf_addc(out, (char)(hi << 4 | lo));
+			}
+			*o++ = (char)(hi << 4 | lo);
 			i += 2;
-		} else if (s[i] == '+' && plus_is_space) {
-			sbuf_addc(out, ' ');
 		} else {
-			sbuf_addc(out, s[i]);
+			*o++ = s[i] == '+' && plus_is_space ? ' ' : s[i];
 		}
 	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
 	return 0;
 }
 
