@@ -58,7 +58,7 @@ static const struct keyword_phrase keyword_opt_out_phrases[] = {
 
 /* Courtesy words set aside at either end of a message ("STOP please", "yes SKILLS x"). */
 static const char *const keyword_courtesy[] = {
-	"PLEASE", "PLS", "PLZ", "PLEASE", "THANKS", "THANK YOU", "THANKYOU", "MANY THANKS",
+	"PLEASE", "PLS", "PLZ", "THANKS", "THANK YOU", "THANKYOU", "MANY THANKS",
 	"THX", "TA", "CHEERS", "OK", "OKAY", "YES", "YEAH", "YEP", "HI", "HELLO", "HEY",
 	"NOW", "X", "XX", "XXX", "DIOLCH", "PLIS", "OS GWELWCH YN DDA", "DZIĘKUJĘ", "DZIEKUJE",
 	"PROSZĘ", "PROSZE",
@@ -194,8 +194,13 @@ struct keyword_msg {
 static bool keyword_courtesy_at(const struct keyword_msg *m, size_t lo, size_t hi, bool end,
 				size_t *len)
 {
+	/* counted on first use; every phrase has at least one word */
+	static size_t words[ARRAY_LEN(keyword_courtesy)];
+
 	for (size_t i = 0; i < ARRAY_LEN(keyword_courtesy); i++) {
-		size_t k = keyword_text_count_words(keyword_courtesy[i]);
+		if (!words[i])
+			words[i] = keyword_text_count_words(keyword_courtesy[i]);
+		size_t k = words[i];
 		if (k > hi - lo)
 			continue;
 		size_t at = end ? hi - k : lo;
