@@ -104,7 +104,7 @@ void codec_url_encode(struct sbuf *out, const char *s, size_t n)
 	percent_encode(out, s, n, false);
 }
 
-static int hex_value(char c)
+int codec_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -123,8 +123,8 @@ int codec_url_decode(struct sbuf *out, const char *s, size_t n, bool plus_is_spa
 	o = out->data + out->len;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			int hi = i + 2 < n ? hex_value(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hex_value(s[i + 2]) : -1;
+			int hi = i + 2 < n ? codec_hex_value(s[i + 1]) : -1;
+			int lo = i + 2 < n ? codec_hex_value(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				out->data[out->len] = '\0'; /* out as it was */
 				return -1;

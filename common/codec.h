@@ -11,6 +11,8 @@ void codec_base64_encode(struct sbuf *out, const void *data, size_t n);
 /* Standard alphabet; accepts missing padding. Returns -1 on a bad character. */
 int codec_base64_decode(struct sbuf *out, const char *s, size_t n) WUR;
 void codec_hex_encode(struct sbuf *out, const void *data, size_t n, bool upper);
+/* The value of one hexadecimal digit (either case), or -1. */
+int codec_hex_value(char c);
 
 /* application/x-www-form-urlencoded: unreserved bytes as is, space as '+', others %XX. */
 void codec_form_encode(struct sbuf *out, const char *s, size_t n);

@@ -29,17 +29,6 @@ static bool jscan_eat(struct jscan *j, char c)
 	return false;
 }
 
-static int jscan_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The four hex digits of a \u escape at s, or -1. */
 static int jscan_u4(const char *s, const char *end)
 {
@@ -48,7 +37,7 @@ static int jscan_u4(const char *s, const char *end)
 	if (end - s < 4)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		int h = jscan_hex(s[i]);
+		int h = codec_hex_value(s[i]);
 		if (h < 0)
 			return -1;
 		v = v << 4 | h;
