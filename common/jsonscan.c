@@ -5,22 +5,22 @@
 #include "common/codec.h"
 
 /* Deeper nesting than any provider sends; the limit keeps the recursion small. */
-#define JSON_MAX_DEPTH 64
+#define JSONSCAN_MAX_DEPTH 64
 /* A member name longer than this cannot be one the caller asks for. */
-#define JSON_MAX_NAME 64
+#define JSONSCAN_MAX_NAME 64
 
-struct jscan {
+struct jsonscan {
 	const char *s, *end;
 	int depth;
 };
 
-static void jscan_ws(struct jscan *j)
+static void jsonscan_ws(struct jsonscan *j)
 {
 	while (j->s < j->end && (*j->s == ' ' || *j->s == '\t' || *j->s == '\n' || *j->s == '\r'))
 		j->s++;
 }
 
-static bool jscan_eat(struct jscan *j, char c)
+static bool jsonscan_eat(struct jsonscan *j, char c)
 {
 	if (j->s < j->end && *j->s == c) {
 		j->s++;
@@ -30,7 +30,7 @@ static bool jscan_eat(struct jscan *j, char c)
 }
 
 /* The four hex digits of a \u escape at s, or -1. */
-static int jscan_u4(const char *s, const char *end)
+static int jsonscan_u4(const char *s, const char *end)
 {
 	int v = 0;
 
@@ -46,15 +46,15 @@ static int jscan_u4(const char *s, const char *end)
 }
 
 /* The code point of the \u escape at r (after "\u"), a pair of them taken together. */
-static uint32_t jscan_unicode(const char **r, const char *end)
+static uint32_t jsonscan_unicode(const char **r, const char *end)
 {
-	uint32_t cp = (uint32_t)jscan_u4(*r, end);
+	uint32_t cp = (uint32_t)jsonscan_u4(*r, end);
 
 	*r += 4;
 	if (cp < 0xd800 || cp > 0xdfff)
 		return cp;
 	if (cp <= 0xdbff && end - *r >= 6 && (*r)[0] == '\\' && (*r)[1] == 'u') {
-		int low = jscan_u4(*r + 2, end);
+		int low = jsonscan_u4(*r + 2, end);
 		if (low >= 0xdc00 && low <= 0xdfff) {
 			*r += 6;
 			return 0x10000 + ((cp - 0xd800) << 10) + ((uint32_t)low - 0xdc00);
@@ -67,7 +67,7 @@ static uint32_t jscan_unicode(const char **r, const char *end)
  * Decodes a string's escapes into dst, whole characters only, always terminated; false
  * when it does not fit.
  */
-static bool jscan_decode(const char *raw, size_t len, char *dst, size_t size, size_t *out)
+static bool jsonscan_decode(const char *raw, size_t len, char *dst, size_t size, size_t *out)
 {
 	const char *r = raw, *end = raw + len;
 	size_t o = 0;
@@ -90,7 +90,7 @@ static bool jscan_decode(const char *raw, size_t len, char *dst, size_t size, si
 			case 'n': cp = '\n'; break;
 			case 'r': cp = '\r'; break;
 			case 't': cp = '\t'; break;
-			case 'u': cp = jscan_unicode(&r, end); break;
+			case 'u': cp = jsonscan_unicode(&r, end); break;
 			default: cp = (unsigned char)r[-1]; break;
 			}
 			n = codec_utf8_encode(cp, b);
@@ -108,9 +108,9 @@ static bool jscan_decode(const char *raw, size_t len, char *dst, size_t size, si
 }
 
 /* A string at j->s (its opening quote); *raw and *n get what is between the quotes. */
-static bool jscan_string(struct jscan *j, const char **raw, size_t *n)
+static bool jsonscan_string(struct jsonscan *j, const char **raw, size_t *n)
 {
-	if (!jscan_eat(j, '"'))
+	if (!jsonscan_eat(j, '"'))
 		return false;
 	*raw = j->s;
 	while (j->s < j->end) {
@@ -129,7 +129,7 @@ static bool jscan_string(struct jscan *j, const char **raw, size_t *n)
 			return false;
 		c = (unsigned char)*j->s++;
 		if (c == 'u') {
-			if (jscan_u4(j->s, j->end) < 0)
+			if (jsonscan_u4(j->s, j->end) < 0)
 				return false;
 			j->s += 4;
 		} else if (!strchr("\"\\/bfnrt", c) || c == '\0') {
@@ -139,7 +139,7 @@ static bool jscan_string(struct jscan *j, const char **raw, size_t *n)
 	return false;
 }
 
-static bool jscan_digits(struct jscan *j)
+static bool jsonscan_digits(struct jsonscan *j)
 {
 	const char *start = j->s;
 
@@ -148,27 +148,27 @@ static bool jscan_digits(struct jscan *j)
 	return j->s > start;
 }
 
-static bool jscan_number(struct jscan *j)
+static bool jsonscan_number(struct jsonscan *j)
 {
-	jscan_eat(j, '-');
-	if (jscan_eat(j, '0')) {
+	jsonscan_eat(j, '-');
+	if (jsonscan_eat(j, '0')) {
 		if (j->s < j->end && *j->s >= '0' && *j->s <= '9')
 			return false; /* no leading zeros */
-	} else if (!jscan_digits(j)) {
+	} else if (!jsonscan_digits(j)) {
 		return false;
 	}
-	if (jscan_eat(j, '.') && !jscan_digits(j))
+	if (jsonscan_eat(j, '.') && !jsonscan_digits(j))
 		return false;
-	if (jscan_eat(j, 'e') || jscan_eat(j, 'E')) {
-		if (!jscan_eat(j, '+'))
-			jscan_eat(j, '-');
-		if (!jscan_digits(j))
+	if (jsonscan_eat(j, 'e') || jsonscan_eat(j, 'E')) {
+		if (!jsonscan_eat(j, '+'))
+			jsonscan_eat(j, '-');
+		if (!jsonscan_digits(j))
 			return false;
 	}
 	return true;
 }
 
-static bool jscan_literal(struct jscan *j, const char *word)
+static bool jsonscan_literal(struct jsonscan *j, const char *word)
 {
 	size_t n = strlen(word);
 
@@ -178,13 +178,13 @@ static bool jscan_literal(struct jscan *j, const char *word)
 	return true;
 }
 
-static bool jscan_object(struct jscan *j, struct json_member *m, size_t n);
-static bool jscan_array(struct jscan *j);
+static bool jsonscan_object(struct jsonscan *j, struct jsonscan_member *m, size_t n);
+static bool jsonscan_array(struct jsonscan *j);
 
 /* One value at j->s (after whitespace); its kind and extent go to *out when out is set. */
-static bool jscan_value(struct jscan *j, struct json_member *out)
+static bool jsonscan_value(struct jsonscan *j, struct jsonscan_member *out)
 {
-	struct json_member v = { 0 };
+	struct jsonscan_member v = { 0 };
 	bool ok;
 
 	if (j->s >= j->end)
@@ -192,31 +192,32 @@ static bool jscan_value(struct jscan *j, struct json_member *out)
 	v.raw = j->s;
 	switch (*j->s) {
 	case '{':
-		v.kind = JSON_NESTED;
-		ok = jscan_object(j, NULL, 0);
+		v.kind = JSONSCAN_NESTED;
+		ok = jsonscan_object(j, NULL, 0);
 		break;
 	case '[':
-		v.kind = JSON_NESTED;
-		ok = jscan_array(j);
+		v.kind = JSONSCAN_NESTED;
+		ok = jsonscan_array(j);
 		break;
 	case '"':
-		v.kind = JSON_STRING;
-		ok = jscan_string(j, &v.raw, &v.raw_len);
+		v.kind = JSONSCAN_STRING;
+		ok = jsonscan_string(j, &v.raw, &v.raw_len);
 		break;
 	case 't':
 	case 'f':
 	case 'n':
-		v.kind = JSON_LITERAL;
-		ok = jscan_literal(j, "true") || jscan_literal(j, "false") || jscan_literal(j, "null");
+		v.kind = JSONSCAN_LITERAL;
+		ok = jsonscan_literal(j, "true") || jsonscan_literal(j, "false") ||
+		     jsonscan_literal(j, "null");
 		break;
 	default:
-		v.kind = JSON_NUMBER;
-		ok = jscan_number(j);
+		v.kind = JSONSCAN_NUMBER;
+		ok = jsonscan_number(j);
 		break;
 	}
 	if (!ok)
 		return false;
-	if (v.kind != JSON_STRING)
+	if (v.kind != JSONSCAN_STRING)
 		v.raw_len = (size_t)(j->s - v.raw);
 	if (out) {
 		out->kind = v.kind;
@@ -227,15 +228,15 @@ static bool jscan_value(struct jscan *j, struct json_member *out)
 }
 
 /* The wanted member a name (still escaped, as written) names, or NULL. */
-static struct json_member *jscan_wanted(const char *raw, size_t len, struct json_member *m,
-					size_t n)
+static struct jsonscan_member *jsonscan_wanted(const char *raw, size_t len,
+					       struct jsonscan_member *m, size_t n)
 {
-	char name[JSON_MAX_NAME + 1];
+	char name[JSONSCAN_MAX_NAME + 1];
 
 	if (n == 0)
 		return NULL;
 	if (memchr(raw, '\\', len)) {
-		if (!jscan_decode(raw, len, name, sizeof(name), &len) || memchr(name, '\0', len))
+		if (!jsonscan_decode(raw, len, name, sizeof(name), &len) || memchr(name, '\0', len))
 			return NULL; /* too long, or with a NUL: no name a caller asks for */
 		raw = name;
 	}
@@ -245,76 +246,76 @@ static struct json_member *jscan_wanted(const char *raw, size_t len, struct json
 	return NULL;
 }
 
-static bool jscan_object(struct jscan *j, struct json_member *m, size_t n)
+static bool jsonscan_object(struct jsonscan *j, struct jsonscan_member *m, size_t n)
 {
-	if (++j->depth > JSON_MAX_DEPTH || !jscan_eat(j, '{'))
+	if (++j->depth > JSONSCAN_MAX_DEPTH || !jsonscan_eat(j, '{'))
 		return false;
-	jscan_ws(j);
-	if (!jscan_eat(j, '}')) {
+	jsonscan_ws(j);
+	if (!jsonscan_eat(j, '}')) {
 		do {
 			const char *name;
 			size_t len;
-			jscan_ws(j);
-			if (!jscan_string(j, &name, &len))
+			jsonscan_ws(j);
+			if (!jsonscan_string(j, &name, &len))
 				return false;
-			jscan_ws(j);
-			if (!jscan_eat(j, ':'))
+			jsonscan_ws(j);
+			if (!jsonscan_eat(j, ':'))
 				return false;
-			jscan_ws(j);
-			if (!jscan_value(j, jscan_wanted(name, len, m, n)))
+			jsonscan_ws(j);
+			if (!jsonscan_value(j, jsonscan_wanted(name, len, m, n)))
 				return false;
-			jscan_ws(j);
-		} while (jscan_eat(j, ','));
-		if (!jscan_eat(j, '}'))
+			jsonscan_ws(j);
+		} while (jsonscan_eat(j, ','));
+		if (!jsonscan_eat(j, '}'))
 			return false;
 	}
 	j->depth--;
 	return true;
 }
 
-static bool jscan_array(struct jscan *j)
+static bool jsonscan_array(struct jsonscan *j)
 {
-	if (++j->depth > JSON_MAX_DEPTH || !jscan_eat(j, '['))
+	if (++j->depth > JSONSCAN_MAX_DEPTH || !jsonscan_eat(j, '['))
 		return false;
-	jscan_ws(j);
-	if (!jscan_eat(j, ']')) {
+	jsonscan_ws(j);
+	if (!jsonscan_eat(j, ']')) {
 		do {
-			jscan_ws(j);
-			if (!jscan_value(j, NULL))
+			jsonscan_ws(j);
+			if (!jsonscan_value(j, NULL))
 				return false;
-			jscan_ws(j);
-		} while (jscan_eat(j, ','));
-		if (!jscan_eat(j, ']'))
+			jsonscan_ws(j);
+		} while (jsonscan_eat(j, ','));
+		if (!jsonscan_eat(j, ']'))
 			return false;
 	}
 	j->depth--;
 	return true;
 }
 
-int json_scan_members(const char *s, size_t len, struct json_member *m, size_t n)
+int jsonscan_members(const char *s, size_t len, struct jsonscan_member *m, size_t n)
 {
-	struct jscan j = { s, s + len, 0 };
+	struct jsonscan j = { s, s + len, 0 };
 
 	for (size_t i = 0; i < n; i++)
-		m[i].kind = JSON_ABSENT;
+		m[i].kind = JSONSCAN_ABSENT;
 	if (!s)
 		return -1;
-	jscan_ws(&j);
-	bool ok = j.s < j.end && *j.s == '{' && jscan_object(&j, m, n);
-	jscan_ws(&j);
+	jsonscan_ws(&j);
+	bool ok = j.s < j.end && *j.s == '{' && jsonscan_object(&j, m, n);
+	jsonscan_ws(&j);
 	if (ok && j.s == j.end)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		m[i].kind = JSON_ABSENT;
+		m[i].kind = JSONSCAN_ABSENT;
 	return -1;
 }
 
-bool json_member_text(const struct json_member *m, char *dst, size_t size)
+bool jsonscan_text(const struct jsonscan_member *m, char *dst, size_t size)
 {
 	size_t n;
 
 	dst[0] = '\0';
-	if (m->kind != JSON_STRING && m->kind != JSON_NUMBER)
+	if (m->kind != JSONSCAN_STRING && m->kind != JSONSCAN_NUMBER)
 		return false;
-	return jscan_decode(m->raw, m->raw_len, dst, size, &n);
+	return jsonscan_decode(m->raw, m->raw_len, dst, size, &n);
 }

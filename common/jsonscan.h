@@ -10,17 +10,17 @@
 
 #include "common/util.h"
 
-enum json_kind {
-	JSON_ABSENT, /* no such member */
-	JSON_STRING,
-	JSON_NUMBER,
-	JSON_LITERAL, /* true, false or null */
-	JSON_NESTED,  /* an object or an array */
+enum jsonscan_kind {
+	JSONSCAN_ABSENT, /* no such member */
+	JSONSCAN_STRING,
+	JSONSCAN_NUMBER,
+	JSONSCAN_LITERAL, /* true, false or null */
+	JSONSCAN_NESTED,  /* an object or an array */
 };
 
-struct json_member {
+struct jsonscan_member {
 	const char *name; /* set by the caller */
-	enum json_kind kind;
+	enum jsonscan_kind kind;
 	const char *raw; /* the value as written; a string's without its quotes */
 	size_t raw_len;
 };
@@ -28,15 +28,15 @@ struct json_member {
 /*
  * Finds the named members in s[0..len), which must be exactly one JSON object (whitespace
  * around it allowed); a name given twice in the document counts where it is last. Returns
- * 0, or -1 (every member JSON_ABSENT) for anything else.
+ * 0, or -1 (every member JSONSCAN_ABSENT) for anything else.
  */
-int json_scan_members(const char *s, size_t len, struct json_member *m, size_t n) WUR;
+int jsonscan_members(const char *s, size_t len, struct jsonscan_member *m, size_t n) WUR;
 
 /*
  * Copies a string member's value, escapes decoded (a lone surrogate as U+FFFD), or a
  * number as written, into dst (size > 0), always terminated. Returns false, with dst
  * empty, for a member of another kind, or with as much as fits when it does not fit.
  */
-bool json_member_text(const struct json_member *m, char *dst, size_t size);
+bool jsonscan_text(const struct jsonscan_member *m, char *dst, size_t size);
 
 #endif

@@ -35,19 +35,19 @@ const char router_lookup_sql[] =
  * kind of decision has a statement of its own parts (router_apply_sql).
  */
 enum {
-	APPLY_OPT_OUT = 1 << 0,
-	APPLY_OPT_IN = 1 << 1,
-	APPLY_HELP = 1 << 2,
-	APPLY_START = 1 << 3,
-	APPLY_STEP = 1 << 4, /* advance or retry */
-	APPLY_CLOSE = 1 << 5,
-	APPLY_RECORD = 1 << 6,
-	APPLY_REPLY = 1 << 7,
-	APPLY_KINDS = 1 << 8,
+	ROUTER_APPLY_OPT_OUT = 1 << 0,
+	ROUTER_APPLY_OPT_IN = 1 << 1,
+	ROUTER_APPLY_HELP = 1 << 2,
+	ROUTER_APPLY_START = 1 << 3,
+	ROUTER_APPLY_STEP = 1 << 4, /* advance or retry */
+	ROUTER_APPLY_CLOSE = 1 << 5,
+	ROUTER_APPLY_RECORD = 1 << 6,
+	ROUTER_APPLY_REPLY = 1 << 7,
+	ROUTER_APPLY_KINDS = 1 << 8,
 };
 
 /* Every parameter's type, for those a statement's parts leave out. */
-static const char apply_params[] =
+static const char router_apply_params[] =
 	"WITH params AS (SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, "
 	"  $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::text, $13::text, $14::text, "
 	"  $15::text, $16::jsonb, $17::text, $18::text, $19::int, $20::boolean, $21::boolean, "
@@ -59,18 +59,18 @@ static const char apply_params[] =
 	"  ON CONFLICT (provider, provider_msg_id) DO NOTHING RETURNING id"
 	")";
 
-static const char apply_opt_out[] =
+static const char router_apply_opt_out[] =
 	", oo AS ("
 	"  INSERT INTO opt_outs (phone, source) SELECT $3, 'sms' FROM ins "
 	"  ON CONFLICT DO NOTHING RETURNING 1"
 	")";
 
-static const char apply_opt_in[] =
+static const char router_apply_opt_in[] =
 	", oi AS ("
 	"  DELETE FROM opt_outs WHERE phone = $3 AND EXISTS (SELECT 1 FROM ins) RETURNING 1"
 	")";
 
-static const char apply_help[] =
+static const char router_apply_help[] =
 	", open_hr AS ("
 	"  SELECT h.id FROM help_requests h WHERE h.category = $12 "
 	"  AND (h.tenant_id = $6 OR ($6::bigint IS NULL AND h.tenant_id IS NULL AND h.phone = $3)) "
@@ -83,7 +83,7 @@ static const char apply_help[] =
 	"  WHERE NOT EXISTS (SELECT 1 FROM open_hr) RETURNING id"
 	")";
 
-static const char apply_start[] =
+static const char router_apply_start[] =
 	", conv_start AS ("
 	"  INSERT INTO conversations (phone, tenant_id, provider, flow, step, campaign_id, expires_at) "
 	"  SELECT $3, $6, $1, $14, $15, $7, now() + make_interval(secs => $19::int) FROM ins "
@@ -94,7 +94,7 @@ static const char apply_start[] =
 	"    reminded_at = NULL, expires_at = EXCLUDED.expires_at RETURNING id"
 	")";
 
-static const char apply_step[] =
+static const char router_apply_step[] =
 	", conv_step AS ("
 	"  UPDATE conversations c SET step = $15, answers = $16::jsonb, category = $17, "
 	"    retries = CASE WHEN $13 = 'retry' THEN c.retries + 1 ELSE 0 END, "
@@ -105,7 +105,7 @@ static const char apply_step[] =
 	")";
 
 /* %s: how the closed conversation's help request is found */
-static const char apply_close[] =
+static const char router_apply_close[] =
 	", conv_close AS ("
 	"  UPDATE conversations c SET state = $18, closed_at = now(), last_inbound_at = now(), "
 	"    answers = coalesce($16::jsonb, c.answers), help_request_id = %s "
@@ -113,7 +113,7 @@ static const char apply_close[] =
 	"  RETURNING c.id"
 	")";
 
-static const char apply_record[] =
+static const char router_apply_record[] =
 	", rec AS ("
 	"  UPDATE help_requests h SET followup_outcome = $23, followup_answered_at = now(), "
 	"    updated_at = now() "
@@ -121,7 +121,7 @@ static const char apply_record[] =
 	")";
 
 /* %s: whether the action was new */
-static const char apply_reply[] =
+static const char router_apply_reply[] =
 	", fresh AS (SELECT %s AS v"
 	"), reply AS ("
 	"  INSERT INTO messages (kind, tenant_id, to_phone, body, provider, in_reply_to, expires_at) "
@@ -130,71 +130,73 @@ static const char apply_reply[] =
 	"  WHERE (CASE WHEN fresh.v THEN $10 ELSE $11 END) IS NOT NULL RETURNING id"
 	")";
 
-static void apply_count(struct sbuf *sql, unsigned kinds, unsigned kind, const char *cte)
+static void router_apply_count(struct sbuf *sql, unsigned kinds, unsigned kind, const char *cte)
 {
 	if (kinds & kind)
 		sbuf_printf(sql, " + (SELECT count(*) FROM %s)", cte);
 }
 
-static char *apply_build(unsigned kinds)
+static char *router_apply_build(unsigned kinds)
 {
-	const char *fresh = kinds & APPLY_OPT_OUT ? "EXISTS (SELECT 1 FROM oo)"
-			    : kinds & APPLY_HELP  ? "EXISTS (SELECT 1 FROM hr)"
+	const char *fresh = kinds & ROUTER_APPLY_OPT_OUT ? "EXISTS (SELECT 1 FROM oo)"
+			    : kinds & ROUTER_APPLY_HELP  ? "EXISTS (SELECT 1 FROM hr)"
 						  : "true";
 	struct sbuf sql;
 
 	sbuf_init(&sql);
-	sbuf_adds(&sql, apply_params);
-	if (kinds & APPLY_OPT_OUT)
-		sbuf_adds(&sql, apply_opt_out);
-	if (kinds & APPLY_OPT_IN)
-		sbuf_adds(&sql, apply_opt_in);
-	if (kinds & APPLY_HELP)
-		sbuf_adds(&sql, apply_help);
-	if (kinds & APPLY_START)
-		sbuf_adds(&sql, apply_start);
-	if (kinds & APPLY_STEP)
-		sbuf_adds(&sql, apply_step);
-	if (kinds & APPLY_CLOSE)
-		sbuf_printf(&sql, apply_close,
-			    kinds & APPLY_HELP ? "coalesce(c.help_request_id, (SELECT id FROM hr), "
-						 "(SELECT id FROM open_hr))"
-					       : "c.help_request_id");
-	if (kinds & APPLY_RECORD)
-		sbuf_adds(&sql, apply_record);
-	if (kinds & APPLY_REPLY)
-		sbuf_printf(&sql, apply_reply, fresh);
+	sbuf_adds(&sql, router_apply_params);
+	if (kinds & ROUTER_APPLY_OPT_OUT)
+		sbuf_adds(&sql, router_apply_opt_out);
+	if (kinds & ROUTER_APPLY_OPT_IN)
+		sbuf_adds(&sql, router_apply_opt_in);
+	if (kinds & ROUTER_APPLY_HELP)
+		sbuf_adds(&sql, router_apply_help);
+	if (kinds & ROUTER_APPLY_START)
+		sbuf_adds(&sql, router_apply_start);
+	if (kinds & ROUTER_APPLY_STEP)
+		sbuf_adds(&sql, router_apply_step);
+	if (kinds & ROUTER_APPLY_CLOSE)
+		sbuf_printf(&sql, router_apply_close,
+			    kinds & ROUTER_APPLY_HELP
+				    ? "coalesce(c.help_request_id, (SELECT id FROM hr), "
+				      "(SELECT id FROM open_hr))"
+				    : "c.help_request_id");
+	if (kinds & ROUTER_APPLY_RECORD)
+		sbuf_adds(&sql, router_apply_record);
+	if (kinds & ROUTER_APPLY_REPLY)
+		sbuf_printf(&sql, router_apply_reply, fresh);
 	sbuf_printf(&sql, " SELECT (SELECT id FROM ins), %s, ", fresh);
-	sbuf_adds(&sql, kinds & APPLY_HELP ? "coalesce((SELECT id FROM hr), (SELECT id FROM open_hr)), "
-					   : "NULL::bigint, ");
-	sbuf_adds(&sql, kinds & APPLY_REPLY ? "(SELECT count(*) FROM reply), CASE WHEN EXISTS "
-					    "(SELECT 1 FROM reply) THEN pg_notify('signpost_work', "
-					    "'reply') END, 0"
-					  : "0, NULL, 0");
-	apply_count(&sql, kinds, APPLY_START, "conv_start");
-	apply_count(&sql, kinds, APPLY_STEP, "conv_step");
-	apply_count(&sql, kinds, APPLY_CLOSE, "conv_close");
-	apply_count(&sql, kinds, APPLY_RECORD, "rec");
+	sbuf_adds(&sql, kinds & ROUTER_APPLY_HELP
+				? "coalesce((SELECT id FROM hr), (SELECT id FROM open_hr)), "
+				: "NULL::bigint, ");
+	sbuf_adds(&sql, kinds & ROUTER_APPLY_REPLY
+				? "(SELECT count(*) FROM reply), CASE WHEN EXISTS "
+				  "(SELECT 1 FROM reply) THEN pg_notify('signpost_work', 'reply') END, 0"
+				: "0, NULL, 0");
+	router_apply_count(&sql, kinds, ROUTER_APPLY_START, "conv_start");
+	router_apply_count(&sql, kinds, ROUTER_APPLY_STEP, "conv_step");
+	router_apply_count(&sql, kinds, ROUTER_APPLY_CLOSE, "conv_close");
+	router_apply_count(&sql, kinds, ROUTER_APPLY_RECORD, "rec");
 	return sbuf_detach(&sql);
 }
 
 const char *router_apply_sql(const struct router_decision *d, bool with_reply)
 {
 	/* built once each, on first use; the database layer knows a statement by its address */
-	static char *built[APPLY_KINDS];
-	unsigned kinds = (d->action == ROUTER_OPT_OUT ? APPLY_OPT_OUT : 0) |
-			 (d->action == ROUTER_OPT_IN ? APPLY_OPT_IN : 0) |
-			 (d->action == ROUTER_HELP_REQUEST ? APPLY_HELP : 0) |
-			 (d->conv_op == ROUTER_CONV_START ? APPLY_START : 0) |
+	static char *built[ROUTER_APPLY_KINDS];
+	unsigned kinds = (d->action == ROUTER_OPT_OUT ? ROUTER_APPLY_OPT_OUT : 0) |
+			 (d->action == ROUTER_OPT_IN ? ROUTER_APPLY_OPT_IN : 0) |
+			 (d->action == ROUTER_HELP_REQUEST ? ROUTER_APPLY_HELP : 0) |
+			 (d->conv_op == ROUTER_CONV_START ? ROUTER_APPLY_START : 0) |
 			 (d->conv_op == ROUTER_CONV_ADVANCE || d->conv_op == ROUTER_CONV_RETRY
-				  ? APPLY_STEP
+				  ? ROUTER_APPLY_STEP
 				  : 0) |
-			 (d->conv_op == ROUTER_CONV_CLOSE ? APPLY_CLOSE : 0) |
-			 (d->record_value ? APPLY_RECORD : 0) |
-			 (with_reply && (d->reply || d->reply_repeat) ? APPLY_REPLY : 0);
+			 (d->conv_op == ROUTER_CONV_CLOSE ? ROUTER_APPLY_CLOSE : 0) |
+			 (d->record_value ? ROUTER_APPLY_RECORD : 0) |
+			 (with_reply && (d->reply || d->reply_repeat) ? ROUTER_APPLY_REPLY : 0);
 
 	if (!built[kinds])
-		built[kinds] = apply_build(kinds);
+		built[kinds] = router_apply_build(kinds);
 	return built[kinds];
 }
 

@@ -223,9 +223,16 @@ bool twilio_status_state(const char *status, enum msg_state *out)
 }
 
 /* The members of Twilio's answer to a send that the adapter reads. */
-enum { TW_SID, TW_STATUS, TW_SEGMENTS, TW_CODE, TW_MESSAGE, TW_NMEMBERS };
+enum {
+	TWILIO_ANSWER_SID,
+	TWILIO_ANSWER_STATUS,
+	TWILIO_ANSWER_SEGMENTS,
+	TWILIO_ANSWER_CODE,
+	TWILIO_ANSWER_MESSAGE,
+	TWILIO_ANSWER_NMEMBERS,
+};
 
-static void twilio_accepted(const struct json_member *m, struct send_result *out)
+static void twilio_accepted(const struct jsonscan_member *m, struct send_result *out)
 {
 	char sid[sizeof(out->provider_id)], status[16], segments[8];
 	enum msg_state state = MSG_SUBMITTED;
@@ -234,14 +241,15 @@ static void twilio_accepted(const struct json_member *m, struct send_result *out
 	out->outcome = SEND_OK;
 	out->state = MSG_SUBMITTED;
 	/* A 2xx means Twilio has the text: never send it again, even without a sid. */
-	if (m[TW_SID].kind != JSON_STRING || !json_member_text(&m[TW_SID], sid, sizeof(sid)) ||
+	if (m[TWILIO_ANSWER_SID].kind != JSONSCAN_STRING ||
+	    !jsonscan_text(&m[TWILIO_ANSWER_SID], sid, sizeof(sid)) ||
 	    !provider_copy_exact(out->provider_id, sizeof(out->provider_id), sid))
 		provider_copy(out->reason, sizeof(out->reason),
 			      "Twilio accepted the message but gave no usable sid");
-	if (json_member_text(&m[TW_STATUS], status, sizeof(status)) &&
+	if (jsonscan_text(&m[TWILIO_ANSWER_STATUS], status, sizeof(status)) &&
 	    twilio_status_state(status, &state) && (state == MSG_ENROUTE || state == MSG_DELIVERED))
 		out->state = state;
-	if (json_member_text(&m[TW_SEGMENTS], segments, sizeof(segments)) &&
+	if (jsonscan_text(&m[TWILIO_ANSWER_SEGMENTS], segments, sizeof(segments)) &&
 	    str_to_i64(segments, 1, 1000, &n))
 		out->segments = (int)n;
 }
@@ -265,19 +273,20 @@ static void twilio_classify(long status, int64_t code, struct send_result *out)
 }
 
 static void twilio_failed(long status, const struct kvlist *headers, bool json,
-			  const struct json_member *m, struct send_result *out)
+			  const struct jsonscan_member *m, struct send_result *out)
 {
 	char code[16], message[sizeof(out->reason)];
 	int64_t n = 0;
 
-	if (json_member_text(&m[TW_CODE], code, sizeof(code)) && str_to_i64(code, 0, INT32_MAX, &n))
+	if (jsonscan_text(&m[TWILIO_ANSWER_CODE], code, sizeof(code)) &&
+	    str_to_i64(code, 0, INT32_MAX, &n))
 		provider_copy(out->error_code, sizeof(out->error_code), code);
 	twilio_classify(status, n, out);
 	if (out->outcome == SEND_TEMPFAIL)
 		out->retry_after_s = provider_retry_after(headers);
-	json_member_text(&m[TW_MESSAGE], message, sizeof(message));
+	jsonscan_text(&m[TWILIO_ANSWER_MESSAGE], message, sizeof(message));
 	/* a long message is cut: the text is for people reading the message's history */
-	if (n && m[TW_MESSAGE].kind == JSON_STRING) {
+	if (n && m[TWILIO_ANSWER_MESSAGE].kind == JSONSCAN_STRING) {
 		if (snprintf(out->reason, sizeof(out->reason), "Twilio error %s: %s (HTTP %ld)",
 			     out->error_code, message, status) < 0)
 			out->reason[0] = '\0';
@@ -291,12 +300,14 @@ static void twilio_failed(long status, const struct kvlist *headers, bool json,
 static void twilio_parse_send_result(void *priv, long status, const struct kvlist *headers,
 				     const char *body, size_t len, struct send_result *out)
 {
-	struct json_member m[TW_NMEMBERS] = {
-		[TW_SID] = { .name = "sid" },		[TW_STATUS] = { .name = "status" },
-		[TW_SEGMENTS] = { .name = "num_segments" }, [TW_CODE] = { .name = "code" },
-		[TW_MESSAGE] = { .name = "message" },
+	struct jsonscan_member m[TWILIO_ANSWER_NMEMBERS] = {
+		[TWILIO_ANSWER_SID] = { .name = "sid" },
+		[TWILIO_ANSWER_STATUS] = { .name = "status" },
+		[TWILIO_ANSWER_SEGMENTS] = { .name = "num_segments" },
+		[TWILIO_ANSWER_CODE] = { .name = "code" },
+		[TWILIO_ANSWER_MESSAGE] = { .name = "message" },
 	};
-	bool json = json_scan_members(body, len, m, TW_NMEMBERS) == 0;
+	bool json = jsonscan_members(body, len, m, TWILIO_ANSWER_NMEMBERS) == 0;
 
 	(void)priv;
 	memset(out, 0, sizeof(*out));

@@ -389,7 +389,7 @@ static bool jsonscan_json_c_quirk(const char *data, size_t len)
 static void jsonscan_compare(const char *data, size_t len)
 {
 	static const char *const names[] = { "sid", "status", "code", "message", "" };
-	struct json_member m[ARRAY_LEN(names)];
+	struct jsonscan_member m[ARRAY_LEN(names)];
 	struct json_tokener *tok = json_tokener_new_ex(64);
 	struct json_object *o;
 	size_t end;
@@ -397,8 +397,8 @@ static void jsonscan_compare(const char *data, size_t len)
 	bool quirk = jsonscan_json_c_quirk(data, len);
 
 	for (size_t i = 0; i < ARRAY_LEN(names); i++)
-		m[i] = (struct json_member){ .name = names[i] };
-	int rc = json_scan_members(data, len, m, ARRAY_LEN(m));
+		m[i] = (struct jsonscan_member){ .name = names[i] };
+	int rc = jsonscan_members(data, len, m, ARRAY_LEN(m));
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, data, (int)len);
 	end = json_tokener_get_parse_end(tok);
@@ -416,20 +416,20 @@ static void jsonscan_compare(const char *data, size_t len)
 	for (size_t i = 0; i < ARRAY_LEN(m); i++) {
 		struct json_object *v = NULL;
 		if (rc != 0) {
-			CHECK_INT(m[i].kind, JSON_ABSENT);
+			CHECK_INT(m[i].kind, JSONSCAN_ABSENT);
 			continue;
 		}
-		bool fits = json_member_text(&m[i], text, sizeof(text));
-		if (m[i].kind == JSON_STRING || m[i].kind == JSON_NUMBER)
+		bool fits = jsonscan_text(&m[i], text, sizeof(text));
+		if (m[i].kind == JSONSCAN_STRING || m[i].kind == JSONSCAN_NUMBER)
 			CHECK(fits || strlen(text) > sizeof(text) - 5); /* cut only by a character */
 		if (quirk || !ok)
 			continue;
 		bool found = json_object_object_get_ex(o, names[i], &v);
-		CHECK((m[i].kind != JSON_ABSENT) == found);
-		if (m[i].kind == JSON_STRING && found) {
+		CHECK((m[i].kind != JSONSCAN_ABSENT) == found);
+		if (m[i].kind == JSONSCAN_STRING && found) {
 			const char *want = json_object_get_string(v);
 			CHECK(json_object_is_type(v, json_type_string));
-			CHECK(fits ? strcmp(text, want) == 0 : strncmp(text, want, strlen(text)) == 0);
+			CHECK(strncmp(text, want, fits ? SIZE_MAX : strlen(text)) == 0);
 		}
 	}
 	json_object_put(o);
@@ -464,7 +464,8 @@ static void jsonscan_generate(struct sbuf *out, int depth)
 				sbuf_addc(out, ',');
 			if (kind == 0) {
 				sbuf_adds(out, space[fuzz_below(ARRAY_LEN(space))]);
-				sbuf_printf(out, "\"%s\":", fuzz_below(2) ? "sid" : pieces[fuzz_below(ARRAY_LEN(pieces))]);
+				sbuf_printf(out, "\"%s\":", fuzz_below(2) ? "sid"
+					    : pieces[fuzz_below(ARRAY_LEN(pieces))]);
 			}
 			jsonscan_generate(out, depth + 1);
 		}
@@ -504,7 +505,8 @@ static const char *const jsonscan_seeds[] = {
 	"{\"code\": 21610, \"message\": \"Attempt to send to unsubscribed recipient \\u2013 "
 	"\\\"STOP\\\"\", \"more_info\": \"https://www.twilio.com/docs/errors/21610\", "
 	"\"status\": 400}",
-	"{\"\": [1, 2.5e-3, true, false, null, [], {}], \"message\": \"\\ud83d\\ude00 \\/\\b\\f\\n\\r\\t\"}",
+	"{\"\": [1, 2.5e-3, true, false, null, [], {}], "
+	"\"message\": \"\\ud83d\\ude00 \\/\\b\\f\\n\\r\\t\"}",
 	NULL,
 };
 

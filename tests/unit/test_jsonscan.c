@@ -11,22 +11,22 @@
 
 enum { SID, STATUS, CODE, MESSAGE, N };
 
-static struct json_member m[N];
+static struct jsonscan_member m[N];
 
 static int scan(const char *doc)
 {
 	static const char *const names[N] = { "sid", "status", "code", "message" };
 
 	for (size_t i = 0; i < N; i++)
-		m[i] = (struct json_member){ .name = names[i] };
-	return json_scan_members(doc, strlen(doc), m, N);
+		m[i] = (struct jsonscan_member){ .name = names[i] };
+	return jsonscan_members(doc, strlen(doc), m, N);
 }
 
 static const char *text(size_t i)
 {
 	static char buf[64];
 
-	if (!json_member_text(&m[i], buf, sizeof(buf)))
+	if (!jsonscan_text(&m[i], buf, sizeof(buf)))
 		return buf[0] ? "(cut)" : "(none)";
 	return buf;
 }
@@ -37,25 +37,25 @@ TEST(twilio_answer)
 		       " \"status\": \"queued\", \"subresource_uris\": {\"media\": \"/m\"},\n"
 		       " \"error_code\": null, \"price\": -0.0075e+0, \"code\": 21610}  "),
 		  0);
-	CHECK_INT(m[SID].kind, JSON_STRING);
+	CHECK_INT(m[SID].kind, JSONSCAN_STRING);
 	CHECK_STR(text(SID), "SM0123");
 	CHECK_STR(text(STATUS), "queued");
-	CHECK_INT(m[CODE].kind, JSON_NUMBER);
+	CHECK_INT(m[CODE].kind, JSONSCAN_NUMBER);
 	CHECK_STR(text(CODE), "21610");
-	CHECK_INT(m[MESSAGE].kind, JSON_ABSENT);
+	CHECK_INT(m[MESSAGE].kind, JSONSCAN_ABSENT);
 	CHECK_STR(text(MESSAGE), "(none)");
 }
 
 TEST(members_inside_nested_values_are_not_found)
 {
 	CHECK_INT(scan("{\"a\": {\"sid\": \"inner\"}, \"b\": [{\"status\": 1}, \"sid\"]}"), 0);
-	CHECK_INT(m[SID].kind, JSON_ABSENT);
-	CHECK_INT(m[STATUS].kind, JSON_ABSENT);
+	CHECK_INT(m[SID].kind, JSONSCAN_ABSENT);
+	CHECK_INT(m[STATUS].kind, JSONSCAN_ABSENT);
 	CHECK_INT(scan("{\"sid\": {\"x\": [1, 2]}, \"status\": [], \"code\": true}"), 0);
-	CHECK_INT(m[SID].kind, JSON_NESTED);
+	CHECK_INT(m[SID].kind, JSONSCAN_NESTED);
 	CHECK_INT(m[SID].raw_len, strlen("{\"x\": [1, 2]}"));
 	CHECK_STR(text(SID), "(none)");
-	CHECK_INT(m[CODE].kind, JSON_LITERAL);
+	CHECK_INT(m[CODE].kind, JSONSCAN_LITERAL);
 	CHECK_STR(text(CODE), "(none)");
 }
 
@@ -82,17 +82,17 @@ TEST(a_value_that_does_not_fit_is_cut)
 	char small[6];
 
 	CHECK_INT(scan("{\"message\": \"abcdefgh\"}"), 0);
-	CHECK(!json_member_text(&m[MESSAGE], small, sizeof(small)));
+	CHECK(!jsonscan_text(&m[MESSAGE], small, sizeof(small)));
 	CHECK_STR(small, "abcde");
 	/* a character is never split */
 	CHECK_INT(scan("{\"message\": \"abcd\\u20ac\"}"), 0);
-	CHECK(!json_member_text(&m[MESSAGE], small, sizeof(small)));
+	CHECK(!jsonscan_text(&m[MESSAGE], small, sizeof(small)));
 	CHECK_STR(small, "abcd");
 	CHECK_INT(scan("{\"message\": \"abcd\xe2\x82\xac\"}"), 0);
-	CHECK(!json_member_text(&m[MESSAGE], small, sizeof(small)));
+	CHECK(!jsonscan_text(&m[MESSAGE], small, sizeof(small)));
 	CHECK_STR(small, "abcd");
 	CHECK_INT(scan("{\"message\": \"ab\\u20ac\"}"), 0);
-	CHECK(json_member_text(&m[MESSAGE], small, sizeof(small)));
+	CHECK(jsonscan_text(&m[MESSAGE], small, sizeof(small)));
 	CHECK_STR(small, "ab\xe2\x82\xac");
 }
 
@@ -112,13 +112,13 @@ TEST(anything_but_one_object_is_refused)
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		int rc = scan(bad[i]);
 		CHECK_INT(rc, -1);
-		CHECK_INT(m[SID].kind, JSON_ABSENT);
+		CHECK_INT(m[SID].kind, JSONSCAN_ABSENT);
 		if (rc != -1)
 			fprintf(stderr, "  accepted: %s\n", bad[i]);
 	}
 	/* a document with a NUL in it is not one object either */
-	CHECK_INT(json_scan_members("{}\0{}", 5, m, N), -1);
-	CHECK_INT(json_scan_members(NULL, 0, m, N), -1);
+	CHECK_INT(jsonscan_members("{}\0{}", 5, m, N), -1);
+	CHECK_INT(jsonscan_members(NULL, 0, m, N), -1);
 }
 
 TEST(valid_corners)
