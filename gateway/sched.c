@@ -63,12 +63,12 @@ static const char sched_expand_sql[] =
 	"  SELECT a.id, a.phone FROM sh, signpost_audience($1, sh.cursor, $4, $5, $2) a"
 	"), ins AS ("
 	"  INSERT INTO messages (kind, campaign_id, tenant_id, to_phone, provider) "
-	"  SELECT 'campaign', c.id, t.id, t.phone, c.provider FROM t, c RETURNING 1"
+	"  SELECT 'campaign', c.id, t.id, t.phone, c.provider FROM t, c"
 	"), cur AS ("
-	"  UPDATE campaign_expansion e SET cursor = coalesce((SELECT max(id) FROM t), e.cursor), "
-	"    done = (SELECT count(*) FROM t) < $4 "
-	"  WHERE e.campaign_id = $1 AND e.shard = $2 AND NOT e.done RETURNING done"
-	") SELECT (SELECT count(*) FROM ins), coalesce((SELECT done FROM cur), true)";
+	"  UPDATE campaign_expansion e SET cursor = coalesce(b.last, e.cursor), done = b.n < $4 "
+	"  FROM (SELECT max(id) AS last, count(*) AS n FROM t) b "
+	"  WHERE e.campaign_id = $1 AND e.shard = $2 AND NOT e.done RETURNING b.n, e.done"
+	") SELECT coalesce((SELECT n FROM cur), 0), coalesce((SELECT done FROM cur), true)";
 
 /* $1 campaign. Marks it expanded once every shard is done. */
 static const char sched_expanded_sql[] =
