@@ -20,7 +20,7 @@ const char router_lookup_sql[] =
 	"LEFT JOIN conversations c ON c.phone = $1 AND c.state = 'open' AND c.expires_at > now()";
 
 /*
- * The store-and-act statement, one transaction per text: $1 provider, $2 provider message
+ * The store-and-act statement for one text: $1 provider, $2 provider message
  * id, $3 from, $4 to, $5 text, $6 tenant id, $7 campaign id, $8 action, $9 keyword, $10
  * reply (NULL when it rides in the webhook answer or there is none), $11 reply if
  * repeated, $12 help-request category, $13 conversation op, $14 flow, $15 step, $16
