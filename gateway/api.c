@@ -131,6 +131,18 @@ void api_reply(struct api_ctx *ctx, int status, const char *content_type, const 
 	httpd_reply(req, status, content_type, body, len);
 }
 
+void api_reply_end(struct api_ctx *ctx, bool complete)
+{
+	struct httpd_req *req = ctx->req;
+
+	if (!complete || log_enabled(LOG_DEBUG))
+		log_msg(complete ? LOG_DEBUG : LOG_WARN, "http method=%s path=%s status=200%s ms=%lld",
+			req->method, req->path, complete ? "" : " (cut short)",
+			(long long)(clock_mono_ms() - req->started_ms));
+	api_ctx_free(ctx);
+	httpd_reply_end(req, complete);
+}
+
 void api_reply_json(struct api_ctx *ctx, int status, struct json_object *obj)
 {
 	struct sbuf clean;

@@ -68,6 +68,8 @@ void api_reply(struct api_ctx *ctx, int status, const char *content_type, const 
 	       size_t len);
 /* Takes ownership of obj. */
 void api_reply_json(struct api_ctx *ctx, int status, struct json_object *obj);
+/* Ends an answer streamed with httpd_reply_start/_chunk (see httpd.h) and frees the context. */
+void api_reply_end(struct api_ctx *ctx, bool complete);
 /* {"error": {"code": code, "message": ..., "field": field}}; field may be NULL. */
 void api_error(struct api_ctx *ctx, int status, const char *code, const char *field,
 	       const char *fmt, ...) PRINTF_LIKE(5, 6);

@@ -11,7 +11,7 @@
 #include "gateway/api_handlers.h"
 #include "gateway/log.h"
 
-#define MESSAGES_REPORT_PAGE "10000"
+#define MESSAGES_REPORT_PAGE "200"
 
 static const char *const messages_states[] = {
 	"queued", "retry", "sending", "unknown", "submitted", "enroute", "delivered",
@@ -174,6 +174,10 @@ void api_campaign_messages(struct api_ctx *ctx)
 
 /* ---- GET /v1/campaigns/{id}/report.csv ---- */
 
+/*
+ * The report goes out a page at a time as a chunked body, the next page read only once
+ * the client has taken most of the last: memory stays flat however large the campaign.
+ */
 struct report {
 	struct api_ctx *ctx;
 	struct sbuf csv;
@@ -202,39 +206,51 @@ static void report_field(struct sbuf *out, const char *s, bool text, bool last)
 	sbuf_adds(out, last ? "\"\r\n" : "\",");
 }
 
-static void report_next(struct report *rp);
+static void report_next(void *arg);
 
 static void report_page(const struct db_result *r, void *arg)
 {
 	struct report *rp = arg;
+	struct httpd_req *req = rp->ctx->req;
 	int rows = db_rows(r), ncols = 12;
 
-	if (r->error) {
+	if (r->error && !req->reply_started) {
 		api_db_error(rp->ctx, r);
 		return;
 	}
-	if (rows && !db_get_bool(r, 0, 0)) {
-		api_error(rp->ctx, 404, "not_found", NULL, "no campaign with id %s", rp->ctx->params[0]);
+	if (r->error) {
+		log_warn("campaign report cut short: the database failed error=\"%.*s\"",
+			 (int)strcspn(r->error, "\n"), r->error);
+		api_reply_end(rp->ctx, false);
 		return;
+	}
+	if (!req->reply_started) {
+		if (rows && !db_get_bool(r, 0, 0)) {
+			api_error(rp->ctx, 404, "not_found", NULL, "no campaign with id %s",
+				  rp->ctx->params[0]);
+			return;
+		}
+		httpd_add_header(req, "Content-Disposition",
+				 "attachment; filename=\"campaign-report.csv\"");
+		httpd_reply_start(req, 200, "text/csv; charset=utf-8");
+		sbuf_adds(&rp->csv, messages_report_header);
 	}
 	for (int i = 0; i < rows && db_get(r, i, 1); i++)
 		for (int col = 1; col <= ncols; col++)
 			report_field(&rp->csv, db_get(r, i, col), col == 7, col == ncols);
-	if (rows < atoll(MESSAGES_REPORT_PAGE) || !db_get(r, rows - 1, 1)) {
-		httpd_add_header(rp->ctx->req, "Content-Disposition",
-				 "attachment; filename=\"campaign-report.csv\"");
-		size_t len = rp->csv.len;
-		char *csv = sbuf_detach(&rp->csv); /* rp goes with the context */
-		api_reply(rp->ctx, 200, "text/csv; charset=utf-8", csv, len);
-		free(csv);
+	bool sent = httpd_reply_chunk(req, rp->csv.data, rp->csv.len);
+	sbuf_reset(&rp->csv);
+	if (!sent || rows < atoll(MESSAGES_REPORT_PAGE) || !db_get(r, rows - 1, 1)) {
+		api_reply_end(rp->ctx, sent);
 		return;
 	}
 	snprintf(rp->cursor, sizeof(rp->cursor), "%s", db_get(r, rows - 1, 2));
-	report_next(rp);
+	httpd_reply_when_drained(req, report_next, rp);
 }
 
-static void report_next(struct report *rp)
+static void report_next(void *arg)
 {
+	struct report *rp = arg;
 	const char *params[] = { rp->ctx->params[0], rp->cursor, MESSAGES_REPORT_PAGE };
 
 	db_query(rp->ctx->app->db, messages_report_sql, 3, params, report_page, rp);
@@ -250,7 +266,6 @@ void api_campaign_report(struct api_ctx *ctx)
 	rp = xcalloc(1, sizeof(*rp));
 	rp->ctx = ctx;
 	sbuf_init(&rp->csv);
-	sbuf_adds(&rp->csv, messages_report_header);
 	snprintf(rp->cursor, sizeof(rp->cursor), "0");
 	ctx->state = rp;
 	ctx->state_free = report_free;

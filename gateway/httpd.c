@@ -22,6 +22,8 @@
 #define HTTPD_MAX_PIPELINED 65536
 #define HTTPD_CHUNK 65536
 #define HTTPD_HEAD_TIMEOUT_MS 15000 /* a head sent a byte at a time holds a slot no longer */
+#define HTTPD_STREAM_BACKLOG 16384 /* a streamed answer waits while more is unsent */
+#define HTTPD_CHUNKED SIZE_MAX       /* httpd_write_head: a chunked body follows */
 
 enum httpd_conn_state {
 	HTTPD_READ_HEAD,
@@ -65,6 +67,8 @@ struct httpd {
 static void httpd_conn_process(struct httpd_conn *c);
 static bool httpd_body_empty(const struct httpd_conn *c);
 static void httpd_conn_free(struct httpd_conn *c);
+static void httpd_read_cb(struct bufferevent *bev, void *arg);
+static void httpd_event_cb(struct bufferevent *bev, short what, void *arg);
 
 const char *httpd_status_text(int status)
 {
@@ -163,9 +167,13 @@ static void httpd_write_head(struct httpd_conn *c, struct httpd_req *req, int st
 
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Length: %zu\r\n"
-			    "Connection: %s\r\n", status, httpd_status_text(status), date, len,
-			    c->keep_alive ? "keep-alive" : "close");
+	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
+			    httpd_status_text(status), date);
+	if (len == HTTPD_CHUNKED)
+		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
+	else
+		evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
+	evbuffer_add_printf(out, "Connection: %s\r\n", c->keep_alive ? "keep-alive" : "close");
 	if (content_type)
 		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
 	for (size_t i = 0; i < req->reply_headers.n; i++)
@@ -180,25 +188,18 @@ static void httpd_closing_write_cb(struct bufferevent *bev, void *arg)
 	httpd_conn_free(arg);
 }
 
-void httpd_reply(struct httpd_req *req, int status, const char *content_type,
-		 const char *body, size_t len)
+/* Before an answer's head: a body the handler did not read means closing after it. */
+static void httpd_reply_begin(struct httpd_conn *c, struct httpd_req *req)
 {
-	struct httpd_conn *c = req->conn;
-
-	if (req->replied)
-		return;
-	req->replied = true;
-	if (!c) {
-		httpd_req_free(req);
-		return;
-	}
 	if (!req->body_done && !(c->state == HTTPD_READ_BODY && httpd_body_empty(c)))
 		c->body_abandoned = true;
 	if (c->body_abandoned)
 		c->keep_alive = false;
-	httpd_write_head(c, req, status, content_type, len);
-	if (strcmp(req->method, "HEAD") != 0 && len)
-		evbuffer_add(bufferevent_get_output(c->bev), body, len);
+}
+
+/* After an answer's body: free the request, then close or read the next one. */
+static void httpd_reply_done(struct httpd_conn *c, struct httpd_req *req)
+{
 	c->req = NULL;
 	req->conn = NULL;
 	httpd_req_free(req);
@@ -211,6 +212,102 @@ void httpd_reply(struct httpd_req *req, int status, const char *content_type,
 	c->state = HTTPD_READ_HEAD;
 	bufferevent_enable(c->bev, EV_READ);
 	event_active(c->resume, EV_TIMEOUT, 0);
+}
+
+void httpd_reply(struct httpd_req *req, int status, const char *content_type,
+		 const char *body, size_t len)
+{
+	struct httpd_conn *c = req->conn;
+
+	if (req->reply_started) { /* a second head cannot follow: cut the stream short */
+		httpd_reply_end(req, false);
+		return;
+	}
+	if (req->replied)
+		return;
+	req->replied = true;
+	if (!c) {
+		httpd_req_free(req);
+		return;
+	}
+	httpd_reply_begin(c, req);
+	httpd_write_head(c, req, status, content_type, len);
+	if (strcmp(req->method, "HEAD") != 0 && len)
+		evbuffer_add(bufferevent_get_output(c->bev), body, len);
+	httpd_reply_done(c, req);
+}
+
+void httpd_reply_start(struct httpd_req *req, int status, const char *content_type)
+{
+	struct httpd_conn *c = req->conn;
+
+	req->reply_started = true;
+	if (!c)
+		return;
+	httpd_reply_begin(c, req);
+	httpd_write_head(c, req, status, content_type, HTTPD_CHUNKED);
+}
+
+bool httpd_reply_chunk(struct httpd_req *req, const char *data, size_t len)
+{
+	struct httpd_conn *c = req->conn;
+
+	if (!c)
+		return false;
+	if (len && strcmp(req->method, "HEAD") != 0) {
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+		evbuffer_add_printf(out, "%zx\r\n", len);
+		evbuffer_add(out, data, len);
+		evbuffer_add(out, "\r\n", 2);
+	}
+	return true;
+}
+
+static void httpd_drain_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct httpd_conn *c = arg;
+	struct httpd_req *req = c->req;
+	(void)bev;
+
+	bufferevent_setcb(c->bev, httpd_read_cb, NULL, httpd_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	if (req && req->drain_cb) {
+		void (*cb)(void *) = req->drain_cb;
+		req->drain_cb = NULL;
+		cb(req->drain_arg);
+	}
+}
+
+void httpd_reply_when_drained(struct httpd_req *req, void (*cb)(void *arg), void *arg)
+{
+	struct httpd_conn *c = req->conn;
+
+	if (!c || evbuffer_get_length(bufferevent_get_output(c->bev)) <= HTTPD_STREAM_BACKLOG) {
+		cb(arg);
+		return;
+	}
+	req->drain_cb = cb;
+	req->drain_arg = arg;
+	bufferevent_setwatermark(c->bev, EV_WRITE, HTTPD_STREAM_BACKLOG, 0);
+	bufferevent_setcb(c->bev, httpd_read_cb, httpd_drain_write_cb, httpd_event_cb, c);
+}
+
+void httpd_reply_end(struct httpd_req *req, bool complete)
+{
+	struct httpd_conn *c = req->conn;
+
+	if (req->replied)
+		return;
+	req->replied = true;
+	if (!c) {
+		httpd_req_free(req);
+		return;
+	}
+	if (!complete) /* without the last chunk the client sees the body cut short */
+		c->keep_alive = false;
+	else if (strcmp(req->method, "HEAD") != 0)
+		evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);
+	httpd_reply_done(c, req);
 }
 
 /* An answer from the parser itself, before any handler saw the request. */
@@ -661,14 +758,18 @@ static void httpd_conn_free(struct httpd_conn *c)
 	c->req = NULL;
 	bufferevent_free(c->bev);
 	event_free(c->resume);
-	if (req) {
-		req->conn = NULL;
-		if (!req->body_done) {
-			req->body_aborted = true;
-			httpd_req_body_end(req);
-		}
-	}
 	free(c);
+	if (!req)
+		return;
+	req->conn = NULL;
+	if (!req->body_done) {
+		req->body_aborted = true;
+		httpd_req_body_end(req);
+	} else if (req->drain_cb) { /* a streamed answer waiting for a client that left */
+		void (*cb)(void *) = req->drain_cb;
+		req->drain_cb = NULL;
+		cb(req->drain_arg);
+	}
 }
 
 static void httpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,

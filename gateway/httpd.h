@@ -8,7 +8,7 @@
  * Per request: on_headers runs once the head is parsed and decides how the body is read
  * (httpd_req_buffer_body or httpd_req_stream_body) or answers at once; on_body runs for
  * each chunk of a streamed body; on_complete runs when the body is in. The handler answers
- * exactly once with httpd_reply, possibly much later. A request whose client went away is
+ * exactly once with httpd_reply (or a streamed answer), possibly much later. A request whose client went away is
  * kept until it is answered (the answer is then dropped): handlers never see a freed request.
  */
 #ifndef SIGNPOST_HTTPD_H
@@ -50,6 +50,9 @@ struct httpd_req {
 	bool body_done;
 	bool paused;
 	bool expect_continue;
+	bool reply_started;
+	void (*drain_cb)(void *arg);
+	void *drain_arg;
 };
 
 struct httpd *httpd_new(struct event_base *base, const struct httpd_handlers *h, void *arg);
@@ -72,6 +75,17 @@ void httpd_add_header(struct httpd_req *req, const char *name, const char *value
 /* Answers and, once the body is read, frees the request. */
 void httpd_reply(struct httpd_req *req, int status, const char *content_type,
 		 const char *body, size_t len);
+/*
+ * A streamed answer, for bodies too large to hold: httpd_reply_start sends the head (the
+ * body goes chunked), httpd_reply_chunk each part (false once the client has gone: stop
+ * producing), and httpd_reply_end finishes and frees the request (complete false cuts the
+ * body short, so the client knows it is incomplete). Between parts, httpd_reply_when_drained
+ * calls cb once the client has read most of what was sent, or has gone.
+ */
+void httpd_reply_start(struct httpd_req *req, int status, const char *content_type);
+bool httpd_reply_chunk(struct httpd_req *req, const char *data, size_t len);
+void httpd_reply_when_drained(struct httpd_req *req, void (*cb)(void *arg), void *arg);
+void httpd_reply_end(struct httpd_req *req, bool complete);
 
 const char *httpd_status_text(int status);
 
