@@ -188,6 +188,22 @@ static void httpd_closing_write_cb(struct bufferevent *bev, void *arg)
 	httpd_conn_free(arg);
 }
 
+/*
+ * Marks the request answered. False when there is nothing to write: it was answered
+ * already, or its client has gone (the request is then freed).
+ */
+static bool httpd_reply_once(struct httpd_req *req)
+{
+	if (req->replied)
+		return false;
+	req->replied = true;
+	if (!req->conn) {
+		httpd_req_free(req);
+		return false;
+	}
+	return true;
+}
+
 /* Before an answer's head: a body the handler did not read means closing after it. */
 static void httpd_reply_begin(struct httpd_conn *c, struct httpd_req *req)
 {
@@ -223,13 +239,8 @@ void httpd_reply(struct httpd_req *req, int status, const char *content_type,
 		httpd_reply_end(req, false);
 		return;
 	}
-	if (req->replied)
+	if (!httpd_reply_once(req))
 		return;
-	req->replied = true;
-	if (!c) {
-		httpd_req_free(req);
-		return;
-	}
 	httpd_reply_begin(c, req);
 	httpd_write_head(c, req, status, content_type, len);
 	if (strcmp(req->method, "HEAD") != 0 && len)
@@ -296,13 +307,8 @@ void httpd_reply_end(struct httpd_req *req, bool complete)
 {
 	struct httpd_conn *c = req->conn;
 
-	if (req->replied)
+	if (!httpd_reply_once(req))
 		return;
-	req->replied = true;
-	if (!c) {
-		httpd_req_free(req);
-		return;
-	}
 	if (!complete) /* without the last chunk the client sees the body cut short */
 		c->keep_alive = false;
 	else if (strcmp(req->method, "HEAD") != 0)

@@ -39,6 +39,7 @@ struct httpd_req {
 	bool body_too_large;   /* buffer mode: the body went past body_limit */
 	bool body_aborted;     /* the client went away or sent a malformed body */
 	bool streaming;
+	bool reply_started;    /* httpd_reply_start was called */
 	int64_t started_ms;
 	void *data;            /* the handler's own state */
 	/* private */
@@ -50,7 +51,6 @@ struct httpd_req {
 	bool body_done;
 	bool paused;
 	bool expect_continue;
-	bool reply_started;
 	void (*drain_cb)(void *arg);
 	void *drain_arg;
 };
