@@ -157,6 +157,12 @@ void httpd_add_header(struct httpd_req *req, const char *name, const char *value
 
 /* ---- answering ---- */
 
+/* Whether the answer carries a body: not for HEAD. */
+static bool httpd_req_has_body(const struct httpd_req *req)
+{
+	return strcmp(req->method, "HEAD") != 0;
+}
+
 static void httpd_write_head(struct httpd_conn *c, struct httpd_req *req, int status,
 			     const char *content_type, size_t len)
 {
@@ -243,7 +249,7 @@ void httpd_reply(struct httpd_req *req, int status, const char *content_type,
 		return;
 	httpd_reply_begin(c, req);
 	httpd_write_head(c, req, status, content_type, len);
-	if (strcmp(req->method, "HEAD") != 0 && len)
+	if (httpd_req_has_body(req) && len)
 		evbuffer_add(bufferevent_get_output(c->bev), body, len);
 	httpd_reply_done(c, req);
 }
@@ -265,13 +271,23 @@ bool httpd_reply_chunk(struct httpd_req *req, const char *data, size_t len)
 
 	if (!c)
 		return false;
-	if (len && strcmp(req->method, "HEAD") != 0) {
+	if (len && httpd_req_has_body(req)) {
 		struct evbuffer *out = bufferevent_get_output(c->bev);
 		evbuffer_add_printf(out, "%zx\r\n", len);
 		evbuffer_add(out, data, len);
 		evbuffer_add(out, "\r\n", 2);
 	}
 	return true;
+}
+
+/* Runs the callback a streamed answer waits on, if any, once. */
+static void httpd_req_drained(struct httpd_req *req)
+{
+	void (*cb)(void *) = req->drain_cb;
+
+	req->drain_cb = NULL;
+	if (cb)
+		cb(req->drain_arg);
 }
 
 static void httpd_drain_write_cb(struct bufferevent *bev, void *arg)
@@ -282,11 +298,8 @@ static void httpd_drain_write_cb(struct bufferevent *bev, void *arg)
 
 	bufferevent_setcb(c->bev, httpd_read_cb, NULL, httpd_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	if (req && req->drain_cb) {
-		void (*cb)(void *) = req->drain_cb;
-		req->drain_cb = NULL;
-		cb(req->drain_arg);
-	}
+	if (req)
+		httpd_req_drained(req);
 }
 
 void httpd_reply_when_drained(struct httpd_req *req, void (*cb)(void *arg), void *arg)
@@ -311,7 +324,7 @@ void httpd_reply_end(struct httpd_req *req, bool complete)
 		return;
 	if (!complete) /* without the last chunk the client sees the body cut short */
 		c->keep_alive = false;
-	else if (strcmp(req->method, "HEAD") != 0)
+	else if (httpd_req_has_body(req))
 		evbuffer_add(bufferevent_get_output(c->bev), "0\r\n\r\n", 5);
 	httpd_reply_done(c, req);
 }
@@ -771,10 +784,8 @@ static void httpd_conn_free(struct httpd_conn *c)
 	if (!req->body_done) {
 		req->body_aborted = true;
 		httpd_req_body_end(req);
-	} else if (req->drain_cb) { /* a streamed answer waiting for a client that left */
-		void (*cb)(void *) = req->drain_cb;
-		req->drain_cb = NULL;
-		cb(req->drain_arg);
+	} else {
+		httpd_req_drained(req); /* a streamed answer may be waiting for the client that left */
 	}
 }
 
