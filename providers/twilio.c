@@ -148,11 +148,7 @@ static int twilio_init(struct json_object *cfg, const struct provider_env *env, 
 	    provider_cfg_string(cfg, "messaging_service_sid", false, &service, err) < 0 ||
 	    twilio_check(sid, token, from, service, err) < 0)
 		goto out;
-	base = base ? base : TWILIO_DEFAULT_BASE_URL;
-	size_t n = strlen(base);
-	while (n > 0 && base[n - 1] == '/')
-		n--;
-	t->base_url = xstrndup(base, n);
+	t->base_url = provider_base_url(base, TWILIO_DEFAULT_BASE_URL);
 	t->account_sid = xstrdup(sid);
 	t->auth_token = xstrdup(token);
 	t->from = from ? xstrdup(from) : NULL;
