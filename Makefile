@@ -30,9 +30,9 @@ BUILD := build/$(MODE)
 ifneq ($(V),1)
 SAY = @echo "  $(1) $(2)";
 endif
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(MODE_CFLAGS) -I. \
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS) $(MODE_CFLAGS) -I. \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm $(LDLIBS)
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread $(LDLIBS)
 
 COMMON_SRC := $(wildcard common/*.c)
 CAMPAIGNS_SRC := $(wildcard campaigns/*.c)
@@ -41,8 +41,12 @@ GATEWAY_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
 LIB_SRC := $(COMMON_SRC) $(CAMPAIGNS_SRC) $(PROVIDERS_SRC) $(GATEWAY_SRC)
 MIGRATIONS := $(sort $(wildcard schema/*.sql))
 DATA_FILES := data/keywords.json data/bank-holidays-england-and-wales.json \
-	data/flows/digital_skills.json data/flows/followup.json
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/data.o
+	data/flows/digital_skills.json data/flows/followup.json data/common-passwords.txt
+# The console's files; console/build/ only makes console/vendor/ and is not shipped.
+CONSOLE_FILES := $(sort $(filter-out console/build/%,$(shell find console -type f \
+	-not -path '*/node_modules/*' 2>/dev/null)))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/data.o \
+	$(BUILD)/gen/console.o
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -65,6 +69,10 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
 $(BUILD)/gen/data.c: $(DATA_FILES) scripts/embed-data.sh
 	@mkdir -p $(dir $@)
 	$(call SAY,GEN,$@)scripts/embed-data.sh $(DATA_FILES) > $@
+
+$(BUILD)/gen/console.c: $(CONSOLE_FILES) scripts/embed-console.sh
+	@mkdir -p $(dir $@)
+	$(call SAY,GEN,$@)scripts/embed-console.sh $(CONSOLE_FILES) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(call SAY,CC,$<)$(CC) $(CFLAGS_ALL) -c -o $@ $<

@@ -8,15 +8,30 @@
 #include "common/codec.h"
 #include "gateway/api_handlers.h"
 #include "gateway/auth.h"
+#include "gateway/console.h"
 #include "gateway/dispatch.h"
 #include "gateway/log.h"
 #include "gateway/migrate.h"
+#include "gateway/session.h"
 
 #define API_WEBHOOK (API_ROLE_NONE)
 
 static const struct api_route api_routes[] = {
 	{ "GET", "/healthz", API_ROLE_NONE, API_BODY_NONE, api_healthz, NULL },
 	{ "GET", "/readyz", API_ROLE_NONE, API_BODY_NONE, api_readyz, NULL },
+	{ "GET", "/", API_ROLE_NONE, API_BODY_NONE, console_redirect, NULL },
+	{ "GET", "/console", API_ROLE_NONE, API_BODY_NONE, console_redirect, NULL },
+	{ "GET", "/console/{*}", API_ROLE_NONE, API_BODY_NONE, console_serve, NULL },
+	{ "POST", "/v1/session", API_ROLE_NONE, API_BODY_JSON, api_session_create, NULL },
+	{ "GET", "/v1/session", API_ALL, API_BODY_NONE, api_session_get, NULL },
+	{ "DELETE", "/v1/session", API_ALL, API_BODY_NONE, api_session_delete, NULL },
+	{ "POST", "/v1/invites/check", API_ROLE_NONE, API_BODY_JSON, api_invite_check, NULL },
+	{ "POST", "/v1/invites/accept", API_ROLE_NONE, API_BODY_JSON, api_invite_accept, NULL },
+	{ "GET", "/v1/users", API_ROLE_ADMIN, API_BODY_NONE, api_user_list, NULL },
+	{ "POST", "/v1/users", API_ROLE_ADMIN, API_BODY_JSON, api_user_create, NULL },
+	{ "GET", "/v1/users/{}", API_ROLE_ADMIN, API_BODY_NONE, api_user_get, NULL },
+	{ "PUT", "/v1/users/{}", API_ROLE_ADMIN, API_BODY_JSON, api_user_update, NULL },
+	{ "POST", "/v1/users/{}/invite", API_ROLE_ADMIN, API_BODY_JSON, api_user_invite, NULL },
 	{ "POST", "/v1/tenants", API_STAFF, API_BODY_JSON, api_tenant_create, NULL },
 	{ "POST", "/v1/tenants/import", API_STAFF, API_BODY_STREAM, api_tenant_import,
 	  api_tenant_import_body },
@@ -452,7 +467,13 @@ void api_readyz(struct api_ctx *ctx)
 
 static bool api_match(const char *pattern, const char *path, struct api_ctx *ctx)
 {
-	while (*pattern && *path) {
+	while (*pattern) {
+		if (strcmp(pattern, "{*}") == 0 && ctx->nparams < (int)ARRAY_LEN(ctx->params)) {
+			ctx->params[ctx->nparams++] = xstrdup(path);
+			return true;
+		}
+		if (!*path)
+			break;
 		if (pattern[0] == '{' && pattern[1] == '}') {
 			size_t n = strcspn(path, "/");
 			if (n == 0 || ctx->nparams == (int)ARRAY_LEN(ctx->params))
@@ -611,6 +632,27 @@ static void api_authorised(struct api_ctx *ctx)
 		httpd_req_resume(ctx->req);
 }
 
+/* The route's role check, the same for keys and sessions; then the handler may run. */
+static void api_admit(struct api_ctx *ctx, enum api_role role, int64_t partner_id)
+{
+	if (!(ctx->route->roles & role)) {
+		api_error(ctx, 403, "forbidden", NULL, "a%s %s %s cannot use %s %s",
+			  role == API_ROLE_ADMIN || role == API_ROLE_OFFICER ? "n" : "",
+			  api_role_str(role), ctx->user_id ? "user" : "key", ctx->route->method,
+			  ctx->route->pattern);
+		return;
+	}
+	ctx->role = role;
+	ctx->partner_id = partner_id;
+	api_authorised(ctx);
+}
+
+static void api_auth_unavailable(struct api_ctx *ctx)
+{
+	api_error(ctx, 503, "database_unavailable", NULL,
+		  "the database is not reachable right now; try again shortly");
+}
+
 static void api_auth_done(const struct auth_key *key, bool unavailable, void *arg)
 {
 	struct api_ctx *ctx = arg;
@@ -618,8 +660,7 @@ static void api_auth_done(const struct auth_key *key, bool unavailable, void *ar
 
 	p->auth_pending = false;
 	if (unavailable) {
-		api_error(ctx, 503, "database_unavailable", NULL,
-			  "the database is not reachable right now; try again shortly");
+		api_auth_unavailable(ctx);
 		return;
 	}
 	if (!key) {
@@ -628,31 +669,78 @@ static void api_auth_done(const struct auth_key *key, bool unavailable, void *ar
 			  "this API key is not valid (it may have been revoked)");
 		return;
 	}
-	if (!(ctx->route->roles & key->role)) {
-		api_error(ctx, 403, "forbidden", NULL, "a %s key cannot use %s %s",
-			  api_role_str(key->role), ctx->route->method, ctx->route->pattern);
-		return;
-	}
-	ctx->role = key->role;
 	ctx->key_id = key->id;
-	ctx->partner_id = key->partner_id;
-	api_authorised(ctx);
+	snprintf(ctx->actor, sizeof(ctx->actor), "API key %lld", (long long)key->id);
+	api_admit(ctx, key->role, key->partner_id);
 }
 
+static bool api_method_safe(const struct httpd_req *req)
+{
+	return strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+}
+
+static void api_session_done(const struct session_user *u, bool unavailable, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	struct api_ctx_private *p = arg;
+
+	p->auth_pending = false;
+	if (unavailable) {
+		api_auth_unavailable(ctx);
+		return;
+	}
+	if (!u) {
+		session_clear_cookie(ctx);
+		api_error(ctx, 401, "session_expired", NULL, "you are not signed in (your session "
+			  "may have ended after a time without use): sign in again");
+		return;
+	}
+	ctx->user_id = u->user_id;
+	snprintf(ctx->csrf, sizeof(ctx->csrf), "%s", u->csrf);
+	snprintf(ctx->actor, sizeof(ctx->actor), "%.150s", u->email);
+	if (!api_method_safe(ctx->req) && !session_same_origin(ctx, u->csrf))
+		return;
+	api_admit(ctx, u->role, u->partner_id);
+}
+
+/*
+ * A bearer key when there is an Authorization header, else a console session cookie.
+ * Reading stops while the key or session is looked up.
+ */
 static void api_authenticate(struct api_ctx *ctx)
 {
 	struct api_ctx_private *p = (struct api_ctx_private *)ctx;
 	const char *h = httpd_req_header(ctx->req, "Authorization");
+	char token[SESSION_TOKEN_HEX + 1];
 
+	if (!h && session_cookie(ctx->req, token)) {
+		p->auth_pending = true;
+		httpd_req_pause(ctx->req);
+		session_lookup(ctx->app, token, api_session_done, ctx);
+		return;
+	}
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7]) {
 		httpd_add_header(ctx->req, "WWW-Authenticate", "Bearer");
 		api_error(ctx, 401, "unauthorized", NULL,
-			  "send an API key as the header Authorization: Bearer <key>");
+			  "send an API key as the header Authorization: Bearer <key>, or sign in "
+			  "to the console");
 		return;
 	}
 	p->auth_pending = true;
 	httpd_req_pause(ctx->req);
 	auth_lookup(ctx->app->auth, h + 7, api_auth_done, ctx);
+}
+
+/*
+ * On every answer: no script, style or frame from anywhere but this service and no
+ * framing at all (the console has no inline script or style), no type sniffing, and no
+ * URL in the Referer to other sites.
+ */
+static void api_security_headers(struct httpd_req *req)
+{
+	httpd_add_header(req, "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
+	httpd_add_header(req, "X-Content-Type-Options", "nosniff");
+	httpd_add_header(req, "Referrer-Policy", "same-origin");
 }
 
 /* The Content-Length a request declares (httpd has checked it), 0 when none. */
@@ -673,6 +761,7 @@ static void api_on_headers(struct httpd_req *req, void *arg)
 	ctx->app = arg;
 	ctx->req = req;
 	req->data = ctx;
+	api_security_headers(req);
 	ctx->route = api_route_find(ctx, &path_known);
 	if (!ctx->route) {
 		if (path_known)

@@ -25,6 +25,7 @@ enum api_role {
 };
 
 #define API_STAFF (API_ROLE_ADMIN | API_ROLE_OFFICER)
+#define API_ALL (API_STAFF | API_ROLE_PARTNER)
 
 const char *api_role_str(enum api_role r);
 bool api_role_parse(const char *s, enum api_role *out) WUR;
@@ -40,7 +41,8 @@ struct api_ctx;
 
 struct api_route {
 	const char *method;
-	const char *pattern; /* "/v1/tenants/{}": {} captures one path segment */
+	/* "/v1/tenants/{}": {} captures one path segment; a final {*} the rest of the path */
+	const char *pattern;
 	unsigned roles;      /* 0: no key needed */
 	enum api_body body;
 	void (*handle)(struct api_ctx *ctx);
@@ -54,8 +56,11 @@ struct api_ctx {
 	char *params[3];
 	int nparams;
 	enum api_role role;
-	int64_t key_id;
+	int64_t key_id;     /* the API key that authenticated the request, or 0 */
+	int64_t user_id;    /* the console user whose session did, or 0 */
 	int64_t partner_id;
+	char csrf[72];      /* the session's CSRF token (console users) */
+	char actor[160];    /* who is asking, for records: the user's email or "API key 7" */
 	struct json_object *json;
 	void *state;
 	void (*state_free)(void *state);

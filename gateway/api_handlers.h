@@ -64,6 +64,20 @@ void api_flow_put(struct api_ctx *ctx);
 /* 422 with the message of a failed data check, naming the field it starts with. */
 void api_error_from_message(struct api_ctx *ctx, const char *message);
 
+/* session.c: console sign-in */
+void api_session_create(struct api_ctx *ctx);
+void api_session_get(struct api_ctx *ctx);
+void api_session_delete(struct api_ctx *ctx);
+
+/* api_users.c: console users and their invitations */
+void api_user_list(struct api_ctx *ctx);
+void api_user_create(struct api_ctx *ctx);
+void api_user_get(struct api_ctx *ctx);
+void api_user_update(struct api_ctx *ctx);
+void api_user_invite(struct api_ctx *ctx);
+void api_invite_check(struct api_ctx *ctx);
+void api_invite_accept(struct api_ctx *ctx);
+
 /* inbound.c: provider webhooks */
 void inbound_webhook(struct api_ctx *ctx);
 void inbound_status_webhook(struct api_ctx *ctx);

@@ -19,6 +19,8 @@ struct simulator;
 struct auth;
 struct referral;
 struct flow_set;
+struct kdf;
+struct console;
 
 struct app {
 	struct event_base *base;
@@ -33,6 +35,8 @@ struct app {
 	struct keyword_set *keywords;
 	struct flow_set *flows;       /* triage flows by name (referral.c keeps them current) */
 	struct referral *referral;
+	struct kdf *kdf;              /* password hashing, off the loop */
+	struct console *console;      /* the console's page, rendered for this configuration */
 	struct holidays holidays;
 	int64_t daemon_id;
 	int schema_version;  /* as last read from the database */

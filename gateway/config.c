@@ -272,9 +272,9 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 {
 	static const char *const known[] = { "providers", "default_provider", "org_name",
 					     "log_level", "db_pool_size", "triage",
-					     "staff_numbers" };
+					     "staff_numbers", "session_idle_seconds" };
 	struct json_object *v;
-	double pool = cfg->db_pool_size;
+	double pool = cfg->db_pool_size, idle = cfg->session_idle_s;
 
 	json_object_object_foreach(root, key, val) {
 		bool ok = false;
@@ -283,7 +283,8 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 			ok = ok || strcmp(key, known[i]) == 0;
 		if (!ok) {
 			sbuf_printf(err, "unknown key \"%s\" (known keys: providers, default_provider, "
-				    "org_name, log_level, db_pool_size, triage, staff_numbers)", key);
+				    "org_name, log_level, db_pool_size, triage, staff_numbers, "
+				    "session_idle_seconds)", key);
 			return -1;
 		}
 	}
@@ -304,6 +305,9 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 	if (config_number(root, "db_pool_size", 1, 64, &pool, err) < 0)
 		return -1;
 	cfg->db_pool_size = (int)pool;
+	if (config_number(root, "session_idle_seconds", 60, 7 * 86400, &idle, err) < 0)
+		return -1;
+	cfg->session_idle_s = (int)idle;
 	return config_triage(&cfg->triage, root, err);
 }
 
@@ -357,6 +361,7 @@ int config_load(struct config *cfg, struct sbuf *err)
 	cfg->org_name = xstrdup("your housing association");
 	cfg->log_level = LOG_INFO;
 	cfg->db_pool_size = 4;
+	cfg->session_idle_s = 8 * 3600;
 	if (config_listen(cfg, err) < 0 || config_public_url(cfg, err) < 0)
 		goto out;
 	config_sim_secret(cfg);

@@ -44,6 +44,7 @@ struct config {
 	char *org_name;         /* who is texting, for HELP replies */
 	enum log_level log_level;
 	int db_pool_size;
+	int session_idle_s;     /* a console session ends after this long without use */
 	struct provider_cfg *providers;
 	size_t nproviders;
 	struct provider_cfg *default_provider;

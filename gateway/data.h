@@ -11,5 +11,7 @@ extern const char data_bank_holidays_england_and_wales_json[];
 /* The shipped triage flows (data/flows/). */
 extern const char data_digital_skills_json[];
 extern const char data_followup_json[];
+/* Common passwords that console accounts may not use. */
+extern const char data_common_passwords_txt[];
 
 #endif

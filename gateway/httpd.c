@@ -78,6 +78,8 @@ const char *httpd_status_text(int status)
 	case 201: return "Created";
 	case 202: return "Accepted";
 	case 204: return "No Content";
+	case 302: return "Found";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -177,7 +179,7 @@ static void httpd_write_head(struct httpd_conn *c, struct httpd_req *req, int st
 			    httpd_status_text(status), date);
 	if (len == HTTPD_CHUNKED)
 		evbuffer_add_printf(out, "Transfer-Encoding: chunked\r\n");
-	else
+	else if (status != 204 && status != 304) /* these never have a body or its length */
 		evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
 	evbuffer_add_printf(out, "Connection: %s\r\n", c->keep_alive ? "keep-alive" : "close");
 	if (content_type)

@@ -4,6 +4,9 @@
  *   signpostd [serve]      run the daemon (applies pending migrations first)
  *   signpostd migrate      apply pending migrations and exit
  *   signpostd keys create --role admin|officer|partner [--partner ID] [--label TEXT]
+ *   signpostd users create --email EMAIL --role admin|officer|partner [--partner ID]
+ *                          [--name TEXT]      (the password is read from standard input)
+ *   signpostd users set-password --email EMAIL  (likewise)
  *
  * Start-up order: configuration, migrations, this daemon's registration, then the event
  * loop with the database pool, the HTTP client and server, dispatch and the scheduler.
@@ -11,6 +14,7 @@
  * flight and their results to be recorded; a second signal stops at once.
  */
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +22,16 @@
 
 #include "campaigns/keyword.h"
 #include "campaigns/window.h"
+#include "gateway/accounts.h"
 #include "gateway/api.h"
 #include "gateway/app.h"
+#include "gateway/console.h"
 #include "gateway/data.h"
 #include "gateway/db.h"
 #include "gateway/dispatch.h"
 #include "gateway/httpc.h"
 #include "gateway/janitor.h"
+#include "gateway/kdf.h"
 #include "gateway/referral.h"
 #include "gateway/log.h"
 #include "gateway/migrate.h"
@@ -39,6 +46,9 @@ static const char usage[] =
 	"usage: signpostd [serve]\n"
 	"       signpostd migrate\n"
 	"       signpostd keys create --role admin|officer|partner [--partner ID] [--label TEXT]\n"
+	"       signpostd users create --email EMAIL --role admin|officer|partner [--partner ID]\n"
+	"                              [--name TEXT]   (password: one line on standard input)\n"
+	"       signpostd users set-password --email EMAIL   (likewise)\n"
 	"\n"
 	"Environment: SIGNPOST_DATABASE_URL, SIGNPOST_LISTEN (default 127.0.0.1:8080),\n"
 	"SIGNPOST_PUBLIC_URL, SIGNPOST_CONFIG (JSON file), SIGNPOST_LOG_LEVEL.\n";
@@ -120,6 +130,70 @@ static int main_keys(const struct config *cfg, int argc, char **argv)
 		rc = 1;
 	}
 	sbuf_free(&key);
+	sbuf_free(&err);
+	return rc;
+}
+
+/* ---- users create, users set-password ---- */
+
+static int main_users_args(int argc, char **argv, struct account *a, bool creating)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(argv[i], "--email") == 0 && v)
+			a->email = argv[++i];
+		else if (creating && strcmp(argv[i], "--role") == 0 && v && api_role_parse(v, &a->role))
+			i++;
+		else if (creating && strcmp(argv[i], "--partner") == 0 && v &&
+			 str_to_i64(v, 1, INT64_MAX, &a->partner_id))
+			i++;
+		else if (creating && strcmp(argv[i], "--name") == 0 && v)
+			a->name = argv[++i];
+		else {
+			fprintf(stderr, "signpostd users %s: bad argument \"%s\"\n%s", argv[0],
+				argv[i], usage);
+			return -1;
+		}
+	}
+	if (!a->email || !strchr(a->email, '@')) {
+		fprintf(stderr, "signpostd users %s: give --email with an email address\n", argv[0]);
+		return -1;
+	}
+	if (creating && (a->role == API_ROLE_NONE ||
+			 (a->role == API_ROLE_PARTNER) != (a->partner_id != 0))) {
+		fprintf(stderr, "signpostd users create: give --role admin|officer|partner; a "
+			"partner user also needs --partner ID and only a partner user takes it\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int main_users(const struct config *cfg, int argc, char **argv)
+{
+	struct account a = { 0 };
+	struct sbuf pw, err;
+	bool creating = argc > 0 && strcmp(argv[0], "create") == 0;
+	int rc = 1;
+
+	if (argc < 1 || (!creating && strcmp(argv[0], "set-password") != 0)) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (main_users_args(argc, argv, &a, creating) < 0)
+		return 2;
+	sbuf_init(&pw);
+	sbuf_init(&err);
+	if (accounts_read_password(stdin, &pw, &err) == 0 &&
+	    (creating ? accounts_create(cfg->database_url, &a, pw.data, &err)
+		      : accounts_set_password(cfg->database_url, a.email, pw.data, &err)) == 0) {
+		printf("%s %s\n", creating ? "created user" : "password set for", a.email);
+		rc = 0;
+	} else {
+		fprintf(stderr, "signpostd users %s: %s\n", argv[0], sbuf_str(&err));
+	}
+	if (pw.data)
+		OPENSSL_cleanse(pw.data, pw.len);
+	sbuf_free(&pw);
 	sbuf_free(&err);
 	return rc;
 }
@@ -226,6 +300,8 @@ static int main_start(struct app *app)
 	free(setup);
 	app->httpc = httpc_new(app->base, main_host_connections(&app->cfg));
 	app->sim = simulator_new(app);
+	app->kdf = kdf_new(app->base);
+	app->console = console_new(&app->cfg);
 	api_init(app);
 	if (httpd_listen(app->httpd, app->cfg.listen_host, app->cfg.listen_port, &err) < 0) {
 		fprintf(stderr, "signpostd: %s\n", err.data);
@@ -250,6 +326,8 @@ static void main_stop(struct app *app)
 	 * callbacks report to are alive. */
 	db_free(app->db);
 	app->db = NULL;
+	kdf_free(app->kdf); /* likewise: sign-ins waiting for a hash are answered */
+	app->kdf = NULL;
 	sched_free(app->sched);
 	dispatch_free(app->dispatch);
 	if (app->httpd)
@@ -257,6 +335,7 @@ static void main_stop(struct app *app)
 	simulator_free(app->sim);
 	httpc_free(app->httpc);
 	referral_free(app->referral);
+	console_free(app->console);
 	if (app->base)
 		event_base_free(app->base);
 	keyword_set_free(app->keywords);
@@ -306,7 +385,8 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
-	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "keys") != 0) {
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "keys") != 0 &&
+	    strcmp(cmd, "users") != 0) {
 		fprintf(stderr, "signpostd: unknown command \"%s\"\n%s", cmd, usage);
 		return 2;
 	}
@@ -317,6 +397,8 @@ int main(int argc, char **argv)
 		rc = main_migrate(&app.cfg) < 0 ? 1 : 0;
 	else if (strcmp(cmd, "keys") == 0)
 		rc = main_keys(&app.cfg, argc - 2, argv + 2);
+	else if (strcmp(cmd, "users") == 0)
+		rc = main_users(&app.cfg, argc - 2, argv + 2);
 	else
 		rc = main_serve(&app);
 	config_free(&app.cfg);
