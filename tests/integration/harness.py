@@ -230,9 +230,9 @@ class Daemon:
         env.update(self.extra_env)
         return env
 
-    def run(self, *args, check=True):
+    def run(self, *args, check=True, input=None):
         r = subprocess.run([SIGNPOSTD] + list(args), env=self.env(), capture_output=True,
-                           text=True, cwd=ROOT, timeout=120)
+                           text=True, cwd=ROOT, timeout=120, input=input)
         for mark in SANITIZER_MARKS:
             assert mark not in r.stderr, r.stderr
         if check and r.returncode != 0:
@@ -244,6 +244,14 @@ class Daemon:
         if partner is not None:
             args += ["--partner", str(partner)]
         return self.run(*args).stdout.strip()
+
+    def user(self, email, password, role="officer", partner=None):
+        """A console user, made with `signpostd users create` (the password on stdin)."""
+        args = ["users", "create", "--email", email, "--role", role]
+        if partner is not None:
+            args += ["--partner", str(partner)]
+        self.run(*args, input=password + "\n")
+        return {"email": email, "password": password}
 
     def start(self, wait=True):
         self.process = Process("signpostd", [SIGNPOSTD, "serve"], env=self.env())
