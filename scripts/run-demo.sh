@@ -27,6 +27,14 @@ export SIGNPOST_DATABASE_URL SIGNPOST_LISTEN="$listen"
 
 bin/signpostd migrate
 key=$(bin/signpostd keys create --role admin --label "make run")
+# The first time, an administrator for the console, with a password made here and shown once.
+admin_email=admin@example.org
+admin_password=$(head -c 15 /dev/urandom | base64 | tr -d '/+=')
+if ! out=$(echo "$admin_password" | bin/signpostd users create --email "$admin_email" \
+	--role admin --name "Demo administrator" 2>&1); then
+	echo "$out" | grep -q "already exists" || { echo "$out" >&2; exit 1; }
+	admin_password=""
+fi
 bin/signpostd serve &
 daemon=$!
 base="http://$listen"
@@ -40,9 +48,31 @@ until curl -fs "$base/readyz" >/dev/null 2>&1; do
 	sleep 0.1
 done
 
+# Demo tenants (numbers from Ofcom's drama range) and two partners, once. Importing the
+# same file again only updates the same tenants.
+curl -fs -X POST "$base/v1/tenants/import" -H "Authorization: Bearer $key" \
+	-H "Content-Type: text/csv" --data-binary @scripts/demo-tenants.csv >/dev/null
+if [ "$(curl -fs "$base/v1/partners" -H "Authorization: Bearer $key")" = '{"items": []}' ]; then
+	for p in '{"name":"Thanet Library","categories":["digital_skills","getting_online","communicating","money"],"boroughs":["Thanet"]}' \
+		'{"name":"Kent Jobs and Skills","categories":["jobs","universal_credit","digital_skills","staying_safe"],"boroughs":["Thanet","Maidstone","Tunbridge Wells"]}'; do
+		curl -fs -X POST "$base/v1/partners" -H "Authorization: Bearer $key" -d "$p" >/dev/null
+	done
+fi
+
+if [ -n "$admin_password" ]; then
+	signin="Sign in as $admin_email with the password $admin_password
+(shown once; bin/signpostd users set-password --email $admin_email sets a new one)."
+else
+	signin="Sign in as $admin_email with the password shown the first time
+(bin/signpostd users set-password --email $admin_email sets a new one)."
+fi
+
 cat <<EOT
 
 signpostd is running on $base with the built-in SMS simulator.
+
+The console:  $base/console/
+$signin
 Admin API key (shown once):  $key
 
 Try it (README.md explains each step):

@@ -41,6 +41,9 @@ step "harness self-check" selfcheck
 if [ ! -d tests/oracles/node_modules ]; then
 	step "npm ci" npm ci --prefix tests/oracles --no-audit --no-fund --loglevel=error
 fi
+if [ ! -d tests/console/node_modules ]; then
+	step "npm ci (console)" npm ci --prefix tests/console --no-audit --no-fund --loglevel=error
+fi
 for t in tests/diff/*.sh; do
 	[ -x "$t" ] && step "differential $(basename "$t" .sh)" "$t"
 done
@@ -58,6 +61,7 @@ tmp=$(mktemp -d /tmp/signpost-test.XXXXXX)
 chmod 755 "$tmp"
 if conninfo=$(scripts/pg.sh start "$tmp/pg"); then
 	SIGNPOST_TEST_PG="$conninfo" SIGNPOST_TEST_TMP="$tmp" \
+		SIGNPOST_TEST_OUT="$BUILD/test-output" \
 		step "integration" /usr/bin/python3 -m unittest discover -s tests/integration -p 'test_*.py' -v
 	scripts/pg.sh stop "$tmp/pg"
 else

@@ -43,8 +43,7 @@ function messageFor(group, error) {
 }
 
 export function clearErrors(form) {
-  const summary = qs('.govuk-error-summary', form.parentElement);
-  if (summary) summary.remove();
+  for (const summary of qsa('#page .govuk-error-summary')) summary.remove();
   for (const g of qsa('.govuk-form-group--error', form)) {
     g.classList.remove('govuk-form-group--error');
     for (const m of qsa(':scope > .govuk-error-message, :scope .govuk-error-message[data-added]', g)) m.remove();
@@ -66,7 +65,7 @@ function markField(group, message) {
   p.id = id;
   p.dataset.added = '1';
   render(p, html`<span class="govuk-visually-hidden">Error:</span> ${message}`);
-  const anchor = qs(':scope > .govuk-hint, :scope > .govuk-label, :scope > fieldset > .govuk-hint, :scope > h1, :scope > .govuk-label-wrapper', group);
+  const anchor = qs(':scope > .govuk-hint, :scope > .govuk-label, :scope > h2, :scope > .govuk-label-wrapper', group);
   const fieldset = qs(':scope > fieldset', group);
   if (fieldset) {
     const legend = qs('.govuk-fieldset__legend', fieldset);
@@ -84,6 +83,15 @@ function markField(group, message) {
     control.setAttribute('aria-describedby', [control.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
   }
   return control ? control.id : null;
+}
+
+// GOV.UK puts the summary at the top of the page, above the heading (and its caption);
+// a heading inside the form (a question page) puts it above the form.
+function summaryPlace(form) {
+  const h1 = qs('#page h1');
+  if (!h1 || form.contains(h1)) return form;
+  const caption = h1.previousElementSibling;
+  return caption && caption.classList.contains('govuk-caption-l') ? caption : h1;
 }
 
 // Shows errors ([{field, code, message}] or one ApiError) on form, with a summary above it.
@@ -108,7 +116,7 @@ export function showErrors(form, errors) {
         ${items.map((i) => html`<li>${i.target ? html`<a href="#${i.target}">${i.message}</a>` : i.message}</li>`)}
       </ul>
     </div></div>`);
-  form.before(summary);
+  summaryPlace(form).before(summary);
   new ErrorSummary(summary); // moves focus to the summary
 }
 

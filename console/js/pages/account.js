@@ -43,6 +43,11 @@ export async function signIn(ctx) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const { email, password } = formValues(form);
+    const missing = [!email.trim() && { field: 'email', code: 'required' }, !password && { field: 'password', code: 'required' }];
+    if (missing.some(Boolean)) {
+      showErrors(form, missing.filter(Boolean));
+      return;
+    }
     try {
       ctx.signedIn(await post('/v1/session', { email, password }, { signingIn: true }));
       await ctx.navigate(next(ctx) || ctx.home(), { replace: true });
