@@ -42,6 +42,10 @@ void api_help_report(struct api_ctx *ctx);
 void api_help_get(struct api_ctx *ctx);
 void api_help_move(struct api_ctx *ctx);
 
+/* api_outcomes.c */
+void api_outcomes(struct api_ctx *ctx);
+void api_outcomes_report(struct api_ctx *ctx);
+
 /* api_partners.c, and helpers for JSON built in SQL */
 void api_partner_create(struct api_ctx *ctx);
 void api_partner_list(struct api_ctx *ctx);
