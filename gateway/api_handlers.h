@@ -13,6 +13,8 @@ void api_providers_list(struct api_ctx *ctx);
 
 /* api_tenants.c, api_import.c */
 void api_tenant_create(struct api_ctx *ctx);
+void api_tenant_list(struct api_ctx *ctx);
+void api_tenant_texts(struct api_ctx *ctx);
 void api_tenant_get(struct api_ctx *ctx);
 void api_tenant_update(struct api_ctx *ctx);
 void api_tenant_erase(struct api_ctx *ctx);
