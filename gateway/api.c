@@ -62,6 +62,7 @@ static const struct api_route api_routes[] = {
 	  NULL },
 	{ "POST", "/v1/help-requests/{}/{}", API_STAFF | API_ROLE_PARTNER, API_BODY_JSON,
 	  api_help_move, NULL },
+	{ "POST", "/v1/referrals", API_ALL, API_BODY_JSON, api_referral_create, NULL },
 	{ "POST", "/v1/partners", API_ROLE_ADMIN, API_BODY_JSON, api_partner_create, NULL },
 	{ "GET", "/v1/partners", API_ROLE_ADMIN, API_BODY_NONE, api_partner_list, NULL },
 	{ "GET", "/v1/partners/{}", API_ROLE_ADMIN, API_BODY_NONE, api_partner_get, NULL },

@@ -43,6 +43,11 @@ void api_help_list(struct api_ctx *ctx);
 void api_help_report(struct api_ctx *ctx);
 void api_help_get(struct api_ctx *ctx);
 void api_help_move(struct api_ctx *ctx);
+/* Answers 201 with the request just made, as the caller sees it, wherever it was sent. */
+void api_help_made(struct api_ctx *ctx, const char *id);
+
+/* api_referrals.c: help requests made by staff for someone */
+void api_referral_create(struct api_ctx *ctx);
 
 /* api_partners.c, and helpers for JSON built in SQL */
 void api_partner_create(struct api_ctx *ctx);

@@ -100,6 +100,10 @@ static const char help_get_sql[] =
 	"SELECT " HELP_ONE_JSON " FROM help_requests h "
 	"WHERE h.id = $2 AND ($1::bigint IS NULL OR h.partner_id = $1)";
 
+/* A request just made by the caller, wherever it was sent (POST /v1/referrals). */
+static const char help_made_sql[] =
+	"SELECT " HELP_ONE_JSON " FROM help_requests h WHERE h.id = $2";
+
 /*
  * $1 partner of the key, $2 id, $3 action, $4 outcome code, $5 note, $6 who moves it
  * (the history trigger records it). Returns the state before (NULL: no such request for
@@ -270,6 +274,19 @@ void api_help_get(struct api_ctx *ctx)
 		return;
 	const char *params[] = { help_partner(ctx, partner), ctx->params[0] };
 	db_query(ctx->app->db, help_get_sql, 2, params, help_got, ctx);
+}
+
+static void help_made(const struct db_result *r, void *arg)
+{
+	api_reply_row(arg, r, 201);
+}
+
+void api_help_made(struct api_ctx *ctx, const char *id)
+{
+	char partner[24];
+	const char *params[] = { help_partner(ctx, partner), id };
+
+	db_query(ctx->app->db, help_made_sql, 2, params, help_made, ctx);
 }
 
 static void help_moved(const struct db_result *r, void *arg)
