@@ -508,3 +508,38 @@ class ConsoleApiTest(IntegrationCase):
             self.assertEqual((r.status, "webhook_secret" in r.json), (201, False), r)
         finally:
             fake.stop()
+
+    # ---- who, for a person signed in to the console ----
+
+    def test_7_console_user_is_named_by_email(self):
+        r = self.api("POST", "/v1/users", {"email": "Ola@Example.org", "role": "officer"},
+                     key=self.admin)
+        self.assertEqual(r.status, 201, r)
+        token = r.json["invite_url"].split("#", 1)[1]
+        password = "kettle tangerine lighthouse 47"
+        r = self.d.api("POST", "/v1/invites/accept", {"token": token, "password": password})
+        self.assertEqual(r.status, 201, r)
+        r = self.d.api("POST", "/v1/session", {"email": "ola@example.org", "password": password})
+        self.assertEqual(r.status, 201, r)
+        cookie = r.headers["Set-Cookie"].split(";", 1)[0]
+        browser = {"Cookie": cookie, "X-CSRF-Token": r.json["csrf_token"],
+                   "Origin": self.d.public_url}
+
+        helper = self.partner("Hythe Digital Champions", ["console_user"], ["Hythe"])
+        r = self.d.api("POST", "/v1/referrals", {"first_name": "Ife", "phone": "020 7946 0370",
+                                                 "borough": "Hythe", "category": "console_user",
+                                                 "consent": True, "note": "Met at the library"},
+                       headers=browser)
+        self.assertEqual(r.status, 201, r)
+        hid = r.json["id"]
+        self.assertEqual(r.json["referred_by"], "ola@example.org")
+        self.assertEqual(self.db.value("SELECT (referred_by_user IS NOT NULL, referred_by_key IS NULL)"
+                                       "::text FROM help_requests WHERE id = %s", hid), "(t,t)")
+        self.wait_state(hid, "assigned")
+        self.assertEqual(self.d.api("POST", "/v1/help-requests/%d/decline" % hid, {},
+                                    headers=browser).status, 200)
+        history = self.request(hid)["history"]
+        self.assertEqual([(e["to_state"], e["actor"]) for e in history][:3],
+                         [("new", "ola@example.org"), ("assigned", None), ("new", "ola@example.org")])
+        self.assertEqual((history[0]["note"], history[1]["partner_id"]),
+                         ("Met at the library", helper))
