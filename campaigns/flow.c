@@ -7,6 +7,7 @@
 #include "campaigns/keyword.h"
 
 #define FLOW_TEXT_MAX 640 /* four concatenated GSM-7 segments and a bit */
+#define FLOW_LABEL_MAX 200 /* a line on a screen, not a text message */
 
 struct flow_set {
 	struct flow **items;
@@ -31,6 +32,7 @@ static void flow_answer_clear(struct flow_answer *a)
 	free(a->category);
 	free(a->next);
 	free(a->reply);
+	free(a->label);
 }
 
 static void flow_step_clear(struct flow_step *s)
@@ -40,6 +42,7 @@ static void flow_step_clear(struct flow_step *s)
 	free(s->answers);
 	free(s->id);
 	free(s->question);
+	free(s->label);
 }
 
 void flow_free(struct flow *f)
@@ -118,6 +121,36 @@ static WUR int flow_string(struct json_object *obj, const char *where, const cha
 	return 0;
 }
 
+/* C0 controls, DEL, and the C1 controls U+0080-U+009F (UTF-8 C2 80 to C2 9F). */
+static bool flow_has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return true;
+	return false;
+}
+
+/*
+ * An optional "label": how staff put a question or an answer on a screen (the console's
+ * "Refer someone"), never sent by text, so shorter than a question and on one line.
+ */
+static WUR int flow_label(struct json_object *obj, const char *where, char **out,
+			  struct sbuf *err)
+{
+	if (flow_string(obj, where, "label", false, false, out, err) < 0)
+		return -1;
+	if (*out && strlen(*out) > FLOW_LABEL_MAX) {
+		sbuf_printf(err, "%slabel: longer than %d bytes", where, FLOW_LABEL_MAX);
+		return -1;
+	}
+	if (*out && flow_has_control(*out)) {
+		sbuf_printf(err, "%slabel: must not contain control characters such as line breaks",
+			    where);
+		return -1;
+	}
+	return 0;
+}
+
 static struct json_object *flow_array(struct json_object *obj, const char *where,
 				      const char *key, bool required, struct sbuf *err)
 {
@@ -191,7 +224,7 @@ static WUR int flow_answer_from_json(struct flow_step *s, struct json_object *ob
 				     const char *where, struct sbuf *err)
 {
 	static const char *const known[] = { "match", "value", "category", "next", "outcome",
-					     "reply" };
+					     "reply", "label" };
 	struct flow_answer *a = &s->answers[s->nanswers];
 	struct json_object *arr;
 	char *outcome = NULL;
@@ -210,7 +243,8 @@ static WUR int flow_answer_from_json(struct flow_step *s, struct json_object *ob
 	    flow_string(obj, where, "category", false, true, &a->category, err) < 0 ||
 	    flow_string(obj, where, "next", false, true, &a->next, err) < 0 ||
 	    flow_string(obj, where, "outcome", false, true, &outcome, err) < 0 ||
-	    flow_string(obj, where, "reply", false, false, &a->reply, err) < 0)
+	    flow_string(obj, where, "reply", false, false, &a->reply, err) < 0 ||
+	    flow_label(obj, where, &a->label, err) < 0)
 		goto out;
 	if (!a->next == !outcome) {
 		sbuf_printf(err, "%s: needs either \"next\" (a step) or \"outcome\"", where);
@@ -227,7 +261,7 @@ out:
 static WUR int flow_step_from_json(struct flow *f, struct json_object *obj, size_t idx,
 				   struct sbuf *err)
 {
-	static const char *const known[] = { "id", "question", "answers" };
+	static const char *const known[] = { "id", "question", "label", "answers" };
 	struct flow_step *s = &f->steps[f->nsteps++];
 	struct json_object *arr;
 	char where[96];
@@ -240,6 +274,7 @@ static WUR int flow_step_from_json(struct flow *f, struct json_object *obj, size
 	if (!flow_known_keys(obj, where, known, ARRAY_LEN(known), err) ||
 	    flow_string(obj, where, "id", true, true, &s->id, err) < 0 ||
 	    flow_string(obj, where, "question", true, false, &s->question, err) < 0 ||
+	    flow_label(obj, where, &s->label, err) < 0 ||
 	    !(arr = flow_array(obj, where, "answers", true, err)))
 		return -1;
 	if (flow_step(f, s->id) != s) {

@@ -12,6 +12,10 @@
  * or "record" (the answer is an outcome of an earlier request, such as a follow-up).
  * "reply" is an optional text sent with that answer; "category" sets the help request's
  * category (default: the flow's). "entries" are steps a keyword may jump to directly.
+ * Steps and answers may carry a "label" (at most 200 bytes, one line): the question as
+ * staff ask it about someone else ("What would they like help with?") and the answer as
+ * a choice on a screen ("Getting online"), for referrals made in the console. Labels are
+ * never texted.
  *
  * Loading validates: names are lower-case letters, digits and "_"; every "next" names a
  * step; every step is reachable from "start" or an entry; from every step some outcome can
@@ -44,11 +48,13 @@ struct flow_answer {
 	char *next;        /* FLOW_NEXT */
 	enum flow_outcome outcome;
 	char *reply;       /* or NULL */
+	char *label;       /* or NULL */
 };
 
 struct flow_step {
 	char *id;
 	char *question;
+	char *label;       /* or NULL */
 	struct flow_answer *answers;
 	size_t nanswers;
 };

@@ -13,6 +13,8 @@ void api_providers_list(struct api_ctx *ctx);
 
 /* api_tenants.c, api_import.c */
 void api_tenant_create(struct api_ctx *ctx);
+void api_tenant_list(struct api_ctx *ctx);
+void api_tenant_texts(struct api_ctx *ctx);
 void api_tenant_get(struct api_ctx *ctx);
 void api_tenant_update(struct api_ctx *ctx);
 void api_tenant_erase(struct api_ctx *ctx);
@@ -41,6 +43,11 @@ void api_help_list(struct api_ctx *ctx);
 void api_help_report(struct api_ctx *ctx);
 void api_help_get(struct api_ctx *ctx);
 void api_help_move(struct api_ctx *ctx);
+/* Answers 201 with the request just made, as the caller sees it, wherever it was sent. */
+void api_help_made(struct api_ctx *ctx, const char *id);
+
+/* api_referrals.c: help requests made by staff for someone */
+void api_referral_create(struct api_ctx *ctx);
 
 /* api_outcomes.c */
 void api_outcomes(struct api_ctx *ctx);

@@ -3,7 +3,8 @@
  * key sees only the requests assigned to its partner (others are 404), and tenant contact
  * details only where the tenant agreed to share them. Partners move their requests along:
  * accept, contacted, resolve (with an outcome code) or decline (it goes to the next
- * partner). GET /v1/help-requests/report.csv gives officers a spreadsheet.
+ * partner); each move is recorded with who made it, and GET of one request shows that
+ * history. GET /v1/help-requests/report.csv gives officers a spreadsheet.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,27 +14,65 @@
 
 #define HELP_MAX_NOTE 2000
 
+/* The person's first name: given with a staff referral, else the tenant's. */
+#define HELP_FIRST_NAME                                                                      \
+	"coalesce(h.first_name, (SELECT first_name FROM tenants WHERE id = h.tenant_id))"
+
+/* Who made a staff referral, as history names people: an email, or "API key 7". */
+#define HELP_REFERRED_BY                                                                     \
+	"CASE WHEN h.referred_by_user IS NOT NULL THEN (SELECT u.email FROM users u "           \
+	"WHERE u.id = h.referred_by_user) WHEN h.referred_by_key IS NOT NULL THEN "             \
+	"'API key ' || h.referred_by_key END"
+
 /* $1 partner of the key (NULL for staff): what a request looks like to that caller. */
 #define HELP_JSON                                                                            \
 	"(jsonb_build_object('id', h.id, 'category', h.category, 'state', h.state, "           \
-	"'borough', h.borough, 'answers', h.answers, 'partner_id', h.partner_id, "              \
+	"'source', h.source, 'borough', h.borough, 'answers', h.answers, "                      \
+	"'partner_id', h.partner_id, 'partner_name', (SELECT p.name FROM partners p "           \
+	"WHERE p.id = h.partner_id), 'referred_by', " HELP_REFERRED_BY ", "                     \
 	"'consent', h.consent, 'needs_call', h.needs_call, 'outcome', h.outcome, "              \
 	"'note', h.note, 'deadline_at', h.deadline_at, 'assigned_at', h.assigned_at, "          \
 	"'accepted_at', h.accepted_at, 'contacted_at', h.contacted_at, "                        \
 	"'resolved_at', h.resolved_at, 'closed_at', h.closed_at, "                              \
 	"'created_at', h.created_at, 'updated_at', h.updated_at) || CASE "                      \
 	"WHEN $1::bigint IS NULL THEN jsonb_build_object('tenant_id', h.tenant_id, "            \
-	"'phone', h.phone, 'first_name', (SELECT first_name FROM tenants WHERE id = h.tenant_id), " \
-	"'campaign_id', h.campaign_id, 'inbound_message_id', h.inbound_message_id, "            \
+	"'phone', h.phone, 'first_name', " HELP_FIRST_NAME ", "                                 \
+	"'campaign_id', h.campaign_id, 'campaign_name', (SELECT c.name FROM campaigns c "       \
+	"WHERE c.id = h.campaign_id), 'inbound_message_id', h.inbound_message_id, "             \
 	"'escalated_at', h.escalated_at, 'escalation_reason', h.escalation_reason, "            \
 	"'declined_by', h.declined_by, 'followup_sent_at', h.followup_sent_at, "                \
 	"'followup_outcome', h.followup_outcome) "                                              \
 	"WHEN h.consent THEN jsonb_build_object('phone', h.phone, 'first_name', "               \
-	"(SELECT first_name FROM tenants WHERE id = h.tenant_id)) ELSE '{}'::jsonb END)"
+	HELP_FIRST_NAME ") ELSE '{}'::jsonb END)"
+
+#define HELP_EVENT_JSON(at, from, to, partner, partner_name, reason, outcome, actor, note)   \
+	"jsonb_build_object('at', " at ", 'from_state', " from ", 'to_state', " to ", "         \
+	"'partner_id', " partner ", 'partner_name', " partner_name ", 'escalation_reason', "    \
+	reason ", 'outcome', " outcome ", 'actor', " actor ", 'note', " note ")"
+
+/*
+ * Every move of request h, oldest first (help_request_events, written by a trigger), after
+ * its creation. A staff referral records its creation with the referral's note; requests
+ * made by texts have no such row, so theirs is made up from created_at.
+ */
+#define HELP_HISTORY                                                                         \
+	"(SELECT jsonb_agg(e.j ORDER BY e.id) FROM ("                                           \
+	"  SELECT 0::bigint AS id, " HELP_EVENT_JSON("h.created_at", "NULL", "'new'", "NULL",    \
+	"NULL", "NULL", "NULL", HELP_REFERRED_BY, "NULL") " AS j "                              \
+	"  WHERE NOT EXISTS (SELECT 1 FROM help_request_events c "                              \
+	"    WHERE c.help_request_id = h.id AND c.from_state IS NULL) "                         \
+	"  UNION ALL SELECT ev.id, " HELP_EVENT_JSON("ev.at", "ev.from_state", "ev.to_state",   \
+	"ev.partner_id", "p.name", "ev.escalation_reason", "ev.outcome", "ev.actor", "ev.note") \
+	"  FROM help_request_events ev LEFT JOIN partners p ON p.id = ev.partner_id "           \
+	"  WHERE ev.help_request_id = h.id) e)"
+
+/* One request, with its history, as the caller sees it. */
+#define HELP_ONE_JSON "(" HELP_JSON " || jsonb_build_object('history', " HELP_HISTORY "))::text"
 
 /*
  * $1 partner of the key, $2 before, $3 limit, $4 state, $5 category, $6 borough,
- * $7 campaign, $8 partner filter, $9 queue ("officers": waiting for an officer).
+ * $7 campaign, $8 partner filter, $9 queue ("officers": waiting for an officer),
+ * $10 tenant, $11 source ("sms" or "staff").
  */
 #define HELP_FILTER                                                                          \
 	"WHERE ($1::bigint IS NULL OR h.partner_id = $1) AND ($2::bigint IS NULL OR h.id < $2) " \
@@ -41,6 +80,8 @@
 	"AND ($6::text IS NULL OR lower(h.borough) = lower($6)) "                               \
 	"AND ($7::bigint IS NULL OR h.campaign_id = $7) "                                       \
 	"AND ($8::bigint IS NULL OR h.partner_id = $8) "                                        \
+	"AND ($10::bigint IS NULL OR h.tenant_id = $10) "                                       \
+	"AND ($11::text IS NULL OR h.source = $11) "                                            \
 	"AND ($9::text IS NULL OR ($9 = 'officers' AND (h.needs_call OR h.escalated_at IS NOT NULL) " \
 	"  AND h.state NOT IN ('resolved', 'closed_no_contact'))) "
 
@@ -56,20 +97,24 @@ static const char help_report_sql[] =
 	"ORDER BY h.id DESC LIMIT $3";
 
 static const char help_get_sql[] =
-	"SELECT " HELP_JSON "::text FROM help_requests h "
+	"SELECT " HELP_ONE_JSON " FROM help_requests h "
 	"WHERE h.id = $2 AND ($1::bigint IS NULL OR h.partner_id = $1)";
 
+/* A request just made by the caller, wherever it was sent (POST /v1/referrals). */
+static const char help_made_sql[] =
+	"SELECT " HELP_ONE_JSON " FROM help_requests h WHERE h.id = $2";
+
 /*
- * $1 partner of the key, $2 id, $3 action, $4 outcome code, $5 note. Returns the state
- * before (NULL: no such request for this caller) and the request after (NULL: the move is
- * not allowed from that state).
+ * $1 partner of the key, $2 id, $3 action, $4 outcome code, $5 note, $6 who moves it
+ * (the history trigger records it). Returns the state before (NULL: no such request for
+ * this caller) and the request after (NULL: the move is not allowed from that state).
  */
 static const char help_move_sql[] =
 	"WITH h AS ("
 	"  SELECT * FROM help_requests WHERE id = $2 AND ($1::bigint IS NULL OR partner_id = $1) "
 	"  FOR UPDATE"
 	"), upd AS ("
-	"  UPDATE help_requests h SET updated_at = now(), note = coalesce($5, h.note), "
+	"  UPDATE help_requests h SET updated_at = now(), note = coalesce($5, h.note), actor = $6, "
 	"    state = CASE $3 WHEN 'accept' THEN 'accepted' WHEN 'contacted' THEN 'contacted' "
 	"      WHEN 'decline' THEN 'new' WHEN 'resolve' THEN CASE WHEN $4 = 'no_contact' "
 	"      THEN 'closed_no_contact' ELSE 'resolved' END END, "
@@ -108,8 +153,8 @@ static const char *help_partner(struct api_ctx *ctx, char buf[24])
 
 static bool help_filters(struct api_ctx *ctx, const char **before, char limit[16])
 {
-	const char *queue = api_query(ctx, "queue");
-	static const char *const ids[] = { "campaign_id", "partner_id" };
+	const char *queue = api_query(ctx, "queue"), *source = api_query(ctx, "source");
+	static const char *const ids[] = { "campaign_id", "partner_id", "tenant_id" };
 	int64_t v;
 
 	if (!api_page(ctx, before, limit))
@@ -123,6 +168,16 @@ static bool help_filters(struct api_ctx *ctx, const char **before, char limit[16
 	}
 	if (queue && strcmp(queue, "officers") != 0) {
 		api_error(ctx, 422, "invalid", "queue", "queue can only be \"officers\"");
+		return false;
+	}
+	if (source && strcmp(source, "sms") != 0 && strcmp(source, "staff") != 0) {
+		api_error(ctx, 422, "invalid", "source", "source is \"sms\" (made by texts) or "
+			  "\"staff\" (referred by staff)");
+		return false;
+	}
+	/* Which tenant a request is from is tenant data a partner may not have. */
+	if (ctx->role == API_ROLE_PARTNER && api_query(ctx, "tenant_id")) {
+		api_error(ctx, 422, "invalid", "tenant_id", "a partner cannot filter by tenant");
 		return false;
 	}
 	return true;
@@ -143,8 +198,9 @@ static void help_query_list(struct api_ctx *ctx, const char *sql, db_cb *cb)
 	const char *params[] = { help_partner(ctx, partner), before, limit,
 				 api_query(ctx, "state"), api_query(ctx, "category"),
 				 api_query(ctx, "borough"), api_query(ctx, "campaign_id"),
-				 api_query(ctx, "partner_id"), api_query(ctx, "queue") };
-	db_query(ctx->app->db, sql, 9, params, cb, ctx);
+				 api_query(ctx, "partner_id"), api_query(ctx, "queue"),
+				 api_query(ctx, "tenant_id"), api_query(ctx, "source") };
+	db_query(ctx->app->db, sql, 11, params, cb, ctx);
 }
 
 void api_help_list(struct api_ctx *ctx)
@@ -220,6 +276,19 @@ void api_help_get(struct api_ctx *ctx)
 	db_query(ctx->app->db, help_get_sql, 2, params, help_got, ctx);
 }
 
+static void help_made(const struct db_result *r, void *arg)
+{
+	api_reply_row(arg, r, 201);
+}
+
+void api_help_made(struct api_ctx *ctx, const char *id)
+{
+	char partner[24];
+	const char *params[] = { help_partner(ctx, partner), id };
+
+	db_query(ctx->app->db, help_made_sql, 2, params, help_made, ctx);
+}
+
 static void help_moved(const struct db_result *r, void *arg)
 {
 	struct api_ctx *ctx = arg;
@@ -283,6 +352,7 @@ void api_help_move(struct api_ctx *ctx)
 		api_error(ctx, 422, "invalid", "outcome", "only resolve takes an outcome");
 		return;
 	}
-	const char *params[] = { help_partner(ctx, partner), ctx->params[0], action, outcome, note };
-	db_query(ctx->app->db, help_move_sql, 5, params, help_moved, ctx);
+	const char *params[] = { help_partner(ctx, partner), ctx->params[0], action, outcome, note,
+				 ctx->actor };
+	db_query(ctx->app->db, help_move_sql, 6, params, help_moved, ctx);
 }

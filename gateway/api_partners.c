@@ -1,16 +1,20 @@
 /*
  * api_partners.c: partner organisations (admin): POST/GET /v1/partners,
- * GET/PUT /v1/partners/{id}. Webhook secrets are write-only.
+ * GET/PUT /v1/partners/{id}. Webhook secrets are write-only: one signpost generates is
+ * shown once, in the answer to the request that asked for it.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/codec.h"
+#include "common/crypto.h"
 #include "gateway/api_handlers.h"
 #include "providers/stdwebhook.h"
 
 #define PARTNER_MAX_NAME 200
 #define PARTNER_MAX_ITEMS 100
 #define PARTNER_MAX_URL 2000
+#define PARTNER_SECRET_BYTES 24
 
 #define PARTNER_JSON                                                                         \
 	"json_build_object('id', p.id, 'name', p.name, 'categories', p.categories, "            \
@@ -56,7 +60,7 @@ struct partner_input {
 	const char *name, *url, *secret;
 	struct sbuf categories, boroughs;
 	bool has_categories, has_boroughs;
-	char capacity[16], active[8];
+	char capacity[16], active[8], generate[8];
 };
 
 void api_reply_row(struct api_ctx *ctx, const struct db_result *r, int status)
@@ -128,11 +132,43 @@ static bool partner_list(struct api_ctx *ctx, const char *key, bool names, struc
 	return true;
 }
 
+/* The state of a save that generated a secret: it goes into the answer, once. */
+static void partner_secret_free(void *p)
+{
+	struct sbuf *secret = p;
+
+	explicit_bzero(secret->data, secret->cap);
+	sbuf_free(secret);
+	free(secret);
+}
+
+/* "whsec_" + base64 of random bytes, kept in ctx->state until the answer. */
+static const char *partner_secret_generate(struct api_ctx *ctx)
+{
+	unsigned char raw[PARTNER_SECRET_BYTES];
+	struct sbuf *secret = xcalloc(1, sizeof(*secret));
+
+	sbuf_init(secret);
+	crypto_random(raw, sizeof(raw));
+	sbuf_adds(secret, "whsec_");
+	codec_base64_encode(secret, raw, sizeof(raw));
+	explicit_bzero(raw, sizeof(raw));
+	ctx->state = secret;
+	ctx->state_free = partner_secret_free;
+	return secret->data;
+}
+
 static bool partner_webhook(struct api_ctx *ctx, struct partner_input *in, bool creating)
 {
 	if (!api_field_string(ctx, ctx->json, "webhook_url", false, PARTNER_MAX_URL, &in->url) ||
-	    !api_field_string(ctx, ctx->json, "webhook_secret", false, 200, &in->secret))
+	    !api_field_string(ctx, ctx->json, "webhook_secret", false, 200, &in->secret) ||
+	    !partner_bool(ctx, "generate_webhook_secret", in->generate))
 		return false;
+	if (in->secret && strcmp(in->generate, "true") == 0) {
+		api_error(ctx, 422, "invalid", "generate_webhook_secret", "give webhook_secret or "
+			  "generate_webhook_secret, not both");
+		return false;
+	}
 	if (in->url && strncmp(in->url, "http://", 7) != 0 && strncmp(in->url, "https://", 8) != 0) {
 		api_error(ctx, 422, "invalid", "webhook_url", "webhook_url must be an http:// or "
 			  "https:// URL");
@@ -143,9 +179,11 @@ static bool partner_webhook(struct api_ctx *ctx, struct partner_input *in, bool 
 			  "followed by base64 of at least %d random bytes", STDWEBHOOK_MIN_KEY);
 		return false;
 	}
+	if (strcmp(in->generate, "true") == 0)
+		in->secret = partner_secret_generate(ctx);
 	if (creating && in->url && !in->secret) {
 		api_error(ctx, 422, "required", "webhook_secret", "a webhook_url needs a "
-			  "webhook_secret to sign with");
+			  "webhook_secret to sign with (or \"generate_webhook_secret\": true)");
 		return false;
 	}
 	return true;
@@ -154,7 +192,8 @@ static bool partner_webhook(struct api_ctx *ctx, struct partner_input *in, bool 
 static bool partner_input(struct api_ctx *ctx, struct partner_input *in, bool creating)
 {
 	static const char *const known[] = { "name", "categories", "boroughs", "capacity",
-					     "webhook_url", "webhook_secret", "active" };
+					     "webhook_url", "webhook_secret",
+					     "generate_webhook_secret", "active" };
 
 	if (!api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) ||
 	    !api_field_string(ctx, ctx->json, "name", creating, PARTNER_MAX_NAME, &in->name))
@@ -169,10 +208,29 @@ static bool partner_input(struct api_ctx *ctx, struct partner_input *in, bool cr
 	       partner_webhook(ctx, in, creating) && partner_bool(ctx, "active", in->active);
 }
 
+/* The saved partner, with a secret signpost generated for it: the only time it is shown. */
+static void partner_reply_secret(struct api_ctx *ctx, const char *row, int status)
+{
+	struct json_object *o = json_tokener_parse(row);
+	const struct sbuf *secret = ctx->state;
+
+	if (!o) {
+		api_error(ctx, 500, "internal", NULL, "the saved partner could not be read back");
+		return;
+	}
+	json_object_object_add(o, "webhook_secret", json_object_new_string(secret->data));
+	api_reply_json(ctx, status, o);
+}
+
 static void partner_saved(const struct db_result *r, void *arg)
 {
 	struct api_ctx *ctx = arg;
-	api_reply_row(ctx, r, strcmp(ctx->req->method, "POST") == 0 ? 201 : 200);
+	int status = strcmp(ctx->req->method, "POST") == 0 ? 201 : 200;
+
+	if (ctx->state && !r->error && db_rows(r) && db_get(r, 0, 0))
+		partner_reply_secret(ctx, db_get(r, 0, 0), status);
+	else
+		api_reply_row(ctx, r, status);
 }
 
 static void partner_save(struct api_ctx *ctx, const char *sql, const char *id)

@@ -1,5 +1,6 @@
 /*
- * api_tenants.c: POST /v1/tenants, GET /v1/tenants/{id}, POST /v1/tenants/import.
+ * api_tenants.c: POST and GET /v1/tenants (search), GET /v1/tenants/{id} and its texts,
+ * PATCH, DELETE, opt-out and suppression. The CSV import is in api_import.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 
 #define TENANT_MAX_TEXT 100
 #define TENANT_MAX_TAG 50
+#define TENANT_SEARCH_MAX 100   /* bytes of ?q= */
+#define TENANT_PHONE_DIGITS 6   /* the fewest digits searched for as a phone number */
 
 #define TENANT_JSON                                                                          \
 	"json_build_object('id', t.id, 'external_ref', t.external_ref, 'first_name', "         \
@@ -84,6 +87,60 @@ static const char tenant_suppressed_sql[] =
 	"    AS last_error "
 	"  FROM tenants t WHERE t.suppressed_at IS NOT NULL "
 	"    AND ($1::bigint IS NULL OR t.id < $1) ORDER BY t.id DESC LIMIT $2) x";
+
+/* What a list shows of each tenant. */
+#define TENANT_ITEM_JSON                                                                     \
+	"json_build_object('id', t.id, 'external_ref', t.external_ref, 'first_name', "         \
+	"t.first_name, 'phone', t.phone, 'borough', t.borough, 'landlord', t.landlord, "        \
+	"'tags', t.tags, 'language', t.language, 'opted_out', EXISTS (SELECT 1 FROM opt_outs o " \
+	"WHERE o.phone = t.phone), 'suppressed_at', t.suppressed_at, 'created_at', t.created_at)"
+
+/*
+ * $1 before, $2 limit; $3 first-name pattern (NULL: no search), $4 external_ref prefix,
+ * both escaped for LIKE; $5 digits the number ends with (NULL: q is not a number).
+ * Each test has its index (schema/0012_console_lookups.sql). PostgreSQL plans every call
+ * with its values, so a NULL $5 drops its test and no search drops them all.
+ */
+static const char tenant_list_sql[] =
+	"SELECT coalesce(json_agg(" TENANT_ITEM_JSON " ORDER BY t.id DESC), '[]')::text FROM ("
+	"  SELECT * FROM tenants t WHERE t.erased_at IS NULL "
+	"  AND ($1::bigint IS NULL OR t.id < $1) "
+	"  AND ($3::text IS NULL OR t.first_name ILIKE $3 "
+	"    OR lower(t.external_ref) LIKE lower($4::text) || '%' "
+	"    OR reverse(t.phone) LIKE reverse($5::text) || '%') "
+	"  ORDER BY t.id DESC LIMIT $2) t";
+
+/*
+ * $1 tenant, $2 limit: the newest texts each way. Campaign texts count once handed to a
+ * provider (messages_tenant_recent), other texts (replies, tests) from when they were
+ * made (messages_tenant_other), inbound ones (inbound_messages_tenant) when received.
+ */
+static const char tenant_texts_sql[] =
+	"WITH o AS ("
+	"  (SELECT m.id, m.submitted_at AS at, m.kind, m.state, m.body, m.campaign_id "
+	"   FROM messages m WHERE m.tenant_id = $1 AND m.kind = 'campaign' "
+	"   AND m.submitted_at IS NOT NULL ORDER BY m.submitted_at DESC LIMIT $2) "
+	"  UNION ALL "
+	"  (SELECT m.id, coalesce(m.submitted_at, m.created_at), m.kind, m.state, m.body, "
+	"   m.campaign_id FROM messages m WHERE m.tenant_id = $1 AND m.kind <> 'campaign' "
+	"   ORDER BY 2 DESC LIMIT $2)"
+	"), i AS ("
+	"  SELECT i.id, i.received_at AS at, i.body, i.action, i.keyword, i.campaign_id "
+	"  FROM inbound_messages i WHERE i.tenant_id = $1 ORDER BY i.received_at DESC LIMIT $2"
+	"), x AS ("
+	"  SELECT o.at, 1 AS dir, o.id, json_build_object('direction', 'out', 'id', o.id, "
+	"    'at', o.at, 'kind', o.kind, 'state', o.state, 'body', o.body, 'campaign_id', "
+	"    o.campaign_id, 'campaign_name', c.name) AS j "
+	"  FROM o LEFT JOIN campaigns c ON c.id = o.campaign_id "
+	"  UNION ALL "
+	"  SELECT i.at, 0, i.id, json_build_object('direction', 'in', 'id', i.id, 'at', i.at, "
+	"    'body', i.body, 'action', i.action, 'keyword', i.keyword, 'campaign_id', "
+	"    i.campaign_id, 'campaign_name', c.name) "
+	"  FROM i LEFT JOIN campaigns c ON c.id = i.campaign_id "
+	"  ORDER BY 1 DESC, 2 DESC, 3 DESC LIMIT $2"
+	") SELECT EXISTS (SELECT 1 FROM tenants WHERE id = $1), "
+	"(SELECT coalesce(json_agg(x.j ORDER BY x.at DESC, x.dir DESC, x.id DESC), '[]') "
+	"FROM x)::text";
 
 static const char tenant_get_sql[] = "SELECT " TENANT_JSON " FROM tenants t WHERE t.id = $1";
 
@@ -507,4 +564,148 @@ void api_tenant_unsuppress(struct api_ctx *ctx)
 void api_tenant_suppressed(struct api_ctx *ctx)
 {
 	api_list(ctx, tenant_suppressed_sql);
+}
+
+/* ---- GET /v1/tenants: newest first, or a search ---- */
+
+/* Appends s with LIKE's wildcards and escape character made literal. */
+static void tenant_like_escape(struct sbuf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '%' || *s == '_')
+			sbuf_addc(out, '\\');
+		sbuf_addc(out, *s);
+	}
+}
+
+static size_t tenant_utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/*
+ * When q is written like a phone number (digits and the separators people put in them,
+ * at least TENANT_PHONE_DIGITS digits), the digits a stored number must end with: a whole
+ * UK mobile number however written ("07700 900123", "+44 7700 900123") as its E.164
+ * digits, anything shorter as typed ("900123").
+ */
+static bool tenant_phone_digits(const char *q, char out[TENANT_SEARCH_MAX + 1])
+{
+	char e164[PHONE_E164_MAX];
+	size_t n = 0;
+
+	for (const char *p = q; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			out[n++] = *p;
+		else if (!strchr(" +-()./", *p))
+			return false;
+	}
+	out[n] = '\0';
+	if (n < TENANT_PHONE_DIGITS)
+		return false;
+	if (phone_uk_mobile(q, e164) == PHONE_OK)
+		snprintf(out, TENANT_SEARCH_MAX + 1, "%s", e164 + 1);
+	return true;
+}
+
+/* ?q= without surrounding spaces into q (empty: no search); 422 when too long. */
+static bool tenant_search_text(struct api_ctx *ctx, char q[TENANT_SEARCH_MAX + 1])
+{
+	const char *raw = api_query(ctx, "q");
+	size_t n;
+
+	q[0] = '\0';
+	if (!raw)
+		return true;
+	while (*raw == ' ' || *raw == '\t')
+		raw++;
+	n = strlen(raw);
+	while (n && (raw[n - 1] == ' ' || raw[n - 1] == '\t'))
+		n--;
+	if (n > TENANT_SEARCH_MAX) {
+		api_error(ctx, 422, "invalid", "q", "q is too long (at most %d bytes)",
+			  TENANT_SEARCH_MAX);
+		return false;
+	}
+	memcpy(q, raw, n);
+	q[n] = '\0';
+	return true;
+}
+
+static void tenant_listed(const struct db_result *r, void *arg)
+{
+	api_reply_items(arg, r);
+}
+
+/*
+ * A name contains q; with one or two characters it starts with them instead, because
+ * the trigram index cannot narrow a search for fewer than three characters and a
+ * contains-search would then read every tenant.
+ */
+void api_tenant_list(struct api_ctx *ctx)
+{
+	char q[TENANT_SEARCH_MAX + 1], digits[TENANT_SEARCH_MAX + 1], limit[16];
+	struct sbuf name, ref;
+	const char *before;
+
+	sbuf_init(&name);
+	sbuf_init(&ref);
+	if (!api_page(ctx, &before, limit) || !tenant_search_text(ctx, q))
+		goto out;
+	if (q[0]) {
+		if (tenant_utf8_chars(q) >= 3)
+			sbuf_addc(&name, '%');
+		tenant_like_escape(&name, q);
+		sbuf_addc(&name, '%');
+		tenant_like_escape(&ref, q);
+	}
+	const char *params[] = { before, limit, q[0] ? sbuf_str(&name) : NULL,
+				 q[0] ? sbuf_str(&ref) : NULL,
+				 tenant_phone_digits(q, digits) ? digits : NULL };
+	db_query(ctx->app->db, tenant_list_sql, 5, params, tenant_listed, ctx);
+out:
+	sbuf_free(&name);
+	sbuf_free(&ref);
+}
+
+/* ---- GET /v1/tenants/{id}/texts ---- */
+
+static void tenant_texts_done(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	struct sbuf body;
+
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	if (!db_get_bool(r, 0, 0)) {
+		api_error(ctx, 404, "not_found", NULL, "no tenant with id %s", ctx->params[0]);
+		return;
+	}
+	sbuf_init(&body);
+	sbuf_printf(&body, "{\"items\": %s}", db_get(r, 0, 1));
+	api_reply(ctx, 200, "application/json", body.data, body.len);
+	sbuf_free(&body);
+}
+
+void api_tenant_texts(struct api_ctx *ctx)
+{
+	const char *l = api_query(ctx, "limit");
+	int64_t id, n = 100;
+	char limit[16];
+
+	if (!api_param_id(ctx, 0, &id))
+		return;
+	if (l && !str_to_i64(l, 1, 500, &n)) {
+		api_error(ctx, 422, "invalid", "limit", "limit must be a number from 1 to 500");
+		return;
+	}
+	snprintf(limit, sizeof(limit), "%lld", (long long)n);
+	const char *params[] = { ctx->params[0], limit };
+	db_query(ctx->app->db, tenant_texts_sql, 2, params, tenant_texts_done, ctx);
 }

@@ -465,6 +465,17 @@ static void referral_outbox_claim(struct referral *r)
 
 /* ---- the tick ---- */
 
+void referral_poke(struct app *app)
+{
+	struct referral *r = app->referral;
+
+	/* A round in flight may have looked before the request was there: the next tick will. */
+	if (!r || r->busy || !r->seeded || app->stopping)
+		return;
+	r->assigned = 0;
+	referral_assign(r);
+}
+
 static void referral_query(struct referral *r, const char *sql, int n, const char *const *params,
 			   db_cb *cb)
 {

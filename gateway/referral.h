@@ -28,6 +28,8 @@ void referral_free(struct referral *r);
 /* One round of timed work; does nothing while the previous round is still running. */
 void referral_tick(struct app *app);
 bool referral_idle(const struct referral *r);
+/* A help request was just made here: match it to a partner now, not at the next tick. */
+void referral_poke(struct app *app);
 
 /* Marks the keyword and flow copies stale so the next tick reloads them at once. */
 void referral_data_changed(struct app *app);

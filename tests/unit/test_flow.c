@@ -1,6 +1,7 @@
 /*
  * test_flow.c: triage flows: the shipped flows load, broken flows are refused with a
- * message naming the place, and tenants' answers are read as a person would.
+ * message naming the place, tenants' answers are read as a person would, and the labels
+ * staff see are checked but never read as answers.
  * Run from the repository root.
  */
 #include <stdio.h>
@@ -96,6 +97,109 @@ out:
 	flow_free(fu);
 }
 
+/* Every step and answer of a shipped flow has a label for the console. */
+static void check_labelled(const struct flow *f)
+{
+	for (size_t i = 0; i < f->nsteps; i++) {
+		const struct flow_step *s = &f->steps[i];
+		CHECK(s->label && *s->label);
+		if (!s->label)
+			fprintf(stderr, "  %s: step %s has no label\n", f->name, s->id);
+		for (size_t j = 0; j < s->nanswers; j++) {
+			CHECK(s->answers[j].label && *s->answers[j].label);
+			if (!s->answers[j].label)
+				fprintf(stderr, "  %s: step %s answer %s has no label\n", f->name, s->id,
+					s->answers[j].value);
+		}
+	}
+}
+
+TEST(shipped_labels)
+{
+	struct flow *f = load_file("data/flows/digital_skills.json");
+	struct flow *fu = load_file("data/flows/followup.json");
+
+	CHECK(f && fu);
+	if (!f || !fu)
+		goto out;
+	check_labelled(f);
+	check_labelled(fu);
+	CHECK_STR(flow_step(f, "topic")->label, "What would they like help with?");
+	CHECK_STR(flow_step(f, "topic")->answers[0].label, "Getting online");
+	/* A label is for staff: a tenant texting it is not answering. */
+	CHECK_STR(answer_value(f, "jobs", "Writing a CV"), "-");
+	CHECK_STR(answer_value(f, "jobs", "CV"), "cv");
+	/* The SMS questions are the same as before labels. */
+	CHECK_STR(flow_step(f, "how")->question, "How would you like help? Reply 1 a phone call, "
+		  "2 face to face, 3 a group session");
+out:
+	flow_free(f);
+	flow_free(fu);
+}
+
+/* A one-step flow whose step and answer carry the given label members (or nothing). */
+static const char *labelled(const char *step_label, const char *answer_label)
+{
+	static char buf[1024];
+	snprintf(buf, sizeof(buf),
+		 "{\"name\": \"t\", \"category\": \"c\", \"start\": \"a\", \"steps\": ["
+		 "{\"id\": \"a\", \"question\": \"A?\"%s, \"answers\": [{\"match\": [\"1\"], "
+		 "\"value\": \"one\", \"outcome\": \"end\"%s}]}]}", step_label, answer_label);
+	return buf;
+}
+
+TEST(labels)
+{
+	char long_label[300], json[600];
+	struct json_object *o;
+	struct sbuf err;
+
+	CHECK_STR(load_error(labelled(", \"label\": \"What would they like?\"",
+				      ", \"label\": \"Llŷr's choice: 1\"")), "ok");
+	CHECK_STR(load_error(labelled("", "")), "ok");
+	CHECK_STR(load_error(labelled(", \"label\": null", "")), "ok");
+	CHECK_STR(load_error(labelled(", \"label\": 7", "")),
+		  "steps[0].label: must be a non-empty string");
+	CHECK_STR(load_error(labelled(", \"label\": \"\"", "")),
+		  "steps[0].label: must be a non-empty string");
+	CHECK_STR(load_error(labelled("", ", \"label\": [\"x\"]")),
+		  "steps[0].answers[0].label: must be a non-empty string");
+	CHECK_STR(load_error(labelled(", \"label\": \"two\\nlines\"", "")),
+		  "steps[0].label: must not contain control characters such as line breaks");
+	CHECK_STR(load_error(labelled("", ", \"label\": \"tab\\there\"")),
+		  "steps[0].answers[0].label: must not contain control characters such as line "
+		  "breaks");
+	CHECK_STR(load_error(labelled("", ", \"label\": \"c1 \\u0085 next line\"")),
+		  "steps[0].answers[0].label: must not contain control characters such as line "
+		  "breaks");
+	CHECK_STR(load_error(labelled("", ", \"label\": \"del \\u007f\"")),
+		  "steps[0].answers[0].label: must not contain control characters such as line "
+		  "breaks");
+	memset(long_label, 'x', 200);
+	long_label[200] = '\0';
+	snprintf(json, sizeof(json), ", \"label\": \"%s\"", long_label);
+	CHECK_STR(load_error(labelled(json, "")), "ok");
+	snprintf(json, sizeof(json), ", \"label\": \"%sx\"", long_label);
+	CHECK_STR(load_error(labelled(json, "")), "steps[0].label: longer than 200 bytes");
+	snprintf(json, sizeof(json), ", \"label\": \"%sx\"", long_label);
+	CHECK_STR(load_error(labelled("", json)), "steps[0].answers[0].label: longer than 200 bytes");
+
+	/* Kept as given, in the flow and in its JSON (what the API stores and shows). */
+	sbuf_init(&err);
+	o = json_tokener_parse(labelled(", \"label\": \"Step?\"", ", \"label\": \"One\""));
+	struct flow *f = flow_from_json(o, &err);
+	CHECK(f != NULL);
+	if (f) {
+		CHECK_STR(f->steps[0].label, "Step?");
+		CHECK_STR(f->steps[0].answers[0].label, "One");
+		CHECK(strstr(json_object_to_json_string(f->json), "\"label\": \"One\"") != NULL ||
+		      strstr(json_object_to_json_string(f->json), "\"label\":\"One\"") != NULL);
+	}
+	flow_free(f);
+	json_object_put(o);
+	sbuf_free(&err);
+}
+
 TEST(valid_small_flow)
 {
 	CHECK_STR(load_error(two_steps("{\"match\": [\"yes\"], \"value\": \"y\", "
@@ -181,6 +285,8 @@ TEST(flow_sets)
 int main(void)
 {
 	RUN(shipped_flows);
+	RUN(shipped_labels);
+	RUN(labels);
 	RUN(valid_small_flow);
 	RUN(refused_flows);
 	RUN(flow_sets);
