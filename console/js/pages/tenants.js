@@ -46,7 +46,7 @@ function consentText(c) {
 }
 
 function texts(items) {
-  if (!items.length) return html`<p class="govuk-body">No texts yet.</p>`;
+  if (!items.length) return html`<h2 class="govuk-heading-m">Texts</h2><p class="govuk-body">No texts yet.</p>`;
   return table({
     caption: 'Texts, newest first', captionSize: 'm',
     head: ['When', 'Way', 'Text', 'State'],
@@ -59,7 +59,7 @@ function texts(items) {
 }
 
 function helpRequests(items) {
-  if (!items.length) return html`<p class="govuk-body">No help requests.</p>`;
+  if (!items.length) return html`<h2 class="govuk-heading-m">Help requests</h2><p class="govuk-body">No help requests.</p>`;
   return table({
     caption: 'Help requests', captionSize: 'm', head: ['Request', 'Help with', 'State', 'Made'],
     rows: items.map((h) => [html`<a class="govuk-link" href="/console/help-requests/${h.id}">Request ${h.id}</a>`,
@@ -85,6 +85,7 @@ export async function show(ctx) {
       ['Conversation', conv ? `Answering “${words(conv.step)}” in ${words(conv.flow)}, until ${dateTime(conv.expires_at)}` : 'None open'],
     ])}
     ${t.erased_at ? '' : html`<div class="govuk-button-group">
+      ${linkButton('Refer for help', `/console/refer?tenant=${t.id}`, 'secondary')}
       ${t.opted_out ? '' : linkButton('Opt out', `/console/tenants/${t.id}/opt-out`, 'secondary')}
       ${linkButton('Erase', `/console/tenants/${t.id}/erase`, 'warning')}
     </div>`}
