@@ -128,8 +128,10 @@ static bool campaign_audience(struct api_ctx *ctx, struct json_object *in, struc
 	return norm != NULL;
 }
 
+/* body belongs to ctx->json, which an answer frees: it is not read after one. */
 static bool campaign_text(struct api_ctx *ctx, const char *field, const char *body)
 {
+	bool empty = !*body;
 	struct sbuf err;
 	bool ok;
 
@@ -137,10 +139,10 @@ static bool campaign_text(struct api_ctx *ctx, const char *field, const char *bo
 	ok = template_validate(body, render_field_names, RENDER_NFIELDS, &err) == 0;
 	if (!ok)
 		api_error(ctx, 422, "invalid", field, "%s: %s", field, err.data);
-	else if (!*body)
+	else if (empty)
 		api_error(ctx, 422, "required", field, "%s must not be empty", field);
 	sbuf_free(&err);
-	return ok && *body;
+	return ok && !empty;
 }
 
 static bool campaign_body(struct api_ctx *ctx, const char *body)
