@@ -23,6 +23,7 @@ struct campaign_row {
 	struct send_window window;
 	int rate_per_minute;        /* 0: none */
 	time_t start_at;            /* start_at, or now when unscheduled */
+	char *audience;             /* the rules, normalised (campaigns/audience.h), as JSON */
 };
 
 /* Reads campaign ctx->params[0]; answers 404 itself (and calls nothing) when there is none. */

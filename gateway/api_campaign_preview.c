@@ -2,9 +2,10 @@
  * api_campaign_preview.c: POST /v1/campaigns/{id}/preview, who would get what and what
  * it would cost, before anything is sent.
  *
- * The audience is read in keyset batches of tenants (signpost_audience, which expansion
- * reads too, and the exclusions claiming applies), each batch grouped in PostgreSQL by the fields a text depends
- * on, so memory stays bounded whatever the audience. Every group is rendered with
+ * The audience is read in keyset batches of tenants (signpost_audience_preview, whose
+ * rules expansion reads too, and the exclusions claiming applies), each batch grouped in
+ * PostgreSQL by the fields a text depends on, so memory stays bounded whatever the
+ * audience. Every group is rendered with
  * render_text, the function dispatch sends with: the figures are those of the texts
  * that go out.
  */
@@ -24,9 +25,10 @@
 enum preview_excl { PREVIEW_SENT, PREVIEW_OPTED_OUT, PREVIEW_SUPPRESSED, PREVIEW_NO_CONSENT };
 
 /*
- * Columns: exclusion, language, fields..., count, first id, last id. $4 is a bit mask of
- * the fields the campaign's texts use (bit i: enum render_field i): tenants differing only
- * in unused fields get the same text and share a group. OFFSET 0 keeps the exclusion
+ * Columns: exclusion, language, fields..., count, first id, last id. $1 is the audience
+ * rules, $5 whether the campaign is marketing, $6 its bodies by language. $4 is a bit mask
+ * of the fields the campaign's texts use (bit i: enum render_field i): tenants differing
+ * only in unused fields get the same text and share a group. OFFSET 0 keeps the exclusion
  * computed once per tenant rather than once per grouping expression.
  */
 static const char preview_batch_sql[] =
@@ -38,8 +40,8 @@ static const char preview_batch_sql[] =
 	"    CASE WHEN EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = t.phone) THEN 1 "
 	"    WHEN t.suppressed_at IS NOT NULL THEN 2 "
 	"    WHEN p.marketing AND t.consent_at IS NULL THEN 3 ELSE 0 END AS excl "
-	"  FROM signpost_audience($1, $2, $3) t, (SELECT purpose = 'marketing' AS marketing, "
-	"    bodies FROM campaigns WHERE id = $1) p OFFSET 0) x "
+	"  FROM signpost_audience_preview($1::jsonb, $2, $3) t, "
+	"    (SELECT $5::bool AS marketing, $6::jsonb AS bodies) p OFFSET 0) x "
 	"GROUP BY 1, 2, 3, 4, 5 ORDER BY min(id)";
 
 enum { PB_EXCL, PB_LANG, PB_FIELDS, PB_COUNT = PB_FIELDS + RENDER_NFIELDS, PB_FIRST_ID,
@@ -48,6 +50,7 @@ enum { PB_EXCL, PB_LANG, PB_FIELDS, PB_COUNT = PB_FIELDS + RENDER_NFIELDS, PB_FI
 struct preview {
 	struct api_ctx *ctx;
 	struct campaign_row c;
+	char *bodies;   /* c.bodies as JSON text, for the batches */
 	char cursor[24];
 	char fields[8]; /* the mask of fields the texts use */
 	int64_t recipients, excluded[4], encodings[2];
@@ -60,6 +63,7 @@ static void preview_free(void *p)
 	struct preview *pv = p;
 
 	campaign_row_free(&pv->c);
+	free(pv->bodies);
 	json_object_put(pv->samples);
 	free(pv);
 }
@@ -221,9 +225,10 @@ static void preview_batch_done(const struct db_result *r, void *arg)
 
 static void preview_next(struct preview *pv)
 {
-	const char *params[] = { pv->ctx->params[0], pv->cursor, PREVIEW_BATCH, pv->fields };
+	const char *params[] = { pv->c.audience, pv->cursor, PREVIEW_BATCH, pv->fields,
+				 pv->c.marketing ? "true" : "false", pv->bodies };
 
-	db_query(pv->ctx->app->db, preview_batch_sql, 4, params, preview_batch_done, pv);
+	db_query(pv->ctx->app->db, preview_batch_sql, 6, params, preview_batch_done, pv);
 }
 
 static void preview_loaded(const struct db_result *r, void *arg)
@@ -237,6 +242,8 @@ static void preview_loaded(const struct db_result *r, void *arg)
 	if (campaign_row_parse(ctx, r, &pv->c) < 0)
 		return;
 	preview_fields(pv);
+	pv->bodies = xstrdup(pv->c.bodies ? json_object_to_json_string_ext(pv->c.bodies,
+									  JSON_C_TO_STRING_PLAIN) : "{}");
 	pv->seg_min = -1;
 	pv->samples = json_object_new_array();
 	snprintf(pv->cursor, sizeof(pv->cursor), "0");

@@ -67,7 +67,7 @@ static const char campaign_row_sql[] =
 	"SELECT id, body, bodies::text, smart_encoding, purpose = 'marketing', "
 	"coalesce(provider, $2), state, send_window::text, coalesce(rate_per_minute, 0), "
 	"extract(epoch FROM greatest(coalesce(start_at, now()), now()))::bigint, "
-	"fallback_provider FROM campaigns WHERE id = $1";
+	"fallback_provider, audience::text FROM campaigns WHERE id = $1";
 
 static const char campaign_list_sql[] =
 	"SELECT coalesce(json_agg(j ORDER BY id DESC), '[]')::text FROM (SELECT c.id, "
@@ -405,6 +405,7 @@ int campaign_row_parse(struct api_ctx *ctx, const struct db_result *r, struct ca
 	c->rate_per_minute = (int)db_get_i64(r, 0, 8);
 	c->start_at = (time_t)db_get_i64(r, 0, 9);
 	c->fallback_provider = campaign_dup(db_get(r, 0, 10));
+	c->audience = campaign_dup(db_get(r, 0, 11));
 	window_default(&c->window);
 	w = json_tokener_parse(db_get(r, 0, 7));
 	sbuf_init(&err);
@@ -423,6 +424,7 @@ void campaign_row_free(struct campaign_row *c)
 	free(c->provider);
 	free(c->fallback_provider);
 	free(c->state);
+	free(c->audience);
 	memset(c, 0, sizeof(*c));
 }
 
