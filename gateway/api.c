@@ -45,6 +45,8 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/v1/tenants/{}/unsuppress", API_STAFF, API_BODY_JSON, api_tenant_unsuppress, NULL },
 	{ "POST", "/v1/campaigns", API_STAFF, API_BODY_JSON, api_campaign_create, NULL },
 	{ "GET", "/v1/campaigns", API_STAFF, API_BODY_NONE, api_campaign_list, NULL },
+	{ "POST", "/v1/campaigns/preview", API_STAFF, API_BODY_JSON, api_campaign_preview_unsaved,
+	  NULL },
 	{ "GET", "/v1/campaigns/{}", API_STAFF, API_BODY_NONE, api_campaign_get, NULL },
 	{ "POST", "/v1/campaigns/{}/schedule", API_STAFF, API_BODY_JSON, api_campaign_schedule,
 	  NULL },

@@ -1,13 +1,13 @@
 /*
- * api_campaign_preview.c: POST /v1/campaigns/{id}/preview, who would get what and what
- * it would cost, before anything is sent.
+ * api_campaign_preview.c: POST /v1/campaigns/{id}/preview and POST /v1/campaigns/preview
+ * (a campaign being composed, not stored), who would get what and what it would cost,
+ * before anything is sent.
  *
  * The audience is read in keyset batches of tenants (signpost_audience_preview, whose
  * rules expansion reads too, and the exclusions claiming applies), each batch grouped in
  * PostgreSQL by the fields a text depends on, so memory stays bounded whatever the
- * audience. Every group is rendered with
- * render_text, the function dispatch sends with: the figures are those of the texts
- * that go out.
+ * audience. Every group is rendered with render_text, the function dispatch sends with:
+ * the figures are those of the texts that go out.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +66,20 @@ static void preview_free(void *p)
 	free(pv->bodies);
 	json_object_put(pv->samples);
 	free(pv);
+}
+
+/* The preview of a request, owned by its context from here on (freed with it). */
+static struct preview *preview_new(struct api_ctx *ctx)
+{
+	struct preview *pv = xcalloc(1, sizeof(*pv));
+
+	pv->ctx = ctx;
+	pv->seg_min = -1;
+	pv->samples = json_object_new_array();
+	snprintf(pv->cursor, sizeof(pv->cursor), "0");
+	ctx->state = pv;
+	ctx->state_free = preview_free;
+	return pv;
 }
 
 static void preview_sample(struct preview *pv, const char *tenant_id, const char *text,
@@ -172,8 +186,9 @@ static void preview_answer(struct preview *pv)
 	json_object_object_add(o, "estimated_cost", preview_cost(pv, p));
 	json_object_object_add(o, "samples", json_object_get(pv->samples));
 	json_object_object_add(o, "expected_finish", preview_finish_time(pv, p));
-	log_info("campaign preview id=%lld recipients=%lld segments=%lld", (long long)pv->c.id,
-		 (long long)pv->recipients, (long long)pv->seg_total);
+	log_info("campaign preview id=%lld%s recipients=%lld segments=%lld", (long long)pv->c.id,
+		 pv->c.id ? "" : " (unsaved)", (long long)pv->recipients,
+		 (long long)pv->seg_total);
 	api_reply_json(pv->ctx, 200, o);
 }
 
@@ -231,23 +246,24 @@ static void preview_next(struct preview *pv)
 	db_query(pv->ctx->app->db, preview_batch_sql, 6, params, preview_batch_done, pv);
 }
 
+/* Reads the audience of pv->c, stored or not, from its first tenant. */
+static void preview_start(struct preview *pv)
+{
+	const char *bodies = pv->c.bodies ? json_object_to_json_string_ext(pv->c.bodies,
+									   JSON_C_TO_STRING_PLAIN) : "{}";
+
+	preview_fields(pv);
+	pv->bodies = xstrdup(bodies);
+	preview_next(pv);
+}
+
 static void preview_loaded(const struct db_result *r, void *arg)
 {
-	struct api_ctx *ctx = arg;
-	struct preview *pv = xcalloc(1, sizeof(*pv));
+	struct preview *pv = preview_new(arg);
 
-	pv->ctx = ctx;
-	ctx->state = pv;
-	ctx->state_free = preview_free;
-	if (campaign_row_parse(ctx, r, &pv->c) < 0)
+	if (campaign_row_parse(pv->ctx, r, &pv->c) < 0)
 		return;
-	preview_fields(pv);
-	pv->bodies = xstrdup(pv->c.bodies ? json_object_to_json_string_ext(pv->c.bodies,
-									  JSON_C_TO_STRING_PLAIN) : "{}");
-	pv->seg_min = -1;
-	pv->samples = json_object_new_array();
-	snprintf(pv->cursor, sizeof(pv->cursor), "0");
-	preview_next(pv);
+	preview_start(pv);
 }
 
 void api_campaign_preview(struct api_ctx *ctx)
@@ -255,4 +271,14 @@ void api_campaign_preview(struct api_ctx *ctx)
 	if (!api_known_keys(ctx, ctx->json, "", NULL, 0))
 		return;
 	campaign_row_load(ctx, preview_loaded);
+}
+
+/* The same figures for a campaign being composed: its fields are the body of the request. */
+void api_campaign_preview_unsaved(struct api_ctx *ctx)
+{
+	struct preview *pv = preview_new(ctx);
+
+	if (campaign_row_from_body(ctx, &pv->c) < 0)
+		return;
+	preview_start(pv);
 }

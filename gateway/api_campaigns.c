@@ -109,7 +109,7 @@ static const char campaign_schedule_sql[] =
 	"SELECT (SELECT state FROM before), (SELECT " CAMPAIGN_JSON " FROM c), "
 	"pg_notify('signpost_work', 'campaign')";
 
-/* ---- POST /v1/campaigns ---- */
+/* ---- the fields of POST /v1/campaigns and previews ---- */
 
 static bool campaign_audience(struct api_ctx *ctx, struct json_object *in, struct sbuf *out)
 {
@@ -219,17 +219,16 @@ static bool campaign_purpose(struct api_ctx *ctx, const char **purpose)
 	return true;
 }
 
-static bool campaign_window(struct api_ctx *ctx, struct sbuf *out)
+static bool campaign_window(struct api_ctx *ctx, struct send_window *w, struct sbuf *out)
 {
 	struct json_object *in = NULL, *norm;
-	struct send_window w;
 	struct sbuf err;
 
-	window_default(&w);
+	window_default(w);
 	if (!api_field_object(ctx, ctx->json, "send_window", false, &in))
 		return false;
 	sbuf_init(&err);
-	if (in && window_from_json(in, &w, &err) < 0) {
+	if (in && window_from_json(in, w, &err) < 0) {
 		const char *colon = strchr(sbuf_str(&err), ':');
 		char *field = xstrndup(sbuf_str(&err), colon ? (size_t)(colon - err.data) : 11);
 		api_error(ctx, 422, "invalid", field, "%s", err.data);
@@ -238,7 +237,7 @@ static bool campaign_window(struct api_ctx *ctx, struct sbuf *out)
 		return false;
 	}
 	sbuf_free(&err);
-	norm = window_to_json(&w);
+	norm = window_to_json(w);
 	sbuf_adds(out, json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PLAIN));
 	json_object_put(norm);
 	return true;
@@ -280,14 +279,30 @@ static void campaign_created(const struct db_result *r, void *arg)
 	campaign_reply_row(r, arg, 201);
 }
 
-/* The optional settings of a new campaign, as query parameters. */
-struct campaign_opts {
-	const char *provider, *fallback, *smart, *purpose;
+/* A campaign's editable fields, checked; the strings belong to ctx->json. */
+struct campaign_input {
+	const char *name, *body, *provider, *fallback, *smart, *purpose;
 	char rate[16];
-	struct sbuf bodies;
+	struct sbuf audience, bodies, window; /* normalised JSON; bodies empty when not given */
+	struct send_window w;
 };
 
-static bool campaign_options(struct api_ctx *ctx, struct campaign_opts *o)
+static void campaign_input_init(struct campaign_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	sbuf_init(&in->audience);
+	sbuf_init(&in->bodies);
+	sbuf_init(&in->window);
+}
+
+static void campaign_input_free(struct campaign_input *in)
+{
+	sbuf_free(&in->audience);
+	sbuf_free(&in->bodies);
+	sbuf_free(&in->window);
+}
+
+static bool campaign_options(struct api_ctx *ctx, struct campaign_input *o)
 {
 	if (!api_field_string(ctx, ctx->json, "provider", false, 100, &o->provider) ||
 	    !campaign_check_provider(ctx, "provider", o->provider) ||
@@ -306,39 +321,54 @@ static bool campaign_options(struct api_ctx *ctx, struct campaign_opts *o)
 	return true;
 }
 
-void api_campaign_create(struct api_ctx *ctx)
+/*
+ * Checks the body of a create or a preview, in that order of fields, so both refuse a
+ * value with the same error. A preview may leave out the name.
+ */
+static bool campaign_input_parse(struct api_ctx *ctx, bool name_required,
+				 struct campaign_input *in)
 {
 	static const char *const known[] = { "name", "body", "audience", "provider", "send_window",
 					     "fallback_provider", "rate_per_minute", "smart_encoding",
 					     "purpose", "bodies" };
-	const char *name = NULL, *body = NULL;
 	struct json_object *audience = NULL;
-	struct campaign_opts o = { 0 };
-	struct sbuf aud, window;
 
-	sbuf_init(&aud);
-	sbuf_init(&window);
-	sbuf_init(&o.bodies);
 	if (!api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) ||
-	    !api_field_string(ctx, ctx->json, "name", true, CAMPAIGN_MAX_NAME, &name) ||
-	    !api_field_string(ctx, ctx->json, "body", true, CAMPAIGN_MAX_BODY, &body) ||
-	    !campaign_body(ctx, body) ||
+	    !api_field_string(ctx, ctx->json, "name", name_required, CAMPAIGN_MAX_NAME, &in->name) ||
+	    !api_field_string(ctx, ctx->json, "body", true, CAMPAIGN_MAX_BODY, &in->body) ||
+	    !campaign_body(ctx, in->body) ||
 	    !api_field_object(ctx, ctx->json, "audience", true, &audience) ||
-	    !campaign_audience(ctx, audience, &aud) || !campaign_options(ctx, &o) ||
-	    !campaign_window(ctx, &window))
-		goto out;
-	if (!*name) {
+	    !campaign_audience(ctx, audience, &in->audience) || !campaign_options(ctx, in) ||
+	    !campaign_window(ctx, &in->w, &in->window))
+		return false;
+	if (name_required && !*in->name) {
 		api_error(ctx, 422, "required", "name", "name must not be empty");
-		goto out;
+		return false;
 	}
-	const char *params[] = { name, body, aud.data, o.provider, window.data, o.fallback,
-				 o.rate[0] ? o.rate : NULL, o.smart, o.purpose,
-				 o.bodies.len ? o.bodies.data : NULL };
-	db_query(ctx->app->db, campaign_insert_sql, 10, params, campaign_created, ctx);
-out:
-	sbuf_free(&aud);
-	sbuf_free(&window);
-	sbuf_free(&o.bodies);
+	return true;
+}
+
+/* $1-$10 of campaign_insert_sql. */
+static void campaign_input_params(const struct campaign_input *in, const char *params[10])
+{
+	const char *values[] = { in->name, in->body, in->audience.data, in->provider,
+				 in->window.data, in->fallback, in->rate[0] ? in->rate : NULL,
+				 in->smart, in->purpose, in->bodies.len ? in->bodies.data : NULL };
+
+	memcpy(params, values, sizeof(values));
+}
+
+void api_campaign_create(struct api_ctx *ctx)
+{
+	struct campaign_input in;
+	const char *params[10];
+
+	campaign_input_init(&in);
+	if (campaign_input_parse(ctx, true, &in)) {
+		campaign_input_params(&in, params);
+		db_query(ctx->app->db, campaign_insert_sql, 10, params, campaign_created, ctx);
+	}
+	campaign_input_free(&in);
 }
 
 /* ---- GET ---- */
@@ -426,6 +456,32 @@ void campaign_row_free(struct campaign_row *c)
 	free(c->state);
 	free(c->audience);
 	memset(c, 0, sizeof(*c));
+}
+
+int campaign_row_from_body(struct api_ctx *ctx, struct campaign_row *c)
+{
+	struct campaign_input in;
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	campaign_input_init(&in);
+	if (!campaign_input_parse(ctx, false, &in))
+		goto out;
+	c->body = xstrdup(in.body);
+	c->bodies = in.bodies.len ? json_tokener_parse(in.bodies.data) : json_object_new_object();
+	c->smart_encoding = !in.smart || strcmp(in.smart, "true") == 0;
+	c->marketing = in.purpose && strcmp(in.purpose, "marketing") == 0;
+	c->provider = xstrdup(in.provider ? in.provider : ctx->app->cfg.default_provider->name);
+	c->fallback_provider = campaign_dup(in.fallback);
+	c->state = xstrdup("draft");
+	c->window = in.w;
+	c->rate_per_minute = in.rate[0] ? atoi(in.rate) : 0;
+	c->start_at = time(NULL);
+	c->audience = xstrdup(sbuf_str(&in.audience));
+	rc = 0;
+out:
+	campaign_input_free(&in);
+	return rc;
 }
 
 const char *campaign_row_body(const struct campaign_row *c, const char *language)

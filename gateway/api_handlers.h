@@ -34,6 +34,7 @@ void api_campaign_resume(struct api_ctx *ctx);
 void api_campaign_cancel(struct api_ctx *ctx);
 /* api_campaign_preview.c, api_campaign_messages.c */
 void api_campaign_preview(struct api_ctx *ctx);
+void api_campaign_preview_unsaved(struct api_ctx *ctx);
 void api_campaign_test(struct api_ctx *ctx);
 void api_campaign_messages(struct api_ctx *ctx);
 void api_campaign_report(struct api_ctx *ctx);
