@@ -13,12 +13,14 @@
 #include <string.h>
 
 #include "campaigns/render.h"
+#include "campaigns/utf8.h"
 #include "gateway/api_campaign.h"
 #include "gateway/api_handlers.h"
 #include "gateway/log.h"
 
 #define PREVIEW_BATCH "20000"
 #define PREVIEW_SAMPLES 5
+#define PREVIEW_UNICODE_MAX 20
 /* Texts a second assumed when neither the campaign nor its provider sets a limit. */
 #define PREVIEW_ASSUMED_PER_SECOND 20.0
 
@@ -47,6 +49,12 @@ static const char preview_batch_sql[] =
 enum { PB_EXCL, PB_LANG, PB_FIELDS, PB_COUNT = PB_FIELDS + RENDER_NFIELDS, PB_FIRST_ID,
        PB_LAST_ID };
 
+/* A character that makes texts UCS-2, and the recipients whose text has it. */
+struct preview_char {
+	uint32_t cp;
+	int64_t recipients;
+};
+
 struct preview {
 	struct api_ctx *ctx;
 	struct campaign_row c;
@@ -56,6 +64,11 @@ struct preview {
 	int64_t recipients, excluded[4], encodings[2];
 	int64_t seg_min, seg_max, seg_total;
 	struct json_object *samples;
+	struct preview_char *chars; /* sorted by code point */
+	size_t nchars, chars_cap;
+	struct sbuf longest;        /* the longest text so far, for tenant longest_id */
+	struct gsm_info longest_gi;
+	int64_t longest_id;         /* 0: no text yet */
 };
 
 static void preview_free(void *p)
@@ -65,6 +78,8 @@ static void preview_free(void *p)
 	campaign_row_free(&pv->c);
 	free(pv->bodies);
 	json_object_put(pv->samples);
+	free(pv->chars);
+	sbuf_free(&pv->longest);
 	free(pv);
 }
 
@@ -76,6 +91,7 @@ static struct preview *preview_new(struct api_ctx *ctx)
 	pv->ctx = ctx;
 	pv->seg_min = -1;
 	pv->samples = json_object_new_array();
+	sbuf_init(&pv->longest);
 	snprintf(pv->cursor, sizeof(pv->cursor), "0");
 	ctx->state = pv;
 	ctx->state_free = preview_free;
@@ -94,7 +110,68 @@ static void preview_sample(struct preview *pv, const char *tenant_id, const char
 	json_object_array_add(pv->samples, o);
 }
 
-/* One group of identical texts. */
+/* n more recipients have a text with character cp. */
+static void preview_char_add(struct preview *pv, uint32_t cp, int64_t n)
+{
+	size_t lo = 0, hi = pv->nchars;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (pv->chars[mid].cp < cp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < pv->nchars && pv->chars[lo].cp == cp) {
+		pv->chars[lo].recipients += n;
+		return;
+	}
+	if (pv->nchars == pv->chars_cap) {
+		pv->chars_cap = pv->chars_cap ? pv->chars_cap * 2 : 16;
+		pv->chars = xrealloc(pv->chars, pv->chars_cap * sizeof(*pv->chars));
+	}
+	memmove(pv->chars + lo + 1, pv->chars + lo, (pv->nchars - lo) * sizeof(*pv->chars));
+	pv->chars[lo] = (struct preview_char){ .cp = cp, .recipients = n };
+	pv->nchars++;
+}
+
+/* Counts the n recipients of a UCS-2 text against each character that made it so. */
+static void preview_unicode(struct preview *pv, const struct sbuf *text, int64_t n)
+{
+	uint32_t *cps = xcalloc(text->len + 1, sizeof(*cps));
+	size_t k = gsm_ucs2_chars(sbuf_str(text), text->len, cps);
+
+	for (size_t i = 0; i < k; i++)
+		preview_char_add(pv, cps[i], n);
+	free(cps);
+}
+
+/* Whether a text beats the longest so far: more segments, more characters, a lower tenant id. */
+static bool preview_longer(const struct preview *pv, const struct gsm_info *gi, int64_t tenant_id)
+{
+	const struct gsm_info *b = &pv->longest_gi;
+
+	if (!pv->longest_id)
+		return true;
+	if (gi->segments != b->segments)
+		return gi->segments > b->segments;
+	if (gi->chars != b->chars)
+		return gi->chars > b->chars;
+	return tenant_id < pv->longest_id;
+}
+
+static void preview_longest(struct preview *pv, const struct sbuf *text,
+			    const struct gsm_info *gi, int64_t tenant_id)
+{
+	if (!preview_longer(pv, gi, tenant_id))
+		return;
+	sbuf_reset(&pv->longest);
+	sbuf_add(&pv->longest, sbuf_str(text), text->len);
+	pv->longest_gi = *gi;
+	pv->longest_id = tenant_id;
+}
+
+/* One group of identical texts; its first id is the lowest tenant id that gets it. */
 static void preview_group(struct preview *pv, const struct db_result *r, int row)
 {
 	int64_t n = db_get_i64(r, row, PB_COUNT);
@@ -115,6 +192,9 @@ static void preview_group(struct preview *pv, const struct db_result *r, int row
 	pv->seg_total += n * gi.segments;
 	if (json_object_array_length(pv->samples) < PREVIEW_SAMPLES)
 		preview_sample(pv, db_get(r, row, PB_FIRST_ID), sbuf_str(&text), &gi);
+	if (gi.encoding == GSM_ENC_UCS2)
+		preview_unicode(pv, &text, n);
+	preview_longest(pv, &text, &gi, db_get_i64(r, row, PB_FIRST_ID));
 	sbuf_free(&text);
 }
 
@@ -168,6 +248,56 @@ static struct json_object *preview_pair(const char *a, int64_t x, const char *b,
 	return o;
 }
 
+/* Most recipients first, then by code point. */
+static int preview_char_cmp(const void *a, const void *b)
+{
+	const struct preview_char *x = a, *y = b;
+
+	if (x->recipients != y->recipients)
+		return x->recipients > y->recipients ? -1 : 1;
+	return x->cp < y->cp ? -1 : x->cp > y->cp;
+}
+
+static struct json_object *preview_unicode_json(struct preview *pv)
+{
+	struct json_object *a = json_object_new_array();
+	struct sbuf ch;
+	char code[16];
+
+	if (pv->nchars) /* qsort takes no NULL, even for nothing */
+		qsort(pv->chars, pv->nchars, sizeof(*pv->chars), preview_char_cmp);
+	sbuf_init(&ch);
+	for (size_t i = 0; i < pv->nchars && i < PREVIEW_UNICODE_MAX; i++) {
+		struct json_object *o = json_object_new_object();
+		sbuf_reset(&ch);
+		utf8_put(&ch, pv->chars[i].cp);
+		snprintf(code, sizeof(code), "U+%04X", (unsigned)pv->chars[i].cp);
+		json_object_object_add(o, "character", json_object_new_string_len(ch.data, (int)ch.len));
+		json_object_object_add(o, "codepoint", json_object_new_string(code));
+		json_object_object_add(o, "recipients", json_object_new_int64(pv->chars[i].recipients));
+		json_object_array_add(a, o);
+	}
+	sbuf_free(&ch);
+	return a;
+}
+
+static struct json_object *preview_longest_json(const struct preview *pv)
+{
+	const struct gsm_info *gi = &pv->longest_gi;
+	struct json_object *o;
+
+	if (!pv->longest_id)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "tenant_id", json_object_new_int64(pv->longest_id));
+	json_object_object_add(o, "text", json_object_new_string_len(sbuf_str(&pv->longest),
+								      (int)pv->longest.len));
+	json_object_object_add(o, "encoding", json_object_new_string(gsm_encoding_str(gi->encoding)));
+	json_object_object_add(o, "segments", json_object_new_int(gi->segments));
+	json_object_object_add(o, "characters", json_object_new_int64((int64_t)gi->chars));
+	return o;
+}
+
 static void preview_answer(struct preview *pv)
 {
 	const struct provider_cfg *p = config_provider(&pv->ctx->app->cfg, pv->c.provider);
@@ -186,6 +316,8 @@ static void preview_answer(struct preview *pv)
 	json_object_object_add(o, "estimated_cost", preview_cost(pv, p));
 	json_object_object_add(o, "samples", json_object_get(pv->samples));
 	json_object_object_add(o, "expected_finish", preview_finish_time(pv, p));
+	json_object_object_add(o, "unicode_characters", preview_unicode_json(pv));
+	json_object_object_add(o, "longest", preview_longest_json(pv));
 	log_info("campaign preview id=%lld%s recipients=%lld segments=%lld", (long long)pv->c.id,
 		 pv->c.id ? "" : " (unsaved)", (long long)pv->recipients,
 		 (long long)pv->seg_total);
