@@ -48,6 +48,7 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/v1/campaigns/preview", API_STAFF, API_BODY_JSON, api_campaign_preview_unsaved,
 	  NULL },
 	{ "GET", "/v1/campaigns/{}", API_STAFF, API_BODY_NONE, api_campaign_get, NULL },
+	{ "PUT", "/v1/campaigns/{}", API_STAFF, API_BODY_JSON, api_campaign_update, NULL },
 	{ "POST", "/v1/campaigns/{}/schedule", API_STAFF, API_BODY_JSON, api_campaign_schedule,
 	  NULL },
 	{ "POST", "/v1/campaigns/{}/preview", API_STAFF, API_BODY_JSON, api_campaign_preview, NULL },

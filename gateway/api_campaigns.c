@@ -1,5 +1,5 @@
 /*
- * api_campaigns.c: creating, scheduling and watching campaigns.
+ * api_campaigns.c: creating, changing, scheduling and watching campaigns.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +109,22 @@ static const char campaign_schedule_sql[] =
 	"SELECT (SELECT state FROM before), (SELECT " CAMPAIGN_JSON " FROM c), "
 	"pg_notify('signpost_work', 'campaign')";
 
-/* ---- the fields of POST /v1/campaigns and previews ---- */
+/*
+ * $1-$10 as campaign_insert_sql, $11 the campaign. Only a draft changes, decided in this one
+ * statement: the row is locked first (a schedule under way is waited for and its state read),
+ * so the state reported when nothing changed is the one that stopped the change.
+ */
+static const char campaign_update_sql[] =
+	"WITH before AS (SELECT id, state FROM campaigns WHERE id = $11 FOR UPDATE), "
+	"c AS (UPDATE campaigns u SET name = $1, body = $2, audience = $3::jsonb, provider = $4, "
+	"send_window = $5::jsonb, fallback_provider = $6, rate_per_minute = $7::int, "
+	"smart_encoding = coalesce($8::bool, true), purpose = coalesce($9, 'service'), "
+	"bodies = coalesce($10::jsonb, '{}'), updated_at = now() FROM before b "
+	"WHERE u.id = b.id AND b.state = 'draft' RETURNING u.*) "
+	"SELECT (SELECT state FROM before), "
+	"(SELECT ((" CAMPAIGN_JSON ")::jsonb || " CAMPAIGN_PROGRESS ")::text FROM c)";
+
+/* ---- the fields of POST /v1/campaigns, PUT /v1/campaigns/{id} and previews ---- */
 
 static bool campaign_audience(struct api_ctx *ctx, struct json_object *in, struct sbuf *out)
 {
@@ -322,8 +337,8 @@ static bool campaign_options(struct api_ctx *ctx, struct campaign_input *o)
 }
 
 /*
- * Checks the body of a create or a preview, in that order of fields, so both refuse a
- * value with the same error. A preview may leave out the name.
+ * Checks the body of a create, a change or a preview, in that order of fields, so all
+ * three refuse a value with the same error. A preview may leave out the name.
  */
 static bool campaign_input_parse(struct api_ctx *ctx, bool name_required,
 				 struct campaign_input *in)
@@ -348,7 +363,7 @@ static bool campaign_input_parse(struct api_ctx *ctx, bool name_required,
 	return true;
 }
 
-/* $1-$10 of campaign_insert_sql. */
+/* $1-$10 of campaign_insert_sql and campaign_update_sql. */
 static void campaign_input_params(const struct campaign_input *in, const char *params[10])
 {
 	const char *values[] = { in->name, in->body, in->audience.data, in->provider,
@@ -367,6 +382,49 @@ void api_campaign_create(struct api_ctx *ctx)
 	if (campaign_input_parse(ctx, true, &in)) {
 		campaign_input_params(&in, params);
 		db_query(ctx->app->db, campaign_insert_sql, 10, params, campaign_created, ctx);
+	}
+	campaign_input_free(&in);
+}
+
+/* ---- PUT /v1/campaigns/{id} ---- */
+
+static void campaign_updated(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	const char *before;
+
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	before = db_get(r, 0, 0);
+	if (!before) {
+		api_error(ctx, 404, "not_found", NULL, "no campaign with id %s", ctx->params[0]);
+		return;
+	}
+	if (!db_get(r, 0, 1)) {
+		api_error(ctx, 409, "conflict", "state",
+			  "only a draft campaign can be changed; this one is %s", before);
+		return;
+	}
+	log_info("campaign changed id=%s", ctx->params[0]);
+	api_reply(ctx, 200, "application/json", db_get(r, 0, 1), strlen(db_get(r, 0, 1)));
+}
+
+/* Every editable field is replaced: one left out goes back to its default, as in a create. */
+void api_campaign_update(struct api_ctx *ctx)
+{
+	struct campaign_input in;
+	const char *params[11];
+	int64_t id;
+
+	if (!api_param_id(ctx, 0, &id))
+		return;
+	campaign_input_init(&in);
+	if (campaign_input_parse(ctx, true, &in)) {
+		campaign_input_params(&in, params);
+		params[10] = ctx->params[0];
+		db_query(ctx->app->db, campaign_update_sql, 11, params, campaign_updated, ctx);
 	}
 	campaign_input_free(&in);
 }

@@ -28,6 +28,7 @@ int api_tenant_import_body(struct api_ctx *ctx, const char *data, size_t len);
 void api_campaign_create(struct api_ctx *ctx);
 void api_campaign_list(struct api_ctx *ctx);
 void api_campaign_get(struct api_ctx *ctx);
+void api_campaign_update(struct api_ctx *ctx);
 void api_campaign_schedule(struct api_ctx *ctx);
 void api_campaign_pause(struct api_ctx *ctx);
 void api_campaign_resume(struct api_ctx *ctx);
