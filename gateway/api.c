@@ -37,6 +37,7 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/v1/tenants/import", API_STAFF, API_BODY_STREAM, api_tenant_import,
 	  api_tenant_import_body },
 	{ "GET", "/v1/tenants/suppressed", API_STAFF, API_BODY_NONE, api_tenant_suppressed, NULL },
+	{ "GET", "/v1/tenants/facets", API_STAFF, API_BODY_NONE, api_tenant_facets, NULL },
 	{ "GET", "/v1/tenants/{}", API_STAFF, API_BODY_NONE, api_tenant_get, NULL },
 	{ "GET", "/v1/tenants/{}/texts", API_STAFF, API_BODY_NONE, api_tenant_texts, NULL },
 	{ "PATCH", "/v1/tenants/{}", API_STAFF, API_BODY_JSON, api_tenant_update, NULL },
