@@ -97,6 +97,26 @@ void gsm_analyze(const char *utf8, size_t len, struct gsm_info *out)
 						gsm ? GSM_PART_SEPTETS : GSM_PART_UCS2);
 }
 
+static bool gsm_listed(const uint32_t *cps, size_t n, uint32_t cp)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cps[i] == cp)
+			return true;
+	return false;
+}
+
+size_t gsm_ucs2_chars(const char *utf8, size_t len, uint32_t *out)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len) {
+		uint32_t cp = utf8_next(utf8, len, &i);
+		if (gsm_septets(cp) == 0 && !gsm_listed(out, n, cp))
+			out[n++] = cp;
+	}
+	return n;
+}
+
 struct gsm_lookalike {
 	uint32_t from;
 	const char *to;

@@ -29,6 +29,14 @@ struct gsm_info {
 void gsm_analyze(const char *utf8, size_t len, struct gsm_info *out);
 
 /*
+ * The characters that make text UCS-2, those GSM-7 cannot carry: writes each distinct one
+ * once to out, in the order they first appear, and returns how many there are (0 for a
+ * GSM-7 text). out must have room for len code points: a text has no more characters
+ * than bytes. A malformed byte counts as U+FFFD, as in gsm_analyze.
+ */
+size_t gsm_ucs2_chars(const char *utf8, size_t len, uint32_t *out);
+
+/*
  * Smart encoding: appends text to out with look-alikes replaced by GSM-7 characters
  * (curly quotes, en and em dashes, ellipsis, non-breaking and other spaces, ...), so a
  * text written in a word processor stays GSM-7. Characters with no look-alike are kept.

@@ -1,7 +1,7 @@
 /*
  * api_campaign.h: what the campaign handlers (api_campaigns.c, api_campaign_preview.c,
- * api_campaign_messages.c) share: one campaign row read for checks, rendering and
- * previews.
+ * api_campaign_messages.c) share: one campaign, stored or not yet, for checks, rendering
+ * and previews.
  */
 #ifndef SIGNPOST_API_CAMPAIGN_H
 #define SIGNPOST_API_CAMPAIGN_H
@@ -23,6 +23,7 @@ struct campaign_row {
 	struct send_window window;
 	int rate_per_minute;        /* 0: none */
 	time_t start_at;            /* start_at, or now when unscheduled */
+	char *audience;             /* the rules, normalised (campaigns/audience.h), as JSON */
 };
 
 /* Reads campaign ctx->params[0]; answers 404 itself (and calls nothing) when there is none. */
@@ -30,6 +31,12 @@ void campaign_row_load(struct api_ctx *ctx, db_cb *cb);
 /* 0 with c filled from a campaign_row_load result, -1 after answering an error. */
 int campaign_row_parse(struct api_ctx *ctx, const struct db_result *r, struct campaign_row *c) WUR;
 void campaign_row_free(struct campaign_row *c);
+/*
+ * 0 with c filled from the request body of a campaign not stored (id 0, a draft starting
+ * now), checked as POST /v1/campaigns checks it except that the name may be left out; -1
+ * after answering the error.
+ */
+int campaign_row_from_body(struct api_ctx *ctx, struct campaign_row *c) WUR;
 /* The body a tenant with this language (NULL: none) receives. */
 const char *campaign_row_body(const struct campaign_row *c, const char *language);
 /* Formats t as ISO 8601 UTC ("2026-12-01T09:30:00Z") into buf[32]. */

@@ -1,5 +1,5 @@
 /*
- * api_campaigns.c: creating, scheduling and watching campaigns.
+ * api_campaigns.c: creating, changing, scheduling and watching campaigns.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +67,7 @@ static const char campaign_row_sql[] =
 	"SELECT id, body, bodies::text, smart_encoding, purpose = 'marketing', "
 	"coalesce(provider, $2), state, send_window::text, coalesce(rate_per_minute, 0), "
 	"extract(epoch FROM greatest(coalesce(start_at, now()), now()))::bigint, "
-	"fallback_provider FROM campaigns WHERE id = $1";
+	"fallback_provider, audience::text FROM campaigns WHERE id = $1";
 
 static const char campaign_list_sql[] =
 	"SELECT coalesce(json_agg(j ORDER BY id DESC), '[]')::text FROM (SELECT c.id, "
@@ -109,7 +109,22 @@ static const char campaign_schedule_sql[] =
 	"SELECT (SELECT state FROM before), (SELECT " CAMPAIGN_JSON " FROM c), "
 	"pg_notify('signpost_work', 'campaign')";
 
-/* ---- POST /v1/campaigns ---- */
+/*
+ * $1-$10 as campaign_insert_sql, $11 the campaign. Only a draft changes, decided in this one
+ * statement: the row is locked first (a schedule under way is waited for and its state read),
+ * so the state reported when nothing changed is the one that stopped the change.
+ */
+static const char campaign_update_sql[] =
+	"WITH before AS (SELECT id, state FROM campaigns WHERE id = $11 FOR UPDATE), "
+	"c AS (UPDATE campaigns u SET name = $1, body = $2, audience = $3::jsonb, provider = $4, "
+	"send_window = $5::jsonb, fallback_provider = $6, rate_per_minute = $7::int, "
+	"smart_encoding = coalesce($8::bool, true), purpose = coalesce($9, 'service'), "
+	"bodies = coalesce($10::jsonb, '{}'), updated_at = now() FROM before b "
+	"WHERE u.id = b.id AND b.state = 'draft' RETURNING u.*) "
+	"SELECT (SELECT state FROM before), "
+	"(SELECT ((" CAMPAIGN_JSON ")::jsonb || " CAMPAIGN_PROGRESS ")::text FROM c)";
+
+/* ---- the fields of POST /v1/campaigns, PUT /v1/campaigns/{id} and previews ---- */
 
 static bool campaign_audience(struct api_ctx *ctx, struct json_object *in, struct sbuf *out)
 {
@@ -128,8 +143,10 @@ static bool campaign_audience(struct api_ctx *ctx, struct json_object *in, struc
 	return norm != NULL;
 }
 
+/* body belongs to ctx->json, which an answer frees: it is not read after one. */
 static bool campaign_text(struct api_ctx *ctx, const char *field, const char *body)
 {
+	bool empty = !*body;
 	struct sbuf err;
 	bool ok;
 
@@ -137,10 +154,10 @@ static bool campaign_text(struct api_ctx *ctx, const char *field, const char *bo
 	ok = template_validate(body, render_field_names, RENDER_NFIELDS, &err) == 0;
 	if (!ok)
 		api_error(ctx, 422, "invalid", field, "%s: %s", field, err.data);
-	else if (!*body)
+	else if (empty)
 		api_error(ctx, 422, "required", field, "%s must not be empty", field);
 	sbuf_free(&err);
-	return ok && *body;
+	return ok && !empty;
 }
 
 static bool campaign_body(struct api_ctx *ctx, const char *body)
@@ -217,17 +234,16 @@ static bool campaign_purpose(struct api_ctx *ctx, const char **purpose)
 	return true;
 }
 
-static bool campaign_window(struct api_ctx *ctx, struct sbuf *out)
+static bool campaign_window(struct api_ctx *ctx, struct send_window *w, struct sbuf *out)
 {
 	struct json_object *in = NULL, *norm;
-	struct send_window w;
 	struct sbuf err;
 
-	window_default(&w);
+	window_default(w);
 	if (!api_field_object(ctx, ctx->json, "send_window", false, &in))
 		return false;
 	sbuf_init(&err);
-	if (in && window_from_json(in, &w, &err) < 0) {
+	if (in && window_from_json(in, w, &err) < 0) {
 		const char *colon = strchr(sbuf_str(&err), ':');
 		char *field = xstrndup(sbuf_str(&err), colon ? (size_t)(colon - err.data) : 11);
 		api_error(ctx, 422, "invalid", field, "%s", err.data);
@@ -236,7 +252,7 @@ static bool campaign_window(struct api_ctx *ctx, struct sbuf *out)
 		return false;
 	}
 	sbuf_free(&err);
-	norm = window_to_json(&w);
+	norm = window_to_json(w);
 	sbuf_adds(out, json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PLAIN));
 	json_object_put(norm);
 	return true;
@@ -278,14 +294,30 @@ static void campaign_created(const struct db_result *r, void *arg)
 	campaign_reply_row(r, arg, 201);
 }
 
-/* The optional settings of a new campaign, as query parameters. */
-struct campaign_opts {
-	const char *provider, *fallback, *smart, *purpose;
+/* A campaign's editable fields, checked; the strings belong to ctx->json. */
+struct campaign_input {
+	const char *name, *body, *provider, *fallback, *smart, *purpose;
 	char rate[16];
-	struct sbuf bodies;
+	struct sbuf audience, bodies, window; /* normalised JSON; bodies empty when not given */
+	struct send_window w;
 };
 
-static bool campaign_options(struct api_ctx *ctx, struct campaign_opts *o)
+static void campaign_input_init(struct campaign_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	sbuf_init(&in->audience);
+	sbuf_init(&in->bodies);
+	sbuf_init(&in->window);
+}
+
+static void campaign_input_free(struct campaign_input *in)
+{
+	sbuf_free(&in->audience);
+	sbuf_free(&in->bodies);
+	sbuf_free(&in->window);
+}
+
+static bool campaign_options(struct api_ctx *ctx, struct campaign_input *o)
 {
 	if (!api_field_string(ctx, ctx->json, "provider", false, 100, &o->provider) ||
 	    !campaign_check_provider(ctx, "provider", o->provider) ||
@@ -304,39 +336,97 @@ static bool campaign_options(struct api_ctx *ctx, struct campaign_opts *o)
 	return true;
 }
 
-void api_campaign_create(struct api_ctx *ctx)
+/*
+ * Checks the body of a create, a change or a preview, in that order of fields, so all
+ * three refuse a value with the same error. A preview may leave out the name.
+ */
+static bool campaign_input_parse(struct api_ctx *ctx, bool name_required,
+				 struct campaign_input *in)
 {
 	static const char *const known[] = { "name", "body", "audience", "provider", "send_window",
 					     "fallback_provider", "rate_per_minute", "smart_encoding",
 					     "purpose", "bodies" };
-	const char *name = NULL, *body = NULL;
 	struct json_object *audience = NULL;
-	struct campaign_opts o = { 0 };
-	struct sbuf aud, window;
 
-	sbuf_init(&aud);
-	sbuf_init(&window);
-	sbuf_init(&o.bodies);
 	if (!api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) ||
-	    !api_field_string(ctx, ctx->json, "name", true, CAMPAIGN_MAX_NAME, &name) ||
-	    !api_field_string(ctx, ctx->json, "body", true, CAMPAIGN_MAX_BODY, &body) ||
-	    !campaign_body(ctx, body) ||
+	    !api_field_string(ctx, ctx->json, "name", name_required, CAMPAIGN_MAX_NAME, &in->name) ||
+	    !api_field_string(ctx, ctx->json, "body", true, CAMPAIGN_MAX_BODY, &in->body) ||
+	    !campaign_body(ctx, in->body) ||
 	    !api_field_object(ctx, ctx->json, "audience", true, &audience) ||
-	    !campaign_audience(ctx, audience, &aud) || !campaign_options(ctx, &o) ||
-	    !campaign_window(ctx, &window))
-		goto out;
-	if (!*name) {
+	    !campaign_audience(ctx, audience, &in->audience) || !campaign_options(ctx, in) ||
+	    !campaign_window(ctx, &in->w, &in->window))
+		return false;
+	if (name_required && !*in->name) {
 		api_error(ctx, 422, "required", "name", "name must not be empty");
-		goto out;
+		return false;
 	}
-	const char *params[] = { name, body, aud.data, o.provider, window.data, o.fallback,
-				 o.rate[0] ? o.rate : NULL, o.smart, o.purpose,
-				 o.bodies.len ? o.bodies.data : NULL };
-	db_query(ctx->app->db, campaign_insert_sql, 10, params, campaign_created, ctx);
-out:
-	sbuf_free(&aud);
-	sbuf_free(&window);
-	sbuf_free(&o.bodies);
+	return true;
+}
+
+/* $1-$10 of campaign_insert_sql and campaign_update_sql. */
+static void campaign_input_params(const struct campaign_input *in, const char *params[10])
+{
+	const char *values[] = { in->name, in->body, in->audience.data, in->provider,
+				 in->window.data, in->fallback, in->rate[0] ? in->rate : NULL,
+				 in->smart, in->purpose, in->bodies.len ? in->bodies.data : NULL };
+
+	memcpy(params, values, sizeof(values));
+}
+
+void api_campaign_create(struct api_ctx *ctx)
+{
+	struct campaign_input in;
+	const char *params[10];
+
+	campaign_input_init(&in);
+	if (campaign_input_parse(ctx, true, &in)) {
+		campaign_input_params(&in, params);
+		db_query(ctx->app->db, campaign_insert_sql, 10, params, campaign_created, ctx);
+	}
+	campaign_input_free(&in);
+}
+
+/* ---- PUT /v1/campaigns/{id} ---- */
+
+static void campaign_updated(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	const char *before;
+
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	before = db_get(r, 0, 0);
+	if (!before) {
+		api_error(ctx, 404, "not_found", NULL, "no campaign with id %s", ctx->params[0]);
+		return;
+	}
+	if (!db_get(r, 0, 1)) {
+		api_error(ctx, 409, "conflict", "state",
+			  "only a draft campaign can be changed; this one is %s", before);
+		return;
+	}
+	log_info("campaign changed id=%s", ctx->params[0]);
+	api_reply(ctx, 200, "application/json", db_get(r, 0, 1), strlen(db_get(r, 0, 1)));
+}
+
+/* Every editable field is replaced: one left out goes back to its default, as in a create. */
+void api_campaign_update(struct api_ctx *ctx)
+{
+	struct campaign_input in;
+	const char *params[11];
+	int64_t id;
+
+	if (!api_param_id(ctx, 0, &id))
+		return;
+	campaign_input_init(&in);
+	if (campaign_input_parse(ctx, true, &in)) {
+		campaign_input_params(&in, params);
+		params[10] = ctx->params[0];
+		db_query(ctx->app->db, campaign_update_sql, 11, params, campaign_updated, ctx);
+	}
+	campaign_input_free(&in);
 }
 
 /* ---- GET ---- */
@@ -403,6 +493,7 @@ int campaign_row_parse(struct api_ctx *ctx, const struct db_result *r, struct ca
 	c->rate_per_minute = (int)db_get_i64(r, 0, 8);
 	c->start_at = (time_t)db_get_i64(r, 0, 9);
 	c->fallback_provider = campaign_dup(db_get(r, 0, 10));
+	c->audience = campaign_dup(db_get(r, 0, 11));
 	window_default(&c->window);
 	w = json_tokener_parse(db_get(r, 0, 7));
 	sbuf_init(&err);
@@ -421,7 +512,34 @@ void campaign_row_free(struct campaign_row *c)
 	free(c->provider);
 	free(c->fallback_provider);
 	free(c->state);
+	free(c->audience);
 	memset(c, 0, sizeof(*c));
+}
+
+int campaign_row_from_body(struct api_ctx *ctx, struct campaign_row *c)
+{
+	struct campaign_input in;
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	campaign_input_init(&in);
+	if (!campaign_input_parse(ctx, false, &in))
+		goto out;
+	c->body = xstrdup(in.body);
+	c->bodies = in.bodies.len ? json_tokener_parse(in.bodies.data) : json_object_new_object();
+	c->smart_encoding = !in.smart || strcmp(in.smart, "true") == 0;
+	c->marketing = in.purpose && strcmp(in.purpose, "marketing") == 0;
+	c->provider = xstrdup(in.provider ? in.provider : ctx->app->cfg.default_provider->name);
+	c->fallback_provider = campaign_dup(in.fallback);
+	c->state = xstrdup("draft");
+	c->window = in.w;
+	c->rate_per_minute = in.rate[0] ? atoi(in.rate) : 0;
+	c->start_at = time(NULL);
+	c->audience = xstrdup(sbuf_str(&in.audience));
+	rc = 0;
+out:
+	campaign_input_free(&in);
+	return rc;
 }
 
 const char *campaign_row_body(const struct campaign_row *c, const char *language)

@@ -23,17 +23,21 @@ void api_tenant_suppressed(struct api_ctx *ctx);
 void api_tenant_unsuppress(struct api_ctx *ctx);
 void api_tenant_import(struct api_ctx *ctx);
 int api_tenant_import_body(struct api_ctx *ctx, const char *data, size_t len);
+/* api_tenant_facets.c */
+void api_tenant_facets(struct api_ctx *ctx);
 
 /* api_campaigns.c */
 void api_campaign_create(struct api_ctx *ctx);
 void api_campaign_list(struct api_ctx *ctx);
 void api_campaign_get(struct api_ctx *ctx);
+void api_campaign_update(struct api_ctx *ctx);
 void api_campaign_schedule(struct api_ctx *ctx);
 void api_campaign_pause(struct api_ctx *ctx);
 void api_campaign_resume(struct api_ctx *ctx);
 void api_campaign_cancel(struct api_ctx *ctx);
 /* api_campaign_preview.c, api_campaign_messages.c */
 void api_campaign_preview(struct api_ctx *ctx);
+void api_campaign_preview_unsaved(struct api_ctx *ctx);
 void api_campaign_test(struct api_ctx *ctx);
 void api_campaign_messages(struct api_ctx *ctx);
 void api_campaign_report(struct api_ctx *ctx);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "campaigns/gsm.h"
+#include "campaigns/utf8.h"
 #include "common/util.h"
 #include "tests/check.h"
 #include "tests/hexline.h"
@@ -189,6 +190,66 @@ TEST(smart_replace)
 	free(s);
 }
 
+/* The characters gsm_ucs2_chars lists for s, as "U+XXXX ...". */
+static char *listed(const char *s)
+{
+	size_t len = strlen(s);
+	uint32_t *cps = calloc(len + 1, sizeof(*cps));
+	size_t n = gsm_ucs2_chars(s, len, cps);
+	struct sbuf b;
+
+	sbuf_init(&b);
+	for (size_t i = 0; i < n; i++)
+		sbuf_printf(&b, "%sU+%04X", i ? " " : "", (unsigned)cps[i]);
+	free(cps);
+	return sbuf_detach(&b);
+}
+
+#define UCS2_CHARS(in, want)            \
+	do {                            \
+		char *got_ = listed(in); \
+		CHECK_STR(got_, want);  \
+		free(got_);             \
+	} while (0)
+
+TEST(ucs2_chars)
+{
+	UCS2_CHARS("", "");
+	UCS2_CHARS(gsm_basic, "");
+	UCS2_CHARS(gsm_ext, "");
+	UCS2_CHARS("Cost: €5 {approx} ÄÖÑÜ§¿", "");
+	UCS2_CHARS("Dŵr a thŷ", "U+0175 U+0177");
+	/* each once, in the order first seen */
+	UCS2_CHARS("ŷŵŷŵ ŷ", "U+0177 U+0175");
+	UCS2_CHARS("Zoë", "U+00EB");
+	UCS2_CHARS("It’s “free”", "U+2019 U+201C U+201D");
+	UCS2_CHARS("a`b\tc\x1b", "U+0060 U+0009 U+001B");
+	UCS2_CHARS("Hi 😀😀", "U+1F600");
+	UCS2_CHARS("👨\u200d👩", "U+1F468 U+200D U+1F469");
+	UCS2_CHARS("Ç̧", "U+0327"); /* Ç is GSM-7; the combining cedilla is not */
+	UCS2_CHARS("a\xffz\xfe", "U+FFFD");
+	/* Exactly the texts gsm_analyze calls UCS-2 list something. */
+	static const char *const texts[] = { "Hello", "ŵ", "€[]", "😀", "\xc3", "Ā", "é", "ç" };
+	for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
+		uint32_t cps[8];
+		an(texts[i]);
+		CHECK_INT(gsm_ucs2_chars(texts[i], strlen(texts[i]), cps) > 0,
+			  info.encoding == GSM_ENC_UCS2);
+	}
+	/* Many distinct characters: every one listed, in order. */
+	struct sbuf many;
+	uint32_t *cps = calloc(600, sizeof(*cps));
+	sbuf_init(&many);
+	for (uint32_t cp = 0x100; cp < 0x100 + 300; cp++)
+		utf8_put(&many, cp);
+	sbuf_adds(&many, "\xc4\x80 plain"); /* U+0100 again */
+	CHECK_INT(gsm_ucs2_chars(many.data, many.len, cps), 300);
+	CHECK_INT(cps[0], 0x100);
+	CHECK_INT(cps[299], 0x100 + 299);
+	sbuf_free(&many);
+	free(cps);
+}
+
 static int analyze_stdin(void)
 {
 	struct sbuf line;
@@ -215,5 +276,6 @@ int main(int argc, char **argv)
 	RUN(gsm7_segments);
 	RUN(ucs2_segments);
 	RUN(smart_replace);
+	RUN(ucs2_chars);
 	return check_summary("gsm");
 }
