@@ -191,6 +191,7 @@ function signedIn(session) {
 }
 
 function sessionEnded() {
+  if (!state.user) return; // another call found it first
   const here = location.pathname + location.search;
   stashForms(here, qs('#page'));
   signedIn(null);

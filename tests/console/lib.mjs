@@ -17,6 +17,7 @@ const shots = config.out;
 mkdirSync(shots, { recursive: true });
 
 export const checked = [];
+const open = [];
 
 export async function launch() {
   return chromium.launch({
@@ -31,6 +32,7 @@ export async function launch() {
 export async function person(browser) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
   const page = await context.newPage();
+  open.push(page);
   page.problems = [];
   page.on('pageerror', (e) => page.problems.push(`script error: ${e.message}`));
   page.on('console', (m) => {
@@ -50,9 +52,9 @@ export async function signIn(page, who) {
   await page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Sign out' }).waitFor();
 }
 
-// Waits until the page's main heading is text (a regular expression or a string).
+// Waits until the page's main heading is text (a regular expression, or exactly a string).
 export async function heading(page, text) {
-  await page.getByRole('heading', { level: 1, name: text }).first().waitFor();
+  await page.getByRole('heading', { level: 1, name: text, exact: typeof text === 'string' }).first().waitFor();
 }
 
 async function axe(page, name) {
@@ -114,6 +116,10 @@ export async function run(steps) {
     } catch (e) {
       console.log(`FAIL ${name}\n${e.stack || e}`);
       failed++;
+      for (const [i, p] of open.filter((x) => !x.isClosed()).entries()) {
+        console.log(`page ${i} at ${p.url()}: screenshot FAILED-${i}.png`);
+        await p.screenshot({ path: `${shots}/FAILED-${i}.png`, fullPage: true }).catch(() => {});
+      }
       break;
     }
   }

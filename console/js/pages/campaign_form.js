@@ -146,7 +146,8 @@ function previewHtml(p) {
 }
 
 function previewPanel() {
-  return html`<aside class="sp-preview" aria-labelledby="preview-title">
+  // Focusable: on a short screen it scrolls, and keyboards must be able to scroll it.
+  return html`<aside class="sp-preview" aria-labelledby="preview-title" tabindex="0">
     <h2 class="govuk-heading-m" id="preview-title">Preview</h2>
     <p class="govuk-body-s" id="preview-status" role="status">The preview shows here as you write.</p>
     <div id="preview-body"></div>

@@ -253,8 +253,19 @@ export async function show(ctx) {
       schedule(ctx, c, sched);
     });
   }
-  if (!['scheduled', 'running', 'paused'].includes(c.state)) return;
-  // While it runs, the figures follow every few seconds; the controls stay as they are.
+  follow(ctx, c);
+}
+
+// Whether the figures can still move: texts waiting or sent, receipts to come.
+function moving(c) {
+  const n = c.counts || {};
+  return ['scheduled', 'running', 'paused'].includes(c.state) || (c.state === 'completed' &&
+    (n.submitted || 0) + (n.enroute || 0) + (n.sending || 0) > 0);
+}
+
+// While the figures can move they follow every few seconds; the controls stay as they are.
+function follow(ctx, c) {
+  if (!moving(c)) return;
   const timer = setInterval(async () => {
     try {
       const now = await get(`/v1/campaigns/${c.id}`);
@@ -264,6 +275,7 @@ export async function show(ctx) {
         return;
       }
       render(qs('#live', ctx.main), live(now));
+      if (!moving(now)) clearInterval(timer);
     } catch {
       /* the next tick tries again */
     }
