@@ -3,7 +3,7 @@
 // checks every call again: hiding a link here is for clarity, not for security.
 import { initAll, ServiceNavigation } from '../vendor/govuk-frontend/govuk-frontend.min.js';
 import { get, onSessionEnded, setCsrf } from './api.js';
-import { banner } from './components.js';
+import { banner, scrollables } from './components.js';
 import { html, qs, render } from './dom.js';
 import { restoreForms, stashForms } from './forms.js';
 import * as account from './pages/account.js';
@@ -224,6 +224,8 @@ async function start() {
     signedIn(null);
   }
   document.addEventListener('click', onClick);
+  // Tables, whenever a page draws them.
+  new MutationObserver(() => scrollables(qs('#page'))).observe(qs('#page'), { childList: true, subtree: true });
   window.addEventListener('popstate', () => route());
   await route();
 }

@@ -20,12 +20,12 @@ export function barChart({ title, series, rows, caption = title }) {
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const slot = plotW / Math.max(rows.length, 1);
-  const bar = Math.max(1, (slot * 0.8) / series.length);
+  const bar = Math.min(40, Math.max(1, (slot * 0.8) / series.length));
   const every = Math.ceil(rows.length / 8);
   const y = (v) => PAD.top + plotH - (plotH * v) / max;
   const bars = rows.map((r, i) => series.map((s, j) => {
     const v = r[s.key] || 0;
-    const x = PAD.left + i * slot + slot * 0.1 + j * bar;
+    const x = PAD.left + (i + 0.5) * slot + (j - series.length / 2) * bar;
     return html`<rect class="sp-chart__bar sp-chart__bar--${j}" x="${x.toFixed(1)}" y="${y(v).toFixed(1)}"
       width="${bar.toFixed(1)}" height="${(PAD.top + plotH - y(v)).toFixed(1)}"></rect>`;
   }));

@@ -121,12 +121,33 @@ function tableCell(c, inHead) {
   return html`<td class="govuk-table__cell${num}">${o.value}</td>`;
 }
 
+// A table too wide for the screen scrolls sideways inside its box (see scrollables).
 export function table({ caption, head, rows, captionSize = 'm', id = '' }) {
-  return html`<table class="govuk-table" ${id ? html`id="${id}"` : ''}>
+  return html`<div class="sp-table"><table class="govuk-table" ${id ? html`id="${id}"` : ''}>
     ${caption ? html`<caption class="govuk-table__caption govuk-table__caption--${captionSize}">${caption}</caption>` : ''}
     <thead class="govuk-table__head"><tr class="govuk-table__row">${head.map((h) => tableCell(h, true))}</tr></thead>
     <tbody class="govuk-table__body">${rows.map((r) => html`<tr class="govuk-table__row">${r.map((c) => tableCell(c, false))}</tr>`)}</tbody>
-  </table>`;
+  </table></div>`;
+}
+
+// A box that scrolls must be reachable by keyboard and named; one that does not scroll
+// should not be a tab stop. This keeps each table's box right as the window changes.
+const boxes = new ResizeObserver((entries) => {
+  for (const { target } of entries) {
+    const scrolls = target.scrollWidth > target.clientWidth + 1;
+    if (scrolls && !target.hasAttribute('tabindex')) {
+      const caption = target.querySelector('caption');
+      target.setAttribute('tabindex', '0');
+      target.setAttribute('role', 'region');
+      target.setAttribute('aria-label', `${caption ? caption.textContent.trim() : 'Table'} (scrolls sideways)`);
+    } else if (!scrolls && target.hasAttribute('tabindex')) {
+      for (const a of ['tabindex', 'role', 'aria-label']) target.removeAttribute(a);
+    }
+  }
+});
+
+export function scrollables(root) {
+  for (const box of root.querySelectorAll('.sp-table')) boxes.observe(box);
 }
 
 const TAG_COLOURS = {

@@ -123,7 +123,7 @@ const steps = [
     await check(officer, 'campaign-new');
     // A Welsh ŵ makes every text Unicode, and the preview says which character did it.
     await message(officer, 'Hi {first_name|there}, free help getting online near you. Croeso i bawb: dŵr. Reply SKILLS, or STOP to opt out.');
-    await previewSays(officer, /need Unicode/);
+    await previewSays(officer, /needs? Unicode/);
     assert.match(await preview.innerText(), /ŵ\s*U\+0175/);
     await check(officer, 'campaign-new-unicode');
     await message(officer, 'Hi {first_name|there}, free help getting online near you. Reply SKILLS, or STOP to opt out.');

@@ -123,7 +123,7 @@ function unicodeText(p) {
   if (!p.encodings.ucs2) return 'Plain text (GSM-7) for every tenant: up to 160 characters a part.';
   const chars = (p.unicode_characters || []).map((u) => html`<li><span class="sp-char">${u.character}</span> ${u.codepoint},
     in ${plural(u.recipients, 'text')}</li>`);
-  return html`${plural(p.encodings.ucs2, 'text')} need Unicode (up to 70 characters a part)${chars.length ? html` because of:
+  return html`${plural(p.encodings.ucs2, 'text')} ${p.encodings.ucs2 === 1 ? 'needs' : 'need'} Unicode (up to 70 characters a part)${chars.length ? html` because of:
     <ul class="govuk-list govuk-list--bullet">${chars}</ul>` : '.'}`;
 }
 
