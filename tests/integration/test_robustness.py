@@ -45,7 +45,8 @@ CONFIG = {
 }
 
 COUNTED = ["tenants", "campaigns", "partners", "help_requests", "messages", "inbound_messages",
-           "inbound_parts", "receipts", "opt_outs", "flows", "keyword_sets", "conversations"]
+           "inbound_parts", "receipts", "opt_outs", "flows", "keyword_sets", "conversations",
+           "users", "user_invites", "sessions"]
 
 # Values of each JSON type; a field gets every value whose kind it does not take.
 HUGE_ARRAY = ["x"] * 20000
@@ -87,6 +88,8 @@ class RobustnessTest(IntegrationCase):
                                                 "boroughs": ["Thanet"]}, key=cls.admin)
         assert r.status == 201, r
         cls.partner_id = r.json["id"]
+        cls.d.user("robust@example.org", "kettle river orange")
+        cls.user_id = cls.db.value("SELECT id FROM users WHERE email = 'robust@example.org'")
         r = cls.d.api("POST", "/v1/sim/inbound", {"from": drama_number(770), "text": "SKILLS"},
                       key=cls.officer)
         assert r.status < 300, r
@@ -143,6 +146,13 @@ class RobustnessTest(IntegrationCase):
         flow = {"name": "robust", "category": "robust", "start": "q",
                 "steps": [{"id": "q", "question": "Q?",
                            "answers": [{"match": ["1"], "value": "one", "outcome": "end"}]}]}
+        campaign = {"name": "New", "body": "Hello {first_name|there}", "audience": {"all": True},
+                    "provider": "sim", "send_window": ALL_WEEK, "rate_per_minute": 60,
+                    "smart_encoding": True, "bodies": {"cy": "Helo"}}
+        campaign_fields = {
+            "name": "string", "body": "string", "audience": "object", "provider": "string",
+            "send_window": "object", "fallback_provider": "string", "rate_per_minute": "int",
+            "smart_encoding": "bool", "purpose": "string", "bodies": "object"}
         return [
             ("POST", "/v1/tenants", "officer",
              {"external_ref": "R-new", "first_name": "Ann", "phone": "07700 900771",
@@ -189,6 +199,27 @@ class RobustnessTest(IntegrationCase):
             ("POST", "/v1/sim/inbound", "officer",
              {"from": drama_number(771), "text": "hello", "provider": "sim"},
              {"from": "string", "text": "string", "provider": "string"}, None, None),
+            ("POST", "/v1/campaigns/preview", "officer", campaign, campaign_fields, None, None),
+            ("PUT", "/v1/campaigns/%d" % c, "officer", campaign, campaign_fields, "campaigns", c),
+            ("POST", "/v1/referrals", "officer",
+             {"first_name": "Jo", "phone": "01632 960555", "borough": "Thanet",
+              "category": "money", "answers": {"how": "phone"}, "consent": True, "note": "N"},
+             {"first_name": "string", "phone": "string", "borough": "string",
+              "category": "string", "answers": "object", "consent": "bool", "note": "string"},
+             None, None),
+            ("POST", "/v1/users", "admin", {"email": "new@example.org", "role": "officer"},
+             {"email": "string", "name": "string", "role": "string", "partner_id": "int"},
+             None, None),
+            ("PUT", "/v1/users/%d" % self.user_id, "admin", {"name": "R", "active": True},
+             {"name": "string", "active": "bool"}, "users", self.user_id),
+            ("POST", "/v1/session", None,
+             {"email": "robust@example.org", "password": "kettle river orange"},
+             {"email": "string", "password": "string"}, None, None),
+            ("POST", "/v1/invites/check", None, {"token": "0" * 64}, {"token": "string"},
+             None, None),
+            ("POST", "/v1/invites/accept", None,
+             {"token": "0" * 64, "password": "a long enough phrase"},
+             {"token": "string", "password": "string"}, None, None),
         ]
 
     def wrong_values(self, kind):
