@@ -40,11 +40,16 @@
 	CAMPAIGN_COUNTS ")::text"
 
 /* What the campaign caused, and texts sent per hour, for GET /v1/campaigns/{id}. */
-#define CAMPAIGN_PROGRESS                                                                    \
+/* What a campaign caused: replies, opt-outs, help requests and how many were helped. */
+#define CAMPAIGN_RESULTS                                                                     \
 	"jsonb_build_object('replies', (SELECT count(*) FROM inbound_messages i "               \
 	"WHERE i.campaign_id = c.id), 'opt_outs', (SELECT count(*) FROM inbound_messages i "     \
 	"WHERE i.campaign_id = c.id AND i.action = 'opt_out'), 'help_requests', (SELECT "       \
-	"count(*) FROM help_requests h WHERE h.campaign_id = c.id), 'per_hour', (SELECT "       \
+	"count(*) FROM help_requests h WHERE h.campaign_id = c.id), 'helped', (SELECT "         \
+	"count(*) FROM help_requests h WHERE h.campaign_id = c.id AND h.outcome = 'helped'))"
+
+#define CAMPAIGN_PROGRESS                                                                    \
+	CAMPAIGN_RESULTS " || jsonb_build_object('per_hour', (SELECT "                         \
 	"coalesce(jsonb_agg(jsonb_build_object('hour', h, 'sent', n, 'delivered', d, 'failed', " \
 	"f) ORDER BY h), '[]') FROM (SELECT date_trunc('hour', m.submitted_at) AS h, count(*) "  \
 	"AS n, count(*) FILTER (WHERE m.state = 'delivered') AS d, count(*) FILTER (WHERE "      \
@@ -71,8 +76,8 @@ static const char campaign_row_sql[] =
 
 static const char campaign_list_sql[] =
 	"SELECT coalesce(json_agg(j ORDER BY id DESC), '[]')::text FROM (SELECT c.id, "
-	CAMPAIGN_JSON "::json AS j FROM campaigns c WHERE $1::bigint IS NULL OR c.id < $1 "
-	"ORDER BY c.id DESC LIMIT $2) x";
+	"(" CAMPAIGN_JSON ")::jsonb || " CAMPAIGN_RESULTS " AS j FROM campaigns c "
+	"WHERE $1::bigint IS NULL OR c.id < $1 ORDER BY c.id DESC LIMIT $2) x";
 
 static const char campaign_pause_sql[] =
 	"WITH before AS (SELECT state FROM campaigns WHERE id = $1), "

@@ -85,7 +85,8 @@ function funnel(c) {
     <ol class="sp-funnel">${steps.map(([label, n], i) => html`<li class="sp-funnel__step">
       <span class="sp-funnel__number">${number(n)}</span>
       <span class="sp-funnel__label">${label}${i ? html`<span class="sp-muted"> (${percent(n, steps[i - 1][1]) || '0%'} of ${steps[i - 1][0].toLowerCase()})</span>` : ''}</span>
-    </li>`)}</ol>`;
+    </li>`)}</ol>
+    ${c.help_requests ? html`<p class="govuk-body"><a class="govuk-link" href="/console/help-requests?campaign_id=${c.id}">See the help requests it led to</a></p>` : ''}`;
 }
 
 function counts(c) {

@@ -24,6 +24,15 @@ const OUTCOMES = [
 
 const isStaff = (ctx) => ctx.user.role !== 'partner';
 
+async function partners(ctx) {
+  if (!isStaff(ctx)) return [];
+  try {
+    return (await get('/v1/partners')).items;
+  } catch {
+    return [];
+  }
+}
+
 async function categories() {
   try {
     const flows = await get('/v1/flows');
@@ -39,7 +48,7 @@ async function categories() {
   }
 }
 
-function filters(ctx, cats) {
+function filters(ctx, cats, orgs) {
   const q = ctx.query;
   return html`<form novalidate id="filters" class="sp-filters" action="/console/help-requests">
     <h2 class="govuk-heading-s">Filter</h2>
@@ -50,7 +59,8 @@ function filters(ctx, cats) {
     ${isStaff(ctx) ? html`
       ${textInput({ id: 'borough', label: 'Borough', value: q.get('borough') || '', width: '10' })}
       ${textInput({ id: 'campaign_id', label: 'Campaign number', value: q.get('campaign_id') || '', width: '5', inputmode: 'numeric' })}
-      ${textInput({ id: 'partner_id', label: 'Partner number', value: q.get('partner_id') || '', width: '5', inputmode: 'numeric' })}` : ''}
+      ${select({ id: 'partner_id', label: 'Partner', value: q.get('partner_id') || '', options: [{ value: '', label: 'Any partner' },
+        ...orgs.map((p) => ({ value: String(p.id), label: p.name }))] })}` : ''}
     ${button('Apply filters', { kind: 'secondary' })}
   </form>`;
 }
@@ -61,7 +71,8 @@ export async function list(ctx) {
     state: q.get('state'), category: q.get('category'), borough: q.get('borough'),
     campaign_id: q.get('campaign_id'), partner_id: q.get('partner_id'), queue: q.get('queue'), before: q.get('before'),
   };
-  const [page, cats] = await Promise.all([get(`/v1/help-requests${query({ ...params, limit: 50 })}`), categories()]);
+  const [page, cats, orgs] = await Promise.all([get(`/v1/help-requests${query({ ...params, limit: 50 })}`),
+    categories(), partners(ctx)]);
   const items = page.items;
   const last = items.length === 50 ? items[items.length - 1].id : null;
   const officersQueue = q.get('queue') === 'officers';
@@ -73,7 +84,7 @@ export async function list(ctx) {
         : html`<a class="govuk-link" href="/console/help-requests?queue=officers">Waiting for an officer</a>`) : ''}
     </div>
     <div class="govuk-grid-row">
-      <div class="govuk-grid-column-one-quarter-from-desktop">${filters(ctx, cats)}</div>
+      <div class="govuk-grid-column-one-quarter-from-desktop">${filters(ctx, cats, orgs)}</div>
       <div class="govuk-grid-column-three-quarters-from-desktop">
         ${items.length ? table({
           caption: staff ? 'Requests, newest first' : `Requests for ${ctx.user.partner_name || 'your organisation'}, newest first`,
