@@ -3,7 +3,7 @@
 // tests/integration/test_console.py, which starts the daemon and checks the database.
 import assert from 'node:assert/strict';
 import {
-  api, base, check, config, heading, launch, person, run, signIn, until,
+  api, base, check, config, heading, launch, person, run, signIn, snap, until,
 } from './lib.mjs';
 
 const { users } = config;
@@ -126,6 +126,7 @@ const steps = [
     await previewSays(officer, /needs? Unicode/);
     assert.match(await preview.innerText(), /ŵ\s*U\+0175/);
     await check(officer, 'campaign-new-unicode');
+    await snap(officer, 'readme-campaign', 1280, 820);
     await message(officer, 'Hi {first_name|there}, free help getting online near you. Reply SKILLS, or STOP to opt out.');
     await previewSays(officer, /Plain text \(GSM-7\)/);
     assert.equal(await officer.locator('#longest-text').innerText(),
@@ -189,6 +190,7 @@ const steps = [
     assert.match(history, new RegExp(users.partner1.email.replace('.', '\\.')));
     assert.match(history, /Outcome: Helped/);
     await check(partner, 'partner-help-request-resolved');
+    await snap(partner, 'readme-help-request-phone', 375, 1000);
     await partner.context().close();
   }],
 

@@ -84,6 +84,14 @@ export async function check(page, name) {
   checked.push(name);
 }
 
+// One screen's worth (not the whole page) at a given width, for the README.
+export async function snap(page, name, width = 1280, height = 900) {
+  await page.setViewportSize({ width, height });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${shots}/${name}.png` });
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
 // The API with a key, for what tenants and providers do (texting in) and for checks.
 export async function api(method, path, body, key = config.officer_key) {
   const r = await fetch(`${base}${path}`, {
