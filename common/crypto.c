@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/codec.h"
 
@@ -74,6 +75,31 @@ void crypto_sha256_hex(struct sbuf *out, const void *data, size_t n)
 	unsigned char d[CRYPTO_MAX_DIGEST];
 	crypto_hash(CRYPTO_SHA256, data, n, d);
 	codec_hex_encode(out, d, 32, false);
+}
+
+void crypto_token_hash(const char *s, char out[CRYPTO_SHA256_HEX + 1])
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	crypto_sha256_hex(&b, s, strlen(s));
+	memcpy(out, b.data, CRYPTO_SHA256_HEX + 1);
+	sbuf_free(&b);
+}
+
+void crypto_random_hex(char *out, size_t n)
+{
+	unsigned char *raw = xmalloc(n);
+	struct sbuf b;
+
+	crypto_random(raw, n);
+	sbuf_init(&b);
+	codec_hex_encode(&b, raw, n, false);
+	memcpy(out, b.data, 2 * n + 1);
+	OPENSSL_cleanse(raw, n);
+	OPENSSL_cleanse(b.data, b.len);
+	sbuf_free(&b);
+	free(raw);
 }
 
 bool crypto_equal(const void *a, size_t alen, const void *b, size_t blen)

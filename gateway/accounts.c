@@ -1,6 +1,5 @@
 #include "gateway/accounts.h"
 
-#include <libpq-fe.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 
 #include "common/password.h"
 #include "gateway/data.h"
+#include "gateway/db.h"
 
 int accounts_read_password(FILE *f, struct sbuf *out, struct sbuf *err)
 {
@@ -35,34 +35,23 @@ int accounts_read_password(FILE *f, struct sbuf *out, struct sbuf *err)
 	return problem ? -1 : 0;
 }
 
-/* Runs one statement; -1 with the server's message in err. Returns the rows affected. */
+/* Runs one statement (db_exec_blocking), saying what a refusal means for a user. */
 static int accounts_exec(const char *conninfo, const char *sql, int n, const char *const *params,
 			 struct sbuf *err)
 {
-	PGconn *pg = PQconnectdb(conninfo);
-	PGresult *r = NULL;
-	int rc = -1;
+	char state[6];
+	struct sbuf why;
+	int rc;
 
-	if (PQstatus(pg) != CONNECTION_OK) {
-		sbuf_printf(err, "cannot connect to the database (SIGNPOST_DATABASE_URL): %s",
-			    PQerrorMessage(pg));
-		goto out;
-	}
-	r = PQexecParams(pg, sql, n, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		if (state && strcmp(state, "23505") == 0)
-			sbuf_adds(err, "a user with this email address already exists");
-		else if (state && strcmp(state, "23503") == 0)
-			sbuf_adds(err, "there is no partner with that id");
-		else
-			sbuf_printf(err, "%s", PQresultErrorMessage(r));
-		goto out;
-	}
-	rc = atoi(PQcmdTuples(r));
-out:
-	PQclear(r);
-	PQfinish(pg);
+	sbuf_init(&why);
+	rc = db_exec_blocking(conninfo, sql, n, params, &why, state);
+	if (rc < 0 && strcmp(state, "23505") == 0)
+		sbuf_adds(err, "a user with this email address already exists");
+	else if (rc < 0 && strcmp(state, "23503") == 0)
+		sbuf_adds(err, "there is no partner with that id");
+	else if (rc < 0)
+		sbuf_adds(err, why.data);
+	sbuf_free(&why);
 	return rc;
 }
 

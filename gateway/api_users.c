@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/codec.h"
 #include "common/crypto.h"
 #include "common/password.h"
 #include "gateway/api_handlers.h"
@@ -25,7 +24,7 @@
 #define USERS_INVITE_HOURS "72"
 #define USERS_MAX_EMAIL 254
 #define USERS_MAX_NAME 200
-#define USERS_TOKEN_HEX 64
+#define USERS_TOKEN_HEX CRYPTO_SHA256_HEX
 
 static const char users_list_sql[] =
 	"SELECT coalesce(jsonb_agg(signpost_user_json(u) ORDER BY u.active DESC, u.email), "
@@ -78,29 +77,12 @@ static const char invites_accept_sql[] =
 	"s AS (DELETE FROM sessions WHERE user_id = (SELECT id FROM u)) "
 	"SELECT id, email FROM u";
 
-static void users_hash_token(const char *token, char out[USERS_TOKEN_HEX + 1])
-{
-	struct sbuf b;
-
-	sbuf_init(&b);
-	crypto_sha256_hex(&b, token, strlen(token));
-	snprintf(out, USERS_TOKEN_HEX + 1, "%s", b.data);
-	sbuf_free(&b);
-}
-
-/* A new invitation token (into token) and the link that carries it. */
+/* A new invitation token (into token, its hash into hash) and the link that carries it. */
 static char *users_new_invite(struct api_ctx *ctx, char token[USERS_TOKEN_HEX + 1],
 			      char hash[USERS_TOKEN_HEX + 1])
 {
-	unsigned char raw[USERS_TOKEN_HEX / 2];
-	struct sbuf b;
-
-	crypto_random(raw, sizeof(raw));
-	sbuf_init(&b);
-	codec_hex_encode(&b, raw, sizeof(raw), false);
-	snprintf(token, USERS_TOKEN_HEX + 1, "%s", b.data);
-	sbuf_free(&b);
-	users_hash_token(token, hash);
+	crypto_random_hex(token, USERS_TOKEN_HEX / 2);
+	crypto_token_hash(token, hash);
 	return xasprintf("%s/console/invite#%s", ctx->app->cfg.public_url, token);
 }
 
@@ -260,7 +242,7 @@ static bool invites_token(struct api_ctx *ctx, char hash[USERS_TOKEN_HEX + 1])
 
 	if (!api_field_string(ctx, ctx->json, "token", true, 200, &token))
 		return false;
-	users_hash_token(token, hash);
+	crypto_token_hash(token, hash);
 	return true;
 }
 

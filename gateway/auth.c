@@ -1,6 +1,5 @@
 #include "gateway/auth.h"
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,7 @@
 #include "gateway/db.h"
 
 #define AUTH_CACHE_SLOTS 1024
-#define AUTH_HASH_LEN 64
+#define AUTH_HASH_LEN CRYPTO_SHA256_HEX
 
 struct auth_entry {
 	char hash[AUTH_HASH_LEN + 1];
@@ -33,15 +32,6 @@ struct auth_pending {
 static const char auth_lookup_sql[] =
 	"SELECT id, role, coalesce(partner_id, 0) FROM api_keys "
 	"WHERE key_hash = $1 AND revoked_at IS NULL";
-
-static void auth_hash(const char *key, char out[AUTH_HASH_LEN + 1])
-{
-	struct sbuf b;
-	sbuf_init(&b);
-	crypto_sha256_hex(&b, key, strlen(key));
-	memcpy(out, b.data, AUTH_HASH_LEN + 1);
-	sbuf_free(&b);
-}
 
 static struct auth_entry *auth_slot(struct auth *a, const char *hash)
 {
@@ -76,7 +66,7 @@ void auth_lookup(struct auth *a, const char *key, auth_cb *cb, void *arg)
 	struct auth_pending *p = xcalloc(1, sizeof(*p));
 	struct auth_entry *e;
 
-	auth_hash(key, p->hash);
+	crypto_token_hash(key, p->hash);
 	e = auth_slot(a, p->hash);
 	if (strcmp(e->hash, p->hash) == 0 && e->expires_ms > clock_mono_ms()) {
 		struct auth_key k = e->key;
@@ -106,32 +96,20 @@ void auth_free(struct auth *a)
 int auth_create_key(const char *conninfo, enum api_role role, int64_t partner_id,
 		    const char *label, struct sbuf *key_out, struct sbuf *err)
 {
-	unsigned char raw[32];
-	char hash[AUTH_HASH_LEN + 1], partner[24];
-	PGconn *pg = PQconnectdb(conninfo);
-	PGresult *r = NULL;
-	int rc = -1;
+	char token[AUTH_HASH_LEN + 1], hash[AUTH_HASH_LEN + 1], partner[24], state[6];
+	struct sbuf why;
+	int rc;
 
-	if (PQstatus(pg) != CONNECTION_OK) {
-		sbuf_printf(err, "cannot connect to the database (SIGNPOST_DATABASE_URL): %s",
-			    PQerrorMessage(pg));
-		goto out;
-	}
-	crypto_random(raw, sizeof(raw));
-	sbuf_adds(key_out, "sp_");
-	codec_hex_encode(key_out, raw, sizeof(raw), false);
-	auth_hash(key_out->data, hash);
+	crypto_random_hex(token, 32);
+	sbuf_printf(key_out, "sp_%s", token);
+	crypto_token_hash(key_out->data, hash);
 	snprintf(partner, sizeof(partner), "%lld", (long long)partner_id);
 	const char *params[] = { hash, api_role_str(role), partner_id ? partner : NULL, label };
-	r = PQexecParams(pg, "INSERT INTO api_keys (key_hash, role, partner_id, label) "
-			 "VALUES ($1, $2, $3, $4)", 4, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		sbuf_printf(err, "cannot store the key: %s", PQresultErrorMessage(r));
-		goto out;
-	}
-	rc = 0;
-out:
-	PQclear(r);
-	PQfinish(pg);
-	return rc;
+	sbuf_init(&why);
+	rc = db_exec_blocking(conninfo, "INSERT INTO api_keys (key_hash, role, partner_id, label) "
+			      "VALUES ($1, $2, $3, $4)", 4, params, &why, state);
+	if (rc < 0)
+		sbuf_printf(err, "%s%s", state[0] ? "cannot store the key: " : "", why.data);
+	sbuf_free(&why);
+	return rc < 0 ? -1 : 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/codec.h"
 #include "common/crypto.h"
 #include "gateway/api.h"
 
@@ -23,20 +24,6 @@ static const struct console_file *console_find(const char *path)
 	return NULL;
 }
 
-static void console_html_escape(struct sbuf *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': sbuf_adds(out, "&amp;"); break;
-		case '<': sbuf_adds(out, "&lt;"); break;
-		case '>': sbuf_adds(out, "&gt;"); break;
-		case '"': sbuf_adds(out, "&quot;"); break;
-		case '\'': sbuf_adds(out, "&#39;"); break;
-		default: sbuf_addc(out, *s);
-		}
-	}
-}
-
 /* The page with {{org_name}} and {{assets}} filled in. */
 struct console *console_new(const struct config *cfg)
 {
@@ -54,7 +41,7 @@ struct console *console_new(const struct config *cfg)
 		}
 		sbuf_add(&c->page, s, (size_t)(open - s));
 		if (str_startswith(open, "{{org_name}}")) {
-			console_html_escape(&c->page, cfg->org_name);
+			codec_xml_escape(&c->page, cfg->org_name); /* HTML needs the same */
 			s = open + strlen("{{org_name}}");
 		} else if (str_startswith(open, "{{assets}}")) {
 			sbuf_printf(&c->page, "/console/" CONSOLE_ASSETS "%s", console_build_id);

@@ -824,3 +824,30 @@ void db_array_end(struct sbuf *out)
 		sbuf_addc(out, '{');
 	sbuf_addc(out, '}');
 }
+
+int db_exec_blocking(const char *conninfo, const char *sql, int nparams,
+		     const char *const *params, struct sbuf *err, char sqlstate[6])
+{
+	PGconn *pg = PQconnectdb(conninfo);
+	PGresult *r = NULL;
+	int rc = -1;
+
+	sqlstate[0] = '\0';
+	if (PQstatus(pg) != CONNECTION_OK) {
+		sbuf_printf(err, "cannot connect to the database (SIGNPOST_DATABASE_URL): %s",
+			    PQerrorMessage(pg));
+		goto out;
+	}
+	r = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		snprintf(sqlstate, 6, "%s", state ? state : "");
+		sbuf_printf(err, "%s", PQresultErrorMessage(r));
+		goto out;
+	}
+	rc = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : atoi(PQcmdTuples(r));
+out:
+	PQclear(r);
+	PQfinish(pg);
+	return rc;
+}

@@ -62,6 +62,14 @@ bool db_session_up(const struct db *db);
 int db_ready_count(const struct db *db);
 size_t db_queue_len(const struct db *db);
 
+/*
+ * Runs one statement on a connection of its own, blocking: for the command line, before
+ * any event loop. Returns the rows it affected or returned, or -1 with the server's
+ * message in err and its SQLSTATE in sqlstate ("" when it did not run).
+ */
+int db_exec_blocking(const char *conninfo, const char *sql, int nparams,
+		     const char *const *params, struct sbuf *err, char sqlstate[6]) WUR;
+
 /* Accessors over a successful result. */
 int db_rows(const struct db_result *r);
 const char *db_get(const struct db_result *r, int row, int col); /* NULL for SQL NULL */

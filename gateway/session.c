@@ -74,28 +74,6 @@ static const char session_get_sql[] =
 	"SELECT jsonb_build_object('user', signpost_user_json(u), 'csrf_token', $2::text, "
 	"'org_name', $3::text)::text FROM users u WHERE u.id = $1";
 
-static void session_hash(const char *token, char out[SESSION_TOKEN_HEX + 1])
-{
-	struct sbuf b;
-
-	sbuf_init(&b);
-	crypto_sha256_hex(&b, token, strlen(token));
-	memcpy(out, b.data, SESSION_TOKEN_HEX + 1);
-	sbuf_free(&b);
-}
-
-static void session_random_hex(char out[SESSION_TOKEN_HEX + 1])
-{
-	unsigned char raw[SESSION_TOKEN_HEX / 2];
-	struct sbuf b;
-
-	crypto_random(raw, sizeof(raw));
-	sbuf_init(&b);
-	codec_hex_encode(&b, raw, sizeof(raw), false);
-	memcpy(out, b.data, SESSION_TOKEN_HEX + 1);
-	sbuf_free(&b);
-}
-
 bool session_cookie(const struct httpd_req *req, char token[SESSION_TOKEN_HEX + 1])
 {
 	const char *h = httpd_req_header(req, "Cookie");
@@ -149,7 +127,7 @@ void session_lookup(struct app *app, const char *token, session_cb *cb, void *ar
 
 	p->cb = cb;
 	p->arg = arg;
-	session_hash(token, hash);
+	crypto_token_hash(token, hash);
 	snprintf(idle, sizeof(idle), "%d", app->cfg.session_idle_s);
 	const char *params[] = { hash, idle };
 	db_query(app->db, session_lookup_sql, 2, params, session_looked_up, p);
@@ -237,9 +215,9 @@ void session_start(struct api_ctx *ctx, int64_t user_id, const char *email)
 	char hash[SESSION_TOKEN_HEX + 1], csrf[SESSION_TOKEN_HEX + 1], id[24], idle[16];
 
 	sn->ctx = ctx;
-	session_random_hex(sn->token);
-	session_random_hex(csrf);
-	session_hash(sn->token, hash);
+	crypto_random_hex(sn->token, SESSION_TOKEN_HEX / 2);
+	crypto_random_hex(csrf, SESSION_TOKEN_HEX / 2);
+	crypto_token_hash(sn->token, hash);
 	snprintf(id, sizeof(id), "%lld", (long long)user_id);
 	snprintf(idle, sizeof(idle), "%d", ctx->app->cfg.session_idle_s);
 	log_info("session started user=%s", id);
@@ -405,7 +383,7 @@ void api_session_delete(struct api_ctx *ctx)
 			  "the key instead");
 		return;
 	}
-	session_hash(token, hash);
+	crypto_token_hash(token, hash);
 	const char *params[] = { hash };
 	db_query(ctx->app->db, session_delete_sql, 1, params, session_deleted, ctx);
 }

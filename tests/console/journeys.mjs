@@ -89,6 +89,8 @@ const steps = [
     await officer.getByRole('link', { name: 'see the tenants' }).click();
     await officer.getByLabel('Search by name, reference or phone number').fill('900302');
     await officer.getByRole('button', { name: 'Search' }).click();
+    await officer.getByRole('table', { name: 'Tenants matching “900302”' }).waitFor();
+    await check(officer, 'tenants-search');
     await officer.getByRole('link', { name: 'Ann' }).click();
     await heading(officer, 'Ann');
     await officer.getByText('07700 900302').waitFor();
@@ -143,6 +145,7 @@ const steps = [
     }, 'the test text at the simulator');
     assert.match(sim.text, /^Hi there, free help/);
     assert.equal(await officer.getByLabel('Campaign name').inputValue(), 'Get online in Thanet', 'the form keeps the draft');
+    await check(officer, 'campaign-edit');
   }],
 
   ['schedule it and watch it complete', async () => {
@@ -175,6 +178,11 @@ const steps = [
     await check(partner, 'partner-help-request');
     await partner.getByRole('button', { name: 'Accept' }).click();
     await partner.getByText(`You accepted request ${h.id}.`).waitFor();
+    await partner.getByRole('button', { name: 'Decline' }).click();
+    await heading(partner, 'Decline the request?');
+    await check(partner, 'partner-decline');
+    await partner.getByRole('link', { name: 'Cancel' }).click();
+    await heading(partner, `Request ${h.id}: Digital skills`);
     await partner.getByRole('button', { name: 'Mark contacted' }).click();
     await partner.getByText(`Request ${h.id} is marked contacted.`).waitFor();
     await partner.getByRole('button', { name: 'Resolve' }).click();
@@ -232,6 +240,11 @@ const steps = [
   ['refer someone', async () => {
     await officer.getByRole('link', { name: 'Help requests' }).click();
     await check(officer, 'help-requests');
+    await officer.getByRole('link', { name: 'Waiting for an officer' }).click();
+    await heading(officer, 'Waiting for an officer');
+    await check(officer, 'help-requests-officers-queue');
+    await officer.getByRole('link', { name: 'All help requests' }).click();
+    await heading(officer, 'Help requests');
     await officer.getByRole('button', { name: 'Refer someone' }).click();
     await heading(officer, 'Who needs help?');
     await officer.getByRole('button', { name: 'Continue' }).click();
@@ -348,6 +361,7 @@ const steps = [
     await champion.getByRole('link', { name: 'Sign out' }).click();
     await heading(champion, 'Sign in');
     await champion.getByText('You have signed out.').waitFor();
+    await check(champion, 'signed-out');
     await champion.context().close();
     await admin.context().close();
   }],
