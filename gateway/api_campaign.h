@@ -10,6 +10,7 @@
 
 #include "campaigns/window.h"
 #include "gateway/api.h"
+#include "gateway/lifecycle.h"
 
 struct campaign_row {
 	int64_t id;
@@ -19,7 +20,7 @@ struct campaign_row {
 	bool marketing;
 	char *provider;             /* the campaign's, or the default provider */
 	char *fallback_provider;    /* or NULL */
-	char *state;
+	enum campaign_state state;
 	struct send_window window;
 	int rate_per_minute;        /* 0: none */
 	time_t start_at;            /* start_at, or now when unscheduled */

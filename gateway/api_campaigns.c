@@ -10,6 +10,7 @@
 #include "campaigns/window.h"
 #include "gateway/api_campaign.h"
 #include "gateway/api_handlers.h"
+#include "gateway/lifecycle.h"
 #include "gateway/log.h"
 #include "gateway/sched.h"
 
@@ -79,19 +80,27 @@ static const char campaign_list_sql[] =
 	"(" CAMPAIGN_JSON ")::jsonb || " CAMPAIGN_RESULTS " AS j FROM campaigns c "
 	"WHERE $1::bigint IS NULL OR c.id < $1 ORDER BY c.id DESC LIMIT $2) x";
 
+/*
+ * The statements that move a campaign (gateway/lifecycle.c has the moves) or change a
+ * draft answer three columns (enum campaign_move_col): the state before (NULL: no such
+ * campaign), the campaign after as JSON or its id (NULL: the state did not allow it), and
+ * the state after.
+ */
+enum campaign_move_col { MOVE_BEFORE, MOVE_AFTER, MOVE_STATE };
+
 static const char campaign_pause_sql[] =
 	"WITH before AS (SELECT state FROM campaigns WHERE id = $1), "
 	"c AS (UPDATE campaigns SET state = 'paused', paused_at = now(), updated_at = now() "
-	"WHERE id = $1 AND state IN ('scheduled', 'running') RETURNING id) "
-	"SELECT (SELECT state FROM before), EXISTS (SELECT 1 FROM c), "
+	"WHERE id = $1 AND state IN ('scheduled', 'running') RETURNING id, state) "
+	"SELECT (SELECT state FROM before), (SELECT id FROM c), (SELECT state FROM c), "
 	"pg_notify('signpost_work', 'campaign')";
 
 static const char campaign_resume_sql[] =
 	"WITH before AS (SELECT state FROM campaigns WHERE id = $1), "
 	"c AS (UPDATE campaigns SET state = CASE WHEN started_at IS NULL THEN 'scheduled' "
 	"ELSE 'running' END, paused_at = NULL, updated_at = now() "
-	"WHERE id = $1 AND state = 'paused' RETURNING id) "
-	"SELECT (SELECT state FROM before), EXISTS (SELECT 1 FROM c), "
+	"WHERE id = $1 AND state = 'paused' RETURNING id, state) "
+	"SELECT (SELECT state FROM before), (SELECT id FROM c), (SELECT state FROM c), "
 	"pg_notify('signpost_work', 'campaign')";
 
 /* Every text not yet handed to a provider is cancelled with the campaign. */
@@ -99,11 +108,12 @@ static const char campaign_cancel_sql[] =
 	"WITH before AS (SELECT state FROM campaigns WHERE id = $1), "
 	"c AS (UPDATE campaigns SET state = 'cancelled', cancelled_at = now(), "
 	"expanded_at = coalesce(expanded_at, now()), updated_at = now() "
-	"WHERE id = $1 AND state IN ('draft', 'scheduled', 'running', 'paused') RETURNING id), "
+	"WHERE id = $1 AND state IN ('draft', 'scheduled', 'running', 'paused') "
+	"RETURNING id, state), "
 	"m AS (UPDATE messages SET state = 'cancelled', final_at = now(), updated_at = now() "
 	"WHERE campaign_id = (SELECT id FROM c) AND kind = 'campaign' "
 	"AND state IN ('queued', 'retry')) "
-	"SELECT (SELECT state FROM before), EXISTS (SELECT 1 FROM c), "
+	"SELECT (SELECT state FROM before), (SELECT id FROM c), (SELECT state FROM c), "
 	"pg_notify('signpost_work', 'campaign')";
 
 static const char campaign_schedule_sql[] =
@@ -112,7 +122,7 @@ static const char campaign_schedule_sql[] =
 	"now()), scheduled_at = now(), updated_at = now() WHERE id = $1 AND state = 'draft' "
 	"RETURNING *) "
 	"SELECT (SELECT state FROM before), (SELECT " CAMPAIGN_JSON " FROM c), "
-	"pg_notify('signpost_work', 'campaign')";
+	"(SELECT state FROM c), pg_notify('signpost_work', 'campaign')";
 
 /*
  * $1-$10 as campaign_insert_sql, $11 the campaign. Only a draft changes, decided in this one
@@ -127,7 +137,8 @@ static const char campaign_update_sql[] =
 	"bodies = coalesce($10::jsonb, '{}'), updated_at = now() FROM before b "
 	"WHERE u.id = b.id AND b.state = 'draft' RETURNING u.*) "
 	"SELECT (SELECT state FROM before), "
-	"(SELECT ((" CAMPAIGN_JSON ")::jsonb || " CAMPAIGN_PROGRESS ")::text FROM c)";
+	"(SELECT ((" CAMPAIGN_JSON ")::jsonb || " CAMPAIGN_PROGRESS ")::text FROM c), "
+	"(SELECT state FROM c)";
 
 /* ---- the fields of POST /v1/campaigns, PUT /v1/campaigns/{id} and previews ---- */
 
@@ -393,27 +404,57 @@ void api_campaign_create(struct api_ctx *ctx)
 
 /* ---- PUT /v1/campaigns/{id} ---- */
 
-static void campaign_updated(const struct db_result *r, void *arg)
+/*
+ * What a move is called in logs, and the refusal when the state does not allow it:
+ * code, and a message made of prefix, the state, suffix.
+ */
+struct campaign_move {
+	const char *verb;
+	const char *code;
+	const char *prefix, *suffix;
+};
+
+/*
+ * Answers 404 or 409 (or the database's error) and returns false unless the statement
+ * moved or changed the campaign; logs the move. Columns: enum campaign_move_col.
+ */
+static bool campaign_moved(struct api_ctx *ctx, const struct db_result *r,
+			   const struct campaign_move *move)
 {
-	struct api_ctx *ctx = arg;
 	const char *before;
 
 	if (r->error) {
 		api_db_error(ctx, r);
-		return;
+		return false;
 	}
-	before = db_get(r, 0, 0);
+	before = db_get(r, 0, MOVE_BEFORE);
 	if (!before) {
 		api_error(ctx, 404, "not_found", NULL, "no campaign with id %s", ctx->params[0]);
-		return;
+		return false;
 	}
-	if (!db_get(r, 0, 1)) {
-		api_error(ctx, 409, "conflict", "state",
-			  "only a draft campaign can be changed; this one is %s", before);
-		return;
+	if (!db_get(r, 0, MOVE_AFTER)) {
+		api_error(ctx, 409, move->code, "state", "%s%s%s", move->prefix, before,
+			  move->suffix);
+		return false;
 	}
-	log_info("campaign changed id=%s", ctx->params[0]);
-	api_reply(ctx, 200, "application/json", db_get(r, 0, 1), strlen(db_get(r, 0, 1)));
+	log_info("campaign %s id=%s", move->verb, ctx->params[0]);
+	if (strcmp(before, db_get(r, 0, MOVE_STATE)) != 0)
+		lifecycle_log_names(LIFECYCLE_CAMPAIGN, ctx->params[0], before,
+				    db_get(r, 0, MOVE_STATE));
+	return true;
+}
+
+static const struct campaign_move campaign_change = {
+	"changed", "conflict", "only a draft campaign can be changed; this one is ", ""
+};
+
+static void campaign_updated(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+
+	if (campaign_moved(ctx, r, &campaign_change))
+		api_reply(ctx, 200, "application/json", db_get(r, 0, MOVE_AFTER),
+			  strlen(db_get(r, 0, MOVE_AFTER)));
 }
 
 /* Every editable field is replaced: one left out goes back to its default, as in a create. */
@@ -494,7 +535,8 @@ int campaign_row_parse(struct api_ctx *ctx, const struct db_result *r, struct ca
 	c->smart_encoding = db_get_bool(r, 0, 3);
 	c->marketing = db_get_bool(r, 0, 4);
 	c->provider = campaign_dup(db_get(r, 0, 5));
-	c->state = campaign_dup(db_get(r, 0, 6));
+	if (!campaign_state_parse(db_get(r, 0, 6), &c->state))
+		c->state = CAMPAIGN__COUNT; /* the schema's CHECK allows no other */
 	c->rate_per_minute = (int)db_get_i64(r, 0, 8);
 	c->start_at = (time_t)db_get_i64(r, 0, 9);
 	c->fallback_provider = campaign_dup(db_get(r, 0, 10));
@@ -516,7 +558,6 @@ void campaign_row_free(struct campaign_row *c)
 	json_object_put(c->bodies);
 	free(c->provider);
 	free(c->fallback_provider);
-	free(c->state);
 	free(c->audience);
 	memset(c, 0, sizeof(*c));
 }
@@ -536,7 +577,7 @@ int campaign_row_from_body(struct api_ctx *ctx, struct campaign_row *c)
 	c->marketing = in.purpose && strcmp(in.purpose, "marketing") == 0;
 	c->provider = xstrdup(in.provider ? in.provider : ctx->app->cfg.default_provider->name);
 	c->fallback_provider = campaign_dup(in.fallback);
-	c->state = xstrdup("draft");
+	c->state = CAMPAIGN_DRAFT;
 	c->window = in.w;
 	c->rate_per_minute = in.rate[0] ? atoi(in.rate) : 0;
 	c->start_at = time(NULL);
@@ -564,92 +605,79 @@ void campaign_time_iso(time_t t, char buf[32])
 	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* ---- POST /v1/campaigns/{id}/pause, resume, cancel ---- */
+/* ---- POST /v1/campaigns/{id}/pause, resume, cancel, schedule ---- */
+
+static const struct campaign_move campaign_pause = {
+	"paused", "invalid_state", "a ", " campaign cannot be paused"
+};
+static const struct campaign_move campaign_resume = {
+	"resumed", "invalid_state", "a ", " campaign cannot be resumed"
+};
+static const struct campaign_move campaign_cancel = {
+	"cancelled", "invalid_state", "a ", " campaign cannot be cancelled"
+};
+static const struct campaign_move campaign_schedule = {
+	"scheduled", "invalid_state", "only a draft campaign can be scheduled; this one is ", ""
+};
 
 static void campaign_transition_got(const struct db_result *r, void *arg)
 {
 	campaign_reply_row(r, arg, 200);
 }
 
+/* After a move the campaign is read afresh: its texts' counts then include the move's. */
 static void campaign_transitioned(const struct db_result *r, void *arg)
 {
 	struct api_ctx *ctx = arg;
-	const char *what = ctx->state;
+	const struct campaign_move *move = ctx->state;
 
 	ctx->state = NULL;
-	if (r->error) {
-		api_db_error(ctx, r);
+	if (!campaign_moved(ctx, r, move))
 		return;
-	}
-	if (!db_get(r, 0, 0)) {
-		api_error(ctx, 404, "not_found", NULL, "no campaign with id %s", ctx->params[0]);
-		return;
-	}
-	if (!db_get_bool(r, 0, 1)) {
-		api_error(ctx, 409, "invalid_state", "state", "a %s campaign cannot be %s",
-			  db_get(r, 0, 0), what);
-		return;
-	}
-	log_info("campaign %s id=%s (was %s)", what, ctx->params[0], db_get(r, 0, 0));
 	sched_poke(ctx->app->sched);
 	const char *params[] = { ctx->params[0] };
 	db_query(ctx->app->db, campaign_get_sql, 1, params, campaign_transition_got, ctx);
 }
 
-static void campaign_transition(struct api_ctx *ctx, const char *sql, const char *what)
+static void campaign_transition(struct api_ctx *ctx, const char *sql,
+				const struct campaign_move *move)
 {
 	int64_t id;
 
 	if (!api_param_id(ctx, 0, &id) || !api_known_keys(ctx, ctx->json, "", NULL, 0))
 		return;
-	ctx->state = (void *)what; /* a static string: no state_free */
+	ctx->state = (void *)move; /* a static: no state_free */
 	const char *params[] = { ctx->params[0] };
 	db_query(ctx->app->db, sql, 1, params, campaign_transitioned, ctx);
 }
 
 void api_campaign_pause(struct api_ctx *ctx)
 {
-	campaign_transition(ctx, campaign_pause_sql, "paused");
+	campaign_transition(ctx, campaign_pause_sql, &campaign_pause);
 }
 
 void api_campaign_resume(struct api_ctx *ctx)
 {
-	campaign_transition(ctx, campaign_resume_sql, "resumed");
+	campaign_transition(ctx, campaign_resume_sql, &campaign_resume);
 }
 
 void api_campaign_cancel(struct api_ctx *ctx)
 {
-	campaign_transition(ctx, campaign_cancel_sql, "cancelled");
+	campaign_transition(ctx, campaign_cancel_sql, &campaign_cancel);
 }
-
-/* ---- POST /v1/campaigns/{id}/schedule ---- */
 
 static void campaign_scheduled(const struct db_result *r, void *arg)
 {
 	struct api_ctx *ctx = arg;
-	const char *before;
 
 	if (r->error && (strcmp(r->sqlstate, "22007") == 0 || strcmp(r->sqlstate, "22008") == 0)) {
 		api_error(ctx, 422, "invalid", "start_at",
 			  "start_at is not a valid time; use ISO 8601, for example 2026-12-01T09:30:00Z");
 		return;
 	}
-	if (r->error) {
-		api_db_error(ctx, r);
-		return;
-	}
-	before = db_get(r, 0, 0);
-	if (!before) {
-		api_error(ctx, 404, "not_found", NULL, "no campaign with id %s", ctx->params[0]);
-		return;
-	}
-	if (!db_get(r, 0, 1)) {
-		api_error(ctx, 409, "invalid_state", "state",
-			  "only a draft campaign can be scheduled; this one is %s", before);
-		return;
-	}
-	log_info("campaign scheduled id=%s", ctx->params[0]);
-	api_reply(ctx, 200, "application/json", db_get(r, 0, 1), strlen(db_get(r, 0, 1)));
+	if (campaign_moved(ctx, r, &campaign_schedule))
+		api_reply(ctx, 200, "application/json", db_get(r, 0, MOVE_AFTER),
+			  strlen(db_get(r, 0, MOVE_AFTER)));
 }
 
 /* A text asking for replies cannot go out from a sender tenants cannot reply to. */
@@ -684,9 +712,10 @@ static void campaign_schedule_loaded(const struct db_result *r, void *arg)
 
 	if (campaign_row_parse(ctx, r, &c) < 0)
 		goto out;
-	if (strcmp(c.state, "draft") != 0) {
+	if (c.state != CAMPAIGN_DRAFT) {
 		api_error(ctx, 409, "invalid_state", "state",
-			  "only a draft campaign can be scheduled; this one is %s", c.state);
+			  "only a draft campaign can be scheduled; this one is %s",
+			  campaign_state_str(c.state));
 		goto out;
 	}
 	if (!campaign_sender_ok(ctx, &c) ||

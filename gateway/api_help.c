@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gateway/api_handlers.h"
+#include "gateway/lifecycle.h"
 #include "gateway/log.h"
 
 #define HELP_MAX_NOTE 2000
@@ -308,7 +309,8 @@ static void help_moved(const struct db_result *r, void *arg)
 	}
 	log_info("help request id=%s action=%s by=%s", ctx->params[0], ctx->params[1],
 		 api_role_str(ctx->role));
-	log_debug("help request id=%s %s -> %s", ctx->params[0], db_get(r, 0, 0), db_get(r, 0, 2));
+	lifecycle_log_names(LIFECYCLE_HELP_REQUEST, ctx->params[0], db_get(r, 0, 0),
+			    db_get(r, 0, 2));
 	api_reply(ctx, 200, "application/json", db_get(r, 0, 1), strlen(db_get(r, 0, 1)));
 }
 

@@ -10,6 +10,7 @@
 #include "gateway/db.h"
 #include "gateway/flowctl.h"
 #include "gateway/httpc.h"
+#include "gateway/lifecycle.h"
 #include "gateway/log.h"
 
 #define DISPATCH_FLUSH_MAX 500
@@ -384,8 +385,9 @@ static void dispatch_sent(struct httpc_response *resp, void *arg)
 		dispatch_classify(s, &sr, &r);
 	}
 	dispatch_flow_result(p, dispatch_flow_outcome(resp, &sr), sr.retry_after_s);
-	log_debug("message sent id=%lld provider=%s status=%ld sending -> %s", (long long)s->id,
-		  p->cfg->name, resp->status, msg_state_str(r.state));
+	log_debug("message sent id=%lld provider=%s status=%ld", (long long)s->id, p->cfg->name,
+		  resp->status);
+	lifecycle_log(LIFECYCLE_MESSAGE, s->id, MSG_SENDING, r.state);
 	dispatch_push(p, &r);
 	p->inflight--;
 	free(s);
@@ -474,7 +476,14 @@ static void dispatch_claimed(const struct db_result *r, void *arg)
 		log_warn("dispatch claim failed provider=%s error=\"%.*s\"", p->cfg->name,
 			 (int)strcspn(r->error, "\n"), r->error);
 	for (int i = 0; i < rows; i++) {
-		if (strcmp(db_get(r, i, CLAIM_STATE), "sending") == 0) {
+		enum msg_state st = MSG_SENDING;
+		bool claimed = strcmp(db_get(r, i, CLAIM_STATE), "sending") == 0;
+		/* A text claimed for its first attempt was queued; a later one, a retry. */
+		if (log_enabled(LOG_DEBUG) && msg_state_parse(db_get(r, i, CLAIM_STATE), &st))
+			lifecycle_log(LIFECYCLE_MESSAGE, db_get_i64(r, i, CLAIM_ID),
+				      db_get_i64(r, i, CLAIM_ATTEMPTS) <= (claimed ? 1 : 0)
+					      ? MSG_QUEUED : MSG_RETRY, st);
+		if (claimed) {
 			dispatch_send_one(p, r, i);
 			sending++;
 		}

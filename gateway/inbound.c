@@ -7,13 +7,17 @@
 #include "common/codec.h"
 #include "gateway/api_handlers.h"
 #include "gateway/concat.h"
+#include "gateway/lifecycle.h"
 #include "gateway/log.h"
 #include "gateway/router.h"
 
 /*
  * $1 provider, $2 provider message id, $3 our reference, $4 state, $5 raw status,
- * $6 error code, $7 error text, $8 opted out. A message still 'sending' is left alone: its
- * send result will pick the receipt up from the receipts table.
+ * $6 error code, $7 error text, $8 opted out, $9 whether to read the state before (for the
+ * debug log). A message still 'sending' is left alone: its send result will pick the
+ * receipt up from the receipts table. A receipt only ever raises a text's rank
+ * (gateway/lifecycle.c). Returns whether the receipt was new, how many texts it moved, and
+ * one of them with its state before.
  */
 static const char receipt_sql[] =
 	"WITH rc AS ("
@@ -30,11 +34,13 @@ static const char receipt_sql[] =
 	"  WHERE m.provider = $1 AND (m.provider_msg_id = $2 OR (m.provider_msg_id IS NULL "
 	"    AND m.id = $3::bigint)) AND m.state <> 'sending' "
 	"    AND signpost_state_rank(m.state) < signpost_state_rank($4) "
-	"  RETURNING m.id, m.to_phone"
+	"  RETURNING m.id, m.to_phone, "
+	"    CASE WHEN $9 THEN (SELECT o.state FROM messages o WHERE o.id = m.id) END AS was"
 	"), opt AS ("
 	"  INSERT INTO opt_outs (phone, source) SELECT to_phone, 'provider' FROM m "
 	"  WHERE $8 AND to_phone IS NOT NULL ON CONFLICT DO NOTHING"
-	") SELECT (SELECT count(*) FROM rc), (SELECT count(*) FROM m)";
+	") SELECT (SELECT count(*) FROM rc), (SELECT count(*) FROM m), "
+	"(SELECT id FROM m LIMIT 1), (SELECT was FROM m LIMIT 1)";
 
 /* 255 parts of 67 UTF-16 units, each at most 4 bytes of UTF-8, with room to spare. */
 #define INBOUND_MAX_TEXT (80u << 10)
@@ -244,6 +250,9 @@ static void inbound_receipt_done(const struct db_result *r, void *arg)
 	}
 	log_debug("receipt provider=%s id=%s status=%s new=%s moved=%s", in->provider->name,
 		  in->status.provider_id, in->status.raw_status, db_get(r, 0, 0), db_get(r, 0, 1));
+	if (db_get(r, 0, 3))
+		lifecycle_log_names(LIFECYCLE_MESSAGE, db_get(r, 0, 2), db_get(r, 0, 3),
+				    msg_state_str(in->status.state));
 	api_reply(ctx, 200, "application/json", "{}", 2);
 }
 
@@ -277,8 +286,9 @@ void inbound_status_webhook(struct api_ctx *ctx)
 		inbound_reference_ok(st->reference) ? st->reference : NULL,
 		msg_state_str(st->state), st->raw_status, st->error_code,
 		st->error_text[0] ? st->error_text : NULL, st->opted_out ? "true" : "false",
+		log_enabled(LOG_DEBUG) ? "true" : "false",
 	};
-	db_query_grouped(ctx->app->db, receipt_sql, 8, params, inbound_receipt_done, ctx);
+	db_query_grouped(ctx->app->db, receipt_sql, 9, params, inbound_receipt_done, ctx);
 out:
 	free(url);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "gateway/db.h"
+#include "gateway/lifecycle.h"
 #include "gateway/log.h"
 
 static const char janitor_sql[] =
@@ -42,6 +43,16 @@ static void janitor_done(const struct db_result *r, void *arg)
 	    db_get_i64(r, 0, 3))
 		log_warn("janitor dead_daemons=%s lost_in_flight=%s expired=%s cancelled=%s",
 			 db_get(r, 0, 0), db_get(r, 0, 1), db_get(r, 0, 2), db_get(r, 0, 3));
+	/* sending -> unknown, queued|retry -> expired, queued|retry -> cancelled, by count */
+	if (db_get_i64(r, 0, 1))
+		log_debug("message n=%s sending -> unknown reason=\"%s\"", db_get(r, 0, 1),
+			  lifecycle_allowed(LIFECYCLE_MESSAGE, MSG_SENDING, MSG_UNKNOWN));
+	if (db_get_i64(r, 0, 2))
+		log_debug("message n=%s queued|retry -> expired reason=\"%s\"", db_get(r, 0, 2),
+			  lifecycle_allowed(LIFECYCLE_MESSAGE, MSG_QUEUED, MSG_EXPIRED));
+	if (db_get_i64(r, 0, 3))
+		log_debug("message n=%s queued|retry -> cancelled reason=\"%s\"", db_get(r, 0, 3),
+			  lifecycle_allowed(LIFECYCLE_MESSAGE, MSG_QUEUED, MSG_CANCELLED));
 }
 
 void janitor_run(struct app *app)

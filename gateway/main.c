@@ -32,6 +32,7 @@
 #include "gateway/httpc.h"
 #include "gateway/janitor.h"
 #include "gateway/kdf.h"
+#include "gateway/lifecycle.h"
 #include "gateway/referral.h"
 #include "gateway/log.h"
 #include "gateway/migrate.h"
@@ -82,6 +83,8 @@ static int main_migrate(const struct config *cfg)
 
 	sbuf_init(&err);
 	rc = migrate_run(cfg->database_url, &err);
+	if (rc == 0)
+		rc = lifecycle_store(cfg->database_url, &err);
 	if (rc < 0)
 		fprintf(stderr, "signpostd: %s\n", err.data);
 	sbuf_free(&err);

@@ -9,6 +9,7 @@
 #include "gateway/data.h"
 #include "gateway/db.h"
 #include "gateway/httpc.h"
+#include "gateway/lifecycle.h"
 #include "gateway/log.h"
 #include "providers/stdwebhook.h"
 
@@ -316,10 +317,12 @@ static void referral_assigned(const struct db_result *res, void *arg)
 	r->busy--;
 	referral_log_error("assignment", res);
 	for (int i = 0; i < n; i++) {
-		if (db_get(res, i, 1))
+		if (db_get(res, i, 1)) {
 			log_info("help request assigned id=%s partner=%s webhooks=%s",
 				 db_get(res, i, 0), db_get(res, i, 1), db_get(res, i, 2));
-		else
+			lifecycle_log(LIFECYCLE_HELP_REQUEST, db_get_i64(res, i, 0), HELP_NEW,
+				      HELP_ASSIGNED);
+		} else
 			log_info("help request to officers id=%s reason=no_partner",
 				 db_get(res, i, 0));
 	}

@@ -9,6 +9,7 @@
 #include "gateway/dispatch.h"
 #include "gateway/janitor.h"
 #include "gateway/referral.h"
+#include "gateway/lifecycle.h"
 #include "gateway/log.h"
 
 #define SCHED_TICK_MS 1000
@@ -34,11 +35,12 @@ static const char sched_expand_claim_sql[] =
 	"  WHERE c.id = (SELECT id FROM campaigns WHERE state IN ('scheduled', 'running', 'paused') "
 	"  AND start_at <= now() AND expanded_at IS NULL "
 	"  AND (expand_lease_until IS NULL OR expand_lease_until < now()) "
-	"  ORDER BY start_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING c.id"
+	"  ORDER BY start_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	"  RETURNING c.id, c.state, (SELECT o.state FROM campaigns o WHERE o.id = c.id) AS was"
 	"), shards AS ("
 	"  INSERT INTO campaign_expansion (campaign_id, shard) "
 	"  SELECT claim.id, g FROM claim, generate_series(0, $1::int - 1) g ON CONFLICT DO NOTHING"
-	") SELECT id FROM claim";
+	") SELECT id, was, state FROM claim";
 
 static const char sched_expand_lease_sql[] =
 	"UPDATE campaigns SET expand_lease_until = now() + interval '60 seconds' WHERE id = $1";
@@ -252,6 +254,9 @@ static void sched_expand_claimed(const struct db_result *r, void *arg)
 	s->expand_lease_ms = clock_mono_ms();
 	log_info("campaign expanding id=%lld shards=%d", (long long)s->expand_id,
 		 SCHED_EXPAND_SHARDS);
+	if (strcmp(db_get(r, 0, 1), db_get(r, 0, 2)) != 0)
+		lifecycle_log_names(LIFECYCLE_CAMPAIGN, db_get(r, 0, 0), db_get(r, 0, 1),
+				    db_get(r, 0, 2));
 	sched_refresh(s);
 	for (int i = 0; i < SCHED_EXPAND_SHARDS; i++) {
 		s->shards[i] = (struct sched_shard){ s, i };
@@ -297,8 +302,11 @@ static void sched_completed(const struct db_result *r, void *arg)
 
 	s->queries--;
 	sched_log_error("completion check", r);
-	for (int i = 0; i < db_rows(r); i++)
+	for (int i = 0; i < db_rows(r); i++) {
 		log_info("campaign completed id=%s", db_get(r, i, 0));
+		lifecycle_log(LIFECYCLE_CAMPAIGN, db_get_i64(r, i, 0), CAMPAIGN_RUNNING,
+			      CAMPAIGN_COMPLETED);
+	}
 	if (db_rows(r))
 		sched_refresh(s);
 }

@@ -31,6 +31,15 @@ TMP = os.environ.get("SIGNPOST_TEST_TMP", "/tmp")
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                    "SUMMARY: UndefinedBehaviorSanitizer")
+# A change of state outside gateway/lifecycle.c's tables (the check below refuses it).
+LIFECYCLE_MARK = " cannot go from "
+
+# Every change of a text's state in every test is held to the transition table: in
+# production this check is left out, since it would cost more than the changes themselves.
+CHECK_MESSAGE_TRANSITIONS = (
+    "CREATE OR REPLACE TRIGGER messages_transitions_checked AFTER UPDATE ON messages "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT "
+    "EXECUTE FUNCTION signpost_check_message_transitions()")
 
 ALL_WEEK = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
             "start": "00:00", "end": "24:00"}
@@ -83,6 +92,10 @@ def check_log(path):
     for mark in SANITIZER_MARKS:
         if mark in text:
             raise AssertionError("sanitizer report in %s:\n%s" % (path, text[-6000:]))
+    if LIFECYCLE_MARK in text:
+        line = [l for l in text.splitlines() if LIFECYCLE_MARK in l][0]
+        raise AssertionError("a change of state outside the transition tables in %s: %s" %
+                             (path, line))
     return text
 
 
@@ -257,6 +270,7 @@ class Daemon:
         self.process = Process("signpostd", [SIGNPOSTD, "serve"], env=self.env())
         if wait:
             wait_until(self.ready, timeout=60, what="signpostd /readyz")
+            self.db.query(CHECK_MESSAGE_TRANSITIONS)
         return self
 
     def ready(self):
