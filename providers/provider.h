@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "common/http.h"
 #include "common/util.h"
 
 /* Message states. The order of the enum is not the order of progress: see msg_state_rank. */
@@ -37,21 +38,6 @@ bool msg_state_parse(const char *s, enum msg_state *out) WUR;
 /* Progress rank: a message only ever moves to a state of higher rank. */
 int msg_state_rank(enum msg_state s);
 bool msg_state_final(enum msg_state s);
-
-/* An outbound HTTP request, built by an adapter and performed by the core. */
-struct http_req {
-	const char *method; /* "GET" or "POST" (static string) */
-	char *url;
-	struct kvlist headers;
-	struct sbuf body;
-};
-
-void http_req_init(struct http_req *r);
-void http_req_free(struct http_req *r);
-/* "Basic base64(user:password)", an Authorization value to free (and clear) after use. */
-char *http_basic_auth(const char *user, const char *password);
-/* Sets Authorization: Basic base64(user:password). */
-void http_req_basic_auth(struct http_req *r, const char *user, const char *password);
 
 /* A webhook as the daemon received it. */
 struct http_in {
