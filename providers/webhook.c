@@ -6,7 +6,7 @@
  *          "secret": "whsec_<base64 of 16 or more bytes>", "from": "+447700900000"}
  *
  * THE PROTOCOL. Every request in either direction carries a JSON body and the Standard
- * Webhooks headers (stdwebhook.h) made with the provider's secret:
+ * Webhooks headers (common/stdwebhook.h) made with the provider's secret:
  *   webhook-id: <message id>
  *   webhook-timestamp: <unix seconds>
  *   webhook-signature: v1,<base64 HMAC-SHA256(key, id "." timestamp "." body)>
@@ -56,8 +56,8 @@
 
 #include "common/codec.h"
 #include "common/crypto.h"
+#include "common/stdwebhook.h"
 #include "providers/adapters.h"
-#include "providers/stdwebhook.h"
 
 struct webhook {
 	char *url;

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/stdwebhook.h"
 #include "providers/adapters.h"
 #include "providers/provider.h"
-#include "providers/stdwebhook.h"
 #include "providers/webhook.h"
 #include "tests/check.h"
 
