@@ -313,26 +313,8 @@ static void twilio_parse_send_result(void *priv, long status, const struct kvlis
 		twilio_failed(status, headers, json, m, out);
 }
 
-/* Decodes the next UTF-8 sequence at s[*i], or returns U+FFFD for a bad byte. */
-static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *i)
-{
-	unsigned char c = s[*i];
-	size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-		   : (c & 0xf8) == 0xf0 ? 4 : 0;
-
-	if (len == 0 || *i + len > n || !codec_utf8_valid((const char *)s + *i, len)) {
-		(*i)++;
-		return 0xfffd;
-	}
-	uint32_t cp = len == 1 ? c : c & (0x7f >> len);
-	for (size_t j = 1; j < len; j++)
-		cp = cp << 6 | (s[*i + j] & 0x3f);
-	*i += len;
-	return cp;
-}
-
 struct utf16_iter {
-	const unsigned char *s;
+	const char *s;
 	size_t n, i;
 	int low; /* pending low surrogate, or -1 */
 };
@@ -348,7 +330,7 @@ static int utf16_next(struct utf16_iter *it)
 	}
 	if (it->i >= it->n)
 		return -1;
-	uint32_t cp = utf8_next(it->s, it->n, &it->i);
+	uint32_t cp = codec_utf8_next(it->s, it->n, &it->i);
 	if (cp < 0x10000)
 		return (int)cp;
 	cp -= 0x10000;
@@ -359,8 +341,8 @@ static int utf16_next(struct utf16_iter *it)
 /* Compares UTF-8 strings by UTF-16 code units, the order JavaScript's sort() uses. */
 static int utf16_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-	struct utf16_iter x = { (const unsigned char *)a, alen, 0, -1 };
-	struct utf16_iter y = { (const unsigned char *)b, blen, 0, -1 };
+	struct utf16_iter x = { a, alen, 0, -1 };
+	struct utf16_iter y = { b, blen, 0, -1 };
 
 	for (;;) {
 		int u = utf16_next(&x), v = utf16_next(&y);
