@@ -501,6 +501,53 @@ const char *provider_sender_digits(const char *from)
 	return from && from[0] == '+' ? from + 1 : from;
 }
 
+static bool provider_sender_id_valid(const char *s, size_t n,
+				     const struct provider_sender_rule *rule)
+{
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				    "0123456789 ";
+	size_t chars = strspn(s, alnum), spaces_at = strcspn(s, " ");
+
+	if (n < rule->min_len || n > PROVIDER_SENDER_MAX_ID || chars != n)
+		return false;
+	switch (rule->spaces) {
+	case PROVIDER_SPACES_NONE: return spaces_at == n;
+	case PROVIDER_SPACES_INNER: return s[0] != ' ' && s[n - 1] != ' ';
+	case PROVIDER_SPACES_ANY: return true;
+	}
+	return false;
+}
+
+bool provider_sender_valid(const char *from, const struct provider_sender_rule *rule)
+{
+	bool plus = from[0] == '+';
+	const char *d = plus ? from + 1 : from;
+	size_t n = strlen(d);
+
+	if (strspn(d, "0123456789") != n)
+		return (!plus || rule->plus == PROVIDER_PLUS_IGNORED) &&
+		       provider_sender_id_valid(d, n, rule);
+	if (rule->plus == PROVIDER_PLUS_E164 && plus)
+		return n >= 7 && n <= PROVIDER_SENDER_MAX_DIGITS && d[0] != '0';
+	return n >= rule->min_len && n <= (rule->plus == PROVIDER_PLUS_E164
+					   ? PROVIDER_SENDER_MAX_SHORT_CODE
+					   : PROVIDER_SENDER_MAX_DIGITS);
+}
+
+int provider_sender_check(const char *from, const struct provider_sender_rule *rule,
+			  struct sbuf *err)
+{
+	if (provider_sender_valid(from, rule))
+		return 0;
+	sbuf_printf(err, "%s: must be %s or an alphanumeric sender id of %u to %d %s", rule->key,
+		    rule->plus == PROVIDER_PLUS_E164 ? "an E.164 number such as \"+447700900000\""
+						     : "a number such as \"447700900000\"",
+		    rule->min_len, PROVIDER_SENDER_MAX_ID,
+		    rule->spaces == PROVIDER_SPACES_NONE ? "letters and digits"
+							 : "letters, digits and spaces");
+	return -1;
+}
+
 void provider_free_secret(char *s)
 {
 	if (!s)

@@ -241,6 +241,46 @@ int provider_copy_field(char *dst, size_t size, const char *name, const char *va
 
 /* A sender as digit-only providers want it: from without a leading '+'. */
 const char *provider_sender_digits(const char *from);
+/* Longest sender numbers and alphanumeric sender ids any provider takes. */
+#define PROVIDER_SENDER_MAX_DIGITS 15
+#define PROVIDER_SENDER_MAX_ID 11
+/* Longest short code, the only number a PROVIDER_PLUS_E164 provider takes without '+'. */
+#define PROVIDER_SENDER_MAX_SHORT_CODE 8
+
+/* What a leading '+' may do in a provider's sender. */
+enum provider_sender_plus {
+	PROVIDER_PLUS_OPTIONAL, /* "447700900000" or "+447700900000"; never before letters */
+	PROVIDER_PLUS_E164,     /* a number is E.164 ('+', 7 to 15 digits, the first not 0)
+				   unless it is a short code */
+	PROVIDER_PLUS_IGNORED,  /* one leading '+' is dropped, whatever follows */
+};
+
+/* Where an alphanumeric sender id may have spaces. */
+enum provider_sender_spaces {
+	PROVIDER_SPACES_NONE,  /* letters and digits only */
+	PROVIDER_SPACES_INNER, /* also spaces, but not first or last */
+	PROVIDER_SPACES_ANY,   /* also spaces anywhere */
+};
+
+/*
+ * How a provider's sender ("from", "originator") may be written: a number of min_len to
+ * 15 digits, or an alphanumeric sender id of min_len to 11 ASCII letters and digits, with
+ * what differs between providers in plus and spaces.
+ */
+struct provider_sender_rule {
+	const char *key; /* the configuration key, named in the error */
+	unsigned min_len;
+	enum provider_sender_plus plus;
+	enum provider_sender_spaces spaces;
+};
+
+bool provider_sender_valid(const char *from, const struct provider_sender_rule *rule);
+/*
+ * 0 when from is valid; -1 with "<key>: must be a number such as ... or an alphanumeric
+ * sender id of ..." in err otherwise (the value is not echoed).
+ */
+int provider_sender_check(const char *from, const struct provider_sender_rule *rule,
+			  struct sbuf *err) WUR;
 /* Zeroes a secret string and frees it; NULL is a no-op. */
 void provider_free_secret(char *s);
 /* How a provider's delivery receipts spell the fields provider_parse_receipt needs. */

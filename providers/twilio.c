@@ -51,22 +51,12 @@ bool twilio_sid_valid(const char *s, const char *prefix)
 }
 
 /*
- * E.164 ("+" and 7 to 15 digits), an alphanumeric sender id (1 to 11 of [A-Za-z0-9 ]) or
- * a short code (up to 8 digits). Longer digit strings are national numbers missing "+44".
+ * E.164, an alphanumeric sender id (1 to 11 of [A-Za-z0-9 ]) or a short code. Longer digit
+ * strings without '+' are national numbers missing "+44".
  */
-static bool twilio_from_valid(const char *s)
-{
-	size_t n = strlen(s), digits = strspn(s[0] == '+' ? s + 1 : s, "0123456789");
-
-	if (s[0] == '+')
-		return s[1] >= '1' && s[1] <= '9' && digits == n - 1 && digits >= 7 && digits <= 15;
-	if (n < 1 || n > 11 || s[0] == ' ' || s[n - 1] == ' ' || (digits == n && n > 8))
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != ' ')
-			return false;
-	return true;
-}
+static const struct provider_sender_rule twilio_sender = {
+	"from", 1, PROVIDER_PLUS_E164, PROVIDER_SPACES_INNER,
+};
 
 static int twilio_check_sender(const char *from, const char *service, struct sbuf *err)
 {
@@ -80,11 +70,8 @@ static int twilio_check_sender(const char *from, const char *service, struct sbu
 			       "alphanumeric sender id; or set messaging_service_sid instead)");
 		return -1;
 	}
-	if (from && !twilio_from_valid(from)) {
-		sbuf_adds(err, "from: must be an E.164 number such as \"+447700900000\" or an "
-			       "alphanumeric sender id of 1 to 11 letters, digits and spaces");
+	if (from && provider_sender_check(from, &twilio_sender, err) < 0)
 		return -1;
-	}
 	if (service && !twilio_sid_valid(service, "MG")) {
 		sbuf_adds(err, "messaging_service_sid: must be \"MG\" followed by 32 hexadecimal "
 			       "digits");

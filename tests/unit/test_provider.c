@@ -260,6 +260,65 @@ TEST(test_copy)
 	CHECK_STR(num, "");
 }
 
+TEST(test_sender)
+{
+	static const struct provider_sender_rule e164 = { "from", 1, PROVIDER_PLUS_E164,
+							  PROVIDER_SPACES_INNER };
+	static const struct provider_sender_rule any = { "from", 1, PROVIDER_PLUS_OPTIONAL,
+							 PROVIDER_SPACES_ANY };
+	static const struct provider_sender_rule plain = { "originator", 1,
+							   PROVIDER_PLUS_OPTIONAL,
+							   PROVIDER_SPACES_NONE };
+	static const struct provider_sender_rule three = { "from", 3, PROVIDER_PLUS_IGNORED,
+							   PROVIDER_SPACES_NONE };
+	static const struct {
+		const char *from;
+		bool e164, any, plain, three;
+	} cases[] = {
+		{ "+447700900000", true, true, true, true },
+		{ "447700900000", false, true, true, true },   /* a national number missing '+' */
+		{ "60123", true, true, true, true },           /* a short code */
+		{ "123456789", false, true, true, true },
+		{ "12", true, true, true, false },
+		{ "+123456", false, true, true, true },        /* E.164 has 7 digits or more */
+		{ "+0447700900000", false, true, true, true },
+		{ "+1234567890123456", false, false, false, false },
+		{ "+", false, false, false, false },
+		{ "SIGNPOST", true, true, true, true },
+		{ "Signpost 1", true, true, false, false },
+		{ " SIGNPOST", false, true, false, false },
+		{ "SIGNPOST ", false, true, false, false },
+		{ "SignpostKent1", false, false, false, false }, /* 13 characters */
+		{ "+SIGNPOST", false, false, false, true },
+		{ "++123", false, false, false, false },
+		{ "AB", true, true, true, false },
+		{ "SIGN-POST", false, false, false, false },
+		{ "caf\xc3\xa9", false, false, false, false },
+	};
+	struct sbuf err;
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		CHECK_INT(provider_sender_valid(cases[i].from, &e164), cases[i].e164);
+		CHECK_INT(provider_sender_valid(cases[i].from, &any), cases[i].any);
+		CHECK_INT(provider_sender_valid(cases[i].from, &plain), cases[i].plain);
+		CHECK_INT(provider_sender_valid(cases[i].from, &three), cases[i].three);
+	}
+	sbuf_init(&err);
+	CHECK_INT(provider_sender_check("SIGNPOST", &e164, &err), 0);
+	CHECK_STR(sbuf_str(&err), "");
+	CHECK_INT(provider_sender_check("447700900000", &e164, &err), -1);
+	CHECK_STR(sbuf_str(&err), "from: must be an E.164 number such as \"+447700900000\" or "
+				  "an alphanumeric sender id of 1 to 11 letters, digits and spaces");
+	sbuf_reset(&err);
+	CHECK_INT(provider_sender_check("has space", &plain, &err), -1);
+	CHECK_STR(sbuf_str(&err), "originator: must be a number such as \"447700900000\" or an "
+				  "alphanumeric sender id of 1 to 11 letters and digits");
+	sbuf_reset(&err);
+	CHECK_INT(provider_sender_check("AB", &three, &err), -1);
+	CHECK(strstr(sbuf_str(&err), " of 3 to 11 letters and digits") != NULL);
+	sbuf_free(&err);
+}
+
 static int retry_after(const char *value)
 {
 	struct kvlist h;
@@ -420,6 +479,7 @@ int main(void)
 	RUN(test_http_classify);
 	RUN(test_small_utilities);
 	RUN(test_copy);
+	RUN(test_sender);
 	RUN(test_retry_after);
 	RUN(test_cfg_string);
 	RUN(test_cfg_keys);
