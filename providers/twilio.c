@@ -516,6 +516,15 @@ out:
 	return rc;
 }
 
+/* True when an ErrorCode field is code, written as Twilio writes codes. */
+static bool twilio_code_is(const char *field, int code)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%d", code);
+	return field && strcmp(field, text) == 0;
+}
+
 static int twilio_status_fill(const struct kvlist *f, const char *sid, const char *status,
 			      struct status_in *out, struct sbuf *err)
 {
@@ -528,7 +537,7 @@ static int twilio_status_fill(const struct kvlist *f, const char *sid, const cha
 	provider_copy(out->raw_status, sizeof(out->raw_status), status);
 	provider_copy(out->error_code, sizeof(out->error_code), code);
 	provider_copy(out->error_text, sizeof(out->error_text), text);
-	out->opted_out = code && strcmp(code, "21610") == 0;
+	out->opted_out = twilio_code_is(code, TWILIO_CODE_OPTED_OUT);
 	return 0;
 }
 
