@@ -348,7 +348,6 @@ static int firetext_parse_status(void *priv, const struct http_in *in, struct st
 
 const struct provider_ops firetext_ops = {
 	.type = "firetext",
-	.caps = PROVIDER_CAP_STATUS | PROVIDER_CAP_INBOUND,
 	.init = firetext_init,
 	.destroy = firetext_destroy,
 	.build_send = firetext_build_send,

@@ -526,7 +526,6 @@ static int messagebird_parse_status(void *priv, const struct http_in *in, struct
 
 const struct provider_ops messagebird_ops = {
 	.type = "messagebird",
-	.caps = PROVIDER_CAP_STATUS | PROVIDER_CAP_INBOUND,
 	.init = messagebird_init,
 	.destroy = messagebird_destroy,
 	.build_send = messagebird_build_send,

@@ -116,12 +116,6 @@ struct status_in {
 	bool opted_out;      /* the recipient unsubscribed (a permanent opt-out) */
 };
 
-enum provider_cap {
-	PROVIDER_CAP_SYNC_REPLY = 1 << 0, /* a reply can ride in the inbound webhook's answer */
-	PROVIDER_CAP_STATUS = 1 << 1,     /* posts delivery receipts */
-	PROVIDER_CAP_INBOUND = 1 << 2,    /* posts inbound texts */
-};
-
 /* What the core tells adapters about the daemon at start-up. */
 struct provider_env {
 	const char *public_url; /* SIGNPOST_PUBLIC_URL, no trailing slash */
@@ -129,9 +123,24 @@ struct provider_env {
 	const char *sim_secret; /* "whsec_..." shared by the sim adapter and the built-in simulator */
 };
 
+/*
+ * An adapter. The core calls its entries only through the provider_*() wrappers below.
+ *
+ * Required entries: init, destroy, build_send, parse_send_result, parse_inbound and
+ * inbound_answer. Optional entries: verify and parse_status. The one rule for optional
+ * entries: NULL means the provider does not have that feature, and the wrapper then
+ * refuses, returning -1 with the reason in err, exactly as the entry itself refuses a
+ * forged or malformed webhook. A missing entry can never make the core accept anything.
+ */
 struct provider_ops {
 	const char *type;
-	unsigned caps;
+	/*
+	 * True when a reply to the tenant rides in the answer to their inbound webhook
+	 * (inbound_answer then receives it); false when the core sends every reply as an
+	 * outbound text. The core decides this before storing the inbound text, since the
+	 * reply is queued in the same statement.
+	 */
+	bool sync_reply;
 	/*
 	 * Validates the adapter's own keys of a "providers" entry and builds its state.
 	 * Keys common to every provider (name, type, segments_per_second, connect_timeout_ms,
@@ -141,12 +150,14 @@ struct provider_ops {
 	 */
 	int (*init)(struct json_object *cfg, const struct provider_env *env, void **priv,
 		    struct sbuf *err);
+	/* NULL is a no-op. */
 	void (*destroy)(void *priv);
+	/* 0 with req filled; -1 when the text cannot be put into the provider's format. */
 	int (*build_send)(void *priv, const struct sms_out *msg, struct http_req *req);
 	/* status 0 never reaches an adapter: the core handles transport failures. */
 	void (*parse_send_result)(void *priv, long status, const struct kvlist *headers,
 				  const char *body, size_t len, struct send_result *out);
-	/* 0 when the webhook is authentic; -1 with a reason (never a secret) otherwise. */
+	/* Optional. 0 when the webhook is authentic; -1 with a reason (never a secret). */
 	int (*verify)(void *priv, const struct http_in *in, struct sbuf *err);
 	/*
 	 * Returns 1 with *out filled, 0 when the webhook carries no text (a provider's
@@ -154,16 +165,77 @@ struct provider_ops {
 	 */
 	int (*parse_inbound)(void *priv, const struct http_in *in, struct sms_in *out,
 			     struct sbuf *err);
-	/* Same convention as parse_inbound. NULL when unsupported. */
+	/* Optional. Same convention as parse_inbound, for a delivery receipt. */
 	int (*parse_status)(void *priv, const struct http_in *in, struct status_in *out,
 			    struct sbuf *err);
 	/*
-	 * Fills the answer to an inbound webhook. reply is the text for the tenant or NULL.
-	 * Returns true when the answer carries the reply, false when the core must send it
-	 * as an outbound message.
+	 * Fills the answer to an inbound webhook. reply is the text for the tenant, never
+	 * NULL only for a sync_reply provider, which must then carry it in the answer.
 	 */
-	bool (*inbound_answer)(void *priv, const char *reply, struct http_answer *out);
+	void (*inbound_answer)(void *priv, const char *reply, struct http_answer *out);
 };
+
+static inline int provider_init(const struct provider_ops *ops, struct json_object *cfg,
+				const struct provider_env *env, void **priv, struct sbuf *err)
+{
+	return ops->init(cfg, env, priv, err);
+}
+
+static inline void provider_destroy(const struct provider_ops *ops, void *priv)
+{
+	ops->destroy(priv);
+}
+
+static inline int provider_build_send(const struct provider_ops *ops, void *priv,
+				      const struct sms_out *msg, struct http_req *req)
+{
+	return ops->build_send(priv, msg, req);
+}
+
+static inline void provider_parse_send_result(const struct provider_ops *ops, void *priv,
+					      long status, const struct kvlist *headers,
+					      const char *body, size_t len,
+					      struct send_result *out)
+{
+	ops->parse_send_result(priv, status, headers, body, len, out);
+}
+
+/* An adapter without verify authenticates nothing: every webhook is refused. */
+static inline int provider_verify(const struct provider_ops *ops, void *priv,
+				  const struct http_in *in, struct sbuf *err)
+{
+	if (!ops->verify) {
+		sbuf_adds(err, "no verification");
+		return -1;
+	}
+	return ops->verify(priv, in, err);
+}
+
+static inline int provider_parse_inbound(const struct provider_ops *ops, void *priv,
+					 const struct http_in *in, struct sms_in *out,
+					 struct sbuf *err)
+{
+	return ops->parse_inbound(priv, in, out, err);
+}
+
+/* An adapter without parse_status sends no receipts: a receipt is refused as malformed. */
+static inline int provider_parse_status(const struct provider_ops *ops, void *priv,
+					const struct http_in *in, struct status_in *out,
+					struct sbuf *err)
+{
+	if (!ops->parse_status) {
+		sbuf_adds(err, "this provider does not send delivery receipts");
+		return -1;
+	}
+	return ops->parse_status(priv, in, out, err);
+}
+
+/* The answer to an inbound webhook; reply reaches only a sync_reply adapter. */
+static inline void provider_inbound_answer(const struct provider_ops *ops, void *priv,
+					   const char *reply, struct http_answer *out)
+{
+	ops->inbound_answer(priv, ops->sync_reply ? reply : NULL, out);
+}
 
 /* Adapter lookup by type name ("twilio", "sim", ...); NULL when unknown. */
 const struct provider_ops *provider_find(const char *type);

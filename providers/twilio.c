@@ -575,7 +575,8 @@ out:
 	return rc;
 }
 
-static bool twilio_inbound_answer(void *priv, const char *reply, struct http_answer *out)
+/* TwiML; a reply in it is texted to the tenant (text/plain would be texted too). */
+static void twilio_inbound_answer(void *priv, const char *reply, struct http_answer *out)
 {
 	(void)priv;
 	out->status = 200;
@@ -587,12 +588,11 @@ static bool twilio_inbound_answer(void *priv, const char *reply, struct http_ans
 		sbuf_adds(&out->body, "</Message>");
 	}
 	sbuf_adds(&out->body, "</Response>");
-	return true;
 }
 
 const struct provider_ops twilio_ops = {
 	.type = "twilio",
-	.caps = PROVIDER_CAP_SYNC_REPLY | PROVIDER_CAP_STATUS | PROVIDER_CAP_INBOUND,
+	.sync_reply = true,
 	.init = twilio_init,
 	.destroy = twilio_destroy,
 	.build_send = twilio_build_send,

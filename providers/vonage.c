@@ -491,7 +491,6 @@ static int vonage_parse_status(void *priv, const struct http_in *in, struct stat
 
 const struct provider_ops vonage_ops = {
 	.type = "vonage",
-	.caps = PROVIDER_CAP_STATUS | PROVIDER_CAP_INBOUND,
 	.init = vonage_init,
 	.destroy = vonage_destroy,
 	.build_send = vonage_build_send,

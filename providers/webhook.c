@@ -45,7 +45,7 @@
  *       "to":"+447700900000","text":"SKILLS","received_at":"2025-01-31T09:30:00Z"}}
  *    "text" may be empty. Other event types are acknowledged and ignored.
  *
- * signpost answers receipts and inbound texts 200 {} when recorded, 401 on a bad
+ * signpost answers receipts and inbound texts 200 {} when recorded, 403 on a bad
  * signature and 400 when malformed; replies to a tenant always go out as sends (1).
  */
 #include "providers/webhook.h"
@@ -432,19 +432,17 @@ out:
 	return rc;
 }
 
-bool webhook_inbound_answer(void *priv, const char *reply, struct http_answer *out)
+void webhook_inbound_answer(void *priv, const char *reply, struct http_answer *out)
 {
 	(void)priv;
 	(void)reply;
 	out->status = 200;
 	out->content_type = "application/json";
 	sbuf_adds(&out->body, "{}");
-	return false;
 }
 
 const struct provider_ops webhook_ops = {
 	.type = "webhook",
-	.caps = PROVIDER_CAP_STATUS | PROVIDER_CAP_INBOUND,
 	.init = webhook_init,
 	.destroy = webhook_destroy,
 	.build_send = webhook_build_send,
