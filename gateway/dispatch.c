@@ -433,6 +433,7 @@ static void dispatch_send_one(struct dispatch_provider *p, const struct db_resul
 		.reference = ref, .to = db_get(r, row, CLAIM_TO), .text = s->body,
 		.unicode = gi.encoding == GSM_ENC_UCS2, .segments = gi.segments,
 		.status_url = status_url, .validity_s = cfg->validity_s,
+		.now = clock_wall_ms() / 1000,
 	};
 	http_req_init(&req);
 	p->inflight++;

@@ -58,7 +58,11 @@ struct http_answer {
 	struct sbuf body;
 };
 
-/* One text to send. */
+/*
+ * One text to send. build_send reads no clock and no random source: the time a request
+ * carries comes in here, and ids it makes up derive from the reference, so the same
+ * sms_out always gives the same request.
+ */
 struct sms_out {
 	const char *reference;  /* our message id as decimal text */
 	const char *to;         /* E.164, "+447700900123" */
@@ -68,6 +72,7 @@ struct sms_out {
 	int segments;           /* as the core counted them */
 	const char *status_url; /* absolute URL for delivery receipts, or NULL */
 	int validity_s;         /* 0 for the provider's default */
+	int64_t now;            /* unix seconds, for timestamps the request carries */
 };
 
 enum send_outcome {

@@ -128,11 +128,14 @@ static int webhook_init(struct json_object *cfg, const struct provider_env *env,
 	return webhook_setup(cfg, "webhook", &none, priv, err);
 }
 
-/* "msg_<reference>" when the reference is plain, else a random id. */
+/*
+ * "msg_<reference>" when the reference is plain, else "msg_" and 24 hex digits of its
+ * SHA-256: the same id for every attempt at one message either way.
+ */
 static void webhook_message_id(const char *reference, struct sbuf *id)
 {
-	unsigned char rnd[12];
 	size_t n = reference ? strlen(reference) : 0;
+	struct sbuf hash;
 
 	sbuf_adds(id, "msg_");
 	if (n > 0 && n <= 64 &&
@@ -141,8 +144,10 @@ static void webhook_message_id(const char *reference, struct sbuf *id)
 		sbuf_adds(id, reference);
 		return;
 	}
-	crypto_random(rnd, sizeof(rnd));
-	codec_hex_encode(id, rnd, sizeof(rnd), false);
+	sbuf_init(&hash);
+	crypto_sha256_hex(&hash, reference ? reference : "", n);
+	sbuf_add(id, hash.data, 24);
+	sbuf_free(&hash);
 }
 
 static void json_add_str(struct json_object *obj, const char *key, const char *value)
@@ -173,8 +178,8 @@ int webhook_build_send(void *priv, const struct sms_out *msg, struct http_req *r
 	req->method = "POST";
 	req->url = xstrdup(w->url);
 	kvlist_add(&req->headers, "Content-Type", "application/json");
-	if (stdwebhook_add_headers(&req->headers, w->secret, sbuf_str(&id),
-				   clock_wall_ms() / 1000, req->body.data, req->body.len) < 0)
+	if (stdwebhook_add_headers(&req->headers, w->secret, sbuf_str(&id), msg->now,
+				   req->body.data, req->body.len) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -154,7 +154,7 @@ static void fuzz_send_result(const struct adapter *a, const struct webhook *w)
 static void fuzz_build_send(const struct adapter *a, const struct webhook *w)
 {
 	struct sms_out m = { "42", "+447700900123", NULL, w->body, false, 1,
-			     PUBLIC_URL "/v1/providers/p/status?ref=42", 0 };
+			     PUBLIC_URL "/v1/providers/p/status?ref=42", 0, 1700000000 };
 	struct http_req req;
 
 	if (!codec_utf8_valid(w->body, strlen(w->body)))

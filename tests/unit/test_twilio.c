@@ -695,7 +695,7 @@ static int build_line(const char *line)
 	validity = provider_json_str(o, "validity_s");
 	struct sms_out msg = { "1", provider_json_str(o, "to"), NULL, provider_json_str(o, "text"),
 			       false, 1, provider_json_str(o, "status_url"),
-			       validity ? atoi(validity) : 0 };
+			       validity ? atoi(validity) : 0, 0 };
 	if (ops()->init(cfg, NULL, &t, &err) < 0 || ops()->build_send(t, &msg, &req) < 0) {
 		fprintf(stderr, "build: %s\n", sbuf_str(&err));
 		goto out;
