@@ -348,6 +348,9 @@ static int firetext_parse_status(void *priv, const struct http_in *in, struct st
 
 const struct provider_ops firetext_ops = {
 	.type = "firetext",
+	.example_config =
+		"{\"type\": \"firetext\", \"api_key\": \"k3y\", \"from\": \"SIGNPOST\", "
+		"\"webhook_user\": \"signpost\", \"webhook_password\": \"pa55\"}",
 	.init = firetext_init,
 	.destroy = firetext_destroy,
 	.build_send = firetext_build_send,

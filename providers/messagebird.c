@@ -526,6 +526,11 @@ static int messagebird_parse_status(void *priv, const struct http_in *in, struct
 
 const struct provider_ops messagebird_ops = {
 	.type = "messagebird",
+	.example_config =
+		"{\"type\": \"messagebird\", "
+		"\"access_key\": \"test_gshuPaZoeEG6ovbc8M79w0QyM\", "
+		"\"originator\": \"447700900000\", "
+		"\"signing_key\": \"PlLrKaqvZNRR5zAjm42ZT6q1\"}",
 	.init = messagebird_init,
 	.destroy = messagebird_destroy,
 	.build_send = messagebird_build_send,

@@ -101,11 +101,18 @@ static const struct provider_ops *const provider_registry[] = {
 	&firetext_ops,
 };
 
+const struct provider_ops *provider_nth(size_t i)
+{
+	return i < ARRAY_LEN(provider_registry) ? provider_registry[i] : NULL;
+}
+
 const struct provider_ops *provider_find(const char *type)
 {
-	for (size_t i = 0; type && i < ARRAY_LEN(provider_registry); i++)
-		if (strcmp(provider_registry[i]->type, type) == 0)
-			return provider_registry[i];
+	const struct provider_ops *ops;
+
+	for (size_t i = 0; type && (ops = provider_nth(i)); i++)
+		if (strcmp(ops->type, type) == 0)
+			return ops;
 	return NULL;
 }
 

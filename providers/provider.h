@@ -129,7 +129,8 @@ struct provider_env {
 };
 
 /*
- * An adapter. The core calls its entries only through the provider_*() wrappers below.
+ * An adapter: one file, listed once in the registry in provider.c. The core calls its
+ * entries only through the provider_*() wrappers below.
  *
  * Required entries: init, destroy, build_send, parse_send_result, parse_inbound and
  * inbound_answer. Optional entries: verify and parse_status. The one rule for optional
@@ -139,6 +140,11 @@ struct provider_env {
  */
 struct provider_ops {
 	const char *type;
+	/*
+	 * A "providers" entry init accepts, as JSON text with placeholder credentials: the
+	 * unit tests and the fuzzer build every adapter of the registry from it.
+	 */
+	const char *example_config;
 	/*
 	 * True when a reply to the tenant rides in the answer to their inbound webhook
 	 * (inbound_answer then receives it); false when the core sends every reply as an
@@ -244,6 +250,8 @@ static inline void provider_inbound_answer(const struct provider_ops *ops, void 
 
 /* Adapter lookup by type name ("twilio", "sim", ...); NULL when unknown. */
 const struct provider_ops *provider_find(const char *type);
+/* The registry in order: the i-th adapter, NULL past the last. */
+const struct provider_ops *provider_nth(size_t i);
 /* Comma-separated list of known types, for error messages. */
 const char *provider_types(void);
 bool provider_common_key(const char *key);

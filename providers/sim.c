@@ -31,6 +31,7 @@ static int sim_init(struct json_object *cfg, const struct provider_env *env, voi
 
 const struct provider_ops sim_ops = {
 	.type = "sim",
+	.example_config = "{\"type\": \"sim\"}",
 	.init = sim_init,
 	.destroy = webhook_destroy,
 	.build_send = webhook_build_send,

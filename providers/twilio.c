@@ -592,6 +592,10 @@ static void twilio_inbound_answer(void *priv, const char *reply, struct http_ans
 
 const struct provider_ops twilio_ops = {
 	.type = "twilio",
+	.example_config =
+		"{\"type\": \"twilio\", "
+		"\"account_sid\": \"AC00000000000000000000000000000000\", "
+		"\"auth_token\": \"12345\", \"from\": \"+447700900000\"}",
 	.sync_reply = true,
 	.init = twilio_init,
 	.destroy = twilio_destroy,

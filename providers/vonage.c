@@ -491,6 +491,10 @@ static int vonage_parse_status(void *priv, const struct http_in *in, struct stat
 
 const struct provider_ops vonage_ops = {
 	.type = "vonage",
+	.example_config =
+		"{\"type\": \"vonage\", \"api_key\": \"abcd1234\", \"api_secret\": \"s3cr3t\", "
+		"\"from\": \"447700900000\", \"signature_secret\": \"my_secret_key\", "
+		"\"signature_method\": \"sha256\"}",
 	.init = vonage_init,
 	.destroy = vonage_destroy,
 	.build_send = vonage_build_send,

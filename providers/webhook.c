@@ -448,6 +448,10 @@ void webhook_inbound_answer(void *priv, const char *reply, struct http_answer *o
 
 const struct provider_ops webhook_ops = {
 	.type = "webhook",
+	.example_config =
+		"{\"type\": \"webhook\", \"url\": \"https://hub.example/messages\", "
+		"\"secret\": \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", "
+		"\"from\": \"+447700900000\"}",
 	.init = webhook_init,
 	.destroy = webhook_destroy,
 	.build_send = webhook_build_send,
