@@ -180,8 +180,8 @@ struct provider_ops {
 	int (*parse_status)(void *priv, const struct http_in *in, struct status_in *out,
 			    struct sbuf *err);
 	/*
-	 * Fills the answer to an inbound webhook. reply is the text for the tenant, never
-	 * NULL only for a sync_reply provider, which must then carry it in the answer.
+	 * Fills the answer to an inbound webhook. reply is the text for the tenant or NULL;
+	 * only a sync_reply provider ever gets one, and it must carry it in the answer.
 	 */
 	void (*inbound_answer)(void *priv, const char *reply, struct http_answer *out);
 };
@@ -326,6 +326,7 @@ int provider_copy_field(char *dst, size_t size, const char *name, const char *va
 
 /* A sender as digit-only providers want it: from without a leading '+'. */
 const char *provider_sender_digits(const char *from);
+
 /* Longest sender numbers and alphanumeric sender ids any provider takes. */
 #define PROVIDER_SENDER_MAX_DIGITS 15
 #define PROVIDER_SENDER_MAX_ID 11
@@ -366,6 +367,7 @@ bool provider_sender_valid(const char *from, const struct provider_sender_rule *
  */
 int provider_sender_check(const char *from, const struct provider_sender_rule *rule,
 			  struct sbuf *err) WUR;
+
 /* Zeroes a secret string and frees it; NULL is a no-op. */
 void provider_free_secret(char *s);
 /* How a provider's delivery receipts spell the fields provider_parse_receipt needs. */
