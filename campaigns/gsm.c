@@ -1,6 +1,6 @@
 #include "campaigns/gsm.h"
 
-#include "campaigns/utf8.h"
+#include "common/codec.h"
 
 #define GSM_SINGLE_SEPTETS 160
 #define GSM_PART_SEPTETS 153
@@ -62,7 +62,7 @@ static int gsm_count_parts(const char *s, size_t len, enum gsm_encoding enc, siz
 	int parts = 1;
 
 	while (i < len) {
-		size_t c = (size_t)gsm_cost(enc, utf8_next(s, len, &i));
+		size_t c = (size_t)gsm_cost(enc, codec_utf8_next(s, len, &i));
 		if (used + c > part) {
 			parts++;
 			used = 0;
@@ -78,7 +78,7 @@ void gsm_analyze(const char *utf8, size_t len, struct gsm_info *out)
 	bool gsm = true;
 
 	while (i < len) {
-		uint32_t cp = utf8_next(utf8, len, &i);
+		uint32_t cp = codec_utf8_next(utf8, len, &i);
 		int s = gsm_septets(cp);
 		gsm = gsm && s > 0;
 		septets += (size_t)s;
@@ -110,7 +110,7 @@ size_t gsm_ucs2_chars(const char *utf8, size_t len, uint32_t *out)
 	size_t i = 0, n = 0;
 
 	while (i < len) {
-		uint32_t cp = utf8_next(utf8, len, &i);
+		uint32_t cp = codec_utf8_next(utf8, len, &i);
 		if (gsm_septets(cp) == 0 && !gsm_listed(out, n, cp))
 			out[n++] = cp;
 	}
@@ -202,7 +202,7 @@ void gsm_smart_replace(struct sbuf *out, const char *utf8, size_t len)
 			sbuf_add(out, utf8 + start, i - start);
 			continue;
 		}
-		uint32_t cp = utf8_next(utf8, len, &i);
+		uint32_t cp = codec_utf8_next(utf8, len, &i);
 		const char *to = gsm_lookalike(cp);
 		if (to)
 			sbuf_adds(out, to);

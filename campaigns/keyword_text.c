@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "campaigns/utf8.h"
+#include "common/codec.h"
 
 enum keyword_char {
 	KEYWORD_CHAR_LETTER,
@@ -130,7 +131,7 @@ void keyword_text_init(struct keyword_text *t, const char *text)
 	t->n = t->cap = 0;
 	sbuf_reserve(&t->norm, len);
 	while (i < len)
-		keyword_feed(&b, utf8_next(text, len, &i));
+		keyword_feed(&b, codec_utf8_next(text, len, &i));
 }
 
 void keyword_text_free(struct keyword_text *t)

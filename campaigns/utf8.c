@@ -4,60 +4,6 @@
 
 #include "common/codec.h"
 
-/* Length of the sequence a lead byte starts, and the bits it contributes; 0 if invalid. */
-static int utf8_lead(unsigned char c, uint32_t *cp)
-{
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		*cp = c & 0x1fu;
-		return 2;
-	}
-	if (c >= 0xe0 && c <= 0xef) {
-		*cp = c & 0x0fu;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		*cp = c & 0x07u;
-		return 4;
-	}
-	return 0;
-}
-
-static bool utf8_in_range(uint32_t cp, int n)
-{
-	static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-
-	if (cp < min[n] || cp > 0x10ffff)
-		return false;
-	return cp < 0xd800 || cp > 0xdfff;
-}
-
-uint32_t utf8_next(const char *s, size_t len, size_t *i)
-{
-	const unsigned char *p = (const unsigned char *)s + *i;
-	size_t left = len - *i;
-	uint32_t cp;
-	int n = utf8_lead(p[0], &cp);
-
-	if (n == 0 || (size_t)n > left)
-		goto bad;
-	for (int k = 1; k < n; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			goto bad;
-		cp = (cp << 6) | (p[k] & 0x3fu);
-	}
-	if (!utf8_in_range(cp, n))
-		goto bad;
-	*i += (size_t)n;
-	return cp;
-bad:
-	*i += 1;
-	return UTF8_REPLACEMENT;
-}
-
 void utf8_put(struct sbuf *out, uint32_t cp)
 {
 	char b[4];
@@ -70,7 +16,7 @@ size_t utf8_count(const char *s, size_t len)
 	size_t i = 0, n = 0;
 
 	while (i < len) {
-		(void)utf8_next(s, len, &i);
+		(void)codec_utf8_next(s, len, &i);
 		n++;
 	}
 	return n;
@@ -84,7 +30,7 @@ static size_t utf8_decode_all(const char *s, size_t len, uint32_t *out, size_t m
 	while (i < len) {
 		if (n == max)
 			return max + 1;
-		out[n++] = utf8_next(s, len, &i);
+		out[n++] = codec_utf8_next(s, len, &i);
 	}
 	return n;
 }

@@ -1,20 +1,12 @@
 /*
- * utf8.h: decoding and encoding UTF-8 one code point at a time, for the text rules in
- * campaigns/ (segment counting, keyword matching, template positions).
+ * utf8.h: UTF-8 one code point at a time, for the text rules in campaigns/ (keyword
+ * matching, template positions). Reading a code point is common/codec.h's codec_utf8_next.
  */
 #ifndef SIGNPOST_UTF8_H
 #define SIGNPOST_UTF8_H
 
 #include "common/util.h"
 
-#define UTF8_REPLACEMENT 0xfffdu
-
-/*
- * Decodes the code point at s[*i] (with *i < len) and advances *i past it. A malformed
- * or truncated sequence, an overlong form, a surrogate or a value past U+10FFFF decodes
- * as U+FFFD and consumes one byte.
- */
-uint32_t utf8_next(const char *s, size_t len, size_t *i);
 /* Appends cp as UTF-8 (U+FFFD for surrogates and values past U+10FFFF). */
 void utf8_put(struct sbuf *out, uint32_t cp);
 /* Number of code points in s[0..len), counting each malformed byte as one. */

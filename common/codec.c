@@ -203,33 +203,52 @@ void codec_xml_escape(struct sbuf *out, const char *s)
 	}
 }
 
-size_t codec_utf8_char(const char *str, size_t n)
+/* Length of the well-formed character at str[0..n) with its code point in *cp; 0 if malformed. */
+static size_t codec_utf8_decode(const char *str, size_t n, uint32_t *cp)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	unsigned char c = s[0];
 	size_t len;
-	uint32_t cp, min;
+	uint32_t min;
 
-	if (c < 0x80)
+	if (c < 0x80) {
+		*cp = c;
 		return 1;
-	else if ((c & 0xe0) == 0xc0)
-		len = 2, cp = c & 0x1f, min = 0x80;
-	else if ((c & 0xf0) == 0xe0)
-		len = 3, cp = c & 0x0f, min = 0x800;
-	else if ((c & 0xf8) == 0xf0)
-		len = 4, cp = c & 0x07, min = 0x10000;
-	else
+	} else if ((c & 0xe0) == 0xc0) {
+		len = 2, *cp = c & 0x1f, min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		len = 3, *cp = c & 0x0f, min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		len = 4, *cp = c & 0x07, min = 0x10000;
+	} else {
 		return 0;
+	}
 	if (len > n)
 		return 0;
 	for (size_t j = 1; j < len; j++) {
 		if ((s[j] & 0xc0) != 0x80)
 			return 0;
-		cp = cp << 6 | (s[j] & 0x3f);
+		*cp = *cp << 6 | (s[j] & 0x3f);
 	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
 		return 0;
 	return len;
+}
+
+size_t codec_utf8_char(const char *s, size_t n)
+{
+	uint32_t cp;
+
+	return codec_utf8_decode(s, n, &cp);
+}
+
+uint32_t codec_utf8_next(const char *s, size_t n, size_t *i)
+{
+	uint32_t cp;
+	size_t len = codec_utf8_decode(s + *i, n - *i, &cp);
+
+	*i += len ? len : 1;
+	return len ? cp : CODEC_UTF8_REPLACEMENT;
 }
 
 bool codec_utf8_valid(const char *s, size_t n)

@@ -1,6 +1,6 @@
 /*
  * codec.h: byte encodings used on the wire: base64, hex, URL/form encoding, XML escaping,
- * UTF-8 validation.
+ * UTF-8 reading, writing and validation.
  */
 #ifndef SIGNPOST_CODEC_H
 #define SIGNPOST_CODEC_H
@@ -28,8 +28,16 @@ void codec_form_build(struct sbuf *out, const struct kvlist *l);
 /* Escapes & < > " ' and CR; drops the C0 controls XML 1.0 cannot carry (all but TAB, LF). */
 void codec_xml_escape(struct sbuf *out, const char *s);
 
+#define CODEC_UTF8_REPLACEMENT 0xfffdu
+
 /* Length of the well-formed UTF-8 character at s[0..n) (n > 0), or 0 when it is malformed. */
 size_t codec_utf8_char(const char *s, size_t n);
+/*
+ * Decodes the code point at s[*i] (with *i < n) and advances *i past it. A malformed or
+ * truncated sequence, an overlong form, a surrogate or a value past U+10FFFF decodes as
+ * U+FFFD and consumes one byte.
+ */
+uint32_t codec_utf8_next(const char *s, size_t n, size_t *i);
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
 bool codec_utf8_valid(const char *s, size_t n);
 /* Writes cp as UTF-8 (U+FFFD for surrogates and values past U+10FFFF); returns 1 to 4. */

@@ -8,8 +8,8 @@
 
 #include "common/codec.h"
 #include "common/crypto.h"
+#include "common/stdwebhook.h"
 #include "gateway/api_handlers.h"
-#include "providers/stdwebhook.h"
 
 #define PARTNER_MAX_NAME 200
 #define PARTNER_MAX_ITEMS 100

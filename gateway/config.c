@@ -175,7 +175,7 @@ static int config_parse_provider(struct config *cfg, struct provider_cfg *p,
 	}
 	if (config_provider_common(p, obj, err) < 0)
 		return -1;
-	return p->ops->init(obj, &env, &p->priv, err);
+	return provider_init(p->ops, obj, &env, &p->priv, err);
 }
 
 static int config_providers(struct config *cfg, struct json_object *root, struct sbuf *err)
@@ -391,7 +391,7 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nproviders; i++) {
 		struct provider_cfg *p = &cfg->providers[i];
 		if (p->ops && p->priv)
-			p->ops->destroy(p->priv);
+			provider_destroy(p->ops, p->priv);
 		free(p->name);
 	}
 	free(cfg->providers);

@@ -380,8 +380,9 @@ static void dispatch_sent(struct httpc_response *resp, void *arg)
 			snprintf(sr.reason, sizeof(sr.reason), "could not reach %s: %s", p->cfg->name,
 				 resp->error);
 		else
-			p->cfg->ops->parse_send_result(p->cfg->priv, resp->status, &resp->headers,
-						       sbuf_str(&resp->body), resp->body.len, &sr);
+			provider_parse_send_result(p->cfg->ops, p->cfg->priv, resp->status,
+						   &resp->headers, sbuf_str(&resp->body),
+						   resp->body.len, &sr);
 		dispatch_classify(s, &sr, &r);
 	}
 	dispatch_flow_result(p, dispatch_flow_outcome(resp, &sr), sr.retry_after_s);
@@ -434,10 +435,11 @@ static void dispatch_send_one(struct dispatch_provider *p, const struct db_resul
 		.reference = ref, .to = db_get(r, row, CLAIM_TO), .text = s->body,
 		.unicode = gi.encoding == GSM_ENC_UCS2, .segments = gi.segments,
 		.status_url = status_url, .validity_s = cfg->validity_s,
+		.now = clock_wall_ms() / 1000,
 	};
 	http_req_init(&req);
 	p->inflight++;
-	if (!msg.to || cfg->ops->build_send(cfg->priv, &msg, &req) < 0) {
+	if (!msg.to || provider_build_send(cfg->ops, cfg->priv, &msg, &req) < 0) {
 		struct dispatch_result res = { .id = s->id, .state = MSG_FAILED, .body = s->body,
 					       .error_text = xstrdup("the message could not be put "
 								     "into the provider's format") };

@@ -10,8 +10,8 @@
 
 #include <event2/event.h>
 
+#include "common/http.h"
 #include "common/util.h"
-#include "providers/provider.h"
 
 struct httpc;
 

@@ -99,9 +99,9 @@ static struct inbound *inbound_open(struct api_ctx *ctx, struct http_in *hin, ch
 				 .headers = &req->headers, .body = sbuf_str(&req->body),
 				 .body_len = req->body.len, .now = clock_wall_ms() / 1000 };
 	sbuf_init(&err);
-	if (!p->ops->verify || p->ops->verify(p->priv, hin, &err) < 0) {
+	if (provider_verify(p->ops, p->priv, hin, &err) < 0) {
 		log_warn("webhook refused provider=%s path=%s reason=\"%s\"", p->name, req->path,
-			 p->ops->verify ? sbuf_str(&err) : "no verification");
+			 sbuf_str(&err));
 		api_error(ctx, 403, "bad_signature", NULL,
 			  "the webhook signature or credentials do not match this provider's configuration");
 		sbuf_free(&err);
@@ -117,7 +117,7 @@ static void inbound_answer(struct api_ctx *ctx, const char *reply)
 	struct http_answer a = { .status = 200, .content_type = "application/json" };
 
 	sbuf_init(&a.body);
-	in->provider->ops->inbound_answer(in->provider->priv, in->sync_reply ? reply : NULL, &a);
+	provider_inbound_answer(in->provider->ops, in->provider->priv, reply, &a);
 	api_reply(ctx, a.status, a.content_type, sbuf_str(&a.body), a.body.len);
 	sbuf_free(&a.body);
 }
@@ -207,7 +207,7 @@ void inbound_webhook(struct api_ctx *ctx)
 	if (!in)
 		goto out;
 	sbuf_init(&err);
-	rc = in->provider->ops->parse_inbound(in->provider->priv, &hin, &in->sms, &err);
+	rc = provider_parse_inbound(in->provider->ops, in->provider->priv, &hin, &in->sms, &err);
 	if (rc <= 0) {
 		if (rc < 0)
 			api_error(ctx, 400, "bad_request", NULL, "%s", sbuf_str(&err));
@@ -228,7 +228,7 @@ void inbound_webhook(struct api_ctx *ctx)
 	}
 	if (phone_e164(in->sms.from, in->from) != PHONE_OK)
 		snprintf(in->from, sizeof(in->from), "%.*s", (int)sizeof(in->from) - 1, in->sms.from);
-	in->sync_reply = in->provider->ops->caps & PROVIDER_CAP_SYNC_REPLY;
+	in->sync_reply = in->provider->ops->sync_reply;
 	if (in->sms.concat_total > 1)
 		concat_collect(ctx, in->provider->name, in->from, &in->sms, inbound_route);
 	else
@@ -261,16 +261,13 @@ void inbound_status_webhook(struct api_ctx *ctx)
 	struct http_in hin;
 	char *url = NULL;
 	struct sbuf err;
-	int rc = -1;
+	int rc;
 
 	struct inbound *in = inbound_open(ctx, &hin, &url);
 	if (!in)
 		goto out;
 	sbuf_init(&err);
-	if (in->provider->ops->parse_status)
-		rc = in->provider->ops->parse_status(in->provider->priv, &hin, &in->status, &err);
-	else
-		sbuf_adds(&err, "this provider does not send delivery receipts");
+	rc = provider_parse_status(in->provider->ops, in->provider->priv, &hin, &in->status, &err);
 	if (rc <= 0) {
 		if (rc < 0)
 			api_error(ctx, 400, "bad_request", NULL, "%s", sbuf_str(&err));

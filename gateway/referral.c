@@ -6,12 +6,12 @@
 
 #include "campaigns/flow.h"
 #include "campaigns/window.h"
+#include "common/stdwebhook.h"
 #include "gateway/data.h"
 #include "gateway/db.h"
 #include "gateway/httpc.h"
 #include "gateway/lifecycle.h"
 #include "gateway/log.h"
-#include "providers/stdwebhook.h"
 
 #define REFERRAL_OUTBOX_BATCH 20
 #define REFERRAL_MAX_SENDS 200 /* webhook requests in flight at once */

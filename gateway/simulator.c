@@ -7,10 +7,10 @@
 #include "campaigns/phone.h"
 #include "common/codec.h"
 #include "common/crypto.h"
+#include "common/stdwebhook.h"
 #include "gateway/api_handlers.h"
 #include "gateway/httpc.h"
 #include "gateway/log.h"
-#include "providers/stdwebhook.h"
 
 #define SIM_KEEP 200
 #define SIM_RECEIPT_DELAY_MS 200

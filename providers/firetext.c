@@ -54,16 +54,10 @@ static void firetext_destroy(void *priv)
 	free(f);
 }
 
-/* 3 to 11 letters and digits, or a number of up to 15 digits. */
-static bool firetext_from_valid(const char *s)
-{
-	size_t n = strlen(s), digits = strspn(s, "0123456789");
-	size_t alnum = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
-
-	if (digits == n)
-		return n >= 3 && n <= 15;
-	return alnum == n && n >= 3 && n <= 11;
-}
+/* 3 to 11 letters and digits, or a number of up to 15 digits; a '+' is dropped. */
+static const struct provider_sender_rule firetext_sender = {
+	"from", 3, PROVIDER_PLUS_IGNORED, PROVIDER_SPACES_NONE,
+};
 
 static int firetext_credentials(struct json_object *cfg, struct firetext *f, struct sbuf *err)
 {
@@ -104,17 +98,13 @@ static int firetext_init(struct json_object *cfg, const struct provider_env *env
 	    provider_cfg_url(cfg, "base_url", false, &base, err) < 0 ||
 	    provider_cfg_string(cfg, "api_key", true, &key, err) < 0 ||
 	    provider_cfg_string(cfg, "from", true, &from, err) < 0 ||
-	    firetext_credentials(cfg, f, err) < 0)
+	    firetext_credentials(cfg, f, err) < 0 ||
+	    provider_sender_check(from, &firetext_sender, err) < 0)
 		goto out;
-	if (!firetext_from_valid(from[0] == '+' ? from + 1 : from)) {
-		sbuf_adds(err, "from: must be 3 to 11 letters and digits, or a number such as "
-			       "\"447700900000\"");
-		goto out;
-	}
 	f->name = xstrdup(name ? name : "firetext");
 	f->base_url = provider_base_url(base, FIRETEXT_DEFAULT_BASE_URL);
 	f->api_key = xstrdup(key);
-	f->from = xstrdup(from[0] == '+' ? from + 1 : from);
+	f->from = xstrdup(provider_sender_digits(from));
 	*priv = f;
 	f = NULL;
 	rc = 0;
@@ -358,7 +348,9 @@ static int firetext_parse_status(void *priv, const struct http_in *in, struct st
 
 const struct provider_ops firetext_ops = {
 	.type = "firetext",
-	.caps = PROVIDER_CAP_STATUS | PROVIDER_CAP_INBOUND,
+	.example_config =
+		"{\"type\": \"firetext\", \"api_key\": \"k3y\", \"from\": \"SIGNPOST\", "
+		"\"webhook_user\": \"signpost\", \"webhook_password\": \"pa55\"}",
 	.init = firetext_init,
 	.destroy = firetext_destroy,
 	.build_send = firetext_build_send,

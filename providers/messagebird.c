@@ -48,16 +48,9 @@ static void messagebird_destroy(void *priv)
 }
 
 /* A number (up to 15 digits, '+' allowed) or 1 to 11 letters and digits. */
-static bool messagebird_originator_valid(const char *s)
-{
-	const char *d = s[0] == '+' ? s + 1 : s;
-	size_t n = strlen(d), digits = strspn(d, "0123456789");
-	size_t alnum = strspn(d, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
-
-	if (digits == n)
-		return n >= 1 && n <= 15;
-	return s[0] != '+' && alnum == n && n >= 1 && n <= 11;
-}
+static const struct provider_sender_rule messagebird_originator = {
+	"originator", 1, PROVIDER_PLUS_OPTIONAL, PROVIDER_SPACES_NONE,
+};
 
 static int messagebird_init(struct json_object *cfg, const struct provider_env *env,
 			    void **priv, struct sbuf *err)
@@ -72,16 +65,12 @@ static int messagebird_init(struct json_object *cfg, const struct provider_env *
 	    provider_cfg_url(cfg, "base_url", false, &base, err) < 0 ||
 	    provider_cfg_string(cfg, "access_key", true, &key, err) < 0 ||
 	    provider_cfg_string(cfg, "originator", true, &originator, err) < 0 ||
-	    provider_cfg_string(cfg, "signing_key", true, &signing, err) < 0)
+	    provider_cfg_string(cfg, "signing_key", true, &signing, err) < 0 ||
+	    provider_sender_check(originator, &messagebird_originator, err) < 0)
 		goto out;
-	if (!messagebird_originator_valid(originator)) {
-		sbuf_adds(err, "originator: must be a number such as \"447700900000\" or 1 to 11 "
-			       "letters and digits");
-		goto out;
-	}
 	m->base_url = provider_base_url(base, MESSAGEBIRD_DEFAULT_BASE_URL);
 	m->access_key = xstrdup(key);
-	m->originator = xstrdup(originator[0] == '+' ? originator + 1 : originator);
+	m->originator = xstrdup(provider_sender_digits(originator));
 	m->signing_key = xstrdup(signing);
 	*priv = m;
 	m = NULL;
@@ -537,7 +526,11 @@ static int messagebird_parse_status(void *priv, const struct http_in *in, struct
 
 const struct provider_ops messagebird_ops = {
 	.type = "messagebird",
-	.caps = PROVIDER_CAP_STATUS | PROVIDER_CAP_INBOUND,
+	.example_config =
+		"{\"type\": \"messagebird\", "
+		"\"access_key\": \"test_gshuPaZoeEG6ovbc8M79w0QyM\", "
+		"\"originator\": \"447700900000\", "
+		"\"signing_key\": \"PlLrKaqvZNRR5zAjm42ZT6q1\"}",
 	.init = messagebird_init,
 	.destroy = messagebird_destroy,
 	.build_send = messagebird_build_send,

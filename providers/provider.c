@@ -78,46 +78,6 @@ const char *send_outcome_str(enum send_outcome o)
 	return "invalid";
 }
 
-void http_req_init(struct http_req *r)
-{
-	r->method = "POST";
-	r->url = NULL;
-	kvlist_init(&r->headers);
-	sbuf_init(&r->body);
-}
-
-void http_req_free(struct http_req *r)
-{
-	free(r->url);
-	kvlist_free(&r->headers);
-	sbuf_free(&r->body);
-	http_req_init(r);
-}
-
-char *http_basic_auth(const char *user, const char *password)
-{
-	struct sbuf plain, header;
-
-	sbuf_init(&plain);
-	sbuf_init(&header);
-	sbuf_printf(&plain, "%s:%s", user, password);
-	sbuf_adds(&header, "Basic ");
-	codec_base64_encode(&header, plain.data, plain.len);
-	/* The credentials were in plain text: do not leave them in freed memory. */
-	memset(plain.data, 0, plain.len);
-	sbuf_free(&plain);
-	return sbuf_detach(&header);
-}
-
-void http_req_basic_auth(struct http_req *r, const char *user, const char *password)
-{
-	char *value = http_basic_auth(user, password);
-
-	kvlist_add(&r->headers, "Authorization", value);
-	memset(value, 0, strlen(value));
-	free(value);
-}
-
 void sms_in_init(struct sms_in *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -132,6 +92,10 @@ void sms_in_free(struct sms_in *m)
 	sms_in_init(m);
 }
 
+/*
+ * Every adapter, once. A new one is its file and a line here: the contract checks in
+ * tests/unit/test_provider.c and the fuzzer find it through provider_nth.
+ */
 static const struct provider_ops *const provider_registry[] = {
 	&twilio_ops,
 	&webhook_ops,
@@ -141,11 +105,18 @@ static const struct provider_ops *const provider_registry[] = {
 	&firetext_ops,
 };
 
+const struct provider_ops *provider_nth(size_t i)
+{
+	return i < ARRAY_LEN(provider_registry) ? provider_registry[i] : NULL;
+}
+
 const struct provider_ops *provider_find(const char *type)
 {
-	for (size_t i = 0; type && i < ARRAY_LEN(provider_registry); i++)
-		if (strcmp(provider_registry[i]->type, type) == 0)
-			return provider_registry[i];
+	const struct provider_ops *ops;
+
+	for (size_t i = 0; type && (ops = provider_nth(i)); i++)
+		if (strcmp(ops->type, type) == 0)
+			return ops;
 	return NULL;
 }
 
@@ -539,6 +510,53 @@ int provider_copy_field(char *dst, size_t size, const char *name, const char *va
 const char *provider_sender_digits(const char *from)
 {
 	return from && from[0] == '+' ? from + 1 : from;
+}
+
+static bool provider_sender_id_valid(const char *s, size_t n,
+				     const struct provider_sender_rule *rule)
+{
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				    "0123456789 ";
+	size_t chars = strspn(s, alnum), spaces_at = strcspn(s, " ");
+
+	if (n < rule->min_len || n > PROVIDER_SENDER_MAX_ID || chars != n)
+		return false;
+	switch (rule->spaces) {
+	case PROVIDER_SPACES_NONE: return spaces_at == n;
+	case PROVIDER_SPACES_INNER: return s[0] != ' ' && s[n - 1] != ' ';
+	case PROVIDER_SPACES_ANY: return true;
+	}
+	return false;
+}
+
+bool provider_sender_valid(const char *from, const struct provider_sender_rule *rule)
+{
+	bool plus = from[0] == '+';
+	const char *d = plus ? from + 1 : from;
+	size_t n = strlen(d);
+
+	if (strspn(d, "0123456789") != n)
+		return (!plus || rule->plus == PROVIDER_PLUS_IGNORED) &&
+		       provider_sender_id_valid(d, n, rule);
+	if (rule->plus == PROVIDER_PLUS_E164 && plus)
+		return n >= 7 && n <= PROVIDER_SENDER_MAX_DIGITS && d[0] != '0';
+	return n >= rule->min_len && n <= (rule->plus == PROVIDER_PLUS_E164
+					   ? PROVIDER_SENDER_MAX_SHORT_CODE
+					   : PROVIDER_SENDER_MAX_DIGITS);
+}
+
+int provider_sender_check(const char *from, const struct provider_sender_rule *rule,
+			  struct sbuf *err)
+{
+	if (provider_sender_valid(from, rule))
+		return 0;
+	sbuf_printf(err, "%s: must be %s or an alphanumeric sender id of %u to %d %s", rule->key,
+		    rule->plus == PROVIDER_PLUS_E164 ? "an E.164 number such as \"+447700900000\""
+						     : "a number such as \"447700900000\"",
+		    rule->min_len, PROVIDER_SENDER_MAX_ID,
+		    rule->spaces == PROVIDER_SPACES_NONE ? "letters and digits"
+							 : "letters, digits and spaces");
+	return -1;
 }
 
 void provider_free_secret(char *s)

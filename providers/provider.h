@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "common/http.h"
 #include "common/util.h"
 
 /* Message states. The order of the enum is not the order of progress: see msg_state_rank. */
@@ -38,21 +39,6 @@ bool msg_state_parse(const char *s, enum msg_state *out) WUR;
 int msg_state_rank(enum msg_state s);
 bool msg_state_final(enum msg_state s);
 
-/* An outbound HTTP request, built by an adapter and performed by the core. */
-struct http_req {
-	const char *method; /* "GET" or "POST" (static string) */
-	char *url;
-	struct kvlist headers;
-	struct sbuf body;
-};
-
-void http_req_init(struct http_req *r);
-void http_req_free(struct http_req *r);
-/* "Basic base64(user:password)", an Authorization value to free (and clear) after use. */
-char *http_basic_auth(const char *user, const char *password);
-/* Sets Authorization: Basic base64(user:password). */
-void http_req_basic_auth(struct http_req *r, const char *user, const char *password);
-
 /* A webhook as the daemon received it. */
 struct http_in {
 	const char *method;
@@ -72,7 +58,11 @@ struct http_answer {
 	struct sbuf body;
 };
 
-/* One text to send. */
+/*
+ * One text to send. build_send reads no clock and no random source: the time a request
+ * carries comes in here, and ids it makes up derive from the reference, so the same
+ * sms_out always gives the same request.
+ */
 struct sms_out {
 	const char *reference;  /* our message id as decimal text */
 	const char *to;         /* E.164, "+447700900123" */
@@ -82,6 +72,7 @@ struct sms_out {
 	int segments;           /* as the core counted them */
 	const char *status_url; /* absolute URL for delivery receipts, or NULL */
 	int validity_s;         /* 0 for the provider's default */
+	int64_t now;            /* unix seconds, for timestamps the request carries */
 };
 
 enum send_outcome {
@@ -130,12 +121,6 @@ struct status_in {
 	bool opted_out;      /* the recipient unsubscribed (a permanent opt-out) */
 };
 
-enum provider_cap {
-	PROVIDER_CAP_SYNC_REPLY = 1 << 0, /* a reply can ride in the inbound webhook's answer */
-	PROVIDER_CAP_STATUS = 1 << 1,     /* posts delivery receipts */
-	PROVIDER_CAP_INBOUND = 1 << 2,    /* posts inbound texts */
-};
-
 /* What the core tells adapters about the daemon at start-up. */
 struct provider_env {
 	const char *public_url; /* SIGNPOST_PUBLIC_URL, no trailing slash */
@@ -143,9 +128,30 @@ struct provider_env {
 	const char *sim_secret; /* "whsec_..." shared by the sim adapter and the built-in simulator */
 };
 
+/*
+ * An adapter: one file, listed once in the registry in provider.c. The core calls its
+ * entries only through the provider_*() wrappers below.
+ *
+ * Required entries: init, destroy, build_send, parse_send_result, parse_inbound and
+ * inbound_answer. Optional entries: verify and parse_status. The one rule for optional
+ * entries: NULL means the provider does not have that feature, and the wrapper then
+ * refuses, returning -1 with the reason in err, exactly as the entry itself refuses a
+ * forged or malformed webhook. A missing entry can never make the core accept anything.
+ */
 struct provider_ops {
 	const char *type;
-	unsigned caps;
+	/*
+	 * A "providers" entry init accepts, as JSON text with placeholder credentials: the
+	 * unit tests and the fuzzer build every adapter of the registry from it.
+	 */
+	const char *example_config;
+	/*
+	 * True when a reply to the tenant rides in the answer to their inbound webhook
+	 * (inbound_answer then receives it); false when the core sends every reply as an
+	 * outbound text. The core decides this before storing the inbound text, since the
+	 * reply is queued in the same statement.
+	 */
+	bool sync_reply;
 	/*
 	 * Validates the adapter's own keys of a "providers" entry and builds its state.
 	 * Keys common to every provider (name, type, segments_per_second, connect_timeout_ms,
@@ -155,12 +161,14 @@ struct provider_ops {
 	 */
 	int (*init)(struct json_object *cfg, const struct provider_env *env, void **priv,
 		    struct sbuf *err);
+	/* NULL is a no-op. */
 	void (*destroy)(void *priv);
+	/* 0 with req filled; -1 when the text cannot be put into the provider's format. */
 	int (*build_send)(void *priv, const struct sms_out *msg, struct http_req *req);
 	/* status 0 never reaches an adapter: the core handles transport failures. */
 	void (*parse_send_result)(void *priv, long status, const struct kvlist *headers,
 				  const char *body, size_t len, struct send_result *out);
-	/* 0 when the webhook is authentic; -1 with a reason (never a secret) otherwise. */
+	/* Optional. 0 when the webhook is authentic; -1 with a reason (never a secret). */
 	int (*verify)(void *priv, const struct http_in *in, struct sbuf *err);
 	/*
 	 * Returns 1 with *out filled, 0 when the webhook carries no text (a provider's
@@ -168,19 +176,82 @@ struct provider_ops {
 	 */
 	int (*parse_inbound)(void *priv, const struct http_in *in, struct sms_in *out,
 			     struct sbuf *err);
-	/* Same convention as parse_inbound. NULL when unsupported. */
+	/* Optional. Same convention as parse_inbound, for a delivery receipt. */
 	int (*parse_status)(void *priv, const struct http_in *in, struct status_in *out,
 			    struct sbuf *err);
 	/*
-	 * Fills the answer to an inbound webhook. reply is the text for the tenant or NULL.
-	 * Returns true when the answer carries the reply, false when the core must send it
-	 * as an outbound message.
+	 * Fills the answer to an inbound webhook. reply is the text for the tenant or NULL;
+	 * only a sync_reply provider ever gets one, and it must carry it in the answer.
 	 */
-	bool (*inbound_answer)(void *priv, const char *reply, struct http_answer *out);
+	void (*inbound_answer)(void *priv, const char *reply, struct http_answer *out);
 };
+
+static inline int provider_init(const struct provider_ops *ops, struct json_object *cfg,
+				const struct provider_env *env, void **priv, struct sbuf *err)
+{
+	return ops->init(cfg, env, priv, err);
+}
+
+static inline void provider_destroy(const struct provider_ops *ops, void *priv)
+{
+	ops->destroy(priv);
+}
+
+static inline int provider_build_send(const struct provider_ops *ops, void *priv,
+				      const struct sms_out *msg, struct http_req *req)
+{
+	return ops->build_send(priv, msg, req);
+}
+
+static inline void provider_parse_send_result(const struct provider_ops *ops, void *priv,
+					      long status, const struct kvlist *headers,
+					      const char *body, size_t len,
+					      struct send_result *out)
+{
+	ops->parse_send_result(priv, status, headers, body, len, out);
+}
+
+/* An adapter without verify authenticates nothing: every webhook is refused. */
+static inline int provider_verify(const struct provider_ops *ops, void *priv,
+				  const struct http_in *in, struct sbuf *err)
+{
+	if (!ops->verify) {
+		sbuf_adds(err, "no verification");
+		return -1;
+	}
+	return ops->verify(priv, in, err);
+}
+
+static inline int provider_parse_inbound(const struct provider_ops *ops, void *priv,
+					 const struct http_in *in, struct sms_in *out,
+					 struct sbuf *err)
+{
+	return ops->parse_inbound(priv, in, out, err);
+}
+
+/* An adapter without parse_status sends no receipts: a receipt is refused as malformed. */
+static inline int provider_parse_status(const struct provider_ops *ops, void *priv,
+					const struct http_in *in, struct status_in *out,
+					struct sbuf *err)
+{
+	if (!ops->parse_status) {
+		sbuf_adds(err, "this provider does not send delivery receipts");
+		return -1;
+	}
+	return ops->parse_status(priv, in, out, err);
+}
+
+/* The answer to an inbound webhook; reply reaches only a sync_reply adapter. */
+static inline void provider_inbound_answer(const struct provider_ops *ops, void *priv,
+					   const char *reply, struct http_answer *out)
+{
+	ops->inbound_answer(priv, ops->sync_reply ? reply : NULL, out);
+}
 
 /* Adapter lookup by type name ("twilio", "sim", ...); NULL when unknown. */
 const struct provider_ops *provider_find(const char *type);
+/* The registry in order: the i-th adapter, NULL past the last. */
+const struct provider_ops *provider_nth(size_t i);
 /* Comma-separated list of known types, for error messages. */
 const char *provider_types(void);
 bool provider_common_key(const char *key);
@@ -255,6 +326,48 @@ int provider_copy_field(char *dst, size_t size, const char *name, const char *va
 
 /* A sender as digit-only providers want it: from without a leading '+'. */
 const char *provider_sender_digits(const char *from);
+
+/* Longest sender numbers and alphanumeric sender ids any provider takes. */
+#define PROVIDER_SENDER_MAX_DIGITS 15
+#define PROVIDER_SENDER_MAX_ID 11
+/* Longest short code, the only number a PROVIDER_PLUS_E164 provider takes without '+'. */
+#define PROVIDER_SENDER_MAX_SHORT_CODE 8
+
+/* What a leading '+' may do in a provider's sender. */
+enum provider_sender_plus {
+	PROVIDER_PLUS_OPTIONAL, /* "447700900000" or "+447700900000"; never before letters */
+	PROVIDER_PLUS_E164,     /* a number is E.164 ('+', 7 to 15 digits, the first not 0)
+				   unless it is a short code */
+	PROVIDER_PLUS_IGNORED,  /* one leading '+' is dropped, whatever follows */
+};
+
+/* Where an alphanumeric sender id may have spaces. */
+enum provider_sender_spaces {
+	PROVIDER_SPACES_NONE,  /* letters and digits only */
+	PROVIDER_SPACES_INNER, /* also spaces, but not first or last */
+	PROVIDER_SPACES_ANY,   /* also spaces anywhere */
+};
+
+/*
+ * How a provider's sender ("from", "originator") may be written: a number of min_len to
+ * 15 digits, or an alphanumeric sender id of min_len to 11 ASCII letters and digits, with
+ * what differs between providers in plus and spaces.
+ */
+struct provider_sender_rule {
+	const char *key; /* the configuration key, named in the error */
+	unsigned min_len;
+	enum provider_sender_plus plus;
+	enum provider_sender_spaces spaces;
+};
+
+bool provider_sender_valid(const char *from, const struct provider_sender_rule *rule);
+/*
+ * 0 when from is valid; -1 with "<key>: must be a number such as ... or an alphanumeric
+ * sender id of ..." in err otherwise (the value is not echoed).
+ */
+int provider_sender_check(const char *from, const struct provider_sender_rule *rule,
+			  struct sbuf *err) WUR;
+
 /* Zeroes a secret string and frees it; NULL is a no-op. */
 void provider_free_secret(char *s);
 /* How a provider's delivery receipts spell the fields provider_parse_receipt needs. */

@@ -31,7 +31,7 @@ static int sim_init(struct json_object *cfg, const struct provider_env *env, voi
 
 const struct provider_ops sim_ops = {
 	.type = "sim",
-	.caps = PROVIDER_CAP_STATUS | PROVIDER_CAP_INBOUND,
+	.example_config = "{\"type\": \"sim\"}",
 	.init = sim_init,
 	.destroy = webhook_destroy,
 	.build_send = webhook_build_send,

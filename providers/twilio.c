@@ -51,22 +51,12 @@ bool twilio_sid_valid(const char *s, const char *prefix)
 }
 
 /*
- * E.164 ("+" and 7 to 15 digits), an alphanumeric sender id (1 to 11 of [A-Za-z0-9 ]) or
- * a short code (up to 8 digits). Longer digit strings are national numbers missing "+44".
+ * E.164, an alphanumeric sender id (1 to 11 of [A-Za-z0-9 ]) or a short code. Longer digit
+ * strings without '+' are national numbers missing "+44".
  */
-static bool twilio_from_valid(const char *s)
-{
-	size_t n = strlen(s), digits = strspn(s[0] == '+' ? s + 1 : s, "0123456789");
-
-	if (s[0] == '+')
-		return s[1] >= '1' && s[1] <= '9' && digits == n - 1 && digits >= 7 && digits <= 15;
-	if (n < 1 || n > 11 || s[0] == ' ' || s[n - 1] == ' ' || (digits == n && n > 8))
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != ' ')
-			return false;
-	return true;
-}
+static const struct provider_sender_rule twilio_sender = {
+	"from", 1, PROVIDER_PLUS_E164, PROVIDER_SPACES_INNER,
+};
 
 static int twilio_check_sender(const char *from, const char *service, struct sbuf *err)
 {
@@ -80,11 +70,8 @@ static int twilio_check_sender(const char *from, const char *service, struct sbu
 			       "alphanumeric sender id; or set messaging_service_sid instead)");
 		return -1;
 	}
-	if (from && !twilio_from_valid(from)) {
-		sbuf_adds(err, "from: must be an E.164 number such as \"+447700900000\" or an "
-			       "alphanumeric sender id of 1 to 11 letters, digits and spaces");
+	if (from && provider_sender_check(from, &twilio_sender, err) < 0)
 		return -1;
-	}
 	if (service && !twilio_sid_valid(service, "MG")) {
 		sbuf_adds(err, "messaging_service_sid: must be \"MG\" followed by 32 hexadecimal "
 			       "digits");
@@ -313,26 +300,8 @@ static void twilio_parse_send_result(void *priv, long status, const struct kvlis
 		twilio_failed(status, headers, json, m, out);
 }
 
-/* Decodes the next UTF-8 sequence at s[*i], or returns U+FFFD for a bad byte. */
-static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *i)
-{
-	unsigned char c = s[*i];
-	size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-		   : (c & 0xf8) == 0xf0 ? 4 : 0;
-
-	if (len == 0 || *i + len > n || !codec_utf8_valid((const char *)s + *i, len)) {
-		(*i)++;
-		return 0xfffd;
-	}
-	uint32_t cp = len == 1 ? c : c & (0x7f >> len);
-	for (size_t j = 1; j < len; j++)
-		cp = cp << 6 | (s[*i + j] & 0x3f);
-	*i += len;
-	return cp;
-}
-
 struct utf16_iter {
-	const unsigned char *s;
+	const char *s;
 	size_t n, i;
 	int low; /* pending low surrogate, or -1 */
 };
@@ -348,7 +317,7 @@ static int utf16_next(struct utf16_iter *it)
 	}
 	if (it->i >= it->n)
 		return -1;
-	uint32_t cp = utf8_next(it->s, it->n, &it->i);
+	uint32_t cp = codec_utf8_next(it->s, it->n, &it->i);
 	if (cp < 0x10000)
 		return (int)cp;
 	cp -= 0x10000;
@@ -359,8 +328,8 @@ static int utf16_next(struct utf16_iter *it)
 /* Compares UTF-8 strings by UTF-16 code units, the order JavaScript's sort() uses. */
 static int utf16_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-	struct utf16_iter x = { (const unsigned char *)a, alen, 0, -1 };
-	struct utf16_iter y = { (const unsigned char *)b, blen, 0, -1 };
+	struct utf16_iter x = { a, alen, 0, -1 };
+	struct utf16_iter y = { b, blen, 0, -1 };
 
 	for (;;) {
 		int u = utf16_next(&x), v = utf16_next(&y);
@@ -547,6 +516,15 @@ out:
 	return rc;
 }
 
+/* True when an ErrorCode field is code, written as Twilio writes codes. */
+static bool twilio_code_is(const char *field, int code)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%d", code);
+	return field && strcmp(field, text) == 0;
+}
+
 static int twilio_status_fill(const struct kvlist *f, const char *sid, const char *status,
 			      struct status_in *out, struct sbuf *err)
 {
@@ -559,7 +537,7 @@ static int twilio_status_fill(const struct kvlist *f, const char *sid, const cha
 	provider_copy(out->raw_status, sizeof(out->raw_status), status);
 	provider_copy(out->error_code, sizeof(out->error_code), code);
 	provider_copy(out->error_text, sizeof(out->error_text), text);
-	out->opted_out = code && strcmp(code, "21610") == 0;
+	out->opted_out = twilio_code_is(code, TWILIO_CODE_OPTED_OUT);
 	return 0;
 }
 
@@ -597,7 +575,8 @@ out:
 	return rc;
 }
 
-static bool twilio_inbound_answer(void *priv, const char *reply, struct http_answer *out)
+/* TwiML; a reply in it is texted to the tenant (text/plain would be texted too). */
+static void twilio_inbound_answer(void *priv, const char *reply, struct http_answer *out)
 {
 	(void)priv;
 	out->status = 200;
@@ -609,12 +588,15 @@ static bool twilio_inbound_answer(void *priv, const char *reply, struct http_ans
 		sbuf_adds(&out->body, "</Message>");
 	}
 	sbuf_adds(&out->body, "</Response>");
-	return true;
 }
 
 const struct provider_ops twilio_ops = {
 	.type = "twilio",
-	.caps = PROVIDER_CAP_SYNC_REPLY | PROVIDER_CAP_STATUS | PROVIDER_CAP_INBOUND,
+	.example_config =
+		"{\"type\": \"twilio\", "
+		"\"account_sid\": \"AC00000000000000000000000000000000\", "
+		"\"auth_token\": \"12345\", \"from\": \"+447700900000\"}",
+	.sync_reply = true,
 	.init = twilio_init,
 	.destroy = twilio_destroy,
 	.build_send = twilio_build_send,

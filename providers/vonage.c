@@ -74,21 +74,9 @@ static void vonage_destroy(void *priv)
 }
 
 /* A sender: 1 to 15 digits (with an optional '+') or 1 to 11 letters, digits and spaces. */
-static bool vonage_from_valid(const char *s)
-{
-	const char *d = s[0] == '+' ? s + 1 : s;
-	size_t n = strlen(d), digits = strspn(d, "0123456789");
-
-	if (digits == n)
-		return n >= 1 && n <= 15;
-	if (s[0] == '+' || n > 11)
-		return false;
-	for (; *d; d++)
-		if (!(*d >= 'a' && *d <= 'z') && !(*d >= 'A' && *d <= 'Z') &&
-		    !(*d >= '0' && *d <= '9') && *d != ' ')
-			return false;
-	return true;
-}
+static const struct provider_sender_rule vonage_sender = {
+	"from", 1, PROVIDER_PLUS_OPTIONAL, PROVIDER_SPACES_ANY,
+};
 
 static int vonage_read(struct json_object *cfg, struct vonage *v, struct sbuf *err)
 {
@@ -101,11 +89,8 @@ static int vonage_read(struct json_object *cfg, struct vonage *v, struct sbuf *e
 	    provider_cfg_string(cfg, "signature_secret", true, &sig, err) < 0 ||
 	    provider_cfg_string(cfg, "signature_method", false, &method, err) < 0)
 		return -1;
-	if (!vonage_from_valid(from)) {
-		sbuf_adds(err, "from: must be a number such as \"447700900000\" or an alphanumeric "
-			       "sender id of 1 to 11 letters, digits and spaces");
+	if (provider_sender_check(from, &vonage_sender, err) < 0)
 		return -1;
-	}
 	if (method && !vonage_sig_method_parse(method, &v->method)) {
 		sbuf_adds(err, "signature_method: must be one of md5hash, md5, sha1, sha256, "
 			       "sha512");
@@ -114,7 +99,7 @@ static int vonage_read(struct json_object *cfg, struct vonage *v, struct sbuf *e
 	v->base_url = provider_base_url(base, VONAGE_DEFAULT_BASE_URL);
 	v->api_key = xstrdup(key);
 	v->api_secret = xstrdup(secret);
-	v->from = xstrdup(from[0] == '+' ? from + 1 : from);
+	v->from = xstrdup(provider_sender_digits(from));
 	v->sig_secret = xstrdup(sig);
 	return 0;
 }
@@ -506,7 +491,10 @@ static int vonage_parse_status(void *priv, const struct http_in *in, struct stat
 
 const struct provider_ops vonage_ops = {
 	.type = "vonage",
-	.caps = PROVIDER_CAP_STATUS | PROVIDER_CAP_INBOUND,
+	.example_config =
+		"{\"type\": \"vonage\", \"api_key\": \"abcd1234\", \"api_secret\": \"s3cr3t\", "
+		"\"from\": \"447700900000\", \"signature_secret\": \"my_secret_key\", "
+		"\"signature_method\": \"sha256\"}",
 	.init = vonage_init,
 	.destroy = vonage_destroy,
 	.build_send = vonage_build_send,

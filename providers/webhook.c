@@ -6,7 +6,7 @@
  *          "secret": "whsec_<base64 of 16 or more bytes>", "from": "+447700900000"}
  *
  * THE PROTOCOL. Every request in either direction carries a JSON body and the Standard
- * Webhooks headers (stdwebhook.h) made with the provider's secret:
+ * Webhooks headers (common/stdwebhook.h) made with the provider's secret:
  *   webhook-id: <message id>
  *   webhook-timestamp: <unix seconds>
  *   webhook-signature: v1,<base64 HMAC-SHA256(key, id "." timestamp "." body)>
@@ -45,7 +45,7 @@
  *       "to":"+447700900000","text":"SKILLS","received_at":"2025-01-31T09:30:00Z"}}
  *    "text" may be empty. Other event types are acknowledged and ignored.
  *
- * signpost answers receipts and inbound texts 200 {} when recorded, 401 on a bad
+ * signpost answers receipts and inbound texts 200 {} when recorded, 403 on a bad
  * signature and 400 when malformed; replies to a tenant always go out as sends (1).
  */
 #include "providers/webhook.h"
@@ -56,8 +56,8 @@
 
 #include "common/codec.h"
 #include "common/crypto.h"
+#include "common/stdwebhook.h"
 #include "providers/adapters.h"
-#include "providers/stdwebhook.h"
 
 struct webhook {
 	char *url;
@@ -128,11 +128,14 @@ static int webhook_init(struct json_object *cfg, const struct provider_env *env,
 	return webhook_setup(cfg, "webhook", &none, priv, err);
 }
 
-/* "msg_<reference>" when the reference is plain, else a random id. */
+/*
+ * "msg_<reference>" when the reference is plain, else "msg_" and 24 hex digits of its
+ * SHA-256: the same id for every attempt at one message either way.
+ */
 static void webhook_message_id(const char *reference, struct sbuf *id)
 {
-	unsigned char rnd[12];
 	size_t n = reference ? strlen(reference) : 0;
+	struct sbuf hash;
 
 	sbuf_adds(id, "msg_");
 	if (n > 0 && n <= 64 &&
@@ -141,8 +144,10 @@ static void webhook_message_id(const char *reference, struct sbuf *id)
 		sbuf_adds(id, reference);
 		return;
 	}
-	crypto_random(rnd, sizeof(rnd));
-	codec_hex_encode(id, rnd, sizeof(rnd), false);
+	sbuf_init(&hash);
+	crypto_sha256_hex(&hash, reference ? reference : "", n);
+	sbuf_add(id, hash.data, 24);
+	sbuf_free(&hash);
 }
 
 static void json_add_str(struct json_object *obj, const char *key, const char *value)
@@ -173,8 +178,8 @@ int webhook_build_send(void *priv, const struct sms_out *msg, struct http_req *r
 	req->method = "POST";
 	req->url = xstrdup(w->url);
 	kvlist_add(&req->headers, "Content-Type", "application/json");
-	if (stdwebhook_add_headers(&req->headers, w->secret, sbuf_str(&id),
-				   clock_wall_ms() / 1000, req->body.data, req->body.len) < 0)
+	if (stdwebhook_add_headers(&req->headers, w->secret, sbuf_str(&id), msg->now,
+				   req->body.data, req->body.len) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -432,19 +437,21 @@ out:
 	return rc;
 }
 
-bool webhook_inbound_answer(void *priv, const char *reply, struct http_answer *out)
+void webhook_inbound_answer(void *priv, const char *reply, struct http_answer *out)
 {
 	(void)priv;
 	(void)reply;
 	out->status = 200;
 	out->content_type = "application/json";
 	sbuf_adds(&out->body, "{}");
-	return false;
 }
 
 const struct provider_ops webhook_ops = {
 	.type = "webhook",
-	.caps = PROVIDER_CAP_STATUS | PROVIDER_CAP_INBOUND,
+	.example_config =
+		"{\"type\": \"webhook\", \"url\": \"https://hub.example/messages\", "
+		"\"secret\": \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\", "
+		"\"from\": \"+447700900000\"}",
 	.init = webhook_init,
 	.destroy = webhook_destroy,
 	.build_send = webhook_build_send,

@@ -31,7 +31,8 @@ int webhook_parse_inbound(void *priv, const struct http_in *in, struct sms_in *o
 			  struct sbuf *err) WUR;
 int webhook_parse_status(void *priv, const struct http_in *in, struct status_in *out,
 			 struct sbuf *err) WUR;
-bool webhook_inbound_answer(void *priv, const char *reply, struct http_answer *out);
+/* 200 {}: replies always go out as sends (the "webhook" protocol has no synchronous reply). */
+void webhook_inbound_answer(void *priv, const char *reply, struct http_answer *out);
 /* Maps a status name of the protocol to our state; false for names it does not define. */
 bool webhook_status_state(const char *status, enum msg_state *out);
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "common/codec.h"
-#include "providers/stdwebhook.h"
+#include "common/stdwebhook.h"
 #include "tests/fake/fake_common.h"
 
 struct hub_fake {

@@ -23,7 +23,7 @@ static inline void *adapter_new(const struct provider_ops *ops, const char *cfg_
 
 	if (!cfg)
 		abort();
-	if (ops->init(cfg, &env, &priv, err) < 0)
+	if (provider_init(ops, cfg, &env, &priv, err) < 0)
 		priv = NULL;
 	json_object_put(cfg);
 	return priv;
@@ -56,7 +56,7 @@ static inline const char *adapter_config_error(const struct provider_ops *ops, c
 	priv = adapter_new(ops, cfg, &err);
 	snprintf(msg, sizeof(msg), "%s", sbuf_str(&err));
 	if (priv)
-		ops->destroy(priv);
+		provider_destroy(ops, priv);
 	sbuf_free(&err);
 	return msg;
 }
@@ -98,7 +98,7 @@ static inline void adapter_result(const struct provider_ops *ops, void *priv, lo
 	if (retry_after)
 		kvlist_add(&h, "Retry-After", retry_after);
 	memset(out, 0x5a, sizeof(*out));
-	ops->parse_send_result(priv, status, &h, body, body ? strlen(body) : 0, out);
+	provider_parse_send_result(ops, priv, status, &h, body, body ? strlen(body) : 0, out);
 	kvlist_free(&h);
 }
 
@@ -132,7 +132,7 @@ static inline int adapter_status(const struct provider_ops *ops, void *priv, con
 
 	sbuf_init(&err);
 	hook_init(&h, method, url, body, 0);
-	rc = ops->parse_status(priv, &h.in, out, &err);
+	rc = provider_parse_status(ops, priv, &h.in, out, &err);
 	CHECK(rc < 0 ? err.len > 0 : err.len == 0);
 	hook_free(&h);
 	sbuf_free(&err);
@@ -150,7 +150,7 @@ static inline int adapter_inbound(const struct provider_ops *ops, void *priv,
 
 	sbuf_init(&err);
 	hook_init(&h, method, url, body, 0);
-	rc = ops->parse_inbound(priv, &h.in, out, &err);
+	rc = provider_parse_inbound(ops, priv, &h.in, out, &err);
 	CHECK(rc < 0 ? err.len > 0 : err.len == 0);
 	hook_free(&h);
 	sbuf_free(&err);

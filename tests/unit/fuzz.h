@@ -53,6 +53,8 @@ struct fuzz_opts {
 };
 
 static uint64_t fuzz_state = 0x9e3779b97f4a7c15ull;
+/* The target running, for a run function several targets share. */
+static const struct fuzz_target *fuzz_current;
 
 static inline uint64_t fuzz_rand(void)
 {
@@ -282,6 +284,7 @@ static inline void fuzz_run_target(const struct fuzz_target *t, const struct fuz
 		if (o->verbose)
 			fuzz_print_hex(t->name, i, b.data, b.len);
 		int failures = check_failures;
+		fuzz_current = t;
 		t->run(b.data, b.len);
 		if (check_failures != failures) {
 			fuzz_print_hex(t->name, i, b.data, b.len);

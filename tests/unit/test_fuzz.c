@@ -213,9 +213,12 @@ static void fuzz_utf8(const char *data, size_t len)
 	sbuf_init(&re);
 	while (i < len) {
 		size_t at = i;
-		uint32_t cp = utf8_next(data, len, &i);
+		size_t whole = codec_utf8_char(data + at, len - at);
+		uint32_t cp = codec_utf8_next(data, len, &i);
 		CHECK(i > at && i <= len);
-		replaced = replaced || (cp == UTF8_REPLACEMENT &&
+		/* The reader and the validator agree on where characters end. */
+		CHECK(whole ? i - at == whole : i - at == 1 && cp == CODEC_UTF8_REPLACEMENT);
+		replaced = replaced || (cp == CODEC_UTF8_REPLACEMENT &&
 					!(i - at == 3 && memcmp(data + at, "\xef\xbf\xbd", 3) == 0));
 		utf8_put(&re, cp);
 		n++;
@@ -388,7 +391,7 @@ static void gsm_model(const char *s, size_t len, struct gsm_info *m)
 
 	sbuf_init(&one);
 	while (i < len) {
-		uint32_t cp = utf8_next(s, len, &i);
+		uint32_t cp = codec_utf8_next(s, len, &i);
 		struct gsm_info ci;
 		sbuf_reset(&one);
 		utf8_put(&one, cp);

@@ -3,6 +3,10 @@
  * parse_status, parse_send_result, inbound_answer and build_send) and of the configuration
  * file. Options (iterations, seed, corpus directory) are described in tests/unit/fuzz.h.
  *
+ * The adapters are those of the registry (provider_nth), each built from its example
+ * configuration, one target per adapter named after its type; an adapter without seeds
+ * of its own below starts from generic ones.
+ *
  * An adapter's input is a webhook written as text:
  *   METHOD /path?query
  *   Header-Name: value
@@ -17,33 +21,20 @@
 #include "common/codec.h"
 #include "common/jsonscan.h"
 #include "gateway/config.h"
-#include "providers/adapters.h"
+#include "providers/provider.h"
 #include "tests/unit/fuzz.h"
 
 #define PUBLIC_URL "https://signpost.example"
 #define SIM_SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
+/* Every adapter of the registry, built from its example configuration in main. */
 struct adapter {
 	const struct provider_ops *ops;
-	const char *cfg;
 	void *priv;
 };
 
-static struct adapter adapters[] = {
-	{ &twilio_ops, "{\"type\":\"twilio\",\"account_sid\":\"AC00000000000000000000000000000000\","
-		       "\"auth_token\":\"12345\",\"from\":\"+447700900000\"}", NULL },
-	{ &vonage_ops, "{\"type\":\"vonage\",\"api_key\":\"abcd1234\",\"api_secret\":\"s3cr3t\","
-		       "\"from\":\"447700900000\",\"signature_secret\":\"my_secret_key\","
-		       "\"signature_method\":\"sha256\"}", NULL },
-	{ &messagebird_ops, "{\"type\":\"messagebird\",\"access_key\":\"test_gshuPaZoeEG6ovbc8M79w0QyM\","
-			    "\"originator\":\"447700900000\",\"signing_key\":\"PlLrKaqvZNRR5zAjm42ZT6q1\"}",
-	  NULL },
-	{ &firetext_ops, "{\"type\":\"firetext\",\"api_key\":\"k3y\",\"from\":\"SIGNPOST\","
-			 "\"webhook_user\":\"signpost\",\"webhook_password\":\"pa55\"}", NULL },
-	{ &webhook_ops, "{\"type\":\"webhook\",\"url\":\"https://hub.example/messages\",\"secret\":\""
-			SIM_SECRET "\",\"from\":\"+447700900000\"}", NULL },
-	{ &sim_ops, "{\"type\":\"sim\"}", NULL },
-};
+static struct adapter *adapters;
+static size_t nadapters;
 
 /* The webhook the text describes; false when its query is malformed (the core answers 400). */
 struct webhook {
@@ -145,8 +136,8 @@ static void fuzz_send_result(const struct adapter *a, const struct webhook *w)
 	struct send_result r;
 
 	memset(&r, 0x5a, sizeof(r));
-	a->ops->parse_send_result(a->priv, statuses[fuzz_below(ARRAY_LEN(statuses))], &w->headers,
-				  w->body, w->in.body_len, &r);
+	provider_parse_send_result(a->ops, a->priv, statuses[fuzz_below(ARRAY_LEN(statuses))],
+				   &w->headers, w->body, w->in.body_len, &r);
 	check_send_result(&r);
 }
 
@@ -154,13 +145,13 @@ static void fuzz_send_result(const struct adapter *a, const struct webhook *w)
 static void fuzz_build_send(const struct adapter *a, const struct webhook *w)
 {
 	struct sms_out m = { "42", "+447700900123", NULL, w->body, false, 1,
-			     PUBLIC_URL "/v1/providers/p/status?ref=42", 0 };
+			     PUBLIC_URL "/v1/providers/p/status?ref=42", 0, 1700000000 };
 	struct http_req req;
 
 	if (!codec_utf8_valid(w->body, strlen(w->body)))
 		return;
 	http_req_init(&req);
-	if (a->ops->build_send(a->priv, &m, &req) == 0)
+	if (provider_build_send(a->ops, a->priv, &m, &req) == 0)
 		CHECK(req.method && req.url && str_startswith(req.url, "http"));
 	http_req_free(&req);
 }
@@ -189,25 +180,21 @@ static void fuzz_adapter(const struct adapter *a, const char *data, size_t len)
 	sbuf_init(&err);
 	if (!webhook_read(data, len, &w))
 		goto out;
-	int v = a->ops->verify ? a->ops->verify(a->priv, &w.in, &err) : -1;
-	CHECK(v == 0 || (v == -1 && (!a->ops->verify || err.len > 0)));
+	int v = provider_verify(a->ops, a->priv, &w.in, &err);
+	CHECK(v == 0 || (v == -1 && err.len > 0));
 	/* Nothing at all is never authentic. */
-	if (a->ops->verify) {
-		const char *nothing = "POST /v1/providers/p/inbound\n\n";
-		CHECK(webhook_read(nothing, strlen(nothing), &empty));
-		sbuf_reset(&err);
-		CHECK(a->ops->verify(a->priv, &empty.in, &err) == -1 && err.len > 0);
-		webhook_free(&empty);
-	}
+	const char *nothing = "POST /v1/providers/p/inbound\n\n";
+	CHECK(webhook_read(nothing, strlen(nothing), &empty));
+	sbuf_reset(&err);
+	CHECK(provider_verify(a->ops, a->priv, &empty.in, &err) == -1 && err.len > 0);
+	webhook_free(&empty);
 	sbuf_reset(&err);
 	sms_in_init(&m);
-	check_sms_in(a->ops->parse_inbound(a->priv, &w.in, &m, &err), &m, &err);
+	check_sms_in(provider_parse_inbound(a->ops, a->priv, &w.in, &m, &err), &m, &err);
 	sms_in_free(&m);
-	if (a->ops->parse_status) {
-		sbuf_reset(&err);
-		memset(&st, 0x5a, sizeof(st));
-		check_status_in(a->ops->parse_status(a->priv, &w.in, &st, &err), &st, &err);
-	}
+	sbuf_reset(&err);
+	memset(&st, 0x5a, sizeof(st));
+	check_status_in(provider_parse_status(a->ops, a->priv, &w.in, &st, &err), &st, &err);
 	fuzz_send_result(a, &w);
 	fuzz_build_send(a, &w);
 	fuzz_answer(a, &w);
@@ -216,14 +203,13 @@ out:
 	sbuf_free(&err);
 }
 
-#define ADAPTER_TARGET(i, fn) \
-	static void fn(const char *data, size_t len) { fuzz_adapter(&adapters[i], data, len); }
-ADAPTER_TARGET(0, fuzz_twilio)
-ADAPTER_TARGET(1, fuzz_vonage)
-ADAPTER_TARGET(2, fuzz_messagebird)
-ADAPTER_TARGET(3, fuzz_firetext)
-ADAPTER_TARGET(4, fuzz_webhook)
-ADAPTER_TARGET(5, fuzz_sim)
+/* The target of each adapter is named after its type. */
+static void fuzz_registered(const char *data, size_t len)
+{
+	for (size_t i = 0; i < nadapters; i++)
+		if (strcmp(adapters[i].ops->type, fuzz_current->name) == 0)
+			fuzz_adapter(&adapters[i], data, len);
+}
 
 static const char *const twilio_seeds[] = {
 	"POST /v1/providers/tw/inbound\nContent-Type: application/x-www-form-urlencoded\n"
@@ -286,6 +272,38 @@ static const char *const webhook_seeds[] = {
 	"POST /send\n\n{\"error\":{\"code\":\"opted_out\",\"message\":\"unsubscribed\"}}",
 	NULL,
 };
+
+/* For an adapter without seeds of its own: the shapes webhooks and answers take. */
+static const char *const generic_seeds[] = {
+	"POST /v1/providers/p/inbound\nContent-Type: application/x-www-form-urlencoded\n\n"
+	"id=1&from=%2B447700900123&to=%2B447700900000&text=SKILLS&message=SKILLS",
+	"POST /v1/providers/p/inbound\nContent-Type: application/json\n\n{\"id\":\"1\",\"from\":"
+	"\"+447700900123\",\"to\":\"+447700900000\",\"text\":\"SKILLS \\u2713\"}",
+	"GET /v1/providers/p/status?ref=42&id=1&reference=42&status=delivered\n\n",
+	"POST /v1/providers/p/status?ref=42\nContent-Type: application/json\n\n{\"id\":\"1\","
+	"\"reference\":\"42\",\"status\":\"failed\",\"error\":{\"code\":\"1\"}}",
+	"POST /send\n\n{\"id\":\"1\",\"status\":\"queued\",\"segments\":2}",
+	"POST /send\nRetry-After: 30\n\n{\"error\":{\"code\":\"throttled\",\"message\":\"slow\"}}",
+	NULL,
+};
+
+/* Seeds of the adapters that have their own, by type. */
+static const struct {
+	const char *type;
+	const char *const *seeds;
+} adapter_seeds[] = {
+	{ "twilio", twilio_seeds },	      { "vonage", vonage_seeds },
+	{ "messagebird", messagebird_seeds }, { "firetext", firetext_seeds },
+	{ "webhook", webhook_seeds },	      { "sim", webhook_seeds },
+};
+
+static const char *const *seeds_of(const char *type)
+{
+	for (size_t i = 0; i < ARRAY_LEN(adapter_seeds); i++)
+		if (strcmp(adapter_seeds[i].type, type) == 0)
+			return adapter_seeds[i].seeds;
+	return generic_seeds;
+}
 
 static const char *const adapter_dict[] = {
 	"\n", ": ", "&", "=", "%", "%00", "%FF", "+", "?", "{", "}", "[", "]", "\"", ",", ":",
@@ -517,43 +535,70 @@ static const char *const jsonscan_dict[] = {
 	"\n", "[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]", NULL,
 };
 
-int main(int argc, char **argv)
+/* Builds every adapter of the registry from its example configuration. */
+static int adapters_open(void)
 {
-	const struct fuzz_target targets[] = {
-		{ "twilio", twilio_seeds, adapter_dict, fuzz_twilio },
-		{ "vonage", vonage_seeds, adapter_dict, fuzz_vonage },
-		{ "messagebird", messagebird_seeds, adapter_dict, fuzz_messagebird },
-		{ "firetext", firetext_seeds, adapter_dict, fuzz_firetext },
-		{ "webhook", webhook_seeds, adapter_dict, fuzz_webhook },
-		{ "sim", webhook_seeds, adapter_dict, fuzz_sim },
-		{ "config", config_seeds, config_dict, fuzz_config },
-		{ "jsonscan", jsonscan_seeds, jsonscan_dict, fuzz_jsonscan },
-	};
 	struct provider_env env = { PUBLIC_URL, "http://127.0.0.1:8080", SIM_SECRET };
-	int fd;
 
-	for (size_t i = 0; i < ARRAY_LEN(adapters); i++) {
-		struct json_object *cfg = json_tokener_parse(adapters[i].cfg);
+	while (provider_nth(nadapters))
+		nadapters++;
+	adapters = xcalloc(nadapters, sizeof(*adapters));
+	for (size_t i = 0; i < nadapters; i++) {
+		struct adapter *a = &adapters[i];
 		struct sbuf err;
+		a->ops = provider_nth(i);
+		struct json_object *cfg = json_tokener_parse(a->ops->example_config);
 		sbuf_init(&err);
-		if (!cfg || adapters[i].ops->init(cfg, &env, &adapters[i].priv, &err) < 0) {
-			fprintf(stderr, "%s: %s\n", adapters[i].ops->type, sbuf_str(&err));
-			return 1;
+		if (!cfg || provider_init(a->ops, cfg, &env, &a->priv, &err) < 0) {
+			fprintf(stderr, "%s: %s\n", a->ops->type, sbuf_str(&err));
+			return -1;
 		}
 		sbuf_free(&err);
 		json_object_put(cfg);
 	}
+	/* Seeds kept for an adapter that is no longer registered would never run. */
+	for (size_t i = 0; i < ARRAY_LEN(adapter_seeds); i++)
+		CHECK(provider_find(adapter_seeds[i].type) != NULL);
+	return 0;
+}
+
+static void adapters_close(void)
+{
+	for (size_t i = 0; i < nadapters; i++)
+		if (adapters[i].ops)
+			provider_destroy(adapters[i].ops, adapters[i].priv);
+	free(adapters);
+}
+
+int main(int argc, char **argv)
+{
+	struct fuzz_target *targets;
+	size_t n = 0;
+	int fd, rc = 1;
+
+	if (adapters_open() < 0)
+		goto out;
+	targets = xcalloc(nadapters + 2, sizeof(*targets));
+	for (; n < nadapters; n++) {
+		const char *type = adapters[n].ops->type;
+		targets[n] = (struct fuzz_target){ type, seeds_of(type), adapter_dict,
+						   fuzz_registered };
+	}
+	targets[n++] = (struct fuzz_target){ "config", config_seeds, config_dict, fuzz_config };
+	targets[n++] = (struct fuzz_target){ "jsonscan", jsonscan_seeds, jsonscan_dict,
+					     fuzz_jsonscan };
 	snprintf(config_path, sizeof(config_path), "/tmp/signpost-fuzz-config.XXXXXX");
-	if ((fd = mkstemp(config_path)) < 0)
-		return 1;
-	close(fd);
-	setenv("SIGNPOST_CONFIG", config_path, 1);
-	unsetenv("SIGNPOST_LISTEN");
-	unsetenv("SIGNPOST_PUBLIC_URL");
-	unsetenv("SIGNPOST_LOG_LEVEL");
-	int rc = fuzz_main(argc, argv, targets, ARRAY_LEN(targets), "fuzz_providers");
-	unlink(config_path);
-	for (size_t i = 0; i < ARRAY_LEN(adapters); i++)
-		adapters[i].ops->destroy(adapters[i].priv);
+	if ((fd = mkstemp(config_path)) >= 0) {
+		close(fd);
+		setenv("SIGNPOST_CONFIG", config_path, 1);
+		unsetenv("SIGNPOST_LISTEN");
+		unsetenv("SIGNPOST_PUBLIC_URL");
+		unsetenv("SIGNPOST_LOG_LEVEL");
+		rc = fuzz_main(argc, argv, targets, n, "fuzz_providers");
+		unlink(config_path);
+	}
+	free(targets);
+out:
+	adapters_close();
 	return rc;
 }

@@ -1,6 +1,8 @@
 /*
- * test_provider.c: message states, the registry and the helpers adapters share.
+ * test_provider.c: message states, the registry, the contract every adapter in it keeps
+ * (each built from its example configuration) and the helpers adapters share.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,11 +118,138 @@ TEST(test_registry)
 	CHECK(provider_find("vonage") != NULL);
 	CHECK(provider_find("messagebird") != NULL);
 	CHECK(provider_find("firetext") != NULL);
-	CHECK_STR(provider_types(), "twilio, webhook, sim, vonage, messagebird, firetext");
+	/* New adapters join the end of the registry; the list is the registry's. */
+	CHECK(str_startswith(provider_types(), "twilio, webhook, sim, vonage, messagebird, firetext"));
+	struct sbuf types;
+	const struct provider_ops *ops;
+	size_t n = 0;
+	sbuf_init(&types);
+	for (; (ops = provider_nth(n)); n++) {
+		sbuf_printf(&types, "%s%s", n ? ", " : "", ops->type);
+		CHECK(provider_find(ops->type) == ops);
+	}
+	CHECK(n >= 6 && provider_nth(n) == NULL && provider_nth(SIZE_MAX) == NULL);
+	CHECK_STR(provider_types(), sbuf_str(&types));
+	sbuf_free(&types);
 	CHECK(provider_common_key("name"));
 	CHECK(provider_common_key("price_per_segment"));
 	CHECK(provider_common_key("validity_seconds"));
 	CHECK(!provider_common_key("from"));
+}
+
+/* ---- the contract, checked on every adapter of the registry ---- */
+
+static bool same_request(const struct http_req *a, const struct http_req *b)
+{
+	bool same = strcmp(a->method, b->method) == 0 && strcmp(a->url, b->url) == 0 &&
+		    a->headers.n == b->headers.n && a->body.len == b->body.len &&
+		    memcmp(sbuf_str(&a->body), sbuf_str(&b->body), a->body.len) == 0;
+
+	for (size_t i = 0; same && i < a->headers.n; i++)
+		same = strcmp(a->headers.items[i].key, b->headers.items[i].key) == 0 &&
+		       strcmp(a->headers.items[i].value, b->headers.items[i].value) == 0;
+	return same;
+}
+
+/* The same text twice gives the same request: no clock or random source of its own. */
+static void check_build_send(const struct provider_ops *ops, void *priv)
+{
+	struct sms_out msg = { .reference = "42", .to = "+447700900123", .text = "Hi \xe2\x9c\x93",
+			       .unicode = true, .segments = 1,
+			       .status_url = "https://signpost.example/v1/providers/p/status",
+			       .validity_s = 3600, .now = 1700000000 };
+	struct http_req one, two;
+
+	http_req_init(&one);
+	http_req_init(&two);
+	CHECK_INT(provider_build_send(ops, priv, &msg, &one), 0);
+	CHECK_INT(provider_build_send(ops, priv, &msg, &two), 0);
+	CHECK(one.url && str_startswith(one.url, "http") && same_request(&one, &two));
+	http_req_free(&one);
+	http_req_free(&two);
+	/* Also where a reference cannot be an id as it is. */
+	msg.reference = "42 again";
+	CHECK_INT(provider_build_send(ops, priv, &msg, &one), 0);
+	CHECK_INT(provider_build_send(ops, priv, &msg, &two), 0);
+	CHECK(same_request(&one, &two));
+	http_req_free(&one);
+	msg.to = NULL;
+	CHECK_INT(provider_build_send(ops, priv, &msg, &one), -1);
+	http_req_free(&one);
+	http_req_free(&two);
+}
+
+/* Throttling and server errors are temporary whatever the body says. */
+static void check_send_result(const struct provider_ops *ops, void *priv)
+{
+	struct send_result r;
+	struct kvlist h;
+
+	kvlist_init(&h);
+	provider_parse_send_result(ops, priv, 429, &h, "", 0, &r);
+	CHECK(r.outcome == SEND_TEMPFAIL && r.throttled && r.state == MSG_RETRY);
+	provider_parse_send_result(ops, priv, 503, &h, "{}", 2, &r);
+	CHECK(r.outcome == SEND_TEMPFAIL && r.state == MSG_RETRY);
+	kvlist_free(&h);
+}
+
+/* Nothing is authentic or a receipt by default; the reply rides only with sync_reply. */
+static void check_webhooks(const struct provider_ops *ops, void *priv)
+{
+	struct http_in in = { "POST", "https://signpost.example/v1/providers/p/inbound", NULL,
+			      NULL, "", 0, 1700000000 };
+	struct http_answer a = { 0, NULL, { NULL, 0, 0 } };
+	struct status_in st;
+	struct sbuf err;
+	int rc;
+
+	sbuf_init(&err);
+	CHECK(provider_verify(ops, priv, &in, &err) == -1 && err.len > 0);
+	sbuf_reset(&err);
+	rc = provider_parse_status(ops, priv, &in, &st, &err);
+	CHECK(rc >= -1 && rc <= 1 && (rc < 0) == (err.len > 0));
+	provider_inbound_answer(ops, priv, "Reply SKILLS", &a);
+	CHECK(a.status >= 200 && a.status < 300 && a.content_type);
+	CHECK((strstr(sbuf_str(&a.body), "Reply SKILLS") != NULL) == ops->sync_reply);
+	sbuf_free(&a.body);
+	sbuf_free(&err);
+}
+
+static void check_adapter(const struct provider_ops *ops)
+{
+	struct provider_env env = { "https://signpost.example", "http://127.0.0.1:8080",
+				    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" };
+	struct json_object *cfg = json_tokener_parse(ops->example_config ? ops->example_config : "");
+	struct sbuf err;
+	void *priv = NULL;
+
+	CHECK(ops->type && ops->type[0]);
+	CHECK(ops->init && ops->destroy && ops->build_send && ops->parse_send_result &&
+	      ops->parse_inbound && ops->inbound_answer);
+	CHECK(cfg != NULL);
+	CHECK_STR(provider_json_str(cfg, "type"), ops->type);
+	sbuf_init(&err);
+	if (!cfg || provider_init(ops, cfg, &env, &priv, &err) < 0) {
+		CHECK(!"the example configuration is accepted");
+		fprintf(stderr, "  %s: %s\n", ops->type, sbuf_str(&err));
+		goto out;
+	}
+	check_build_send(ops, priv);
+	check_send_result(ops, priv);
+	check_webhooks(ops, priv);
+	provider_destroy(ops, priv);
+	provider_destroy(ops, NULL);
+out:
+	json_object_put(cfg);
+	sbuf_free(&err);
+}
+
+TEST(test_adapters)
+{
+	const struct provider_ops *ops;
+
+	for (size_t i = 0; (ops = provider_nth(i)); i++)
+		check_adapter(ops);
 }
 
 /* provider_webhook_fields on a webhook; the fields joined as "k=v;k=v" into out. */
@@ -258,6 +387,65 @@ TEST(test_copy)
 	CHECK_STR(num, "SIGNPOST");
 	provider_e164(num, sizeof(num), "");
 	CHECK_STR(num, "");
+}
+
+TEST(test_sender)
+{
+	static const struct provider_sender_rule e164 = { "from", 1, PROVIDER_PLUS_E164,
+							  PROVIDER_SPACES_INNER };
+	static const struct provider_sender_rule any = { "from", 1, PROVIDER_PLUS_OPTIONAL,
+							 PROVIDER_SPACES_ANY };
+	static const struct provider_sender_rule plain = { "originator", 1,
+							   PROVIDER_PLUS_OPTIONAL,
+							   PROVIDER_SPACES_NONE };
+	static const struct provider_sender_rule three = { "from", 3, PROVIDER_PLUS_IGNORED,
+							   PROVIDER_SPACES_NONE };
+	static const struct {
+		const char *from;
+		bool e164, any, plain, three;
+	} cases[] = {
+		{ "+447700900000", true, true, true, true },
+		{ "447700900000", false, true, true, true },   /* a national number missing '+' */
+		{ "60123", true, true, true, true },           /* a short code */
+		{ "123456789", false, true, true, true },
+		{ "12", true, true, true, false },
+		{ "+123456", false, true, true, true },        /* E.164 has 7 digits or more */
+		{ "+0447700900000", false, true, true, true },
+		{ "+1234567890123456", false, false, false, false },
+		{ "+", false, false, false, false },
+		{ "SIGNPOST", true, true, true, true },
+		{ "Signpost 1", true, true, false, false },
+		{ " SIGNPOST", false, true, false, false },
+		{ "SIGNPOST ", false, true, false, false },
+		{ "SignpostKent1", false, false, false, false }, /* 13 characters */
+		{ "+SIGNPOST", false, false, false, true },
+		{ "++123", false, false, false, false },
+		{ "AB", true, true, true, false },
+		{ "SIGN-POST", false, false, false, false },
+		{ "caf\xc3\xa9", false, false, false, false },
+	};
+	struct sbuf err;
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		CHECK_INT(provider_sender_valid(cases[i].from, &e164), cases[i].e164);
+		CHECK_INT(provider_sender_valid(cases[i].from, &any), cases[i].any);
+		CHECK_INT(provider_sender_valid(cases[i].from, &plain), cases[i].plain);
+		CHECK_INT(provider_sender_valid(cases[i].from, &three), cases[i].three);
+	}
+	sbuf_init(&err);
+	CHECK_INT(provider_sender_check("SIGNPOST", &e164, &err), 0);
+	CHECK_STR(sbuf_str(&err), "");
+	CHECK_INT(provider_sender_check("447700900000", &e164, &err), -1);
+	CHECK_STR(sbuf_str(&err), "from: must be an E.164 number such as \"+447700900000\" or "
+				  "an alphanumeric sender id of 1 to 11 letters, digits and spaces");
+	sbuf_reset(&err);
+	CHECK_INT(provider_sender_check("has space", &plain, &err), -1);
+	CHECK_STR(sbuf_str(&err), "originator: must be a number such as \"447700900000\" or an "
+				  "alphanumeric sender id of 1 to 11 letters and digits");
+	sbuf_reset(&err);
+	CHECK_INT(provider_sender_check("AB", &three, &err), -1);
+	CHECK(strstr(sbuf_str(&err), " of 3 to 11 letters and digits") != NULL);
+	sbuf_free(&err);
 }
 
 static int retry_after(const char *value)
@@ -416,10 +604,12 @@ int main(void)
 	RUN(test_state_final);
 	RUN(test_http_req);
 	RUN(test_registry);
+	RUN(test_adapters);
 	RUN(test_webhook_fields);
 	RUN(test_http_classify);
 	RUN(test_small_utilities);
 	RUN(test_copy);
+	RUN(test_sender);
 	RUN(test_retry_after);
 	RUN(test_cfg_string);
 	RUN(test_cfg_keys);

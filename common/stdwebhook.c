@@ -1,7 +1,7 @@
 /*
  * stdwebhook.c: Standard Webhooks signing and verification (see stdwebhook.h).
  */
-#include "providers/stdwebhook.h"
+#include "common/stdwebhook.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -8,8 +8,9 @@
  *     several such entries separated by spaces (while a secret is being rotated)
  * The key is the base64-decoded text after the "whsec_" prefix of the secret.
  *
- * Pure functions: no I/O, no clock (callers pass the time). Used by the "webhook" and
- * "sim" provider adapters and by the core to sign its own partner webhooks.
+ * Pure functions: no I/O, no clock (callers pass the time). The project's webhook signing:
+ * the core signs its partner webhooks and the built-in simulator's posts with it, and the
+ * "webhook" and "sim" provider adapters speak it.
  */
 #ifndef SIGNPOST_STDWEBHOOK_H
 #define SIGNPOST_STDWEBHOOK_H
