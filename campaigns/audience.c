@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/codec.h"
+#include "common/keys.h"
 
 struct audience_list {
 	const char *key;   /* key in the input (under "tags" for the tag lists) */
@@ -103,18 +104,10 @@ static int audience_list(const struct audience_list *l, struct json_object *src,
 static bool audience_keys_ok(struct json_object *in, const char *const *known, size_t n,
 			     const char *prefix, const char **field, struct sbuf *err)
 {
-	json_object_object_foreach(in, key, val) {
-		bool ok = false;
-		(void)val;
-		for (size_t i = 0; i < n; i++)
-			ok = ok || strcmp(key, known[i]) == 0;
-		if (!ok) {
-			*field = prefix;
-			sbuf_printf(err, "%s: unknown key \"%s\"", prefix, key);
-			return false;
-		}
-	}
-	return true;
+	if (keys_check(in, prefix, known, n, err) == 0)
+		return true;
+	*field = prefix;
+	return false;
 }
 
 /* The tag lists: a plain array means "any". */

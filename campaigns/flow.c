@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "campaigns/keyword.h"
+#include "common/keys.h"
 
 #define FLOW_TEXT_MAX 640 /* four concatenated GSM-7 segments and a bit */
 #define FLOW_LABEL_MAX 200 /* a line on a screen, not a text message */
@@ -74,20 +75,16 @@ static bool flow_name_ok(const char *s)
 	return true;
 }
 
+/* where is "" or ends with '.', as the paths in flow's messages do. */
 static bool flow_known_keys(struct json_object *obj, const char *where,
 			    const char *const *known, size_t n, struct sbuf *err)
 {
-	json_object_object_foreach(obj, key, val) {
-		bool ok = false;
-		(void)val;
-		for (size_t i = 0; i < n && !ok; i++)
-			ok = strcmp(key, known[i]) == 0;
-		if (!ok) {
-			sbuf_printf(err, "%s%s: unknown key", where, key);
-			return false;
-		}
-	}
-	return true;
+	size_t len = strlen(where);
+	char path[96];
+
+	snprintf(path, sizeof(path), "%.*s", (int)(len && where[len - 1] == '.' ? len - 1 : len),
+		 where);
+	return keys_check(obj, path, known, n, err) == 0;
 }
 
 /* A string member: required or not, a name (flow_name_ok) or text. NULL *out when absent. */

@@ -6,6 +6,7 @@
 
 #include "campaigns/keyword_text.h"
 #include "campaigns/utf8.h"
+#include "common/keys.h"
 
 struct keyword_set {
 	struct keyword *items;
@@ -554,6 +555,8 @@ static WUR int keyword_string_from_json(struct keyword_entry *e, struct json_obj
 	return -1;
 }
 
+static const char *const keyword_keys[] = { "word", "aliases", "action", "target", "reply" };
+
 static WUR int keyword_key_from_json(struct keyword_entry *e, const char *key, struct json_object *v)
 {
 	if (strcmp(key, "word") == 0)
@@ -564,8 +567,7 @@ static WUR int keyword_key_from_json(struct keyword_entry *e, const char *key, s
 		return keyword_action_from_json(e, v);
 	if (strcmp(key, "target") == 0 || strcmp(key, "reply") == 0)
 		return keyword_string_from_json(e, v, key, key[0] == 't' ? &e->k.target : &e->k.reply);
-	sbuf_printf(e->err, "%s: unknown key \"%s\"; the keys are word, aliases, action, target "
-		    "and reply", e->label, key);
+	keys_error(e->err, e->label, key, keyword_keys, ARRAY_LEN(keyword_keys), NULL);
 	return -1;
 }
 
@@ -668,19 +670,16 @@ static WUR int keyword_entry_from_json(struct keyword_entry *e, struct json_obje
 
 static struct json_object *keyword_list_from_json(struct json_object *obj, struct sbuf *err)
 {
+	static const char *const set_keys[] = { "keywords" };
 	struct json_object *list = NULL;
 
 	if (!json_object_is_type(obj, json_type_object)) {
 		sbuf_adds(err, "keywords: the set must be an object {\"keywords\": [...]}");
 		return NULL;
 	}
-	json_object_object_foreach(obj, key, val) {
-		if (strcmp(key, "keywords") != 0) {
-			sbuf_printf(err, "%s: unknown key; the set has only \"keywords\"", key);
-			return NULL;
-		}
-		list = val;
-	}
+	if (keys_check(obj, "", set_keys, ARRAY_LEN(set_keys), err) < 0)
+		return NULL;
+	json_object_object_get_ex(obj, "keywords", &list);
 	if (!json_object_is_type(list, json_type_array)) {
 		sbuf_adds(err, "keywords: must be a list of keywords");
 		return NULL;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/keys.h"
+
 #define WINDOW_DAY_MINUTES 1440
 #define WINDOW_ALL_DAYS 0x7fu
 /* How far ahead to look for an opening: a year, plus slack for holidays. */
@@ -101,6 +103,8 @@ out:
 	return rc;
 }
 
+static const char *const window_keys[] = { "days", "start", "end", "skip_holidays" };
+
 static WUR int window_parse_key(const char *key, struct json_object *v, struct send_window *w,
 			    struct sbuf *err)
 {
@@ -118,8 +122,7 @@ static WUR int window_parse_key(const char *key, struct json_object *v, struct s
 		sbuf_adds(err, "send_window.skip_holidays: must be true or false");
 		return -1;
 	}
-	sbuf_printf(err, "send_window.%s: unknown key; the keys are days, start, end and "
-		    "skip_holidays", key);
+	keys_error(err, "send_window", key, window_keys, ARRAY_LEN(window_keys), NULL);
 	return -1;
 }
 

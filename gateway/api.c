@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/codec.h"
+#include "common/keys.h"
 #include "gateway/api_handlers.h"
 #include "gateway/auth.h"
 #include "gateway/console.h"
@@ -223,6 +224,49 @@ void api_error(struct api_ctx *ctx, int status, const char *code, const char *fi
 	api_reply_json(ctx, status, root);
 }
 
+/*
+ * Answers row 0, column 0 (JSON text) with status; 404 when there is no such row, naming
+ * what was asked for ("no campaign with id 7") or, with what NULL, the path.
+ */
+void api_reply_row(struct api_ctx *ctx, const struct db_result *r, int status, const char *what)
+{
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	if (db_rows(r) == 0 || !db_get(r, 0, 0)) {
+		if (what && ctx->nparams)
+			api_error(ctx, 404, "not_found", NULL, "no %s with id %s", what, ctx->params[0]);
+		else
+			api_error(ctx, 404, "not_found", NULL, "no such resource: %s", ctx->req->path);
+		return;
+	}
+	api_reply(ctx, status, "application/json", db_get(r, 0, 0), strlen(db_get(r, 0, 0)));
+}
+
+void api_reply_items(struct api_ctx *ctx, const struct db_result *r)
+{
+	struct sbuf body;
+
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	sbuf_init(&body);
+	sbuf_printf(&body, "{\"items\": %s}", db_get(r, 0, 0));
+	api_reply(ctx, 200, "application/json", body.data, body.len);
+	sbuf_free(&body);
+}
+
+void api_error_from_message(struct api_ctx *ctx, const char *message)
+{
+	size_t n = strcspn(message, ":.[ ");
+	char field[64];
+
+	snprintf(field, sizeof(field), "%.*s", (int)MIN(n, sizeof(field) - 1), message);
+	api_error(ctx, 422, "invalid", field, "%s", message);
+}
+
 void api_db_error(struct api_ctx *ctx, const struct db_result *r)
 {
 	if (r->pg == NULL || r->indeterminate) {
@@ -386,6 +430,23 @@ bool api_field_string_array(struct api_ctx *ctx, struct json_object *obj, const 
 	return true;
 }
 
+bool api_field_int(struct api_ctx *ctx, struct json_object *obj, const char *key,
+		   int64_t min, int64_t max, char out[16])
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null))
+		return true;
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < min ||
+	    json_object_get_int64(v) > max) {
+		api_error(ctx, 422, "invalid", key, "%s must be a whole number from %lld to %lld", key,
+			  (long long)min, (long long)max);
+		return false;
+	}
+	snprintf(out, 16, "%lld", (long long)json_object_get_int64(v));
+	return true;
+}
+
 bool api_field_object(struct api_ctx *ctx, struct json_object *obj, const char *key,
 		      bool required, struct json_object **out)
 {
@@ -407,20 +468,21 @@ bool api_field_object(struct api_ctx *ctx, struct json_object *obj, const char *
 bool api_known_keys(struct api_ctx *ctx, struct json_object *obj, const char *prefix,
 		    const char *const *known, size_t n)
 {
-	json_object_object_foreach(obj, key, val) {
-		bool ok = false;
-		(void)val;
-		for (size_t i = 0; i < n && !ok; i++)
-			ok = strcmp(key, known[i]) == 0;
-		if (!ok) {
-			char field[256];
-			snprintf(field, sizeof(field), "%s%s", prefix, key);
-			api_error(ctx, 422, "unknown_field", field, "%s is not a field this request takes",
-				  field);
-			return false;
-		}
-	}
-	return true;
+	const char *key = keys_unknown(obj, known, n, NULL);
+	size_t len = strlen(prefix);
+	char field[256], where[256];
+	struct sbuf msg;
+
+	if (!key)
+		return true;
+	snprintf(field, sizeof(field), "%s%s", prefix, key);
+	snprintf(where, sizeof(where), "%.*s", (int)(len && prefix[len - 1] == '.' ? len - 1 : len),
+		 prefix);
+	sbuf_init(&msg);
+	keys_error(&msg, where, key, known, n, NULL);
+	api_error(ctx, 422, "unknown_field", field, "%s", msg.data);
+	sbuf_free(&msg);
+	return false;
 }
 
 /* ---- health ---- */

@@ -80,6 +80,15 @@ void api_error(struct api_ctx *ctx, int status, const char *code, const char *fi
 	       const char *fmt, ...) PRINTF_LIKE(5, 6);
 /* 503 when the database is unreachable, 500 otherwise; logs the cause. */
 void api_db_error(struct api_ctx *ctx, const struct db_result *r);
+/*
+ * Answers row 0, column 0 (JSON text) with status; 404 when there is no row, saying
+ * "no <what> with id <id>" (or the path when what is NULL).
+ */
+void api_reply_row(struct api_ctx *ctx, const struct db_result *r, int status, const char *what);
+/* Answers {"items": <row 0, column 0>}. */
+void api_reply_items(struct api_ctx *ctx, const struct db_result *r);
+/* 422 with the message of a failed data check, naming the field it starts with. */
+void api_error_from_message(struct api_ctx *ctx, const char *message);
 
 /* Path parameter i as a positive id; answers 404 and returns false otherwise. */
 bool api_param_id(struct api_ctx *ctx, int i, int64_t *out) WUR;
@@ -101,6 +110,9 @@ bool api_field_string(struct api_ctx *ctx, struct json_object *obj, const char *
 		      bool required, size_t max_len, const char **out) WUR;
 bool api_field_string_array(struct api_ctx *ctx, struct json_object *obj, const char *key,
 			    size_t max_items, size_t max_len, struct json_object **out) WUR;
+/* An optional whole number from min to max, written to out as text. */
+bool api_field_int(struct api_ctx *ctx, struct json_object *obj, const char *key,
+		   int64_t min, int64_t max, char out[16]) WUR;
 bool api_field_object(struct api_ctx *ctx, struct json_object *obj, const char *key,
 		      bool required, struct json_object **out) WUR;
 /* Answers 422 for a key outside known[]. */

@@ -290,24 +290,9 @@ static bool campaign_check_provider(struct api_ctx *ctx, const char *field, cons
 	return false;
 }
 
-static void campaign_reply_row(const struct db_result *r, void *arg, int status)
-{
-	struct api_ctx *ctx = arg;
-
-	if (r->error) {
-		api_db_error(ctx, r);
-		return;
-	}
-	if (db_rows(r) == 0) {
-		api_error(ctx, 404, "not_found", NULL, "no campaign with id %s", ctx->params[0]);
-		return;
-	}
-	api_reply(ctx, status, "application/json", db_get(r, 0, 0), strlen(db_get(r, 0, 0)));
-}
-
 static void campaign_created(const struct db_result *r, void *arg)
 {
-	campaign_reply_row(r, arg, 201);
+	api_reply_row(arg, r, 201, "campaign");
 }
 
 /* A campaign's editable fields, checked; the strings belong to ctx->json. */
@@ -479,7 +464,7 @@ void api_campaign_update(struct api_ctx *ctx)
 
 static void campaign_got(const struct db_result *r, void *arg)
 {
-	campaign_reply_row(r, arg, 200);
+	api_reply_row(arg, r, 200, "campaign");
 }
 
 void api_campaign_get(struct api_ctx *ctx)
@@ -622,7 +607,7 @@ static const struct campaign_move campaign_schedule = {
 
 static void campaign_transition_got(const struct db_result *r, void *arg)
 {
-	campaign_reply_row(r, arg, 200);
+	api_reply_row(arg, r, 200, "campaign");
 }
 
 /* After a move the campaign is read afresh: its texts' counts then include the move's. */

@@ -57,18 +57,11 @@ void api_referral_create(struct api_ctx *ctx);
 void api_outcomes(struct api_ctx *ctx);
 void api_outcomes_report(struct api_ctx *ctx);
 
-/* api_partners.c, and helpers for JSON built in SQL */
+/* api_partners.c */
 void api_partner_create(struct api_ctx *ctx);
 void api_partner_list(struct api_ctx *ctx);
 void api_partner_get(struct api_ctx *ctx);
 void api_partner_update(struct api_ctx *ctx);
-/* Answers row 0, column 0 (JSON text) with status; 404 when there is no row. */
-void api_reply_row(struct api_ctx *ctx, const struct db_result *r, int status);
-/* Answers {"items": <row 0, column 0>}. */
-void api_reply_items(struct api_ctx *ctx, const struct db_result *r);
-/* An optional whole number from min to max, written to out; 422 otherwise. */
-bool api_field_int(struct api_ctx *ctx, struct json_object *obj, const char *key,
-		   int64_t min, int64_t max, char out[16]) WUR;
 
 /* api_keywords.c, api_flows.c */
 void api_keywords_get(struct api_ctx *ctx);
@@ -76,8 +69,6 @@ void api_keywords_put(struct api_ctx *ctx);
 void api_flow_list(struct api_ctx *ctx);
 void api_flow_get(struct api_ctx *ctx);
 void api_flow_put(struct api_ctx *ctx);
-/* 422 with the message of a failed data check, naming the field it starts with. */
-void api_error_from_message(struct api_ctx *ctx, const char *message);
 
 /* session.c: console sign-in */
 void api_session_create(struct api_ctx *ctx);

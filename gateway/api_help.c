@@ -263,7 +263,7 @@ void api_help_report(struct api_ctx *ctx)
 
 static void help_got(const struct db_result *r, void *arg)
 {
-	api_reply_row(arg, r, 200);
+	api_reply_row(arg, r, 200, "help request");
 }
 
 void api_help_get(struct api_ctx *ctx)
@@ -279,7 +279,7 @@ void api_help_get(struct api_ctx *ctx)
 
 static void help_made(const struct db_result *r, void *arg)
 {
-	api_reply_row(arg, r, 201);
+	api_reply_row(arg, r, 201, "help request");
 }
 
 void api_help_made(struct api_ctx *ctx, const char *id)

@@ -15,16 +15,6 @@ static const char keywords_store_sql[] =
 	"INSERT INTO keyword_sets (id, body, updated_at) VALUES (1, $1::jsonb, now()) "
 	"ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body, updated_at = now()";
 
-/* The part of a validation message before the first ':' or '.', as the field name. */
-void api_error_from_message(struct api_ctx *ctx, const char *message)
-{
-	size_t n = strcspn(message, ":.[ ");
-	char field[64];
-
-	snprintf(field, sizeof(field), "%.*s", (int)MIN(n, sizeof(field) - 1), message);
-	api_error(ctx, 422, "invalid", field, "%s", message);
-}
-
 void api_keywords_get(struct api_ctx *ctx)
 {
 	api_reply_json(ctx, 200, keyword_set_to_json(ctx->app->keywords));

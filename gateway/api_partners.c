@@ -63,36 +63,6 @@ struct partner_input {
 	char capacity[16], active[8], generate[8];
 };
 
-void api_reply_row(struct api_ctx *ctx, const struct db_result *r, int status)
-{
-	if (r->error) {
-		api_db_error(ctx, r);
-		return;
-	}
-	if (db_rows(r) == 0 || !db_get(r, 0, 0)) {
-		api_error(ctx, 404, "not_found", NULL, "no such resource: %s", ctx->req->path);
-		return;
-	}
-	api_reply(ctx, status, "application/json", db_get(r, 0, 0), strlen(db_get(r, 0, 0)));
-}
-
-bool api_field_int(struct api_ctx *ctx, struct json_object *obj, const char *key,
-		   int64_t min, int64_t max, char out[16])
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null))
-		return true;
-	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < min ||
-	    json_object_get_int64(v) > max) {
-		api_error(ctx, 422, "invalid", key, "%s must be a whole number from %lld to %lld", key,
-			  (long long)min, (long long)max);
-		return false;
-	}
-	snprintf(out, 16, "%lld", (long long)json_object_get_int64(v));
-	return true;
-}
-
 static bool partner_bool(struct api_ctx *ctx, const char *key, char out[8])
 {
 	struct json_object *v;
@@ -230,7 +200,7 @@ static void partner_saved(const struct db_result *r, void *arg)
 	if (ctx->state && !r->error && db_rows(r) && db_get(r, 0, 0))
 		partner_reply_secret(ctx, db_get(r, 0, 0), status);
 	else
-		api_reply_row(ctx, r, status);
+		api_reply_row(ctx, r, status, "partner");
 }
 
 static void partner_save(struct api_ctx *ctx, const char *sql, const char *id)
@@ -266,7 +236,7 @@ void api_partner_update(struct api_ctx *ctx)
 
 static void partner_got(const struct db_result *r, void *arg)
 {
-	api_reply_row(arg, r, 200);
+	api_reply_row(arg, r, 200, "partner");
 }
 
 void api_partner_get(struct api_ctx *ctx)
@@ -289,16 +259,3 @@ void api_partner_list(struct api_ctx *ctx)
 	db_query(ctx->app->db, partner_list_sql, 0, NULL, partner_listed, ctx);
 }
 
-void api_reply_items(struct api_ctx *ctx, const struct db_result *r)
-{
-	struct sbuf body;
-
-	if (r->error) {
-		api_db_error(ctx, r);
-		return;
-	}
-	sbuf_init(&body);
-	sbuf_printf(&body, "{\"items\": %s}", db_get(r, 0, 0));
-	api_reply(ctx, 200, "application/json", body.data, body.len);
-	sbuf_free(&body);
-}

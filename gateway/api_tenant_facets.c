@@ -31,7 +31,7 @@ static const char facets_sql[] =
 
 static void api_tenant_facets_done(const struct db_result *r, void *arg)
 {
-	api_reply_row(arg, r, 200);
+	api_reply_row(arg, r, 200, NULL);
 }
 
 void api_tenant_facets(struct api_ctx *ctx)

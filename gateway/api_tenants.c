@@ -459,17 +459,7 @@ out:
 
 static void tenant_got(const struct db_result *r, void *arg)
 {
-	struct api_ctx *ctx = arg;
-
-	if (r->error) {
-		api_db_error(ctx, r);
-		return;
-	}
-	if (db_rows(r) == 0) {
-		api_error(ctx, 404, "not_found", NULL, "no tenant with id %s", ctx->params[0]);
-		return;
-	}
-	api_reply(ctx, 200, "application/json", db_get(r, 0, 0), strlen(db_get(r, 0, 0)));
+	api_reply_row(arg, r, 200, "tenant");
 }
 
 void api_tenant_get(struct api_ctx *ctx)

@@ -89,7 +89,7 @@ static char *users_new_invite(struct api_ctx *ctx, char token[USERS_TOKEN_HEX + 
 static void users_answer(const struct db_result *r, void *arg)
 {
 	struct api_ctx *ctx = arg;
-	api_reply_row(ctx, r, strcmp(ctx->req->method, "POST") == 0 ? 201 : 200);
+	api_reply_row(ctx, r, strcmp(ctx->req->method, "POST") == 0 ? 201 : 200, "user");
 }
 
 static void users_listed(const struct db_result *r, void *arg)
@@ -255,7 +255,7 @@ static void invites_checked(const struct db_result *r, void *arg)
 			  "have expired or been used already. Ask an administrator for a new one.");
 		return;
 	}
-	api_reply_row(ctx, r, 200);
+	api_reply_row(ctx, r, 200, "user");
 }
 
 void api_invite_check(struct api_ctx *ctx)

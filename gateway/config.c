@@ -8,6 +8,7 @@
 #include "campaigns/render.h"
 #include "common/codec.h"
 #include "common/crypto.h"
+#include "common/keys.h"
 
 #define CONFIG_DEFAULT_LISTEN "127.0.0.1:8080"
 #define CONFIG_DEFAULT_TIMEOUT_MS 30000
@@ -251,15 +252,13 @@ static int config_triage(struct triage_cfg *t, struct json_object *root, struct 
 		sbuf_adds(err, "triage: must be an object");
 		return -1;
 	}
+	if (keys_check(obj, "triage", keys, ARRAY_LEN(keys), err) < 0)
+		return -1;
 	json_object_object_foreach(obj, key, val) {
 		size_t i = 0;
 		double d;
-		while (i < ARRAY_LEN(keys) && strcmp(key, keys[i]) != 0)
+		while (strcmp(key, keys[i]) != 0)
 			i++;
-		if (i == ARRAY_LEN(keys)) {
-			sbuf_printf(err, "triage: unknown key \"%s\"", key);
-			return -1;
-		}
 		(void)val;
 		if (config_number(obj, key, i == 2 ? 0 : 1, 31536000, &d, err) < 0)
 			return -1;
@@ -276,18 +275,8 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 	struct json_object *v;
 	double pool = cfg->db_pool_size, idle = cfg->session_idle_s;
 
-	json_object_object_foreach(root, key, val) {
-		bool ok = false;
-		(void)val;
-		for (size_t i = 0; i < ARRAY_LEN(known); i++)
-			ok = ok || strcmp(key, known[i]) == 0;
-		if (!ok) {
-			sbuf_printf(err, "unknown key \"%s\" (known keys: providers, default_provider, "
-				    "org_name, log_level, db_pool_size, triage, staff_numbers, "
-				    "session_idle_seconds)", key);
-			return -1;
-		}
-	}
+	if (keys_check(root, "", known, ARRAY_LEN(known), err) < 0)
+		return -1;
 	if (json_object_object_get_ex(root, "org_name", &v)) {
 		if (!json_object_is_type(v, json_type_string) || !*json_object_get_string(v)) {
 			sbuf_adds(err, "org_name: must be a non-empty string");

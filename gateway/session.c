@@ -204,7 +204,7 @@ static void session_started(const struct db_result *r, void *arg)
 
 	if (!r->error && db_rows(r) == 1)
 		session_set_cookie(sn->ctx, sn->token, false);
-	api_reply_row(sn->ctx, r, 201);
+	api_reply_row(sn->ctx, r, 201, "user");
 	OPENSSL_cleanse(sn, sizeof(*sn));
 	free(sn);
 }
@@ -338,7 +338,7 @@ void api_session_create(struct api_ctx *ctx)
 
 static void session_got(const struct db_result *r, void *arg)
 {
-	api_reply_row(arg, r, 200);
+	api_reply_row(arg, r, 200, "user");
 }
 
 void api_session_get(struct api_ctx *ctx)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/codec.h"
+#include "common/keys.h"
 #include "providers/adapters.h"
 
 static const char *const msg_state_names[MSG__COUNT] = {
@@ -246,70 +247,20 @@ int provider_cfg_string(struct json_object *cfg, const char *key, bool required,
 	return 0;
 }
 
-/* Edit distance between short keys; SIZE_MAX when either is too long to bother. */
-static size_t key_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[64], prev_diag;
-
-	if (la >= ARRAY_LEN(row) || lb >= ARRAY_LEN(row))
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		prev_diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = prev_diag + (a[i - 1] != b[j - 1]);
-			best = MIN(best, up + 1);
-			best = MIN(best, row[j - 1] + 1);
-			prev_diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
-static void unknown_key_error(const char *key, const char *type, const char *const *known,
-			      size_t n, struct sbuf *err)
-{
-	size_t best = SIZE_MAX, best_i = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t d = key_distance(key, known[i]);
-		if (d < best)
-			best = d, best_i = i;
-	}
-	sbuf_printf(err, "%s: unknown key \"%s\"", key, key);
-	if (best <= 2)
-		sbuf_printf(err, ", did you mean \"%s\"?", known[best_i]);
-	sbuf_printf(err, " (keys of a %s provider:", type);
-	for (size_t i = 0; i < n; i++)
-		sbuf_printf(err, "%s %s", i ? "," : "", known[i]);
-	sbuf_adds(err, "; and name, type, segments_per_second, connect_timeout_ms, timeout_ms, "
-		       "validity_seconds, price_per_segment)");
-}
-
-static bool key_known(const char *key, const char *const *known, size_t n)
-{
-	if (provider_common_key(key))
-		return true;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(key, known[i]) == 0)
-			return true;
-	return false;
-}
-
 int provider_cfg_keys(struct json_object *cfg, const char *type, const char *const *known,
 		      size_t n, struct sbuf *err)
 {
-	json_object_object_foreach(cfg, key, value) {
-		(void)value;
-		if (!key_known(key, known, n)) {
-			unknown_key_error(key, type, known, n, err);
-			return -1;
-		}
-	}
-	return 0;
+	const char *key = keys_unknown(cfg, known, n, provider_common_key);
+	char *more;
+
+	if (!key)
+		return 0;
+	more = xasprintf("a %s provider also takes name, type, segments_per_second, "
+			 "max_in_flight, connect_timeout_ms, timeout_ms, validity_seconds and "
+			 "price_per_segment", type);
+	keys_error(err, "", key, known, n, more);
+	free(more);
+	return -1;
 }
 
 /* http(s)://host... with a host, no user info, no spaces or control characters. */

@@ -56,9 +56,11 @@ TEST(refusals)
 	CHECK(strncmp(norm("{\"tags\": {\"none\": [\"x\"]}}"), "error audience:", 15) == 0);
 	CHECK(strncmp(norm("{\"not_replied_to\": 3}"), "error audience:", 15) == 0);
 	CHECK(strncmp(norm("{\"all\": false}"), "error audience:", 15) == 0);
-	CHECK_STR(norm("{\"borough\": [\"x\"]}"), "error audience: audience: unknown key \"borough\"");
+	CHECK_STR(norm("{\"borough\": [\"x\"]}"), "error audience: audience: unknown key \"borough\", did you mean \"boroughs\"? "
+		  "(the keys are boroughs, landlords, languages, tags, not_replied_to and all)");
 	CHECK_STR(norm("{\"tags\": {\"some\": [\"x\"]}}"),
-		  "error audience.tags: audience.tags: unknown key \"some\"");
+		  "error audience.tags: audience.tags: unknown key \"some\", did you mean \"none\"? "
+		  "(the keys are all, any and none)");
 	CHECK(strncmp(norm("{\"tags\": \"older\"}"), "error audience.tags:", 20) == 0);
 	CHECK(strncmp(norm("{\"boroughs\": [\"\"]}"), "error audience.boroughs:", 24) == 0);
 	CHECK(strncmp(norm("{\"boroughs\": [3]}"), "error audience.boroughs:", 24) == 0);

@@ -201,12 +201,12 @@ TEST(json_errors)
 	CHECK_STR(load_err("{\"keywords\": []}"), "ok");
 	CHECK_STR(load_err("[]"), "keywords: the set must be an object {\"keywords\": [...]}");
 	CHECK_STR(load_err("{\"keyword\": []}"),
-		  "keyword: unknown key; the set has only \"keywords\"");
+		  "keyword: unknown key \"keyword\", did you mean \"keywords\"? (the keys are keywords)");
 	CHECK_STR(load_err("{\"keywords\": {}}"), "keywords: must be a list of keywords");
 	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"flow\", "
 			   "\"target\": \"money\", \"replies\": \"x\"}]}"),
-		  "keywords[0] (BILLS): unknown key \"replies\"; the keys are word, aliases, "
-		  "action, target and reply");
+		  "keywords[0] (BILLS): unknown key \"replies\" (the keys are word, aliases, "
+		  "action, target and reply)");
 	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"call\"}]}"),
 		  "keywords[0] (BILLS): action must be \"opt_out\", \"opt_in\", \"info\", \"flow\" or "
 		  "\"help_request\"");

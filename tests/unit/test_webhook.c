@@ -174,11 +174,11 @@ TEST(test_config)
 						     "\"secret\":\"" SECRET "\"}"),
 			     "url: \"hub.example\" must start with http:// or https://"));
 	CHECK(str_startswith(config_error("webhook", "{\"ur\":\"https://hub.example/\"}"),
-			     "ur: unknown key \"ur\", did you mean \"url\"? (keys of a webhook"));
+			     "ur: unknown key \"ur\", did you mean \"url\"? (the keys are "));
 	CHECK_STR(config_error("sim", "{\"name\":\"sim\",\"type\":\"sim\"}"), "ok");
 	CHECK(str_startswith(config_error("sim", "{\"secrets\":\"x\"}"),
 			     "secrets: unknown key \"secrets\", did you mean \"secret\"? "
-			     "(keys of a sim provider"));
+			     "(the keys are url, secret and from; a sim provider also takes"));
 	CHECK(str_startswith(config_error("sim", "{\"secret\":\"whsec_\"}"), "secret: must be"));
 }
 

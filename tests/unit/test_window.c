@@ -293,7 +293,8 @@ TEST(from_json)
 	CHECK_STR(parse("{\"skip_holidays\": \"yes\"}", &w),
 		  "send_window.skip_holidays: must be true or false");
 	CHECK_STR(parse("{\"stat\": \"09:00\"}", &w),
-		  "send_window.stat: unknown key; the keys are days, start, end and skip_holidays");
+		  "send_window: unknown key \"stat\", did you mean \"start\"? (the keys are days, "
+		  "start, end and skip_holidays)");
 	CHECK(str_startswith(parse("[1]", &w), "send_window: must be an object"));
 }
 
