@@ -74,7 +74,7 @@ int accounts_create(const char *conninfo, const struct account *a, const char *p
 	sbuf_init(&hash);
 	password_hash(password, &hash);
 	snprintf(partner, sizeof(partner), "%lld", (long long)a->partner_id);
-	const char *params[] = { email, a->name, api_role_str(a->role),
+	const char *params[] = { email, a->name, auth_role_str(a->role),
 				 a->partner_id ? partner : NULL, hash.data };
 	rc = accounts_exec(conninfo, "INSERT INTO users (email, name, role, partner_id, "
 			   "password_hash) VALUES ($1, $2, $3, $4::bigint, $5)", 5, params, err);

@@ -12,7 +12,7 @@
 struct account {
 	const char *email;
 	const char *name;  /* may be NULL */
-	enum api_role role;
+	enum auth_role role;
 	int64_t partner_id; /* partner users only */
 };
 

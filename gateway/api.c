@@ -15,24 +15,24 @@
 #include "gateway/migrate.h"
 #include "gateway/session.h"
 
-#define API_WEBHOOK (API_ROLE_NONE)
+#define API_WEBHOOK (AUTH_ROLE_NONE)
 
 static const struct api_route api_routes[] = {
-	{ "GET", "/healthz", API_ROLE_NONE, API_BODY_NONE, api_healthz, NULL },
-	{ "GET", "/readyz", API_ROLE_NONE, API_BODY_NONE, api_readyz, NULL },
-	{ "GET", "/", API_ROLE_NONE, API_BODY_NONE, console_redirect, NULL },
-	{ "GET", "/console", API_ROLE_NONE, API_BODY_NONE, console_redirect, NULL },
-	{ "GET", "/console/{*}", API_ROLE_NONE, API_BODY_NONE, console_serve, NULL },
-	{ "POST", "/v1/session", API_ROLE_NONE, API_BODY_JSON, api_session_create, NULL },
+	{ "GET", "/healthz", AUTH_ROLE_NONE, API_BODY_NONE, api_healthz, NULL },
+	{ "GET", "/readyz", AUTH_ROLE_NONE, API_BODY_NONE, api_readyz, NULL },
+	{ "GET", "/", AUTH_ROLE_NONE, API_BODY_NONE, console_redirect, NULL },
+	{ "GET", "/console", AUTH_ROLE_NONE, API_BODY_NONE, console_redirect, NULL },
+	{ "GET", "/console/{*}", AUTH_ROLE_NONE, API_BODY_NONE, console_serve, NULL },
+	{ "POST", "/v1/session", AUTH_ROLE_NONE, API_BODY_JSON, api_session_create, NULL },
 	{ "GET", "/v1/session", API_ALL, API_BODY_NONE, api_session_get, NULL },
 	{ "DELETE", "/v1/session", API_ALL, API_BODY_NONE, api_session_delete, NULL },
-	{ "POST", "/v1/invites/check", API_ROLE_NONE, API_BODY_JSON, api_invite_check, NULL },
-	{ "POST", "/v1/invites/accept", API_ROLE_NONE, API_BODY_JSON, api_invite_accept, NULL },
-	{ "GET", "/v1/users", API_ROLE_ADMIN, API_BODY_NONE, api_user_list, NULL },
-	{ "POST", "/v1/users", API_ROLE_ADMIN, API_BODY_JSON, api_user_create, NULL },
-	{ "GET", "/v1/users/{}", API_ROLE_ADMIN, API_BODY_NONE, api_user_get, NULL },
-	{ "PUT", "/v1/users/{}", API_ROLE_ADMIN, API_BODY_JSON, api_user_update, NULL },
-	{ "POST", "/v1/users/{}/invite", API_ROLE_ADMIN, API_BODY_JSON, api_user_invite, NULL },
+	{ "POST", "/v1/invites/check", AUTH_ROLE_NONE, API_BODY_JSON, api_invite_check, NULL },
+	{ "POST", "/v1/invites/accept", AUTH_ROLE_NONE, API_BODY_JSON, api_invite_accept, NULL },
+	{ "GET", "/v1/users", AUTH_ROLE_ADMIN, API_BODY_NONE, api_user_list, NULL },
+	{ "POST", "/v1/users", AUTH_ROLE_ADMIN, API_BODY_JSON, api_user_create, NULL },
+	{ "GET", "/v1/users/{}", AUTH_ROLE_ADMIN, API_BODY_NONE, api_user_get, NULL },
+	{ "PUT", "/v1/users/{}", AUTH_ROLE_ADMIN, API_BODY_JSON, api_user_update, NULL },
+	{ "POST", "/v1/users/{}/invite", AUTH_ROLE_ADMIN, API_BODY_JSON, api_user_invite, NULL },
 	{ "POST", "/v1/tenants", API_STAFF, API_BODY_JSON, api_tenant_create, NULL },
 	{ "GET", "/v1/tenants", API_STAFF, API_BODY_NONE, api_tenant_list, NULL },
 	{ "POST", "/v1/tenants/import", API_STAFF, API_BODY_STREAM, api_tenant_import,
@@ -60,25 +60,25 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/v1/campaigns/{}/test", API_STAFF, API_BODY_JSON, api_campaign_test, NULL },
 	{ "GET", "/v1/campaigns/{}/messages", API_STAFF, API_BODY_NONE, api_campaign_messages, NULL },
 	{ "GET", "/v1/campaigns/{}/report.csv", API_STAFF, API_BODY_NONE, api_campaign_report, NULL },
-	{ "GET", "/v1/help-requests", API_STAFF | API_ROLE_PARTNER, API_BODY_NONE, api_help_list,
+	{ "GET", "/v1/help-requests", API_STAFF | AUTH_ROLE_PARTNER, API_BODY_NONE, api_help_list,
 	  NULL },
 	{ "GET", "/v1/help-requests/report.csv", API_STAFF, API_BODY_NONE, api_help_report, NULL },
-	{ "GET", "/v1/help-requests/{}", API_STAFF | API_ROLE_PARTNER, API_BODY_NONE, api_help_get,
+	{ "GET", "/v1/help-requests/{}", API_STAFF | AUTH_ROLE_PARTNER, API_BODY_NONE, api_help_get,
 	  NULL },
-	{ "POST", "/v1/help-requests/{}/{}", API_STAFF | API_ROLE_PARTNER, API_BODY_JSON,
+	{ "POST", "/v1/help-requests/{}/{}", API_STAFF | AUTH_ROLE_PARTNER, API_BODY_JSON,
 	  api_help_move, NULL },
 	{ "GET", "/v1/outcomes/report.csv", API_STAFF, API_BODY_NONE, api_outcomes_report, NULL },
 	{ "GET", "/v1/outcomes", API_STAFF, API_BODY_NONE, api_outcomes, NULL },
 	{ "POST", "/v1/referrals", API_ALL, API_BODY_JSON, api_referral_create, NULL },
-	{ "POST", "/v1/partners", API_ROLE_ADMIN, API_BODY_JSON, api_partner_create, NULL },
+	{ "POST", "/v1/partners", AUTH_ROLE_ADMIN, API_BODY_JSON, api_partner_create, NULL },
 	{ "GET", "/v1/partners", API_STAFF, API_BODY_NONE, api_partner_list, NULL },
 	{ "GET", "/v1/partners/{}", API_STAFF, API_BODY_NONE, api_partner_get, NULL },
-	{ "PUT", "/v1/partners/{}", API_ROLE_ADMIN, API_BODY_JSON, api_partner_update, NULL },
+	{ "PUT", "/v1/partners/{}", AUTH_ROLE_ADMIN, API_BODY_JSON, api_partner_update, NULL },
 	{ "GET", "/v1/keywords", API_STAFF, API_BODY_NONE, api_keywords_get, NULL },
-	{ "PUT", "/v1/keywords", API_ROLE_ADMIN, API_BODY_JSON, api_keywords_put, NULL },
+	{ "PUT", "/v1/keywords", AUTH_ROLE_ADMIN, API_BODY_JSON, api_keywords_put, NULL },
 	{ "GET", "/v1/flows", API_ALL, API_BODY_NONE, api_flow_list, NULL },
 	{ "GET", "/v1/flows/{}", API_ALL, API_BODY_NONE, api_flow_get, NULL },
-	{ "PUT", "/v1/flows/{}", API_ROLE_ADMIN, API_BODY_JSON, api_flow_put, NULL },
+	{ "PUT", "/v1/flows/{}", AUTH_ROLE_ADMIN, API_BODY_JSON, api_flow_put, NULL },
 	{ "GET", "/v1/providers", API_STAFF, API_BODY_NONE, api_providers_list, NULL },
 	{ "POST", "/v1/providers/{}/inbound", API_WEBHOOK, API_BODY_RAW, inbound_webhook, NULL },
 	{ "GET", "/v1/providers/{}/inbound", API_WEBHOOK, API_BODY_RAW, inbound_webhook, NULL },
@@ -96,30 +96,6 @@ struct api_query_cache {
 	bool parsed;
 	bool bad; /* a malformed %-escape, a NUL or bytes that are not UTF-8 */
 };
-
-static const char *const api_role_names[] = { "admin", "officer", "partner" };
-
-const char *api_role_str(enum api_role r)
-{
-	switch (r) {
-	case API_ROLE_ADMIN: return "admin";
-	case API_ROLE_OFFICER: return "officer";
-	case API_ROLE_PARTNER: return "partner";
-	case API_ROLE_NONE: break;
-	}
-	return "none";
-}
-
-bool api_role_parse(const char *s, enum api_role *out)
-{
-	for (size_t i = 0; i < ARRAY_LEN(api_role_names); i++) {
-		if (strcmp(s, api_role_names[i]) == 0) {
-			*out = (enum api_role)(1 << i);
-			return true;
-		}
-	}
-	return false;
-}
 
 /* ---- context and replies ---- */
 
@@ -704,12 +680,12 @@ static void api_authorised(struct api_ctx *ctx)
 }
 
 /* The route's role check, the same for keys and sessions; then the handler may run. */
-static void api_admit(struct api_ctx *ctx, enum api_role role, int64_t partner_id)
+static void api_admit(struct api_ctx *ctx, enum auth_role role, int64_t partner_id)
 {
 	if (!(ctx->route->roles & role)) {
 		api_error(ctx, 403, "forbidden", NULL, "a%s %s %s cannot use %s %s",
-			  role == API_ROLE_ADMIN || role == API_ROLE_OFFICER ? "n" : "",
-			  api_role_str(role), ctx->user_id ? "user" : "key", ctx->route->method,
+			  role == AUTH_ROLE_ADMIN || role == AUTH_ROLE_OFFICER ? "n" : "",
+			  auth_role_str(role), ctx->user_id ? "user" : "key", ctx->route->method,
 			  ctx->route->pattern);
 		return;
 	}

@@ -11,24 +11,16 @@
 #include <json-c/json.h>
 
 #include "gateway/app.h"
+#include "gateway/auth.h"
 #include "gateway/db.h"
 #include "gateway/httpd.h"
 
 #define API_JSON_LIMIT (1u << 20)
 #define API_CSV_LIMIT (50u << 20)
 
-enum api_role {
-	API_ROLE_NONE = 0,
-	API_ROLE_ADMIN = 1 << 0,
-	API_ROLE_OFFICER = 1 << 1,
-	API_ROLE_PARTNER = 1 << 2,
-};
+#define API_STAFF (AUTH_ROLE_ADMIN | AUTH_ROLE_OFFICER)
+#define API_ALL (API_STAFF | AUTH_ROLE_PARTNER)
 
-#define API_STAFF (API_ROLE_ADMIN | API_ROLE_OFFICER)
-#define API_ALL (API_STAFF | API_ROLE_PARTNER)
-
-const char *api_role_str(enum api_role r);
-bool api_role_parse(const char *s, enum api_role *out) WUR;
 
 enum api_body {
 	API_BODY_NONE,   /* a body, if any, is read and ignored (up to the JSON limit) */
@@ -55,7 +47,7 @@ struct api_ctx {
 	const struct api_route *route;
 	char *params[3];
 	int nparams;
-	enum api_role role;
+	enum auth_role role;
 	int64_t key_id;     /* the API key that authenticated the request, or 0 */
 	int64_t user_id;    /* the console user whose session did, or 0 */
 	int64_t partner_id;

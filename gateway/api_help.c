@@ -146,7 +146,7 @@ static const char *const help_outcomes[] = { "helped", "referred_elsewhere",
 
 static const char *help_partner(struct api_ctx *ctx, char buf[24])
 {
-	if (ctx->role != API_ROLE_PARTNER)
+	if (ctx->role != AUTH_ROLE_PARTNER)
 		return NULL;
 	snprintf(buf, 24, "%lld", (long long)ctx->partner_id);
 	return buf;
@@ -177,7 +177,7 @@ static bool help_filters(struct api_ctx *ctx, const char **before, char limit[16
 		return false;
 	}
 	/* Which tenant a request is from is tenant data a partner may not have. */
-	if (ctx->role == API_ROLE_PARTNER && api_query(ctx, "tenant_id")) {
+	if (ctx->role == AUTH_ROLE_PARTNER && api_query(ctx, "tenant_id")) {
 		api_error(ctx, 422, "invalid", "tenant_id", "a partner cannot filter by tenant");
 		return false;
 	}
@@ -308,7 +308,7 @@ static void help_moved(const struct db_result *r, void *arg)
 		return;
 	}
 	log_info("help request id=%s action=%s by=%s", ctx->params[0], ctx->params[1],
-		 api_role_str(ctx->role));
+		 auth_role_str(ctx->role));
 	lifecycle_log_names(LIFECYCLE_HELP_REQUEST, ctx->params[0], db_get(r, 0, 0),
 			    db_get(r, 0, 2));
 	api_reply(ctx, 200, "application/json", db_get(r, 0, 1), strlen(db_get(r, 0, 1)));

@@ -119,7 +119,7 @@ static bool referral_who(struct api_ctx *ctx, struct referral_input *in)
 
 	if (!api_field_int(ctx, ctx->json, "tenant_id", 1, REFERRAL_MAX_ID, in->tenant_id))
 		return false;
-	if (in->tenant_id[0] && ctx->role == API_ROLE_PARTNER) {
+	if (in->tenant_id[0] && ctx->role == AUTH_ROLE_PARTNER) {
 		api_error(ctx, 422, "invalid", "tenant_id", "a partner cannot refer a tenant record; "
 			  "give the person's first name, phone and borough");
 		return false;
@@ -233,7 +233,7 @@ static void referral_stored(const struct db_result *r, void *arg)
 			api_error(ctx, 422, "invalid", "tenant_id", "no tenant with id %s", tenant);
 		return;
 	}
-	log_info("help request referred id=%s by=%s", db_get(r, 0, 2), api_role_str(ctx->role));
+	log_info("help request referred id=%s by=%s", db_get(r, 0, 2), auth_role_str(ctx->role));
 	referral_poke(ctx->app);
 	api_help_made(ctx, db_get(r, 0, 2));
 }

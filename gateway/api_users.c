@@ -153,18 +153,18 @@ static void users_created(const struct db_result *r, void *arg)
 
 static bool users_role(struct api_ctx *ctx, const char **role, char partner[16])
 {
-	enum api_role r;
+	enum auth_role r;
 
 	if (!api_field_string(ctx, ctx->json, "role", true, 20, role) ||
 	    !api_field_int(ctx, ctx->json, "partner_id", 1, INT64_MAX, partner))
 		return false;
-	if (!api_role_parse(*role, &r)) {
+	if (!auth_role_parse(*role, &r)) {
 		api_error(ctx, 422, "invalid", "role", "Choose a role: admin, officer or partner");
 		return false;
 	}
-	if ((r == API_ROLE_PARTNER) != (partner[0] != '\0')) {
-		api_error(ctx, 422, r == API_ROLE_PARTNER ? "required" : "invalid", "partner_id",
-			  r == API_ROLE_PARTNER ? "Choose the partner this person works for"
+	if ((r == AUTH_ROLE_PARTNER) != (partner[0] != '\0')) {
+		api_error(ctx, 422, r == AUTH_ROLE_PARTNER ? "required" : "invalid", "partner_id",
+			  r == AUTH_ROLE_PARTNER ? "Choose the partner this person works for"
 						: "Only partner users belong to a partner");
 		return false;
 	}

@@ -11,6 +11,30 @@
 #define AUTH_CACHE_SLOTS 1024
 #define AUTH_HASH_LEN CRYPTO_SHA256_HEX
 
+static const char *const auth_role_names[] = { "admin", "officer", "partner" };
+
+const char *auth_role_str(enum auth_role r)
+{
+	switch (r) {
+	case AUTH_ROLE_ADMIN: return "admin";
+	case AUTH_ROLE_OFFICER: return "officer";
+	case AUTH_ROLE_PARTNER: return "partner";
+	case AUTH_ROLE_NONE: break;
+	}
+	return "none";
+}
+
+bool auth_role_parse(const char *s, enum auth_role *out)
+{
+	for (size_t i = 0; i < ARRAY_LEN(auth_role_names); i++) {
+		if (strcmp(s, auth_role_names[i]) == 0) {
+			*out = (enum auth_role)(1 << i);
+			return true;
+		}
+	}
+	return false;
+}
+
 struct auth_entry {
 	char hash[AUTH_HASH_LEN + 1];
 	struct auth_key key;
@@ -48,7 +72,7 @@ static void auth_lookup_done(const struct db_result *r, void *arg)
 	struct auth_key key = { 0 };
 	bool found = false;
 
-	if (!r->error && db_rows(r) == 1 && api_role_parse(db_get(r, 0, 1), &key.role)) {
+	if (!r->error && db_rows(r) == 1 && auth_role_parse(db_get(r, 0, 1), &key.role)) {
 		key.id = db_get_i64(r, 0, 0);
 		key.partner_id = db_get_i64(r, 0, 2);
 		struct auth_entry *e = auth_slot(p->a, p->hash);
@@ -93,7 +117,7 @@ void auth_free(struct auth *a)
 	free(a);
 }
 
-int auth_create_key(const char *conninfo, enum api_role role, int64_t partner_id,
+int auth_create_key(const char *conninfo, enum auth_role role, int64_t partner_id,
 		    const char *label, struct sbuf *key_out, struct sbuf *err)
 {
 	char token[AUTH_HASH_LEN + 1], hash[AUTH_HASH_LEN + 1], partner[24], state[6];
@@ -104,7 +128,7 @@ int auth_create_key(const char *conninfo, enum api_role role, int64_t partner_id
 	sbuf_printf(key_out, "sp_%s", token);
 	crypto_token_hash(key_out->data, hash);
 	snprintf(partner, sizeof(partner), "%lld", (long long)partner_id);
-	const char *params[] = { hash, api_role_str(role), partner_id ? partner : NULL, label };
+	const char *params[] = { hash, auth_role_str(role), partner_id ? partner : NULL, label };
 	sbuf_init(&why);
 	rc = db_exec_blocking(conninfo, "INSERT INTO api_keys (key_hash, role, partner_id, label) "
 			      "VALUES ($1, $2, $3, $4)", 4, params, &why, state);

@@ -7,16 +7,26 @@
 #define SIGNPOST_AUTH_H
 
 #include "common/util.h"
-#include "gateway/api.h"
 
 #define AUTH_CACHE_SECONDS 30
+
+/* Who may do what: each API route names the roles that may call it (api.c). */
+enum auth_role {
+	AUTH_ROLE_NONE = 0,
+	AUTH_ROLE_ADMIN = 1 << 0,
+	AUTH_ROLE_OFFICER = 1 << 1,
+	AUTH_ROLE_PARTNER = 1 << 2,
+};
+
+const char *auth_role_str(enum auth_role r);
+bool auth_role_parse(const char *s, enum auth_role *out) WUR;
 
 struct auth;
 struct db;
 
 struct auth_key {
 	int64_t id;
-	enum api_role role;
+	enum auth_role role;
 	int64_t partner_id; /* 0 unless role is partner */
 };
 
@@ -31,7 +41,7 @@ void auth_lookup(struct auth *a, const char *key, auth_cb *cb, void *arg);
 /*
  * Creates a key (blocking libpq; for the command line). Writes the key to key_out.
  */
-int auth_create_key(const char *conninfo, enum api_role role, int64_t partner_id,
+int auth_create_key(const char *conninfo, enum auth_role role, int64_t partner_id,
 		    const char *label, struct sbuf *key_out, struct sbuf *err) WUR;
 
 #endif

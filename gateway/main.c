@@ -95,7 +95,7 @@ static int main_migrate(const struct config *cfg)
 
 static int main_keys(const struct config *cfg, int argc, char **argv)
 {
-	enum api_role role = API_ROLE_NONE;
+	enum auth_role role = AUTH_ROLE_NONE;
 	int64_t partner = 0;
 	const char *label = NULL;
 	struct sbuf key, err;
@@ -107,7 +107,7 @@ static int main_keys(const struct config *cfg, int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(argv[i], "--role") == 0 && v && api_role_parse(v, &role))
+		if (strcmp(argv[i], "--role") == 0 && v && auth_role_parse(v, &role))
 			i++;
 		else if (strcmp(argv[i], "--partner") == 0 && v && str_to_i64(v, 1, INT64_MAX, &partner))
 			i++;
@@ -118,7 +118,7 @@ static int main_keys(const struct config *cfg, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (role == API_ROLE_NONE || (role == API_ROLE_PARTNER) != (partner != 0)) {
+	if (role == AUTH_ROLE_NONE || (role == AUTH_ROLE_PARTNER) != (partner != 0)) {
 		fprintf(stderr, "signpostd keys create: give --role admin|officer|partner; a partner "
 			"key also needs --partner ID and only a partner key takes it\n");
 		return 2;
@@ -145,7 +145,7 @@ static int main_users_args(int argc, char **argv, struct account *a, bool creati
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(argv[i], "--email") == 0 && v)
 			a->email = argv[++i];
-		else if (creating && strcmp(argv[i], "--role") == 0 && v && api_role_parse(v, &a->role))
+		else if (creating && strcmp(argv[i], "--role") == 0 && v && auth_role_parse(v, &a->role))
 			i++;
 		else if (creating && strcmp(argv[i], "--partner") == 0 && v &&
 			 str_to_i64(v, 1, INT64_MAX, &a->partner_id))
@@ -162,8 +162,8 @@ static int main_users_args(int argc, char **argv, struct account *a, bool creati
 		fprintf(stderr, "signpostd users %s: give --email with an email address\n", argv[0]);
 		return -1;
 	}
-	if (creating && (a->role == API_ROLE_NONE ||
-			 (a->role == API_ROLE_PARTNER) != (a->partner_id != 0))) {
+	if (creating && (a->role == AUTH_ROLE_NONE ||
+			 (a->role == AUTH_ROLE_PARTNER) != (a->partner_id != 0))) {
 		fprintf(stderr, "signpostd users create: give --role admin|officer|partner; a "
 			"partner user also needs --partner ID and only a partner user takes it\n");
 		return -1;

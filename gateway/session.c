@@ -108,7 +108,7 @@ static void session_looked_up(const struct db_result *r, void *arg)
 {
 	struct session_pending *p = arg;
 	struct session_user u;
-	bool found = !r->error && db_rows(r) == 1 && api_role_parse(db_get(r, 0, 1), &u.role);
+	bool found = !r->error && db_rows(r) == 1 && auth_role_parse(db_get(r, 0, 1), &u.role);
 
 	if (found) {
 		u.user_id = db_get_i64(r, 0, 0);
@@ -348,7 +348,7 @@ void api_session_get(struct api_ctx *ctx)
 	if (!ctx->user_id) { /* an API key: no person, no session */
 		struct json_object *o = json_object_new_object(), *k = json_object_new_object();
 		json_object_object_add(k, "id", json_object_new_int64(ctx->key_id));
-		json_object_object_add(k, "role", json_object_new_string(api_role_str(ctx->role)));
+		json_object_object_add(k, "role", json_object_new_string(auth_role_str(ctx->role)));
 		json_object_object_add(k, "partner_id", ctx->partner_id ?
 				       json_object_new_int64(ctx->partner_id) : NULL);
 		json_object_object_add(o, "key", k);

@@ -26,7 +26,7 @@
 
 struct session_user {
 	int64_t user_id;
-	enum api_role role;
+	enum auth_role role;
 	int64_t partner_id; /* 0 unless role is partner */
 	char csrf[SESSION_TOKEN_HEX + 1];
 	char email[256];
