@@ -45,7 +45,7 @@
  *       "to":"+447700900000","text":"SKILLS","received_at":"2025-01-31T09:30:00Z"}}
  *    "text" may be empty. Other event types are acknowledged and ignored.
  *
- * signpost answers receipts and inbound texts 200 {} when recorded, 401 on a bad
+ * signpost answers receipts and inbound texts 200 {} when recorded, 403 on a bad
  * signature and 400 when malformed; replies to a tenant always go out as sends (1).
  */
 #include "providers/webhook.h"
