@@ -1,6 +1,17 @@
 /*
- * api_tenants.c: POST and GET /v1/tenants (search), GET /v1/tenants/{id} and its texts,
- * PATCH, DELETE, opt-out and suppression. The CSV import is in api_import.c.
+ * api_tenants.c: the tenant routes but the import and the facets, and the check of a
+ * tenant's fields that the CSV import shares (tenant_check, tenant.h):
+ *   POST   /v1/tenants                   create one
+ *   GET    /v1/tenants                   newest first, or a search with ?q=
+ *   GET    /v1/tenants/suppressed        those suppressed after repeated failures
+ *   GET    /v1/tenants/{id}              one
+ *   GET    /v1/tenants/{id}/texts        their texts, both ways
+ *   PATCH  /v1/tenants/{id}              language and consent
+ *   DELETE /v1/tenants/{id}              erase
+ *   POST   /v1/tenants/{id}/opt-out      opt out for them
+ *   POST   /v1/tenants/{id}/unsuppress   lift a suppression
+ * POST /v1/tenants/import is in api_import.c, GET /v1/tenants/facets in
+ * api_tenant_facets.c.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -87,6 +87,54 @@ static const char claim_other_sql[] =
 	"SELECT id, to_phone, attempts, extract(epoch FROM expires_at)::bigint, NULL, NULL, NULL, "
 	"  body, state, false FROM upd";
 
+/*
+ * Writes a batch of send results back: one statement for up to DISPATCH_FLUSH_MAX texts of
+ * one provider (dispatch_flush_cb). $1 is the provider's name; $2 to $10 are arrays with
+ * one element per result, in the same order: message id, new state, the provider's id for
+ * the text (set for every accepted text: dispatch_classify makes one up, "<provider>-<id>",
+ * when the provider gave none), the text as sent, segments, error code, error text,
+ * seconds until a retry, and whether the provider said the recipient has unsubscribed;
+ * $11 is this daemon's id.
+ *
+ * r    unnest zips the nine arrays back into one row per result.
+ * r2   adds st, the state to write: the result's own, unless a delivery receipt stored
+ *      for this provider under the text's provider id ranks higher
+ *      (signpost_state_rank: queued and retry 0, sending 1, unknown 2, submitted 3,
+ *      enroute 4, the other final states 5, delivered 6). A provider can post a receipt
+ *      before its answer to the send has been read or written back; receipt_sql leaves a
+ *      text that is still 'sending' alone and only stores the receipt, so this is where
+ *      such a receipt takes effect. Of several stored receipts the highest-ranked counts,
+ *      so a text never moves backwards. Only the receipt's state is taken: its error code
+ *      and text stay in receipts. Only accepted texts have a provider id, so a retry, a
+ *      failure or an unknown outcome matches no receipt.
+ * upd  writes the results, but only to rows this daemon still holds: claimed by $11 and
+ *      either 'sending' or 'unknown'. The janitor makes a text 'unknown' when its lease
+ *      runs out and leaves claimed_by as it was, so an answer that comes after the lease
+ *      still lands, and what is now known replaces "may have been sent". A restarted
+ *      daemon has a new id and never writes over what its former self was sending. A
+ *      result whose row has moved on meanwhile (a receipt took an 'unknown' text further)
+ *      changes nothing and is dropped. In each row written:
+ *        state            st;
+ *        provider_msg_id  the result's provider id when it has one, else as it was;
+ *        body, segments   the text as rendered for this attempt when there is one, else
+ *                         as they were (campaign texts are inserted without a body and
+ *                         rendered when claimed, so this is where their text is stored);
+ *        error_code/text  the result's, so a success clears an earlier attempt's error;
+ *        next_attempt_at  for 'retry', now plus the delay worked out by
+ *                         dispatch_backoff_s (backoff with jitter, at least the provider's
+ *                         Retry-After); otherwise as it was;
+ *        submitted_at     now, when the text was accepted (it has a provider id);
+ *        final_at         now, when st is a final state (rank 5 or more);
+ *        claimed_by, lease_until  cleared: the claim ends whatever the outcome.
+ * opt  records an opt-out (source 'provider') for the number of each row written whose
+ *      provider said the recipient has unsubscribed, unless the number has one already;
+ *      a text to an erased tenant has no number and records nothing. Joining upd means a
+ *      dropped result records nothing either. PostgreSQL carries out a data-modifying
+ *      WITH clause even though the final SELECT does not read it.
+ * The statement returns how many rows it wrote; dispatch_flushed only looks at whether it
+ * failed, and then queues the whole batch again and retries it a second later (a failed
+ * statement has written nothing).
+ */
 static const char result_sql[] =
 	"WITH r AS ("
 	"  SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[], "

@@ -3,7 +3,8 @@
 # random and hand-picked texts.
 #
 #   BUILD=build/san tests/diff/gsm_oracles.sh     (from the repository root)
-#   N=20000 SEED=7 ... to try more or other texts.
+#   N=20000 SEED=7 ... to try more or other texts (SEED defaults to $SIGNPOST_TEST_SEED,
+#   else a fixed one; see oracle_lib.sh).
 #
 # Oracles:
 #   - perl's Encode::GSM0338 (3GPP TS 23.038 tables): a text is GSM-7 exactly when it
@@ -17,26 +18,24 @@
 #     reports one (empty) part; there is nothing to send, so gsm_analyze reports 0. For
 #     that text we assert 0 instead of split-sms's answer.
 set -euo pipefail
+. "$(dirname "$0")/oracle_lib.sh"
 
 BUILD=${BUILD:-build/san}
 BIN="$BUILD/tests/test_gsm"
 N=${N:-3000}
-SEED=${SEED:-20261125}
+SEED=$(oracle_seed 20261125 "${SEED:-}") || exit 2
 ORACLES=tests/oracles
 
-if [[ ! -x "$BIN" ]]; then
-	echo "gsm_oracles: $BIN not built (make SANITIZE=1 $BIN)" >&2
-	exit 2
-fi
+oracle_need gsm_oracles "$BIN" || exit
 if [[ ! -d "$ORACLES/node_modules/split-sms" ]]; then
-	npm ci --prefix "$ORACLES" >/dev/null
+	npm ci --prefix "$ORACLES" >/dev/null || exit 2
 fi
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+oracle_tmpdir
+work=$ORACLE_TMP
 
 # The corpus: one hex-encoded UTF-8 text per line.
-/usr/bin/python3 - "$N" "$SEED" >"$work/corpus" <<'PY'
+/usr/bin/python3 - "$N" "$SEED" >"$work/corpus" <<'PY' || { echo "gsm_oracles: FAIL: no corpus (seed $SEED)"; exit 2; }
 import random
 import sys
 
@@ -102,7 +101,12 @@ for t in texts:
     print(t.encode("utf-8").hex())
 PY
 
-"$BIN" --analyze <"$work/corpus" >"$work/ours"
+status=0
+oracle_run gsm_oracles "$work/ours.err" "$BIN" --analyze <"$work/corpus" >"$work/ours" || status=$?
+if [[ $status != 0 ]]; then
+	echo "gsm_oracles: FAIL (seed $SEED)"
+	exit $status
+fi
 
 /usr/bin/perl -MEncode -e '
 	while (my $hex = <STDIN>) {
@@ -110,7 +114,8 @@ PY
 		my $s = Encode::decode("UTF-8", pack("H*", $hex), Encode::FB_CROAK);
 		my $e = eval { Encode::encode("gsm0338", $s, Encode::FB_CROAK | Encode::LEAVE_SRC) };
 		print defined $e ? "gsm7 " . length($e) . "\n" : "ucs2 -\n";
-	}' <"$work/corpus" >"$work/perl"
+	}' <"$work/corpus" >"$work/perl" ||
+	{ echo "gsm_oracles: FAIL: perl's Encode::GSM0338 could not read the corpus"; exit 2; }
 
 node -e '
 	const split = require(process.argv[1]);
@@ -122,12 +127,13 @@ node -e '
 		out.push((gsm ? "gsm7 " : "ucs2 ") + (gsm ? r.bytes : r.bytes / 2) + " " + r.parts.length);
 	}
 	process.stdout.write(out.join("\n") + "\n");
-' "$PWD/$ORACLES/node_modules/split-sms" <"$work/corpus" >"$work/split"
+' "$PWD/$ORACLES/node_modules/split-sms" <"$work/corpus" >"$work/split" ||
+	{ echo "gsm_oracles: FAIL: split-sms could not read the corpus"; exit 2; }
 
-/usr/bin/python3 - "$work" <<'PY'
+/usr/bin/python3 - "$work" "$SEED" <<'PY'
 import sys
 
-work = sys.argv[1]
+work, seed = sys.argv[1], sys.argv[2]
 read = lambda name: open("%s/%s" % (work, name)).read().splitlines()
 corpus, ours, perl, split = read("corpus"), read("ours"), read("perl"), read("split")
 if not (len(corpus) == len(ours) == len(perl) == len(split)):
@@ -175,7 +181,7 @@ if not check(canary)[0]:
 for line in bad[:25]:
     print("  " + line)
 print("gsm_oracles: %d texts (%d GSM-7, %d UCS-2, %d multi-part); Encode::GSM0338 and "
-      "split-sms compared on each (%d empty texts checked against the documented answer); a planted error is caught; %d mismatches"
-      % (len(corpus), gsm7, ucs2, multi, documented, len(bad)))
+      "split-sms compared on each (%d empty texts checked against the documented answer); a planted error is caught; %d mismatches (seed %s)"
+      % (len(corpus), gsm7, ucs2, multi, documented, len(bad), seed))
 sys.exit(1 if bad or gsm7 < 100 or ucs2 < 100 or multi < 100 else 0)
 PY

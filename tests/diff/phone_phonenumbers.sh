@@ -4,7 +4,8 @@
 # people write them. Numbers are made up at run time and never stored.
 #
 #   BUILD=build/san tests/diff/phone_phonenumbers.sh     (from the repository root)
-#   N=20000 SEED=7 ... to try more or other inputs.
+#   N=20000 SEED=7 ... to try more or other inputs (SEED defaults to $SIGNPOST_TEST_SEED,
+#   else a fixed one; see oracle_lib.sh).
 #
 # What must agree:
 #   - libphonenumber says valid and MOBILE with country code 44 (regions GB, GG, JE, IM):
@@ -28,26 +29,25 @@
 #     comparison treats MOBILE in GB, GG, JE and IM alike. 07624 is a mobile even though
 #     other 076 numbers are pagers.
 set -euo pipefail
+. "$(dirname "$0")/oracle_lib.sh"
 
 BUILD=${BUILD:-build/san}
 BIN="$BUILD/tests/test_phone"
 N=${N:-4000}
-SEED=${SEED:-20261125}
+SEED=$(oracle_seed 20261125 "${SEED:-}") || exit 2
 
-if [[ ! -x "$BIN" ]]; then
-	echo "phone_phonenumbers: $BIN not built (make SANITIZE=1 $BIN)" >&2
-	exit 2
-fi
+oracle_need phone_phonenumbers "$BIN" || exit
 
-exec /usr/bin/python3 - "$BIN" "$N" "$SEED" <<'PY'
+exec /usr/bin/python3 - "$BIN" "$N" "$SEED" "$ORACLE_SANITIZER_MARKS" <<'PY'
 import random
+import re
 import subprocess
 import sys
 
 import phonenumbers
 from phonenumbers import PhoneNumberType as T
 
-binary, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+binary, n, seed, sanitizer_marks = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 rnd = random.Random(seed)
 
 
@@ -128,10 +128,16 @@ def make_input():
 inputs = [make_input() for _ in range(n)]
 proc = subprocess.run([binary, "--normalise"], input="".join(s.encode().hex() + "\n" for s in inputs),
                       capture_output=True, text=True)
+if re.search(sanitizer_marks, proc.stderr):
+    print("phone_phonenumbers: FAIL: a sanitizer reported in %s --normalise (seed %d):\n%s"
+          % (binary, seed, proc.stderr[:6000]))
+    sys.exit(1)
 if proc.returncode != 0:
     sys.stderr.write(proc.stderr)
-    print("phone_phonenumbers: %s --normalise failed (exit %d)" % (binary, proc.returncode))
-    sys.exit(1)
+    # Its exit 2 means it could not read an input it was given: the test is not set up.
+    print("phone_phonenumbers: FAIL: %s --normalise failed (exit %d, seed %d)"
+          % (binary, proc.returncode, seed))
+    sys.exit(2 if proc.returncode == 2 else 1)
 ours = [line.split(" ", 1) for line in proc.stdout.splitlines()]
 if len(ours) != len(inputs):
     print("phone_phonenumbers: %d answers for %d inputs" % (len(ours), len(inputs)))
@@ -224,10 +230,10 @@ compared = n - stats["skipped"] - stats["drama"] - stats["unallocated"]
 print("phone_phonenumbers: %d inputs, %d compared (%d GB mobiles, %d Crown dependency "
       "mobiles, %d other UK ranges refused, %d foreign, %d impossible lengths, %d invalid "
       "and refused by both); accepted where libphonenumber says invalid: %d drama range, "
-      "%d unallocated 07; %d unparsable; a planted error is caught; %d mismatches"
+      "%d unallocated 07; %d unparsable; a planted error is caught; %d mismatches (seed %d)"
       % (n, compared, stats["mobile"], stats["crown"], stats["refused"], stats["foreign"],
          stats["length"], stats["both_refuse"], stats["drama"], stats["unallocated"],
-         stats["skipped"], len(bad)))
+         stats["skipped"], len(bad), seed))
 if bad or compared < n // 2 or min(stats["mobile"], stats["refused"], stats["foreign"]) == 0:
     sys.exit(1)
 PY

@@ -9,6 +9,7 @@
 #
 # usage, from the repository root: BUILD=build/san tests/diff/twilio_openapi.sh
 set -euo pipefail
+. "$(dirname "$0")/oracle_lib.sh"
 
 BUILD=${BUILD:-build/dev}
 spec=${TWILIO_OPENAPI:-../shared/data/twilio_api_v2010.json}
@@ -18,11 +19,9 @@ prism=tests/oracles/node_modules/.bin/prism
 sid=AC00000000000000000000000000000000
 token=openapi-check-token
 
-for f in "$adapter" "$fake"; do
-	[ -x "$f" ] || { echo "twilio_openapi: $f is not built" >&2; exit 2; }
-done
+oracle_need twilio_openapi "$adapter" "$fake" || exit
 [ -f "$spec" ] || { echo "twilio_openapi: no OpenAPI file at $spec" >&2; exit 2; }
-[ -x "$prism" ] || npm ci --prefix tests/oracles --silent
+[ -x "$prism" ] || npm ci --prefix tests/oracles --silent || exit 2
 if grep -q '"\$ref": *"https\?:' "$spec"; then
 	echo "twilio_openapi: FAIL: $spec has remote references; this check must stay offline"
 	exit 1
@@ -38,7 +37,8 @@ cleanup() {
 trap cleanup EXIT
 
 "$fake" --port 0 --account-sid "$sid" --auth-token "$token" >"$tmp/fake.out" 2>"$tmp/fake.err" &
-pids="$pids $!"
+fake_pid=$!
+pids="$pids $fake_pid"
 for _ in $(seq 50); do grep -q '^port=' "$tmp/fake.out" 2>/dev/null && break; sleep 0.1; done
 fake_port=$(sed -n 's/^port=//p' "$tmp/fake.out")
 prism_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -50,9 +50,10 @@ for _ in $(seq 120); do
 	sleep 0.5
 done
 
-python3 - "$adapter" "$prism_port" "$fake_port" "$token" <<'PY'
-import json, subprocess, sys, urllib.error, urllib.request
-adapter, prism_port, fake_port, token = sys.argv[1:]
+status=0
+python3 - "$adapter" "$prism_port" "$fake_port" "$token" "$ORACLE_SANITIZER_MARKS" <<'PY' || status=$?
+import json, re, subprocess, sys, urllib.error, urllib.request
+adapter, prism_port, fake_port, token, sanitizer_marks = sys.argv[1:]
 base = "http://127.0.0.1:%s" % prism_port
 bad = []
 
@@ -61,9 +62,18 @@ def build(**over):
                  "to": "+447700900123", "text": "Hello", "status_url": None,
                  "validity_s": None}, **over)
     line = {k: v for k, v in line.items() if v is not None}
-    out = subprocess.run([adapter, "--build"], input=json.dumps(line) + "\n",
-                         capture_output=True, text=True, check=True).stdout
-    return json.loads(out)
+    proc = subprocess.run([adapter, "--build"], input=json.dumps(line) + "\n",
+                          capture_output=True, text=True)
+    if re.search(sanitizer_marks, proc.stderr):
+        print("twilio_openapi: FAIL: a sanitizer reported in %s --build:\n%s"
+              % (adapter, proc.stderr[:6000]))
+        sys.exit(1)
+    if proc.returncode != 0:
+        # Its exit 2 means it could not build the request it was asked for.
+        print("twilio_openapi: FAIL: %s --build exited %d: %s"
+              % (adapter, proc.returncode, proc.stderr[:2000]))
+        sys.exit(2 if proc.returncode == 2 else 1)
+    return json.loads(proc.stdout)
 
 def send(req, body=None, ctype=None):
     r = urllib.request.Request(req["url"], data=(body if body is not None else req["body"]).encode(),
@@ -111,3 +121,15 @@ if bad:
 print("twilio_openapi: ok, %d adapter requests valid against Twilio's OpenAPI; %d planted "
       "drifts refused" % (len(good), len(drifts)))
 PY
+[ $status = 0 ] || exit $status
+
+# The fake is ours too, built with the sanitizers: it must stop cleanly and quietly.
+kill "$fake_pid"
+fake_status=0
+wait "$fake_pid" || fake_status=$?
+oracle_no_sanitizer_report twilio_openapi "$tmp/fake.err" "$fake" || exit
+if [ $fake_status != 0 ]; then
+	echo "twilio_openapi: FAIL: $fake exited $fake_status:"
+	sed -n '1,20p' "$tmp/fake.err"
+	exit 1
+fi

@@ -62,7 +62,9 @@ class FakePartner:
 
         self.server = Server(("127.0.0.1", 0), Handler)
         self.url = "http://127.0.0.1:%d/signpost" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for the loop to look at its flag: every 50 ms, not 500.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                       daemon=True)
         self.thread.start()
 
     def accepted(self):

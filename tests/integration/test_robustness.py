@@ -11,6 +11,7 @@ import json
 import os
 import re
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -710,14 +711,28 @@ class RobustnessTest(IntegrationCase):
         self.assertAlive()
 
 
+def http_fuzz_settings():
+    """Rounds and seed of the HTTP fuzzer. SIGNPOST_HTTP_FUZZ=ROUNDS[:SEED] runs more or
+    others by hand; without a seed there, SIGNPOST_TEST_SEED, else a fixed one, so every
+    run of `make test` sends the same requests."""
+    rounds, seed = 1200, 20260101
+    if os.environ.get("SIGNPOST_TEST_SEED"):
+        seed = int(os.environ["SIGNPOST_TEST_SEED"])
+    if os.environ.get("SIGNPOST_HTTP_FUZZ"):
+        given = os.environ["SIGNPOST_HTTP_FUZZ"].split(":")
+        rounds = int(given[0])
+        if len(given) > 1:
+            seed = int(given[1])
+    return rounds, seed
+
+
 class RandomRequestsTest(IntegrationCase):
     """A seeded mutation fuzzer at the HTTP level: valid requests for many routes, mutated
     in head and body, sent to the daemon. Whatever comes in, the answer is an HTTP status
     that is not 500 (an unexpected failure inside), 4xx answers carry a JSON error, and
     the daemon keeps running; its log is checked for sanitizer reports when it stops."""
 
-    # SIGNPOST_HTTP_FUZZ=ROUNDS:SEED runs longer or differently by hand.
-    ROUNDS, SEED = (int(x) for x in os.environ.get("SIGNPOST_HTTP_FUZZ", "1200:20260101").split(":"))
+    ROUNDS, SEED = http_fuzz_settings()
 
     @classmethod
     def setUpClass(cls):
@@ -825,7 +840,13 @@ class RandomRequestsTest(IntegrationCase):
 
     def test_mutated_requests(self):
         import random
-        rnd = random.Random(self.SEED)
+        sys.stderr.write("\nHTTP fuzz: %d requests from seed %d (SIGNPOST_HTTP_FUZZ=%d:%d "
+                         "sends them again) " % (self.ROUNDS, self.SEED, self.ROUNDS, self.SEED))
+        # A failure names the seed it came from.
+        with self.subTest(seed=self.SEED, rounds=self.ROUNDS):
+            self.mutated_requests(random.Random(self.SEED))
+
+    def mutated_requests(self, rnd):
         seeds = self.seeds()
         answered = 0
         for i in range(self.ROUNDS):

@@ -1,14 +1,19 @@
 """Triage and referral with the real daemon: keyword replies become conversations, help
 requests, signed partner webhooks (retried while a partner is down), partner actions and a
-follow-up; timers are driven by moving stored times back, never by sleeping."""
+follow-up; timers are driven by moving stored times back, never by sleeping.
+
+Each test of the journey has a database, daemon, fake Twilio and fake partners of its own,
+so it passes alone and in any order (one test's partners, help requests, keywords or
+flows are never another's)."""
 import base64
 import itertools
 import json
+import unittest
 import urllib.request
 
 from fake_partner import FakePartner, sign, verify
-from harness import (IntegrationCase, Daemon, FakeServer, drama_number, http, post_twilio,
-                     wait_until)
+from harness import (IntegrationCase, Daemon, Database, FakeServer, drama_number, http,
+                     post_twilio, wait_until)
 
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "test-auth-token-not-a-secret"
@@ -106,25 +111,25 @@ class TimeRulesSqlTest(IntegrationCase):
         self.assertIsNone(pick("money", "Thanet"), "everyone is full: officers' queue")
 
 
-class TriageTest(IntegrationCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.fake = FakeServer("twilio", ["--account-sid", SID, "--auth-token", TOKEN])
-        cls.partner_a = FakePartner(SECRET_A)
-        cls.partner_b = FakePartner(SECRET_B)
-        cls.partner_c = FakePartner(SECRET_C)
-        cls.d = Daemon(cls.db, config(cls.fake)).start()
-        cls.admin = cls.d.key("admin")
-        cls.officer = cls.d.key("officer")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
-        cls.fake.stop()
-        for p in (cls.partner_a, cls.partner_b, cls.partner_c):
-            p.stop()
-        super().tearDownClass()
+class TriageTest(unittest.TestCase):
+    def setUp(self):
+        """A world of this test's own; cleanups stop the daemon first and drop the
+        database last, even when a step here fails."""
+        self.db = Database("triagetest")
+        self.addCleanup(self.db.drop)
+        self.fake = FakeServer("twilio", ["--account-sid", SID, "--auth-token", TOKEN])
+        self.addCleanup(self.fake.stop)
+        self.partner_a = FakePartner(SECRET_A)
+        self.addCleanup(self.partner_a.stop)
+        self.partner_b = FakePartner(SECRET_B)
+        self.addCleanup(self.partner_b.stop)
+        self.partner_c = FakePartner(SECRET_C)
+        self.addCleanup(self.partner_c.stop)
+        self.d = Daemon(self.db, config(self.fake))
+        self.addCleanup(self.d.stop)
+        self.d.start()
+        self.admin = self.d.key("admin")
+        self.officer = self.d.key("officer")
 
     def api(self, method, path, body=None, key=None):
         return self.d.api(method, path, body, key=key or self.officer)

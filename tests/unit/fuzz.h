@@ -10,16 +10,19 @@
  *
  * Command line (both binaries):
  *   test_fuzz [-n ITERATIONS] [-s SEED] [-t TARGET] [-v] [CORPUS_DIR]
- * -n iterations per target (default FUZZ_DEFAULT_ITERATIONS), -s the seed, -t runs only
- * the targets whose name contains TARGET, -v prints each input (hex) before running it,
- * so the last line before a sanitizer report is the input that caused it. Files in
- * CORPUS_DIR/<target>/ are added to that target's seeds, files directly in CORPUS_DIR to
- * every target's.
+ * -n iterations per target (default FUZZ_DEFAULT_ITERATIONS), -s the seed (a decimal
+ * number; without -s, $SIGNPOST_TEST_SEED when set, else FUZZ_DEFAULT_SEED, so `make
+ * test` tries the same inputs every time), -t runs only the targets whose name contains
+ * TARGET, -v prints each input (hex) before running it, so the last line before a
+ * sanitizer report is the input that caused it. Files in CORPUS_DIR/<target>/ are added
+ * to that target's seeds, files directly in CORPUS_DIR to every target's. The first line
+ * of output names the seed and where it came from.
  */
 #ifndef SIGNPOST_FUZZ_H
 #define SIGNPOST_FUZZ_H
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,7 @@
 #include "tests/check.h"
 
 #define FUZZ_DEFAULT_ITERATIONS 1500
+#define FUZZ_DEFAULT_SEED 20260101ull
 #define FUZZ_MAX_LEN (256u << 10)
 #define FUZZ_POOL 64
 
@@ -294,7 +298,9 @@ static inline void fuzz_run_target(const struct fuzz_target *t, const struct fuz
 			fuzz_pool_add(pool, &npool, b.data, b.len);
 	}
 	if (check_failures != before)
-		fprintf(stderr, "FAIL fuzz %s (seed %llu)\n", t->name, (unsigned long long)o->seed);
+		fprintf(stderr, "FAIL fuzz %s (seed %llu: -s %llu -t %s -n %ld runs it again)\n",
+			t->name, (unsigned long long)o->seed, (unsigned long long)o->seed, t->name,
+			o->iterations);
 	sbuf_free(&b);
 	for (size_t i = 0; i < npool; i++)
 		free(pool[i].data);
@@ -302,16 +308,41 @@ static inline void fuzz_run_target(const struct fuzz_target *t, const struct fuz
 		free(extra[i].data);
 }
 
+/* A seed written as a decimal number and nothing else. */
+static inline bool fuzz_parse_seed(const char *s, uint64_t *seed)
+{
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*seed = v;
+	return true;
+}
+
 static inline int fuzz_main(int argc, char **argv, const struct fuzz_target *targets,
 			    size_t ntargets, const char *suite)
 {
-	struct fuzz_opts o = { FUZZ_DEFAULT_ITERATIONS, 20260101, NULL, NULL, false };
+	struct fuzz_opts o = { FUZZ_DEFAULT_ITERATIONS, FUZZ_DEFAULT_SEED, NULL, NULL, false };
+	const char *env = getenv("SIGNPOST_TEST_SEED"), *from = "the default";
 
+	if (env && *env) {
+		if (!fuzz_parse_seed(env, &o.seed)) {
+			fprintf(stderr, "%s: SIGNPOST_TEST_SEED must be a decimal number, not \"%s\"\n",
+				argv[0], env);
+			return 2;
+		}
+		from = "SIGNPOST_TEST_SEED";
+	}
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
 			o.iterations = strtol(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
-			o.seed = strtoull(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc &&
+			 fuzz_parse_seed(argv[i + 1], &o.seed))
+			from = argv[i++];
 		else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
 			o.only = argv[++i];
 		else if (strcmp(argv[i], "-v") == 0)
@@ -324,6 +355,9 @@ static inline int fuzz_main(int argc, char **argv, const struct fuzz_target *tar
 			return 2;
 		}
 	}
+	printf("%s: seed %llu (%s), %ld inputs per target\n", suite, (unsigned long long)o.seed,
+	       from, o.iterations);
+	fflush(stdout);
 	for (size_t i = 0; i < ntargets; i++)
 		if (!o.only || strstr(targets[i].name, o.only))
 			fuzz_run_target(&targets[i], &o);
