@@ -1,9 +1,10 @@
 """The whole story through the Twilio adapter: tenants, a campaign, texts to a fake
 Twilio on 127.0.0.1, status callbacks, and a tenant's reply becoming a help request."""
+import unittest
 import urllib.parse
 
-from harness import (ALL_WEEK, IntegrationCase, Daemon, FakeServer, drama_number, http,
-                     post_twilio, twilio_signature, wait_until)
+from harness import (ALL_WEEK, IntegrationCase, Daemon, Database, FakeServer, drama_number,
+                     http, post_twilio, twilio_signature, wait_until)
 
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "test-auth-token-not-a-secret"
@@ -17,19 +18,24 @@ def twilio_config(fake):
         "default_provider": "twilio", "org_name": "Kent Digital Help"}
 
 
-class TwilioStoryTest(IntegrationCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.fake = FakeServer("twilio", ["--account-sid", SID, "--auth-token", TOKEN])
-        cls.d = Daemon(cls.db, twilio_config(cls.fake)).start()
-        cls.key = cls.d.key("officer")
+class TwilioStoryTest(unittest.TestCase):
+    """Each test has a database, a daemon, a fake Twilio and tenants of its own, so each
+    passes alone and in any order."""
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
-        cls.fake.stop()
-        super().tearDownClass()
+    def setUp(self):
+        self.db = Database("twiliostory")
+        self.addCleanup(self.db.drop)
+        self.fake = FakeServer("twilio", ["--account-sid", SID, "--auth-token", TOKEN])
+        self.addCleanup(self.fake.stop)
+        self.d = Daemon(self.db, twilio_config(self.fake)).start()
+        self.addCleanup(self.d.stop)
+        self.key = self.d.key("officer")
+
+    def maidstone_campaign(self):
+        """Five tenants in Maidstone, two in Thanet, and a campaign to Maidstone."""
+        self.make_tenants(10, 5, "Maidstone")
+        self.make_tenants(20, 2, "Thanet")
+        return self.run_campaign("Maidstone")
 
     def api(self, method, path, body=None):
         return self.d.api(method, path, body, key=self.key)
@@ -64,9 +70,7 @@ class TwilioStoryTest(IntegrationCase):
         return [m for m in msgs if to is None or m["to"] == to]
 
     def test_1_campaign_and_receipts(self):
-        self.make_tenants(10, 5, "Maidstone")
-        self.make_tenants(20, 2, "Thanet")
-        cid = self.run_campaign("Maidstone")
+        cid = self.maidstone_campaign()
         msgs = [m for m in self.fake_messages() if m["to"] in {drama_number(i) for i in range(10, 15)}]
         self.assertEqual(sorted(m["to"] for m in msgs), [drama_number(i) for i in range(10, 15)])
         m = [m for m in msgs if m["to"] == drama_number(12)][0]
@@ -97,6 +101,7 @@ class TwilioStoryTest(IntegrationCase):
                          "a repeated receipt adds nothing")
 
     def test_2_failed_callback(self):
+        self.make_tenants(20, 2, "Thanet")
         cid = self.run_campaign("Thanet")
         sid = self.fake_messages(drama_number(21))[0]["sid"]
         self.fake.control("POST", "/_fake/callbacks", {"status": "failed", "sid": sid,
@@ -112,7 +117,7 @@ class TwilioStoryTest(IntegrationCase):
         return post_twilio(self.d, "/v1/providers/twilio/inbound", params, token)
 
     def test_3_reply_skills_makes_a_help_request(self):
-        cid = self.db.value("SELECT id FROM campaigns WHERE name = 'Get online Maidstone'")
+        cid = self.maidstone_campaign()
         r = self.inbound(drama_number(11), "skills please", "SM" + "a" * 32)
         self.assertEqual(r.status, 200, r)
         self.assertTrue(r.headers["Content-Type"].startswith("text/xml"), r.headers)
@@ -148,6 +153,7 @@ class TwilioStoryTest(IntegrationCase):
         self.assertEqual(self.api("POST", "/v1/providers/nope/inbound").status, 404)
 
     def test_5_stop_then_second_campaign(self):
+        self.maidstone_campaign()
         tenant = self.db.value("SELECT id FROM tenants WHERE phone = %s", drama_number(13))
         r = self.inbound(drama_number(13), "  Stop. ", "SM" + "d" * 32)
         self.assertIn(b"START", r.body)
