@@ -18,6 +18,7 @@ struct dispatch;
 struct simulator;
 struct auth;
 struct referral;
+struct rules;
 struct flow_set;
 struct kdf;
 struct console;
@@ -33,8 +34,9 @@ struct app {
 	struct dispatch *dispatch;
 	struct simulator *sim;
 	struct keyword_set *keywords;
-	struct flow_set *flows;       /* triage flows by name (referral.c keeps them current) */
+	struct flow_set *flows;       /* triage flows by name (rules.c keeps them current) */
 	struct referral *referral;
+	struct rules *rules;          /* keeps keywords and flows current */
 	struct kdf *kdf;              /* password hashing, off the loop */
 	struct console *console;      /* the console's page, rendered for this configuration */
 	struct holidays holidays;

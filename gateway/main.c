@@ -34,6 +34,7 @@
 #include "gateway/kdf.h"
 #include "gateway/lifecycle.h"
 #include "gateway/referral.h"
+#include "gateway/rules.h"
 #include "gateway/log.h"
 #include "gateway/migrate.h"
 #include "gateway/auth.h"
@@ -253,7 +254,7 @@ static void main_shutdown_poll(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 
 	bool idle = dispatch_idle(app->dispatch) && sched_idle(app->sched) &&
-		    referral_idle(app->referral) &&
+		    referral_idle(app->referral) && rules_idle(app->rules) &&
 		    httpd_open_requests(app->httpd) == 0 && db_queue_len(app->db) == 0;
 	if (idle || clock_mono_ms() > sd->deadline_ms) {
 		if (!idle)
@@ -311,8 +312,9 @@ static int main_start(struct app *app)
 		goto out;
 	}
 	app->dispatch = dispatch_new(app);
-	app->referral = referral_new(app, &err);
-	if (!app->referral) {
+	app->referral = referral_new(app);
+	app->rules = rules_new(app, &err);
+	if (!app->rules) {
 		fprintf(stderr, "signpostd: %s\n", err.data);
 		goto out;
 	}
@@ -338,6 +340,7 @@ static void main_stop(struct app *app)
 	simulator_free(app->sim);
 	httpc_free(app->httpc);
 	referral_free(app->referral);
+	rules_free(app->rules);
 	console_free(app->console);
 	if (app->base)
 		event_base_free(app->base);

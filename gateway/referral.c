@@ -4,14 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/flow.h"
 #include "campaigns/window.h"
 #include "common/stdwebhook.h"
-#include "gateway/data.h"
 #include "gateway/db.h"
 #include "gateway/httpc.h"
 #include "gateway/lifecycle.h"
 #include "gateway/log.h"
+#include "gateway/rules.h"
 
 #define REFERRAL_OUTBOX_BATCH 20
 #define REFERRAL_MAX_SENDS 200 /* webhook requests in flight at once */
@@ -30,31 +29,11 @@ struct referral_send {
 
 struct referral {
 	struct app *app;
-	bool seeded;
-	char *stamp;         /* what the keyword and flow copies were loaded from */
 	int busy;            /* queries in flight */
 	int assigned;        /* this tick */
 	int nsends;
 	struct referral_send *sends;
 };
-
-/* $1 keyword set JSON, $2 JSON array of flows: stored unless admins already saved theirs. */
-static const char referral_seed_sql[] =
-	"WITH k AS (INSERT INTO keyword_sets (id, body) VALUES (1, $1::jsonb) "
-	"  ON CONFLICT DO NOTHING RETURNING 1"
-	"), f AS (INSERT INTO flows (name, body) SELECT e->>'name', e "
-	"  FROM jsonb_array_elements($2::jsonb) e ON CONFLICT DO NOTHING RETURNING 1"
-	") SELECT (SELECT count(*) FROM k), (SELECT count(*) FROM f)";
-
-/* $1 the stamp of the copies held: rows (stamp, kind, body) only when it changed. */
-static const char referral_data_sql[] =
-	"WITH s AS (SELECT coalesce((SELECT updated_at::text FROM keyword_sets), '') || '/' || "
-	"  (SELECT coalesce(max(updated_at)::text, '') || '/' || count(*) FROM flows) AS stamp) "
-	"SELECT s.stamp, NULL, NULL FROM s WHERE s.stamp = $1 "
-	"UNION ALL SELECT s.stamp, 'keywords', k.body::text FROM s, keyword_sets k "
-	"  WHERE s.stamp IS DISTINCT FROM $1 "
-	"UNION ALL SELECT s.stamp, 'flow', f.body::text FROM s, flows f "
-	"  WHERE s.stamp IS DISTINCT FROM $1";
 
 /* $1 reminder after (s). Expires conversations, sends one reminder of the open question. */
 static const char referral_conversations_sql[] =
@@ -161,28 +140,13 @@ static void referral_log_error(const char *what, const struct db_result *res)
 			  res->error);
 }
 
-/* ---- the shipped data, and keeping copies of what admins saved ---- */
+/* ---- lifetime ---- */
 
-static const char *const referral_shipped_flows[] = { data_digital_skills_json,
-						      data_followup_json };
-
-struct referral *referral_new(struct app *app, struct sbuf *err)
+struct referral *referral_new(struct app *app)
 {
 	struct referral *r = xcalloc(1, sizeof(*r));
 
 	r->app = app;
-	app->flows = flow_set_new();
-	for (size_t i = 0; i < ARRAY_LEN(referral_shipped_flows); i++) {
-		struct json_object *o = json_tokener_parse(referral_shipped_flows[i]);
-		struct flow *f = o ? flow_from_json(o, err) : NULL;
-		json_object_put(o);
-		if (!f) {
-			sbuf_printf(err, " (built-in flow %zu)", i);
-			referral_free(r);
-			return NULL;
-		}
-		flow_set_put(app->flows, f);
-	}
 	return r;
 }
 
@@ -195,104 +159,12 @@ void referral_free(struct referral *r)
 		r->sends = s->next;
 		free(s);
 	}
-	flow_set_free(r->app->flows);
-	r->app->flows = NULL;
-	free(r->stamp);
 	free(r);
 }
 
 bool referral_idle(const struct referral *r)
 {
 	return !r || (r->busy == 0 && !r->sends);
-}
-
-void referral_data_changed(struct app *app)
-{
-	free(app->referral->stamp);
-	app->referral->stamp = NULL;
-}
-
-static void referral_load_row(const char *kind, const char *body, struct keyword_set **kw,
-			      struct flow_set *flows)
-{
-	struct json_object *o = json_tokener_parse(body);
-	struct sbuf err;
-
-	sbuf_init(&err);
-	if (strcmp(kind, "keywords") == 0) {
-		*kw = o ? keyword_set_from_json(o, &err) : NULL;
-		if (!*kw)
-			log_error("stored keyword set refused: %s", sbuf_str(&err));
-	} else {
-		struct flow *f = o ? flow_from_json(o, &err) : NULL;
-		if (f)
-			flow_set_put(flows, f);
-		else
-			log_error("stored flow refused: %s", sbuf_str(&err));
-	}
-	json_object_put(o);
-	sbuf_free(&err);
-}
-
-static void referral_data_loaded(const struct db_result *res, void *arg)
-{
-	struct referral *r = arg;
-	struct app *app = r->app;
-	struct keyword_set *kw = NULL;
-	struct flow_set *flows;
-
-	r->busy--;
-	referral_log_error("data reload", res);
-	if (res->error || db_rows(res) == 0 || !db_get(res, 0, 1))
-		return;
-	flows = flow_set_new();
-	for (int i = 0; i < db_rows(res); i++)
-		referral_load_row(db_get(res, i, 1), db_get(res, i, 2), &kw, flows);
-	if (kw) {
-		keyword_set_free(app->keywords);
-		app->keywords = kw;
-	}
-	if (flow_set_count(flows) == 0) { /* nothing usable stored: keep what we have */
-		flow_set_free(flows);
-	} else {
-		flow_set_free(app->flows);
-		app->flows = flows;
-	}
-	free(r->stamp);
-	r->stamp = xstrdup(db_get(res, 0, 0));
-	log_info("keywords and flows loaded keywords=%zu flows=%zu", keyword_set_count(app->keywords),
-		 flow_set_count(app->flows));
-}
-
-static void referral_seeded(const struct db_result *res, void *arg)
-{
-	struct referral *r = arg;
-
-	r->busy--;
-	referral_log_error("seeding keywords and flows", res);
-	if (!res->error)
-		r->seeded = true;
-}
-
-static void referral_seed(struct referral *r)
-{
-	struct json_object *arr = json_object_new_array();
-
-	for (size_t i = 0; i < ARRAY_LEN(referral_shipped_flows); i++)
-		json_object_array_add(arr, json_tokener_parse(referral_shipped_flows[i]));
-	const char *params[] = { data_keywords_json,
-				 json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN) };
-	r->busy++;
-	db_query(r->app->db, referral_seed_sql, 2, params, referral_seeded, r);
-	json_object_put(arr);
-}
-
-static void referral_reload(struct referral *r)
-{
-	const char *params[] = { r->stamp };
-
-	r->busy++;
-	db_query(r->app->db, referral_data_sql, 1, params, referral_data_loaded, r);
 }
 
 /* ---- conversations, assignment, deadlines ---- */
@@ -473,7 +345,7 @@ void referral_poke(struct app *app)
 	struct referral *r = app->referral;
 
 	/* A round in flight may have looked before the request was there: the next tick will. */
-	if (!r || r->busy || !r->seeded || app->stopping)
+	if (!r || r->busy || !rules_ready(app->rules) || app->stopping)
 		return;
 	r->assigned = 0;
 	referral_assign(r);
@@ -492,19 +364,14 @@ void referral_tick(struct app *app)
 	struct triage_cfg *t = &app->cfg.triage;
 	char reminder[16], followup[16], ttl[16];
 
-	if (!r || r->busy || app->stopping)
+	if (!r || r->busy || app->stopping || !rules_ready(app->rules))
 		return;
-	if (!r->seeded) {
-		referral_seed(r);
-		return;
-	}
 	snprintf(reminder, sizeof(reminder), "%d", t->reminder_after_s);
 	snprintf(followup, sizeof(followup), "%d", t->followup_after_s);
 	snprintf(ttl, sizeof(ttl), "%d", t->conversation_ttl_s);
 	const char *conv_params[] = { reminder };
 	const char *dl_params[] = { followup, ttl };
 	r->assigned = 0;
-	referral_reload(r);
 	referral_query(r, referral_conversations_sql, 1, conv_params, referral_conversations_done);
 	referral_assign(r);
 	referral_query(r, referral_deadlines_sql, 2, dl_params, referral_deadlines_done);

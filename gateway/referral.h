@@ -1,7 +1,6 @@
 /*
  * referral.h: help requests after they are made: partner matching, the partner webhook
- * outbox, deadlines, follow-ups, and the conversation timers; plus the keyword set and
- * flows kept current from the database.
+ * outbox, deadlines, follow-ups, and the conversation timers.
  *
  * All of it is driven by referral_tick (called by the scheduler every second) and kept in
  * PostgreSQL, so any daemon can pick up any work and a restart loses nothing:
@@ -21,17 +20,13 @@
 
 #include "gateway/app.h"
 
-/* Loads the shipped flows into app->flows; NULL with a message in err when they are bad. */
-struct referral *referral_new(struct app *app, struct sbuf *err) WUR;
-/* Frees in-flight webhook state and app->flows. Call after httpc and db are freed. */
+struct referral *referral_new(struct app *app);
+/* Frees in-flight webhook state. Call after httpc and db are freed. */
 void referral_free(struct referral *r);
 /* One round of timed work; does nothing while the previous round is still running. */
 void referral_tick(struct app *app);
 bool referral_idle(const struct referral *r);
 /* A help request was just made here: match it to a partner now, not at the next tick. */
 void referral_poke(struct app *app);
-
-/* Marks the keyword and flow copies stale so the next tick reloads them at once. */
-void referral_data_changed(struct app *app);
 
 #endif

@@ -8,9 +8,10 @@
 #include "gateway/db.h"
 #include "gateway/dispatch.h"
 #include "gateway/janitor.h"
-#include "gateway/referral.h"
 #include "gateway/lifecycle.h"
 #include "gateway/log.h"
+#include "gateway/referral.h"
+#include "gateway/rules.h"
 
 #define SCHED_TICK_MS 1000
 #define SCHED_EXPAND_BATCH "50000"
@@ -329,8 +330,10 @@ static void sched_tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 
 	sched_run(s);
-	if (!s->stopped)
+	if (!s->stopped) {
+		rules_tick(s->app);
 		referral_tick(s->app);
+	}
 	if (s->ticks++ % SCHED_JANITOR_EVERY == 0 && !s->stopped)
 		janitor_run(s->app);
 }

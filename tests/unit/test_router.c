@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "campaigns/flow.h"
-#include "gateway/referral.h"
+#include "gateway/rules.h"
 #include "gateway/router.h"
 #include "tests/check.h"
 
@@ -22,12 +22,12 @@ static int setup(void)
 	sbuf_init(&err);
 	app.cfg.org_name = "Kent Digital Help";
 	app.keywords = kw ? keyword_set_from_json(kw, &err) : NULL;
-	app.referral = app.keywords ? referral_new(&app, &err) : NULL;
-	if (!app.referral)
+	app.rules = app.keywords ? rules_new(&app, &err) : NULL;
+	if (!app.rules)
 		fprintf(stderr, "setup: %s\n", sbuf_str(&err));
 	json_object_put(kw);
 	sbuf_free(&err);
-	return app.referral ? 0 : -1;
+	return app.rules ? 0 : -1;
 }
 
 /* Decides text for a sender in conversation flow/step (NULL: none); "action op state". */
@@ -145,7 +145,7 @@ int main(void)
 	rc = check_summary("router");
 out:
 	router_decision_free(&d);
-	referral_free(app.referral);
+	rules_free(app.rules);
 	keyword_set_free(app.keywords);
 	return rc;
 }
