@@ -86,9 +86,9 @@ static const struct api_route api_routes[] = {
 	  NULL },
 	{ "GET", "/v1/providers/{}/status", API_WEBHOOK, API_BODY_RAW, inbound_status_webhook,
 	  NULL },
-	{ "POST", "/sim/messages", API_WEBHOOK, API_BODY_RAW, simulator_accept, NULL },
-	{ "POST", "/v1/sim/inbound", API_STAFF, API_BODY_JSON, simulator_tenant_texts, NULL },
-	{ "GET", "/v1/sim/messages", API_STAFF, API_BODY_NONE, simulator_list, NULL },
+	{ "POST", "/sim/messages", API_WEBHOOK, API_BODY_RAW, sim_server_accept, NULL },
+	{ "POST", "/v1/sim/inbound", API_STAFF, API_BODY_JSON, sim_server_tenant_texts, NULL },
+	{ "GET", "/v1/sim/messages", API_STAFF, API_BODY_NONE, sim_server_list, NULL },
 };
 
 struct api_query_cache {

@@ -89,8 +89,8 @@ void inbound_webhook(struct api_ctx *ctx);
 void inbound_status_webhook(struct api_ctx *ctx);
 
 /* simulator.c: the built-in provider simulator */
-void simulator_accept(struct api_ctx *ctx);
-void simulator_tenant_texts(struct api_ctx *ctx);
-void simulator_list(struct api_ctx *ctx);
+void sim_server_accept(struct api_ctx *ctx);
+void sim_server_tenant_texts(struct api_ctx *ctx);
+void sim_server_list(struct api_ctx *ctx);
 
 #endif

@@ -15,7 +15,7 @@ struct httpd;
 struct httpc;
 struct sched;
 struct dispatch;
-struct simulator;
+struct sim_server;
 struct auth;
 struct referral;
 struct rules;
@@ -32,7 +32,7 @@ struct app {
 	struct auth *auth;
 	struct sched *sched;
 	struct dispatch *dispatch;
-	struct simulator *sim;
+	struct sim_server *sim_server; /* the built-in provider simulator (sim_server.c) */
 	struct keyword_set *keywords;
 	struct flow_set *flows;       /* triage flows by name (rules.c keeps them current) */
 	struct referral *referral;

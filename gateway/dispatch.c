@@ -8,7 +8,7 @@
 #include "campaigns/render.h"
 #include "common/crypto.h"
 #include "gateway/db.h"
-#include "gateway/flowctl.h"
+#include "gateway/throttle.h"
 #include "gateway/httpc.h"
 #include "gateway/lifecycle.h"
 #include "gateway/log.h"
@@ -168,7 +168,7 @@ struct dispatch_source {
 	int64_t campaign_id;
 	struct dispatch_provider *primary;
 	struct dispatch_provider *fallback; /* NULL when the campaign names none */
-	struct flowctl_bucket rate;         /* the campaign's texts per minute */
+	struct throttle_bucket rate;         /* the campaign's texts per minute */
 	bool open;
 	bool has_work;
 	bool claiming;
@@ -189,7 +189,7 @@ struct dispatch_result {
 struct dispatch_provider {
 	struct dispatch *d;
 	struct provider_cfg *cfg;
-	struct flowctl fc;
+	struct throttle fc;
 	size_t next_source; /* where the next round of campaign claims starts */
 	int inflight;
 	int claimed;
@@ -381,29 +381,29 @@ static void dispatch_classify(struct dispatch_send *s, const struct send_result 
 	}
 }
 
-static enum flowctl_outcome dispatch_flow_outcome(const struct httpc_response *resp,
+static enum throttle_outcome dispatch_flow_outcome(const struct httpc_response *resp,
 						 const struct send_result *sr)
 {
 	if (resp->status == 0)
-		return FLOWCTL_FAILED;
+		return THROTTLE_FAILED;
 	if (sr->throttled)
-		return FLOWCTL_THROTTLED;
-	return sr->outcome == SEND_TEMPFAIL ? FLOWCTL_FAILED : FLOWCTL_OK;
+		return THROTTLE_THROTTLED;
+	return sr->outcome == SEND_TEMPFAIL ? THROTTLE_FAILED : THROTTLE_OK;
 }
 
-static void dispatch_flow_result(struct dispatch_provider *p, enum flowctl_outcome o,
+static void dispatch_flow_result(struct dispatch_provider *p, enum throttle_outcome o,
 				 int retry_after_s)
 {
 	int64_t now = clock_mono_ms();
 	bool was_paused = now < p->fc.paused_until_ms;
-	enum flowctl_breaker before = p->fc.breaker;
+	enum throttle_breaker before = p->fc.breaker;
 
-	if (flowctl_result(&p->fc, o, retry_after_s, now))
+	if (throttle_result(&p->fc, o, retry_after_s, now))
 		log_warn("provider circuit breaker provider=%s %s -> %s failures=%d cooldown_ms=%lld",
-			 p->cfg->name, flowctl_breaker_str(before),
-			 flowctl_breaker_str(p->fc.breaker), p->fc.failures,
+			 p->cfg->name, throttle_breaker_str(before),
+			 throttle_breaker_str(p->fc.breaker), p->fc.failures,
 			 (long long)p->fc.cooldown_ms);
-	if (o == FLOWCTL_THROTTLED && !was_paused)
+	if (o == THROTTLE_THROTTLED && !was_paused)
 		log_warn("provider asked us to slow down provider=%s pause_ms=%lld window=%d "
 			 "segments_per_second=%g", p->cfg->name,
 			 (long long)(p->fc.paused_until_ms - now), (int)p->fc.window,
@@ -475,7 +475,7 @@ static void dispatch_send_one(struct dispatch_provider *p, const struct db_resul
 	dispatch_render(r, row, &text, &gi);
 	s->segments = gi.segments;
 	s->body = sbuf_detach(&text);
-	flowctl_segments(&p->fc, gi.segments, clock_mono_ms());
+	throttle_segments(&p->fc, gi.segments, clock_mono_ms());
 	snprintf(ref, sizeof(ref), "%lld", (long long)s->id);
 	status_url = xasprintf("%s/v1/providers/%s/status?ref=%s", p->d->app->cfg.public_url,
 			       cfg->name, ref);
@@ -539,11 +539,11 @@ static void dispatch_claimed(const struct db_result *r, void *arg)
 		}
 	}
 	/* Tokens spent on texts that did not go out come back. */
-	flowctl_unclaimed(&p->fc, c->limit - sending, clock_mono_ms());
+	throttle_unclaimed(&p->fc, c->limit - sending, clock_mono_ms());
 	if (c->campaign_id == 0)
 		p->other_work = more;
 	else if (src) {
-		flowctl_bucket_take(&src->rate, sending - c->limit, clock_mono_ms());
+		throttle_bucket_take(&src->rate, sending - c->limit, clock_mono_ms());
 		src->has_work = more;
 		src->claiming = false;
 	}
@@ -563,13 +563,13 @@ static void dispatch_claim(struct dispatch_provider *p, struct dispatch_source *
 	c->limit = limit;
 	p->claims++;
 	p->claimed += limit;
-	flowctl_claimed(&p->fc, limit, now);
+	throttle_claimed(&p->fc, limit, now);
 	snprintf(lim, sizeof(lim), "%d", limit);
 	snprintf(lease, sizeof(lease), "%ld", p->cfg->timeout_ms / 1000 + DISPATCH_LEASE_MARGIN_S);
 	snprintf(validity, sizeof(validity), "%d", p->cfg->validity_s);
 	if (src) {
 		src->claiming = true;
-		flowctl_bucket_take(&src->rate, limit, now);
+		throttle_bucket_take(&src->rate, limit, now);
 		snprintf(campaign, sizeof(campaign), "%lld", (long long)src->campaign_id);
 		const char *params[] = { campaign, lim, p->d->daemon_id, lease, p->cfg->name, validity };
 		db_query(p->d->app->db, claim_campaign_sql, 6, params, dispatch_claimed, c);
@@ -587,9 +587,9 @@ static struct dispatch_provider *dispatch_source_route(struct dispatch_source *s
 {
 	if (!s->primary)
 		return NULL;
-	if (!flowctl_refusing(&s->primary->fc, now) || !s->fallback)
+	if (!throttle_refusing(&s->primary->fc, now) || !s->fallback)
 		return s->primary;
-	return flowctl_refusing(&s->fallback->fc, now) ? NULL : s->fallback;
+	return throttle_refusing(&s->fallback->fc, now) ? NULL : s->fallback;
 }
 
 /* Texts this campaign may claim through p now. */
@@ -598,14 +598,14 @@ static int dispatch_source_budget(struct dispatch_source *s, struct dispatch_pro
 {
 	if (!s->open || !s->has_work || s->claiming || dispatch_source_route(s, now) != p)
 		return 0;
-	return flowctl_bucket_available(&s->rate, now);
+	return throttle_bucket_available(&s->rate, now);
 }
 
 static void dispatch_provider_run(struct dispatch_provider *p, int64_t now)
 {
 	struct dispatch *d = p->d;
 	int busy = p->inflight + p->claimed;
-	int cap = flowctl_budget(&p->fc, busy, now);
+	int cap = throttle_budget(&p->fc, busy, now);
 	int nsources = p->other_work ? 1 : 0;
 
 	/* Claim in batches: wait for a quarter of the window to come back first. */
@@ -636,21 +636,21 @@ static void dispatch_provider_run(struct dispatch_provider *p, int64_t now)
 /* The soonest a limit that only time lifts (pause, cool-down, tokens) lets work go. */
 static int64_t dispatch_wait_ms(struct dispatch *d, int64_t now)
 {
-	int64_t wait = FLOWCTL_NO_WAIT;
+	int64_t wait = THROTTLE_NO_WAIT;
 
 	for (size_t i = 0; i < d->nproviders; i++) {
 		struct dispatch_provider *p = &d->providers[i];
 		if (p->other_work)
-			wait = MIN(wait, flowctl_wait_ms(&p->fc, now));
+			wait = MIN(wait, throttle_wait_ms(&p->fc, now));
 	}
 	for (size_t i = 0; i < d->nsources; i++) {
 		struct dispatch_source *s = &d->sources[i];
 		if (!s->open || !s->has_work || !s->primary)
 			continue;
-		int64_t w = flowctl_bucket_wait_ms(&s->rate, now);
+		int64_t w = throttle_bucket_wait_ms(&s->rate, now);
 		struct dispatch_provider *via = dispatch_source_route(s, now);
-		w = MAX(w, via ? flowctl_wait_ms(&via->fc, now) : flowctl_wait_ms(&s->primary->fc, now));
-		wait = MIN(wait, w > 0 ? w : FLOWCTL_NO_WAIT);
+		w = MAX(w, via ? throttle_wait_ms(&via->fc, now) : throttle_wait_ms(&s->primary->fc, now));
+		wait = MIN(wait, w > 0 ? w : THROTTLE_NO_WAIT);
 	}
 	return wait;
 }
@@ -666,7 +666,7 @@ static void dispatch_kick_cb(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < d->nproviders; i++)
 		dispatch_provider_run(&d->providers[i], now);
 	int64_t wait = dispatch_wait_ms(d, now);
-	if (wait != FLOWCTL_NO_WAIT) {
+	if (wait != THROTTLE_NO_WAIT) {
 		struct timeval tv = { (time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000 };
 		event_add(d->timer_ev, &tv);
 	}
@@ -706,9 +706,9 @@ void dispatch_set_campaigns(struct dispatch *d, const struct dispatch_campaign *
 			s->claiming = old->claiming;
 			s->rate = old->rate;
 			if (s->rate.rate != rate)
-				flowctl_bucket_set_rate(&s->rate, rate, now);
+				throttle_bucket_set_rate(&s->rate, rate, now);
 		} else {
-			flowctl_bucket_init(&s->rate, rate, now);
+			throttle_bucket_init(&s->rate, rate, now);
 		}
 		if (!s->primary)
 			log_warn("campaign provider is not configured campaign=%lld provider=%s",
@@ -735,7 +735,7 @@ struct dispatch *dispatch_new(struct app *app)
 		p->cfg = &app->cfg.providers[i];
 		p->other_work = true;
 		p->flush_ev = event_new(app->base, -1, 0, dispatch_flush_cb, p);
-		flowctl_init(&p->fc, p->cfg->segments_per_second, p->cfg->max_in_flight,
+		throttle_init(&p->fc, p->cfg->segments_per_second, p->cfg->max_in_flight,
 			     clock_mono_ms());
 	}
 	d->kick_ev = event_new(app->base, -1, 0, dispatch_kick_cb, d);
@@ -785,11 +785,11 @@ struct json_object *dispatch_providers_json(struct dispatch *d)
 	for (size_t i = 0; i < d->nproviders; i++) {
 		struct dispatch_provider *p = &d->providers[i];
 		struct json_object *o = json_object_new_object();
-		flowctl_refusing(&p->fc, now); /* brings the breaker up to date */
+		throttle_refusing(&p->fc, now); /* brings the breaker up to date */
 		json_object_object_add(o, "name", json_object_new_string(p->cfg->name));
 		json_object_object_add(o, "type", json_object_new_string(p->cfg->ops->type));
 		json_object_object_add(o, "breaker",
-				       json_object_new_string(flowctl_breaker_str(p->fc.breaker)));
+				       json_object_new_string(throttle_breaker_str(p->fc.breaker)));
 		json_object_object_add(o, "failures_in_a_row", json_object_new_int(p->fc.failures));
 		json_object_object_add(o, "segments_per_second",
 				       json_object_new_double(p->fc.rate));

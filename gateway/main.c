@@ -39,7 +39,7 @@
 #include "gateway/migrate.h"
 #include "gateway/auth.h"
 #include "gateway/sched.h"
-#include "gateway/simulator.h"
+#include "gateway/sim_server.h"
 
 #define SHUTDOWN_GRACE_S 30
 #define HTTPC_MIN_HOST_CONNECTIONS 64
@@ -303,7 +303,7 @@ static int main_start(struct app *app)
 	db_session_start(app->db, setup, main_notify, app);
 	free(setup);
 	app->httpc = httpc_new(app->base, main_host_connections(&app->cfg));
-	app->sim = simulator_new(app);
+	app->sim_server = sim_server_new(app);
 	app->kdf = kdf_new(app->base);
 	app->console = console_new(&app->cfg);
 	api_init(app);
@@ -337,7 +337,7 @@ static void main_stop(struct app *app)
 	dispatch_free(app->dispatch);
 	if (app->httpd)
 		api_shutdown(app);
-	simulator_free(app->sim);
+	sim_server_free(app->sim_server);
 	httpc_free(app->httpc);
 	referral_free(app->referral);
 	rules_free(app->rules);

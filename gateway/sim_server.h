@@ -1,5 +1,5 @@
 /*
- * simulator.h: the built-in provider simulator, the far side of the "sim" adapter.
+ * sim_server.h: the built-in provider simulator, the far side of the "sim" adapter.
  *
  * It answers POST /sim/messages like a provider (the JSON protocol in providers/webhook.c),
  * keeps the last texts it "delivered" for GET /v1/sim/messages, and posts a signed
@@ -9,12 +9,12 @@
  * +447700900002 fails permanently, +447700900003 fails temporarily, +447700900004 has
  * opted out at the provider; every other number is delivered.
  */
-#ifndef SIGNPOST_SIMULATOR_H
-#define SIGNPOST_SIMULATOR_H
+#ifndef SIGNPOST_SIM_SERVER_H
+#define SIGNPOST_SIM_SERVER_H
 
 #include "gateway/app.h"
 
-struct simulator *simulator_new(struct app *app);
-void simulator_free(struct simulator *s);
+struct sim_server *sim_server_new(struct app *app);
+void sim_server_free(struct sim_server *s);
 
 #endif

@@ -1,4 +1,4 @@
-#include "gateway/simulator.h"
+#include "gateway/sim_server.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,14 +25,14 @@ struct sim_text {
 };
 
 struct sim_receipt {
-	struct simulator *sim;
+	struct sim_server *sim;
 	struct event *ev;
 	char *url;
 	char *body;
 	struct sim_receipt *prev, *next;
 };
 
-struct simulator {
+struct sim_server {
 	struct app *app;
 	struct sim_text ring[SIM_KEEP];
 	size_t next;
@@ -51,7 +51,7 @@ static void sim_post_done(struct httpc_response *resp, void *arg)
 }
 
 /* Posts body to url signed with the simulator's secret, as a provider would. */
-static void sim_post(struct simulator *s, const char *url, const char *body, httpc_cb *cb,
+static void sim_post(struct sim_server *s, const char *url, const char *body, httpc_cb *cb,
 		     void *arg)
 {
 	struct http_req req;
@@ -98,7 +98,7 @@ static void sim_receipt_cb(evutil_socket_t fd, short what, void *arg)
 	sim_receipt_free(r);
 }
 
-static void sim_schedule_receipt(struct simulator *s, const char *url, const char *id,
+static void sim_schedule_receipt(struct sim_server *s, const char *url, const char *id,
 				 const char *reference, const char *to)
 {
 	struct sim_receipt *r = xcalloc(1, sizeof(*r));
@@ -125,7 +125,7 @@ static void sim_schedule_receipt(struct simulator *s, const char *url, const cha
 
 /* ---- POST /sim/messages ---- */
 
-static void sim_keep(struct simulator *s, const char *id, struct json_object *o)
+static void sim_keep(struct sim_server *s, const char *id, struct json_object *o)
 {
 	struct sim_text *t = &s->ring[s->next];
 
@@ -162,9 +162,9 @@ static int sim_magic(struct api_ctx *ctx, const char *to)
 	return 0;
 }
 
-void simulator_accept(struct api_ctx *ctx)
+void sim_server_accept(struct api_ctx *ctx)
 {
-	struct simulator *s = ctx->app->sim;
+	struct sim_server *s = ctx->app->sim_server;
 	struct httpd_req *req = ctx->req;
 	struct json_object *o = NULL, *status_url;
 	unsigned char rnd[16];
@@ -203,9 +203,9 @@ out:
 
 /* ---- GET /v1/sim/messages ---- */
 
-void simulator_list(struct api_ctx *ctx)
+void sim_server_list(struct api_ctx *ctx)
 {
-	struct simulator *s = ctx->app->sim;
+	struct sim_server *s = ctx->app->sim_server;
 	struct json_object *items = json_object_new_array(), *root = json_object_new_object();
 
 	for (size_t i = 0; i < s->count; i++) {
@@ -245,7 +245,7 @@ static const struct provider_cfg *sim_provider(const struct config *cfg, const c
 	return NULL;
 }
 
-void simulator_tenant_texts(struct api_ctx *ctx)
+void sim_server_tenant_texts(struct api_ctx *ctx)
 {
 	static const char *const known[] = { "from", "text", "provider" };
 	const char *from = NULL, *text = NULL, *name = NULL;
@@ -279,21 +279,21 @@ void simulator_tenant_texts(struct api_ctx *ctx)
 	json_object_object_add(o, "type", json_object_new_string("sms.received"));
 	json_object_object_add(o, "data", data);
 	url = xasprintf("%s/v1/providers/%s/inbound", ctx->app->cfg.self_url, p->name);
-	sim_post(ctx->app->sim, url, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+	sim_post(ctx->app->sim_server, url, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
 		 sim_inbound_done, ctx);
 	free(url);
 	json_object_put(o);
 	sbuf_free(&id);
 }
 
-struct simulator *simulator_new(struct app *app)
+struct sim_server *sim_server_new(struct app *app)
 {
-	struct simulator *s = xcalloc(1, sizeof(*s));
+	struct sim_server *s = xcalloc(1, sizeof(*s));
 	s->app = app;
 	return s;
 }
 
-void simulator_free(struct simulator *s)
+void sim_server_free(struct sim_server *s)
 {
 	if (!s)
 		return;
