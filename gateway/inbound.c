@@ -47,7 +47,6 @@ static const char receipt_sql[] =
 
 struct inbound {
 	struct provider_cfg *provider;
-	struct kvlist query;
 	struct sms_in sms;
 	struct status_in status;
 	struct router_decision decision;
@@ -59,7 +58,6 @@ static void inbound_free(void *p)
 {
 	struct inbound *in = p;
 
-	kvlist_free(&in->query);
 	sms_in_free(&in->sms);
 	router_decision_free(&in->decision);
 	free(in);
@@ -86,16 +84,11 @@ static struct inbound *inbound_open(struct api_ctx *ctx, struct http_in *hin, ch
 	}
 	in = xcalloc(1, sizeof(*in));
 	in->provider = p;
-	kvlist_init(&in->query);
 	sms_in_init(&in->sms);
 	ctx->state = in;
 	ctx->state_free = inbound_free;
-	if (req->query && codec_form_parse(&in->query, req->query, strlen(req->query)) < 0) {
-		api_error(ctx, 400, "bad_request", NULL, "the query string is malformed");
-		return NULL;
-	}
 	*url = xasprintf("%s%s", ctx->app->cfg.public_url, req->target);
-	*hin = (struct http_in){ .method = req->method, .url = *url, .query = &in->query,
+	*hin = (struct http_in){ .method = req->method, .url = *url, .query = api_query_all(ctx),
 				 .headers = &req->headers, .body = sbuf_str(&req->body),
 				 .body_len = req->body.len, .now = clock_wall_ms() / 1000 };
 	sbuf_init(&err);
