@@ -50,7 +50,6 @@ struct inbound {
 	struct sms_in sms;
 	struct status_in status;
 	struct router_decision decision;
-	char from[PHONE_E164_MAX];
 	bool sync_reply;
 };
 
@@ -132,7 +131,7 @@ static void inbound_applied(const struct db_result *r, void *arg)
 		return;
 	}
 	bool fresh = db_get_bool(r, 0, 1);
-	phone_mask(in->from, masked, sizeof(masked));
+	phone_mask(in->sms.from, masked, sizeof(masked));
 	log_info("inbound stored id=%s provider=%s from=%s action=%s%s help_request=%s",
 		 db_get(r, 0, 0), in->provider->name, masked,
 		 router_action_str(in->decision.action), fresh ? "" : " (repeat)",
@@ -165,7 +164,7 @@ static void inbound_looked_up(const struct db_result *r, void *arg)
 	router_decide(ctx->app, sbuf_str(&in->sms.text), &who, d);
 	snprintf(ttl, sizeof(ttl), "%d", ctx->app->cfg.triage.conversation_ttl_s);
 	const char *params[] = {
-		in->provider->name, in->sms.provider_id, in->from, in->sms.to, sbuf_str(&in->sms.text),
+		in->provider->name, in->sms.provider_id, in->sms.from, in->sms.to, sbuf_str(&in->sms.text),
 		db_get(r, 0, 0), db_get(r, 0, 1), router_action_str(d->action), d->keyword,
 		in->sync_reply ? NULL : d->reply, in->sync_reply ? NULL : d->reply_repeat,
 		d->category, router_conv_op_str(d->conv_op), d->conv_flow, d->conv_step, d->answers,
@@ -185,7 +184,7 @@ static void inbound_route(struct api_ctx *ctx, bool complete)
 		inbound_answer(ctx, NULL);
 		return;
 	}
-	const char *params[] = { in->from, in->provider->name, in->sms.provider_id };
+	const char *params[] = { in->sms.from, in->provider->name, in->sms.provider_id };
 	db_query(ctx->app->db, router_lookup_sql, 3, params, inbound_looked_up, ctx);
 }
 
@@ -219,11 +218,9 @@ void inbound_webhook(struct api_ctx *ctx)
 			  "than an SMS can be");
 		goto out;
 	}
-	if (phone_e164(in->sms.from, in->from) != PHONE_OK)
-		snprintf(in->from, sizeof(in->from), "%.*s", (int)sizeof(in->from) - 1, in->sms.from);
 	in->sync_reply = in->provider->ops->sync_reply;
 	if (in->sms.concat_total > 1)
-		concat_collect(ctx, in->provider->name, in->from, &in->sms, inbound_route);
+		concat_collect(ctx, in->provider->name, in->sms.from, &in->sms, inbound_route);
 	else
 		inbound_route(ctx, true);
 out:
