@@ -175,17 +175,34 @@ static void inbound_looked_up(const struct db_result *r, void *arg)
 			 inbound_applied, ctx);
 }
 
-/* Routes the text, or only acknowledges a part of a longer one still incomplete. */
-static void inbound_route(struct api_ctx *ctx, bool complete)
+static void inbound_route(struct api_ctx *ctx)
 {
 	struct inbound *in = ctx->state;
 
-	if (!complete) {
-		inbound_answer(ctx, NULL);
-		return;
-	}
 	const char *params[] = { in->sms.from, in->provider->name, in->sms.provider_id };
 	db_query(ctx->app->db, router_lookup_sql, 3, params, inbound_looked_up, ctx);
+}
+
+/* A part of a longer text is stored: the whole text is routed once it is complete. */
+static void inbound_part_stored(const struct concat_result *res, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	struct inbound *in = ctx->state;
+
+	switch (res->status) {
+	case CONCAT_FAILED:
+		api_db_error(ctx, res->failed);
+		return;
+	case CONCAT_WAITING:
+		inbound_answer(ctx, NULL);
+		return;
+	case CONCAT_COMPLETE:
+		break;
+	}
+	provider_copy(in->sms.provider_id, sizeof(in->sms.provider_id), res->provider_id);
+	sbuf_reset(&in->sms.text);
+	sbuf_adds(&in->sms.text, res->text);
+	inbound_route(ctx);
 }
 
 void inbound_webhook(struct api_ctx *ctx)
@@ -220,9 +237,9 @@ void inbound_webhook(struct api_ctx *ctx)
 	}
 	in->sync_reply = in->provider->ops->sync_reply;
 	if (in->sms.concat_total > 1)
-		concat_collect(ctx, in->provider->name, in->sms.from, &in->sms, inbound_route);
+		concat_collect(ctx->app->db, in->provider->name, &in->sms, inbound_part_stored, ctx);
 	else
-		inbound_route(ctx, true);
+		inbound_route(ctx);
 out:
 	free(url);
 }
