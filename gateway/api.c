@@ -293,12 +293,17 @@ static bool api_query_parse(struct api_ctx *ctx)
 	return !q->bad;
 }
 
-const char *api_query(struct api_ctx *ctx, const char *name)
+const struct kvlist *api_query_all(struct api_ctx *ctx)
 {
 	struct api_query_cache *q = &((struct api_ctx_private *)ctx)->query;
 
 	(void)api_query_parse(ctx);
-	return kvlist_get(&q->kv, name);
+	return &q->kv;
+}
+
+const char *api_query(struct api_ctx *ctx, const char *name)
+{
+	return kvlist_get(api_query_all(ctx), name);
 }
 
 /* ?limit=N (1-500, default 100) and ?before=ID for the next page. */

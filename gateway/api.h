@@ -93,6 +93,8 @@ bool api_page(struct api_ctx *ctx, const char **before, char limit[16]) WUR;
 void api_list(struct api_ctx *ctx, const char *sql);
 /* A query-string parameter (decoded) or NULL; the string lives as long as ctx. */
 const char *api_query(struct api_ctx *ctx, const char *name);
+/* Every query-string parameter (decoded), as parsed once for the request; lives as long as ctx. */
+const struct kvlist *api_query_all(struct api_ctx *ctx);
 
 /*
  * JSON field checks: each answers 422 naming the field and returns false when the value

@@ -13,52 +13,50 @@ static const char concat_part_sql[] =
 	"SELECT message_id, body FROM signpost_inbound_part($1, $2, $3, $4, $5, $6::int, "
 	"$7::int, $8)";
 
+/* Columns of concat_part_sql: a row only when the text is whole. */
+enum {
+	CONCAT_COL_ID,
+	CONCAT_COL_TEXT,
+};
+
 struct concat_job {
-	struct api_ctx *ctx;
-	struct sms_in *sms;
+	const struct sms_in *part;
 	concat_cb *done;
+	void *arg;
 };
 
 static void concat_stored(const struct db_result *r, void *arg)
 {
-	struct concat_job *job = arg;
-	struct api_ctx *ctx = job->ctx;
-	struct sms_in *sms = job->sms;
-	concat_cb *done = job->done;
+	struct concat_job job = *(struct concat_job *)arg;
+	const struct sms_in *part = job.part;
+	struct concat_result res = { .status = CONCAT_FAILED, .failed = r };
 
-	free(job);
-	if (r->error) {
-		api_db_error(ctx, r);
-		return;
+	free(arg);
+	if (!r->error && (db_rows(r) == 0 || !db_get(r, 0, CONCAT_COL_ID))) {
+		log_debug("inbound part stored ref=%s part=%d/%d", part->concat_ref,
+			  part->concat_part, part->concat_total);
+		res = (struct concat_result){ .status = CONCAT_WAITING };
+	} else if (!r->error) {
+		const char *text = db_get(r, 0, CONCAT_COL_TEXT);
+		res = (struct concat_result){ .status = CONCAT_COMPLETE,
+					      .provider_id = db_get(r, 0, CONCAT_COL_ID),
+					      .text = text ? text : "" };
+		log_debug("inbound parts complete ref=%s parts=%d id=%s", part->concat_ref,
+			  part->concat_total, res.provider_id);
 	}
-	if (db_rows(r) == 0 || !db_get(r, 0, 0)) {
-		log_debug("inbound part stored ref=%s part=%d/%d", sms->concat_ref,
-			  sms->concat_part, sms->concat_total);
-		done(ctx, false);
-		return;
-	}
-	provider_copy(sms->provider_id, sizeof(sms->provider_id), db_get(r, 0, 0));
-	sbuf_reset(&sms->text);
-	sbuf_adds(&sms->text, db_get(r, 0, 1) ? db_get(r, 0, 1) : "");
-	log_debug("inbound parts complete ref=%s parts=%d id=%s", sms->concat_ref,
-		  sms->concat_total, sms->provider_id);
-	sms->concat_ref[0] = '\0';
-	sms->concat_total = sms->concat_part = 0;
-	done(ctx, true);
+	job.done(&res, job.arg);
 }
 
-void concat_collect(struct api_ctx *ctx, const char *provider, const char *from,
-		    struct sms_in *sms, concat_cb *done)
+void concat_collect(struct db *db, const char *provider, const struct sms_in *part,
+		    concat_cb *done, void *arg)
 {
 	struct concat_job *job = xcalloc(1, sizeof(*job));
-	char total[16], part[16];
+	char total[16], part_no[16];
 
-	job->ctx = ctx;
-	job->sms = sms;
-	job->done = done;
-	snprintf(total, sizeof(total), "%d", sms->concat_total);
-	snprintf(part, sizeof(part), "%d", sms->concat_part);
-	const char *params[] = { provider, sms->provider_id, from, sms->to, sms->concat_ref,
-				 total, part, sbuf_str(&sms->text) };
-	db_query(ctx->app->db, concat_part_sql, 8, params, concat_stored, job);
+	*job = (struct concat_job){ part, done, arg };
+	snprintf(total, sizeof(total), "%d", part->concat_total);
+	snprintf(part_no, sizeof(part_no), "%d", part->concat_part);
+	const char *params[] = { provider, part->provider_id, part->from, part->to,
+				 part->concat_ref, total, part_no, sbuf_str(&part->text) };
+	db_query(db, concat_part_sql, 8, params, concat_stored, job);
 }

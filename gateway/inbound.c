@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/phone.h"
-#include "common/codec.h"
 #include "gateway/api_handlers.h"
 #include "gateway/concat.h"
 #include "gateway/lifecycle.h"
@@ -42,26 +40,18 @@ static const char receipt_sql[] =
 	") SELECT (SELECT count(*) FROM rc), (SELECT count(*) FROM m), "
 	"(SELECT id FROM m LIMIT 1), (SELECT was FROM m LIMIT 1)";
 
-/* 255 parts of 67 UTF-16 units, each at most 4 bytes of UTF-8, with room to spare. */
-#define INBOUND_MAX_TEXT (80u << 10)
-
 struct inbound {
 	struct provider_cfg *provider;
-	struct kvlist query;
 	struct sms_in sms;
+	struct router_text text; /* sms, checked once, as the router needs it */
 	struct status_in status;
-	struct router_decision decision;
-	char from[PHONE_E164_MAX];
-	bool sync_reply;
 };
 
 static void inbound_free(void *p)
 {
 	struct inbound *in = p;
 
-	kvlist_free(&in->query);
 	sms_in_free(&in->sms);
-	router_decision_free(&in->decision);
 	free(in);
 }
 
@@ -86,16 +76,11 @@ static struct inbound *inbound_open(struct api_ctx *ctx, struct http_in *hin, ch
 	}
 	in = xcalloc(1, sizeof(*in));
 	in->provider = p;
-	kvlist_init(&in->query);
 	sms_in_init(&in->sms);
 	ctx->state = in;
 	ctx->state_free = inbound_free;
-	if (req->query && codec_form_parse(&in->query, req->query, strlen(req->query)) < 0) {
-		api_error(ctx, 400, "bad_request", NULL, "the query string is malformed");
-		return NULL;
-	}
 	*url = xasprintf("%s%s", ctx->app->cfg.public_url, req->target);
-	*hin = (struct http_in){ .method = req->method, .url = *url, .query = &in->query,
+	*hin = (struct http_in){ .method = req->method, .url = *url, .query = api_query_all(ctx),
 				 .headers = &req->headers, .body = sbuf_str(&req->body),
 				 .body_len = req->body.len, .now = clock_wall_ms() / 1000 };
 	sbuf_init(&err);
@@ -124,76 +109,38 @@ static void inbound_answer(struct api_ctx *ctx, const char *reply)
 
 /* ---- inbound texts ---- */
 
-static void inbound_applied(const struct db_result *r, void *arg)
+static void inbound_routed(const struct router_result *res, void *arg)
+{
+	struct api_ctx *ctx = arg;
+
+	if (res->failed)
+		api_db_error(ctx, res->failed);
+	else
+		inbound_answer(ctx, res->reply);
+}
+
+/* A part of a longer text is stored: the whole text is routed once it is complete. */
+static void inbound_part_stored(const struct concat_result *res, void *arg)
 {
 	struct api_ctx *ctx = arg;
 	struct inbound *in = ctx->state;
-	char masked[32];
 
-	if (r->error) {
-		api_db_error(ctx, r);
+	switch (res->status) {
+	case CONCAT_FAILED:
+		api_db_error(ctx, res->failed);
 		return;
-	}
-	if (!db_get(r, 0, 0)) { /* a repeat of a webhook we already stored */
+	case CONCAT_WAITING:
 		inbound_answer(ctx, NULL);
 		return;
+	case CONCAT_COMPLETE:
+		break;
 	}
-	bool fresh = db_get_bool(r, 0, 1);
-	phone_mask(in->from, masked, sizeof(masked));
-	log_info("inbound stored id=%s provider=%s from=%s action=%s%s help_request=%s",
-		 db_get(r, 0, 0), in->provider->name, masked,
-		 router_action_str(in->decision.action), fresh ? "" : " (repeat)",
-		 db_get(r, 0, 2) ? db_get(r, 0, 2) : "-");
-	if (in->decision.conv_op != ROUTER_CONV_KEEP)
-		log_debug("conversation from=%s op=%s flow=%s step=%s%s%s", masked,
-			  router_conv_op_str(in->decision.conv_op), in->decision.conv_flow,
-			  in->decision.conv_step, in->decision.close_state ? " -> " : "",
-			  in->decision.close_state ? in->decision.close_state : "");
-	inbound_answer(ctx, fresh ? in->decision.reply : in->decision.reply_repeat);
-}
-
-static void inbound_looked_up(const struct db_result *r, void *arg)
-{
-	struct api_ctx *ctx = arg;
-	struct inbound *in = ctx->state;
-	struct router_decision *d = &in->decision;
-	struct router_sender who;
-	char ttl[16];
-
-	if (r->error) {
-		api_db_error(ctx, r);
-		return;
-	}
-	if (db_get_bool(r, 0, 2)) {
-		inbound_answer(ctx, NULL);
-		return;
-	}
-	router_sender_from_row(r, &who);
-	router_decide(ctx->app, sbuf_str(&in->sms.text), &who, d);
-	snprintf(ttl, sizeof(ttl), "%d", ctx->app->cfg.triage.conversation_ttl_s);
-	const char *params[] = {
-		in->provider->name, in->sms.provider_id, in->from, in->sms.to, sbuf_str(&in->sms.text),
-		db_get(r, 0, 0), db_get(r, 0, 1), router_action_str(d->action), d->keyword,
-		in->sync_reply ? NULL : d->reply, in->sync_reply ? NULL : d->reply_repeat,
-		d->category, router_conv_op_str(d->conv_op), d->conv_flow, d->conv_step, d->answers,
-		d->conv_category, d->close_state, ttl, d->needs_call ? "true" : "false",
-		d->consent ? "true" : "false", who.conv_id, d->record_value, who.conv_help_request,
-	};
-	db_query_grouped(ctx->app->db, router_apply_sql(d, !in->sync_reply), 24, params,
-			 inbound_applied, ctx);
-}
-
-/* Routes the text, or only acknowledges a part of a longer one still incomplete. */
-static void inbound_route(struct api_ctx *ctx, bool complete)
-{
-	struct inbound *in = ctx->state;
-
-	if (!complete) {
-		inbound_answer(ctx, NULL);
-		return;
-	}
-	const char *params[] = { in->from, in->provider->name, in->sms.provider_id };
-	db_query(ctx->app->db, router_lookup_sql, 3, params, inbound_looked_up, ctx);
+	provider_copy(in->sms.provider_id, sizeof(in->sms.provider_id), res->provider_id);
+	sbuf_reset(&in->sms.text);
+	sbuf_adds(&in->sms.text, res->text);
+	in->text.provider_id = in->sms.provider_id;
+	in->text.text = sbuf_str(&in->sms.text);
+	router_route(ctx->app, &in->text, inbound_routed, ctx);
 }
 
 void inbound_webhook(struct api_ctx *ctx)
@@ -203,37 +150,25 @@ void inbound_webhook(struct api_ctx *ctx)
 	struct sbuf err;
 	int rc;
 
+	sbuf_init(&err);
 	struct inbound *in = inbound_open(ctx, &hin, &url);
 	if (!in)
 		goto out;
-	sbuf_init(&err);
-	rc = provider_parse_inbound(in->provider->ops, in->provider->priv, &hin, &in->sms, &err);
-	if (rc <= 0) {
-		if (rc < 0)
-			api_error(ctx, 400, "bad_request", NULL, "%s", sbuf_str(&err));
-		else
-			inbound_answer(ctx, NULL);
-		sbuf_free(&err);
-		goto out;
-	}
-	sbuf_free(&err);
-	if (!codec_utf8_valid(in->sms.text.data ? in->sms.text.data : "", in->sms.text.len)) {
-		api_error(ctx, 400, "bad_request", NULL, "the text is not valid UTF-8");
-		goto out;
-	}
-	if (in->sms.text.len > INBOUND_MAX_TEXT || !in->sms.from[0] || !in->sms.provider_id[0]) {
-		api_error(ctx, 400, "bad_request", NULL, "the text has no sender or id, or is longer "
-			  "than an SMS can be");
-		goto out;
-	}
-	if (phone_e164(in->sms.from, in->from) != PHONE_OK)
-		snprintf(in->from, sizeof(in->from), "%.*s", (int)sizeof(in->from) - 1, in->sms.from);
-	in->sync_reply = in->provider->ops->sync_reply;
-	if (in->sms.concat_total > 1)
-		concat_collect(ctx, in->provider->name, in->from, &in->sms, inbound_route);
+	struct provider_cfg *p = in->provider;
+	rc = provider_parse_inbound(p->ops, p->priv, &hin, &in->sms, &err);
+	if (rc > 0 && router_text_from_sms(&in->text, p->name, p->ops->sync_reply, &in->sms,
+					 &err) < 0)
+		rc = -1;
+	if (rc < 0)
+		api_error(ctx, 400, "bad_request", NULL, "%s", sbuf_str(&err));
+	else if (rc == 0)
+		inbound_answer(ctx, NULL);
+	else if (in->sms.concat_total > 1)
+		concat_collect(ctx->app->db, p->name, &in->sms, inbound_part_stored, ctx);
 	else
-		inbound_route(ctx, true);
+		router_route(ctx->app, &in->text, inbound_routed, ctx);
 out:
+	sbuf_free(&err);
 	free(url);
 }
 

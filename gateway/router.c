@@ -1,16 +1,20 @@
 #include "gateway/router.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "campaigns/flow.h"
 #include "campaigns/keyword.h"
+#include "campaigns/phone.h"
 #include "campaigns/template.h"
+#include "common/codec.h"
+#include "gateway/log.h"
 
 #define ROUTER_CONFIRM_FLOW "confirm"
 
 /* $1 phone, $2 provider, $3 provider message id */
-const char router_lookup_sql[] =
+static const char router_lookup_sql[] =
 	"SELECT t.id, (SELECT m.campaign_id FROM messages m WHERE m.tenant_id = t.id "
 	"  AND m.kind = 'campaign' AND m.submitted_at > now() - interval '14 days' "
 	"  ORDER BY m.submitted_at DESC LIMIT 1), "
@@ -18,6 +22,28 @@ const char router_lookup_sql[] =
 	"c.id, c.flow, c.step, c.answers::text, c.retries, c.category, c.help_request_id "
 	"FROM (SELECT 1) x LEFT JOIN tenants t ON t.phone = $1 "
 	"LEFT JOIN conversations c ON c.phone = $1 AND c.state = 'open' AND c.expires_at > now()";
+
+/* Parameters of router_lookup_sql. */
+enum {
+	LOOKUP_PHONE,
+	LOOKUP_PROVIDER,
+	LOOKUP_PROVIDER_ID,
+	LOOKUP_NPARAMS,
+};
+
+/* Columns of router_lookup_sql. */
+enum {
+	LOOKUP_TENANT,
+	LOOKUP_CAMPAIGN,
+	LOOKUP_SEEN,
+	LOOKUP_CONV_ID,
+	LOOKUP_CONV_FLOW,
+	LOOKUP_CONV_STEP,
+	LOOKUP_CONV_ANSWERS,
+	LOOKUP_CONV_RETRIES,
+	LOOKUP_CONV_CATEGORY,
+	LOOKUP_CONV_HELP_REQUEST,
+};
 
 /*
  * The store-and-act statement for one text: $1 provider, $2 provider message
@@ -34,6 +60,50 @@ const char router_lookup_sql[] =
  * indexes) that any data-modifying part names, whether or not it changes a row: so each
  * kind of decision has a statement of its own parts (router_apply_sql).
  */
+
+/* Parameters of the store-and-act statement, $1 to $24 in order. */
+enum {
+	APPLY_PROVIDER,
+	APPLY_PROVIDER_ID,
+	APPLY_FROM,
+	APPLY_TO,
+	APPLY_TEXT,
+	APPLY_TENANT,
+	APPLY_CAMPAIGN,
+	APPLY_ACTION,
+	APPLY_KEYWORD,
+	APPLY_REPLY,
+	APPLY_REPLY_REPEAT,
+	APPLY_CATEGORY,
+	APPLY_CONV_OP,
+	APPLY_CONV_FLOW,
+	APPLY_CONV_STEP,
+	APPLY_ANSWERS,
+	APPLY_CONV_CATEGORY,
+	APPLY_CLOSE_STATE,
+	APPLY_CONV_TTL,
+	APPLY_NEEDS_CALL,
+	APPLY_CONSENT,
+	APPLY_CONV_ID,
+	APPLY_RECORD_VALUE,
+	APPLY_RECORD_ON,
+	APPLY_NPARAMS,
+};
+
+_Static_assert(APPLY_NPARAMS == ROUTER_PARAMS_MAX, "the store-and-act statement's parameters");
+_Static_assert(LOOKUP_NPARAMS <= ROUTER_PARAMS_MAX, "the lookup's parameters");
+
+/* Columns of the store-and-act statement. */
+enum {
+	APPLIED_INBOUND,
+	APPLIED_FRESH,
+	APPLIED_HELP_REQUEST,
+	APPLIED_REPLIES,
+	APPLIED_NOTIFIED,
+	APPLIED_CHANGED,
+};
+
+/* The parts of the store-and-act statement, as a decision needs them. */
 enum {
 	ROUTER_APPLY_OPT_OUT = 1 << 0,
 	ROUTER_APPLY_OPT_IN = 1 << 1,
@@ -47,7 +117,7 @@ enum {
 };
 
 /* Every parameter's type, for those a statement's parts leave out. */
-static const char router_apply_params[] =
+static const char router_apply_head[] =
 	"WITH params AS (SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, "
 	"  $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::text, $13::text, $14::text, "
 	"  $15::text, $16::jsonb, $17::text, $18::text, $19::int, $20::boolean, $21::boolean, "
@@ -144,7 +214,7 @@ static char *router_apply_build(unsigned kinds)
 	struct sbuf sql;
 
 	sbuf_init(&sql);
-	sbuf_adds(&sql, router_apply_params);
+	sbuf_adds(&sql, router_apply_head);
 	if (kinds & ROUTER_APPLY_OPT_OUT)
 		sbuf_adds(&sql, router_apply_opt_out);
 	if (kinds & ROUTER_APPLY_OPT_IN)
@@ -180,7 +250,11 @@ static char *router_apply_build(unsigned kinds)
 	return sbuf_detach(&sql);
 }
 
-const char *router_apply_sql(const struct router_decision *d, bool with_reply)
+/*
+ * The store-and-act statement for a decision, with the replies to queue when with_reply.
+ * The text lives as long as the process.
+ */
+static const char *router_apply_sql(const struct router_decision *d, bool with_reply)
 {
 	/* built once each, on first use; the database layer knows a statement by its address */
 	static char *built[ROUTER_APPLY_KINDS];
@@ -216,19 +290,6 @@ const char *router_action_str(enum router_action a)
 const char *router_conv_op_str(enum router_conv_op op)
 {
 	return op < ARRAY_LEN(router_conv_op_names) ? router_conv_op_names[op] : "?";
-}
-
-void router_sender_from_row(const struct db_result *r, struct router_sender *who)
-{
-	memset(who, 0, sizeof(*who));
-	who->known_tenant = db_get(r, 0, 0) != NULL;
-	who->conv_id = db_get(r, 0, 3);
-	who->conv_flow = db_get(r, 0, 4);
-	who->conv_step = db_get(r, 0, 5);
-	who->conv_answers = db_get(r, 0, 6);
-	who->conv_retries = (int)db_get_i64(r, 0, 7);
-	who->conv_category = db_get(r, 0, 8);
-	who->conv_help_request = db_get(r, 0, 9);
 }
 
 /* Replies may name the organisation as {org}. */
@@ -507,4 +568,185 @@ void router_decision_free(struct router_decision *d)
 	free(d->conv_category);
 	free(d->record_value);
 	memset(d, 0, sizeof(*d));
+}
+
+/* ---- a text from intake to its answer ---- */
+
+int router_text_from_sms(struct router_text *t, const char *provider, bool sync_reply,
+			 const struct sms_in *sms, struct sbuf *err)
+{
+	const char *text = sbuf_str(&sms->text);
+
+	if (!codec_utf8_valid(text, sms->text.len)) {
+		sbuf_adds(err, "the text is not valid UTF-8");
+		return -1;
+	}
+	if (sms->text.len > ROUTER_TEXT_MAX || !sms->from[0] || !sms->provider_id[0]) {
+		sbuf_adds(err, "the text has no sender or id, or is longer than an SMS can be");
+		return -1;
+	}
+	*t = (struct router_text){ .provider = provider, .provider_id = sms->provider_id,
+				   .from = sms->from, .to = sms->to, .text = text,
+				   .sync_reply = sync_reply };
+	return 0;
+}
+
+void router_lookup_params(const struct router_text *t, struct router_params *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->n = LOOKUP_NPARAMS;
+	out->v[LOOKUP_PHONE] = t->from;
+	out->v[LOOKUP_PROVIDER] = t->provider;
+	out->v[LOOKUP_PROVIDER_ID] = t->provider_id;
+}
+
+void router_lookup_from_row(const struct db_result *r, struct router_lookup *out)
+{
+	struct router_sender *who = &out->who;
+
+	memset(out, 0, sizeof(*out));
+	out->seen = db_get_bool(r, 0, LOOKUP_SEEN);
+	out->tenant_id = db_get(r, 0, LOOKUP_TENANT);
+	out->campaign_id = db_get(r, 0, LOOKUP_CAMPAIGN);
+	who->known_tenant = out->tenant_id != NULL;
+	who->conv_id = db_get(r, 0, LOOKUP_CONV_ID);
+	who->conv_flow = db_get(r, 0, LOOKUP_CONV_FLOW);
+	who->conv_step = db_get(r, 0, LOOKUP_CONV_STEP);
+	who->conv_answers = db_get(r, 0, LOOKUP_CONV_ANSWERS);
+	who->conv_retries = (int)db_get_i64(r, 0, LOOKUP_CONV_RETRIES);
+	who->conv_category = db_get(r, 0, LOOKUP_CONV_CATEGORY);
+	who->conv_help_request = db_get(r, 0, LOOKUP_CONV_HELP_REQUEST);
+}
+
+/* The parameters that say what to do: the decision and the sender's conversation. */
+static void router_apply_decision(const struct router_lookup *l, const struct router_decision *d,
+				  bool sync_reply, const char **v)
+{
+	v[APPLY_ACTION] = router_action_str(d->action);
+	v[APPLY_KEYWORD] = d->keyword;
+	/* a sync_reply provider carries the reply in its answer: none goes to the outbox */
+	v[APPLY_REPLY] = sync_reply ? NULL : d->reply;
+	v[APPLY_REPLY_REPEAT] = sync_reply ? NULL : d->reply_repeat;
+	v[APPLY_CATEGORY] = d->category;
+	v[APPLY_CONV_OP] = router_conv_op_str(d->conv_op);
+	v[APPLY_CONV_FLOW] = d->conv_flow;
+	v[APPLY_CONV_STEP] = d->conv_step;
+	v[APPLY_ANSWERS] = d->answers;
+	v[APPLY_CONV_CATEGORY] = d->conv_category;
+	v[APPLY_CLOSE_STATE] = d->close_state;
+	v[APPLY_NEEDS_CALL] = d->needs_call ? "true" : "false";
+	v[APPLY_CONSENT] = d->consent ? "true" : "false";
+	v[APPLY_CONV_ID] = l->who.conv_id;
+	v[APPLY_RECORD_VALUE] = d->record_value;
+	v[APPLY_RECORD_ON] = l->who.conv_help_request;
+}
+
+void router_apply_params(const struct router_text *t, const struct router_lookup *l,
+			 const struct router_decision *d, int conv_ttl_s, struct router_params *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->n = APPLY_NPARAMS;
+	snprintf(out->ttl, sizeof(out->ttl), "%d", conv_ttl_s);
+	out->v[APPLY_PROVIDER] = t->provider;
+	out->v[APPLY_PROVIDER_ID] = t->provider_id;
+	out->v[APPLY_FROM] = t->from;
+	out->v[APPLY_TO] = t->to;
+	out->v[APPLY_TEXT] = t->text;
+	out->v[APPLY_TENANT] = l->tenant_id;
+	out->v[APPLY_CAMPAIGN] = l->campaign_id;
+	out->v[APPLY_CONV_TTL] = out->ttl;
+	router_apply_decision(l, d, t->sync_reply, out->v);
+}
+
+void router_outcome_from_row(const struct db_result *r, struct router_outcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->inbound_id = db_get(r, 0, APPLIED_INBOUND);
+	out->fresh = db_get_bool(r, 0, APPLIED_FRESH);
+	out->help_request = db_get(r, 0, APPLIED_HELP_REQUEST);
+}
+
+/* One text being routed, from the lookup to the commit of what it does. */
+struct router_job {
+	const struct app *app;
+	struct router_text text; /* borrowed until done runs */
+	struct router_decision decision;
+	router_cb *done;
+	void *arg;
+};
+
+static void router_finish(struct router_job *job, const struct db_result *failed,
+			  const char *reply)
+{
+	struct router_result res = { .failed = failed, .reply = reply };
+
+	job->done(&res, job->arg);
+	router_decision_free(&job->decision);
+	free(job);
+}
+
+static void router_log(const struct router_job *job, const struct router_outcome *o)
+{
+	const struct router_decision *d = &job->decision;
+	char masked[32];
+
+	phone_mask(job->text.from, masked, sizeof(masked));
+	log_info("inbound stored id=%s provider=%s from=%s action=%s%s help_request=%s",
+		 o->inbound_id, job->text.provider, masked, router_action_str(d->action),
+		 o->fresh ? "" : " (repeat)", o->help_request ? o->help_request : "-");
+	if (d->conv_op != ROUTER_CONV_KEEP)
+		log_debug("conversation from=%s op=%s flow=%s step=%s%s%s", masked,
+			  router_conv_op_str(d->conv_op), d->conv_flow, d->conv_step,
+			  d->close_state ? " -> " : "", d->close_state ? d->close_state : "");
+}
+
+static void router_applied(const struct db_result *r, void *arg)
+{
+	struct router_job *job = arg;
+	struct router_outcome o;
+
+	if (r->error) {
+		router_finish(job, r, NULL);
+		return;
+	}
+	router_outcome_from_row(r, &o);
+	if (!o.inbound_id) { /* a repeat of a webhook stored meanwhile */
+		router_finish(job, NULL, NULL);
+		return;
+	}
+	router_log(job, &o);
+	router_finish(job, NULL, o.fresh ? job->decision.reply : job->decision.reply_repeat);
+}
+
+static void router_looked_up(const struct db_result *r, void *arg)
+{
+	struct router_job *job = arg;
+	struct router_decision *d = &job->decision;
+	struct router_lookup l;
+	struct router_params p;
+
+	if (r->error) {
+		router_finish(job, r, NULL);
+		return;
+	}
+	router_lookup_from_row(r, &l);
+	if (l.seen) {
+		router_finish(job, NULL, NULL);
+		return;
+	}
+	router_decide(job->app, job->text.text, &l.who, d);
+	router_apply_params(&job->text, &l, d, job->app->cfg.triage.conversation_ttl_s, &p);
+	db_query_grouped(job->app->db, router_apply_sql(d, !job->text.sync_reply), p.n, p.v,
+			 router_applied, job);
+}
+
+void router_route(const struct app *app, const struct router_text *t, router_cb *done,
+		  void *arg)
+{
+	struct router_job *job = xcalloc(1, sizeof(*job));
+	struct router_params p;
+
+	*job = (struct router_job){ .app = app, .text = *t, .done = done, .arg = arg };
+	router_lookup_params(t, &p);
+	db_query(app->db, router_lookup_sql, p.n, p.v, router_looked_up, job);
 }

@@ -1,10 +1,13 @@
 /*
  * router.h: what an inbound text means and what we answer.
  *
- * The decision is made in C from the text and what we know of the sender (tenant, open
- * conversation); then one SQL statement stores the inbound text and carries out the action
- * atomically (opt-out, opt-in, conversation step, help request, reply in the outbox). A
- * repeated webhook (same provider message id) stores nothing and does nothing.
+ * The router has an inbound text from the one check of what the adapter parsed to the
+ * commit of what the text does (router_route): one statement looks the sender up, the
+ * decision is made in C from the text and what we know of the sender (tenant, open
+ * conversation), then one statement stores the inbound text and carries out the action
+ * atomically (opt-out, opt-in, conversation step, help request, reply in the outbox). The
+ * router fills both statements' parameters and reads their rows itself. A repeated webhook
+ * (same provider message id) stores nothing and does nothing.
  *
  * Built-in opt-out and opt-in words always win, even in the middle of a conversation. In
  * a conversation the text is read as an answer to the current step first; a keyword that
@@ -17,6 +20,7 @@
 
 #include "gateway/app.h"
 #include "gateway/db.h"
+#include "providers/provider.h"
 
 enum router_action {
 	ROUTER_NONE,         /* no keyword: explain what we do */
@@ -74,14 +78,80 @@ void router_decide(const struct app *app, const char *text, const struct router_
 		   struct router_decision *out);
 void router_decision_free(struct router_decision *d);
 
+/* ---- a text from intake to its answer ---- */
+
+/* Longest text: 255 parts of 67 UTF-16 units, each at most 4 bytes of UTF-8, and room to spare. */
+#define ROUTER_TEXT_MAX (80u << 10)
+
+/* One inbound text as the router needs it. Strings are borrowed. */
+struct router_text {
+	const char *provider;    /* the configured provider's name */
+	const char *provider_id; /* its message id; a concatenated text's is its first part's */
+	const char *from;        /* the sender in E.164, as the adapter wrote it */
+	const char *to;          /* the number texted */
+	const char *text;        /* UTF-8, at most ROUTER_TEXT_MAX bytes */
+	bool sync_reply;         /* a reply rides in the webhook's answer, not in the outbox */
+};
+
 /*
- * The store-and-act statement for a decision (24 parameters; see router.c), with the
- * replies to queue when with_reply. The text lives as long as the process.
+ * The one check of an adapter's parse result: a sender and a message id, and a text of
+ * valid UTF-8 no longer than ROUTER_TEXT_MAX. The adapter wrote the sender in E.164
+ * (provider_e164): it is used as it is. On success fills t, borrowing from sms; -1 with
+ * the reason in err otherwise. What passes is trusted from here on.
  */
-const char *router_apply_sql(const struct router_decision *d, bool with_reply);
-/* Sender lookup: tenant, attributed campaign, whether this webhook was seen, open conversation. */
-extern const char router_lookup_sql[];
-/* Fills who from a router_lookup_sql row. */
-void router_sender_from_row(const struct db_result *r, struct router_sender *who);
+int router_text_from_sms(struct router_text *t, const char *provider, bool sync_reply,
+			 const struct sms_in *sms, struct sbuf *err) WUR;
+
+/* What the lookup found for a text; strings borrowed from the lookup's result. */
+struct router_lookup {
+	bool seen;               /* this provider message id is stored: a repeated webhook */
+	const char *tenant_id;   /* NULL: the number is no tenant's */
+	const char *campaign_id; /* the campaign that last texted the tenant (14 days), or NULL */
+	struct router_sender who;
+};
+
+/* What the store-and-act statement did; strings borrowed from its result. */
+struct router_outcome {
+	const char *inbound_id;   /* the stored text, or NULL for a repeat (nothing done) */
+	bool fresh;               /* the action was new (not a second STOP, say) */
+	const char *help_request; /* the help request made or found, or NULL */
+};
+
+/* The most parameters a router statement takes (the store-and-act statement's). */
+#define ROUTER_PARAMS_MAX 24
+
+/* A statement's parameters, pointing into what they were built from and into ttl. */
+struct router_params {
+	const char *v[ROUTER_PARAMS_MAX];
+	int n;
+	char ttl[16];
+};
+
+/* The lookup's parameters for t. */
+void router_lookup_params(const struct router_text *t, struct router_params *out);
+/* Fills out from the lookup's one row. */
+void router_lookup_from_row(const struct db_result *r, struct router_lookup *out);
+/* The store-and-act statement's parameters for decision d on text t. */
+void router_apply_params(const struct router_text *t, const struct router_lookup *l,
+			 const struct router_decision *d, int conv_ttl_s, struct router_params *out);
+/* Fills out from the store-and-act statement's one row. */
+void router_outcome_from_row(const struct db_result *r, struct router_outcome *out);
+
+/* How routing a text ended; borrowed for the callback. */
+struct router_result {
+	const struct db_result *failed; /* a statement failed and nothing was stored */
+	const char *reply; /* the reply to the tenant, or NULL; only a sync_reply provider's
+			      answer carries it (provider_inbound_answer) */
+};
+
+typedef void router_cb(const struct router_result *res, void *arg);
+
+/*
+ * Routes text t: one statement looks the sender up, router_decide decides and one more
+ * statement stores the text and carries the decision out. done runs once, after that
+ * commit or a failure; t stays borrowed until then.
+ */
+void router_route(const struct app *app, const struct router_text *t, router_cb *done,
+		  void *arg);
 
 #endif

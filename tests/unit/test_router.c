@@ -1,6 +1,8 @@
 /*
  * test_router.c: what the router decides for a text, given the sender's open conversation,
- * with the shipped keywords and flows and no database. Run from the repository root.
+ * with the shipped keywords and flows and no database; how it checks a text, fills its
+ * statements' parameters and reads their rows (results built in memory, column by column
+ * in the order the statements' SELECT lists give). Run from the repository root.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +132,232 @@ TEST(follow_up_and_stale_flows)
 	CHECK(reply_starts("Thanks for your message. This number is Kent Digital Help's"));
 }
 
+/* ---- a text's way through the statements ---- */
+
+/* A one-row result with columns values[0..n), as libpq would hand it over; NULL is SQL NULL. */
+static PGresult *row_of(int n, const char *const *values)
+{
+	PGresAttDesc attrs[32];
+	PGresult *pg = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+
+	memset(attrs, 0, sizeof(attrs));
+	for (int i = 0; i < n; i++) {
+		attrs[i].name = (char *)"c";
+		attrs[i].typid = 25; /* text */
+		attrs[i].typlen = -1;
+		attrs[i].atttypmod = -1;
+	}
+	if (!pg || n > (int)ARRAY_LEN(attrs) || !PQsetResultAttrs(pg, n, attrs))
+		abort();
+	for (int i = 0; i < n; i++)
+		if (!PQsetvalue(pg, 0, i, (char *)values[i], values[i] ? (int)strlen(values[i]) : -1))
+			abort();
+	return pg;
+}
+
+/* An adapter's parse result for text from +447700900123. */
+static void sms_of(struct sms_in *m, const char *text)
+{
+	snprintf(m->provider_id, sizeof(m->provider_id), "SM1");
+	snprintf(m->from, sizeof(m->from), "+447700900123");
+	snprintf(m->to, sizeof(m->to), "+447700900000");
+	sbuf_reset(&m->text);
+	sbuf_adds(&m->text, text);
+}
+
+/* router_text_from_sms's error for m, "" when the text passes. */
+static const char *text_error(const struct sms_in *m)
+{
+	static char msg[128];
+	struct router_text t;
+	struct sbuf err;
+
+	sbuf_init(&err);
+	if (router_text_from_sms(&t, "tw", false, m, &err) == 0)
+		CHECK(err.len == 0);
+	snprintf(msg, sizeof(msg), "%s", sbuf_str(&err));
+	sbuf_free(&err);
+	return msg;
+}
+
+TEST(texts_are_checked_once)
+{
+	struct router_text t;
+	struct sms_in m;
+	struct sbuf err, big;
+
+	sms_in_init(&m);
+	sbuf_init(&err);
+	sms_of(&m, "Caf\xc3\xa9");
+	CHECK_INT(router_text_from_sms(&t, "tw", true, &m, &err), 0);
+	CHECK_STR(t.provider, "tw");
+	CHECK(t.provider_id == m.provider_id && t.to == m.to && t.text == sbuf_str(&m.text));
+	CHECK(t.from == m.from); /* the adapter's E.164, not normalised again */
+	CHECK_STR(t.text, "Caf\xc3\xa9");
+	CHECK(t.sync_reply);
+	sms_of(&m, "Caf\xe9");
+	CHECK_STR(text_error(&m), "the text is not valid UTF-8");
+	sms_of(&m, "\xed\xa0\x80"); /* a surrogate */
+	CHECK_STR(text_error(&m), "the text is not valid UTF-8");
+	sms_of(&m, "");
+	CHECK_STR(text_error(&m), "");
+	m.from[0] = '\0';
+	CHECK_STR(text_error(&m), "the text has no sender or id, or is longer than an SMS can be");
+	sms_of(&m, "hi");
+	m.provider_id[0] = '\0';
+	CHECK_STR(text_error(&m), "the text has no sender or id, or is longer than an SMS can be");
+	sbuf_init(&big);
+	for (size_t i = 0; i < ROUTER_TEXT_MAX; i++)
+		sbuf_adds(&big, "x");
+	sms_of(&m, sbuf_str(&big));
+	CHECK_STR(text_error(&m), "");
+	sbuf_adds(&m.text, "x");
+	CHECK_STR(text_error(&m), "the text has no sender or id, or is longer than an SMS can be");
+	sbuf_free(&big);
+	sbuf_free(&err);
+	sms_in_free(&m);
+}
+
+static const struct router_text text_in = { "tw", "SM1", "+447700900123", "+447700900000",
+					    "Yes please", false };
+
+TEST(lookup_params_and_rows)
+{
+	/* t.id, campaign, seen, c.id, c.flow, c.step, c.answers, c.retries, c.category,
+	   c.help_request_id */
+	const char *tenant_row[] = { "12", "34", "f", "7", "digital_skills", "when",
+				     "{\"money\": \"bills\"}", "1", "money", "56" };
+	const char *stranger_row[] = { NULL, NULL, "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+	struct db_result r = { .sqlstate = "", .constraint = "" };
+	struct router_params p;
+	struct router_lookup l;
+
+	router_lookup_params(&text_in, &p);
+	CHECK_INT(p.n, 3); /* $1 phone, $2 provider, $3 provider message id */
+	CHECK_STR(p.v[0], "+447700900123");
+	CHECK_STR(p.v[1], "tw");
+	CHECK_STR(p.v[2], "SM1");
+
+	r.pg = row_of(ARRAY_LEN(tenant_row), tenant_row);
+	router_lookup_from_row(&r, &l);
+	CHECK(!l.seen);
+	CHECK_STR(l.tenant_id, "12");
+	CHECK_STR(l.campaign_id, "34");
+	CHECK(l.who.known_tenant);
+	CHECK_STR(l.who.conv_id, "7");
+	CHECK_STR(l.who.conv_flow, "digital_skills");
+	CHECK_STR(l.who.conv_step, "when");
+	CHECK_STR(l.who.conv_answers, "{\"money\": \"bills\"}");
+	CHECK_INT(l.who.conv_retries, 1);
+	CHECK_STR(l.who.conv_category, "money");
+	CHECK_STR(l.who.conv_help_request, "56");
+	PQclear(r.pg);
+
+	r.pg = row_of(ARRAY_LEN(stranger_row), stranger_row);
+	router_lookup_from_row(&r, &l);
+	CHECK(l.seen && !l.who.known_tenant);
+	CHECK(!l.tenant_id && !l.campaign_id && !l.who.conv_id && !l.who.conv_flow);
+	CHECK(!l.who.conv_answers && !l.who.conv_category && !l.who.conv_help_request);
+	CHECK_INT(l.who.conv_retries, 0);
+	PQclear(r.pg);
+}
+
+/* Positions are the statement's $1 to $24 less one. */
+TEST(apply_params)
+{
+	struct router_sender who = { .known_tenant = true, .conv_id = "7",
+				     .conv_flow = "digital_skills", .conv_step = "consent",
+				     .conv_answers = "{}", .conv_category = "money",
+				     .conv_help_request = "56" };
+	struct router_lookup l = { .tenant_id = "12", .campaign_id = "34", .who = who };
+	struct router_text t = text_in;
+	struct router_params p;
+
+	router_decision_free(&d);
+	router_decide(&app, t.text, &l.who, &d);
+	router_apply_params(&t, &l, &d, 86400, &p);
+	CHECK_INT(p.n, 24);
+	CHECK_STR(p.v[0], "tw");
+	CHECK_STR(p.v[1], "SM1");
+	CHECK_STR(p.v[2], "+447700900123");
+	CHECK_STR(p.v[3], "+447700900000");
+	CHECK_STR(p.v[4], "Yes please");
+	CHECK_STR(p.v[5], "12");
+	CHECK_STR(p.v[6], "34");
+	CHECK_STR(p.v[7], "help_request");
+	CHECK(p.v[8] == NULL); /* an answer, not a keyword */
+	CHECK(p.v[9] && p.v[9] == d.reply && strncmp(p.v[9], "Thank you. A local helper", 25) == 0);
+	CHECK(p.v[10] && p.v[10] == d.reply_repeat);
+	CHECK_STR(p.v[11], "money");
+	CHECK_STR(p.v[12], "close");
+	CHECK_STR(p.v[13], "digital_skills");
+	CHECK_STR(p.v[14], "consent");
+	CHECK_STR(p.v[15], "{\"consent\":\"yes\"}");
+	CHECK_STR(p.v[16], "money");
+	CHECK_STR(p.v[17], "done");
+	CHECK_STR(p.v[18], "86400");
+	CHECK_STR(p.v[19], "false");
+	CHECK_STR(p.v[20], "true");
+	CHECK_STR(p.v[21], "7");
+	CHECK(p.v[22] == NULL);
+	CHECK_STR(p.v[23], "56");
+
+	/* A provider that carries replies in its answer queues none; a follow-up answer is recorded. */
+	t.sync_reply = true;
+	l.who.conv_flow = "followup";
+	l.who.conv_step = "helped";
+	t.text = "no";
+	router_decision_free(&d);
+	router_decide(&app, t.text, &l.who, &d);
+	router_apply_params(&t, &l, &d, 60, &p);
+	CHECK(d.reply && p.v[9] == NULL && p.v[10] == NULL);
+	CHECK_STR(p.v[4], "no");
+	CHECK_STR(p.v[7], "record");
+	CHECK_STR(p.v[18], "60");
+	CHECK_STR(p.v[19], "false");
+	CHECK_STR(p.v[20], "false");
+	CHECK_STR(p.v[22], "no");
+	CHECK_STR(p.v[23], "56");
+
+	/* A stranger's STOP: no tenant, no campaign, no conversation. */
+	memset(&l, 0, sizeof(l));
+	t.text = "STOP";
+	router_decision_free(&d);
+	router_decide(&app, t.text, &l.who, &d);
+	router_apply_params(&t, &l, &d, 60, &p);
+	CHECK(p.v[5] == NULL && p.v[6] == NULL && p.v[21] == NULL && p.v[23] == NULL);
+	CHECK_STR(p.v[7], "opt_out");
+	CHECK_STR(p.v[8], "STOP");
+	CHECK_STR(p.v[12], "keep");
+	CHECK(p.v[13] == NULL && p.v[17] == NULL);
+}
+
+TEST(outcome_rows)
+{
+	/* inbound id, fresh, help request, replies queued, notified, changed */
+	const char *stored[] = { "101", "t", "55", "1", "", "2" };
+	const char *repeat[] = { "102", "f", NULL, "0", NULL, "0" };
+	const char *dropped[] = { NULL, "t", NULL, "0", NULL, "0" };
+	struct db_result r = { .sqlstate = "", .constraint = "" };
+	struct router_outcome o;
+
+	r.pg = row_of(ARRAY_LEN(stored), stored);
+	router_outcome_from_row(&r, &o);
+	CHECK_STR(o.inbound_id, "101");
+	CHECK(o.fresh);
+	CHECK_STR(o.help_request, "55");
+	PQclear(r.pg);
+	r.pg = row_of(ARRAY_LEN(repeat), repeat);
+	router_outcome_from_row(&r, &o);
+	CHECK_STR(o.inbound_id, "102");
+	CHECK(!o.fresh && !o.help_request);
+	PQclear(r.pg);
+	r.pg = row_of(ARRAY_LEN(dropped), dropped);
+	router_outcome_from_row(&r, &o);
+	CHECK(o.inbound_id == NULL);
+	PQclear(r.pg);
+}
+
 int main(void)
 {
 	int rc = 1;
@@ -142,6 +370,10 @@ int main(void)
 	RUN(builtins_win_in_conversations);
 	RUN(typos_ask_first);
 	RUN(follow_up_and_stale_flows);
+	RUN(texts_are_checked_once);
+	RUN(lookup_params_and_rows);
+	RUN(apply_params);
+	RUN(outcome_rows);
 	rc = check_summary("router");
 out:
 	router_decision_free(&d);
