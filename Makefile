@@ -34,11 +34,14 @@ CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS) $(MODE_CFLAGS) -I. \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread $(LDLIBS)
 
+# Folders, from the bottom up: common (no domain), infra (the daemon's I/O, no domain),
+# sms and providers, triage and campaigns (pure domain), gateway (the daemon).
 COMMON_SRC := $(wildcard common/*.c)
-CAMPAIGNS_SRC := $(wildcard campaigns/*.c)
+INFRA_SRC := $(wildcard infra/*.c)
+DOMAIN_SRC := $(wildcard sms/*.c triage/*.c campaigns/*.c)
 PROVIDERS_SRC := $(wildcard providers/*.c)
 GATEWAY_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
-LIB_SRC := $(COMMON_SRC) $(CAMPAIGNS_SRC) $(PROVIDERS_SRC) $(GATEWAY_SRC)
+LIB_SRC := $(COMMON_SRC) $(INFRA_SRC) $(DOMAIN_SRC) $(PROVIDERS_SRC) $(GATEWAY_SRC)
 MIGRATIONS := $(sort $(wildcard schema/*.sql))
 DATA_FILES := data/keywords.json data/bank-holidays-england-and-wales.json \
 	data/flows/digital_skills.json data/flows/followup.json data/common-passwords.txt

@@ -7,9 +7,9 @@
 #ifndef SIGNPOST_RENDER_H
 #define SIGNPOST_RENDER_H
 
-#include "campaigns/gsm.h"
-#include "campaigns/keyword.h"
 #include "common/util.h"
+#include "sms/gsm.h"
+#include "triage/keyword.h"
 
 /* The tenant fields a campaign text may use as {placeholders}, in this order. */
 enum render_field {

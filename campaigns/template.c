@@ -2,8 +2,8 @@
 
 #include <string.h>
 
-#include "campaigns/utf8.h"
 #include "common/codec.h"
+#include "sms/utf8.h"
 
 enum template_tok_kind {
 	TEMPLATE_TOK_END,

@@ -7,7 +7,7 @@
 
 #include "common/password.h"
 #include "gateway/data.h"
-#include "gateway/db.h"
+#include "infra/db.h"
 
 int accounts_read_password(FILE *f, struct sbuf *out, struct sbuf *err)
 {

@@ -11,9 +11,9 @@
 #include "gateway/auth.h"
 #include "gateway/console.h"
 #include "gateway/dispatch.h"
-#include "gateway/log.h"
-#include "gateway/migrate.h"
 #include "gateway/session.h"
+#include "infra/log.h"
+#include "infra/migrate.h"
 
 #define API_WEBHOOK (AUTH_ROLE_NONE)
 
@@ -82,9 +82,9 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/v1/providers", API_STAFF, API_BODY_NONE, api_providers_list, NULL },
 	{ "POST", "/v1/providers/{}/inbound", API_WEBHOOK, API_BODY_RAW, inbound_webhook, NULL },
 	{ "GET", "/v1/providers/{}/inbound", API_WEBHOOK, API_BODY_RAW, inbound_webhook, NULL },
-	{ "POST", "/v1/providers/{}/status", API_WEBHOOK, API_BODY_RAW, inbound_status_webhook,
+	{ "POST", "/v1/providers/{}/status", API_WEBHOOK, API_BODY_RAW, receipts_webhook,
 	  NULL },
-	{ "GET", "/v1/providers/{}/status", API_WEBHOOK, API_BODY_RAW, inbound_status_webhook,
+	{ "GET", "/v1/providers/{}/status", API_WEBHOOK, API_BODY_RAW, receipts_webhook,
 	  NULL },
 	{ "POST", "/sim/messages", API_WEBHOOK, API_BODY_RAW, sim_server_accept, NULL },
 	{ "POST", "/v1/sim/inbound", API_STAFF, API_BODY_JSON, sim_server_tenant_texts, NULL },

@@ -12,8 +12,8 @@
 
 #include "gateway/app.h"
 #include "gateway/auth.h"
-#include "gateway/db.h"
-#include "gateway/httpd.h"
+#include "infra/db.h"
+#include "infra/httpd.h"
 
 #define API_JSON_LIMIT (1u << 20)
 #define API_CSV_LIMIT (50u << 20)

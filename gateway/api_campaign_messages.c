@@ -9,7 +9,7 @@
 #include "campaigns/render.h"
 #include "gateway/api_campaign.h"
 #include "gateway/api_handlers.h"
-#include "gateway/log.h"
+#include "infra/log.h"
 
 #define MESSAGES_REPORT_PAGE "200"
 

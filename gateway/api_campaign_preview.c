@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "campaigns/render.h"
-#include "campaigns/utf8.h"
 #include "gateway/api_campaign.h"
 #include "gateway/api_handlers.h"
-#include "gateway/log.h"
+#include "infra/log.h"
+#include "sms/utf8.h"
 
 #define PREVIEW_BATCH "20000"
 #define PREVIEW_SAMPLES 5

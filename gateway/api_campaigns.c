@@ -11,8 +11,8 @@
 #include "gateway/api_campaign.h"
 #include "gateway/api_handlers.h"
 #include "gateway/lifecycle.h"
-#include "gateway/log.h"
 #include "gateway/sched.h"
+#include "infra/log.h"
 
 #define CAMPAIGN_MAX_NAME 200
 #define CAMPAIGN_MAX_BODY 1600

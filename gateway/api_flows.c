@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/flow.h"
 #include "gateway/api_handlers.h"
-#include "gateway/log.h"
+#include "infra/log.h"
+#include "triage/flow.h"
 
 static const char flows_store_sql[] =
 	"INSERT INTO flows (name, body, updated_at) VALUES ($1, $2::jsonb, now()) "

@@ -84,9 +84,9 @@ void api_user_invite(struct api_ctx *ctx);
 void api_invite_check(struct api_ctx *ctx);
 void api_invite_accept(struct api_ctx *ctx);
 
-/* inbound.c: provider webhooks */
+/* inbound.c, receipts.c: provider webhooks */
 void inbound_webhook(struct api_ctx *ctx);
-void inbound_status_webhook(struct api_ctx *ctx);
+void receipts_webhook(struct api_ctx *ctx);
 
 /* simulator.c: the built-in provider simulator */
 void sim_server_accept(struct api_ctx *ctx);

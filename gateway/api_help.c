@@ -11,7 +11,7 @@
 
 #include "gateway/api_handlers.h"
 #include "gateway/lifecycle.h"
-#include "gateway/log.h"
+#include "infra/log.h"
 
 #define HELP_MAX_NOTE 2000
 

@@ -19,8 +19,8 @@
 #include "common/csv.h"
 #include "common/strset.h"
 #include "gateway/api_handlers.h"
-#include "gateway/log.h"
 #include "gateway/tenant.h"
+#include "infra/log.h"
 
 #define IMPORT_BATCH 1000
 #define IMPORT_MAX_REPORTED 10000

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/flow.h"
 #include "gateway/api_handlers.h"
-#include "gateway/log.h"
 #include "gateway/referral.h"
+#include "infra/log.h"
+#include "triage/flow.h"
 
 static const char keywords_store_sql[] =
 	"INSERT INTO keyword_sets (id, body, updated_at) VALUES (1, $1::jsonb, now()) "

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/phone.h"
 #include "gateway/api_handlers.h"
-#include "gateway/log.h"
 #include "gateway/referral.h"
+#include "infra/log.h"
+#include "sms/phone.h"
 
 #define REFERRAL_MAX_TEXT 100      /* first name, borough */
 #define REFERRAL_MAX_NAME 64       /* category and step ids */

@@ -17,11 +17,11 @@
 #include <string.h>
 
 #include "campaigns/audience.h"
-#include "campaigns/phone.h"
 #include "common/codec.h"
 #include "gateway/api_handlers.h"
-#include "gateway/log.h"
 #include "gateway/tenant.h"
+#include "infra/log.h"
+#include "sms/phone.h"
 
 #define TENANT_MAX_TEXT 100
 #define TENANT_MAX_TAG 50

@@ -17,9 +17,9 @@
 #include "common/password.h"
 #include "gateway/api_handlers.h"
 #include "gateway/data.h"
-#include "gateway/kdf.h"
-#include "gateway/log.h"
 #include "gateway/session.h"
+#include "infra/kdf.h"
+#include "infra/log.h"
 
 #define USERS_INVITE_HOURS "72"
 #define USERS_MAX_EMAIL 254

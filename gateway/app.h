@@ -6,9 +6,9 @@
 
 #include <event2/event.h>
 
-#include "campaigns/keyword.h"
 #include "campaigns/window.h"
 #include "gateway/config.h"
+#include "triage/keyword.h"
 
 struct db;
 struct httpd;

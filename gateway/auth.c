@@ -6,7 +6,7 @@
 
 #include "common/codec.h"
 #include "common/crypto.h"
-#include "gateway/db.h"
+#include "infra/db.h"
 
 #define AUTH_CACHE_SLOTS 1024
 #define AUTH_HASH_LEN CRYPTO_SHA256_HEX

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "gateway/log.h"
+#include "infra/log.h"
 
 static const char concat_part_sql[] =
 	"SELECT message_id, body FROM signpost_inbound_part($1, $2, $3, $4, $5, $6::int, "

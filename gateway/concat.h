@@ -11,7 +11,7 @@
 #ifndef SIGNPOST_CONCAT_H
 #define SIGNPOST_CONCAT_H
 
-#include "gateway/db.h"
+#include "infra/db.h"
 #include "providers/provider.h"
 
 enum concat_status {

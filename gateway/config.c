@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/phone.h"
 #include "campaigns/render.h"
 #include "common/codec.h"
 #include "common/crypto.h"
 #include "common/keys.h"
+#include "sms/phone.h"
 
 #define CONFIG_DEFAULT_LISTEN "127.0.0.1:8080"
 #define CONFIG_DEFAULT_TIMEOUT_MS 30000

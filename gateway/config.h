@@ -7,7 +7,7 @@
 #define SIGNPOST_CONFIG_H
 
 #include "common/util.h"
-#include "gateway/log.h"
+#include "infra/log.h"
 #include "providers/provider.h"
 
 struct provider_cfg {

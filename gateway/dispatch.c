@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/gsm.h"
 #include "campaigns/render.h"
 #include "common/crypto.h"
-#include "gateway/db.h"
-#include "gateway/throttle.h"
-#include "gateway/httpc.h"
 #include "gateway/lifecycle.h"
-#include "gateway/log.h"
+#include "gateway/throttle.h"
+#include "infra/db.h"
+#include "infra/httpc.h"
+#include "infra/log.h"
+#include "sms/gsm.h"
 
 #define DISPATCH_FLUSH_MAX 500
 #define DISPATCH_LEASE_MARGIN_S 60

@@ -1,5 +1,7 @@
 /*
- * inbound.h: provider webhooks: inbound texts and delivery receipts.
+ * inbound.h: provider webhooks that bring texts from tenants (inbound_webhook), and what
+ * every provider webhook starts with (inbound_open), delivery receipts included
+ * (receipts.c).
  *
  * Nothing is stored unless the provider's signature (or configured credential) checks
  * out. The HTTP answer waits until what the webhook carried is committed, so a provider
@@ -10,7 +12,21 @@
 
 #include "gateway/api.h"
 
-/* True for one of our references: a message id in decimal. */
-bool inbound_reference_ok(const char *ref);
+#include "gateway/triage.h"
+
+/* A provider webhook under way (ctx->state): the provider and what the webhook carried. */
+struct inbound {
+	struct provider_cfg *provider;
+	struct sms_in sms;
+	struct triage_text text; /* sms, checked once, as triage needs it */
+	struct status_in status;
+};
+
+/*
+ * Finds the provider the path names, checks the webhook's signature or credential and
+ * fills hin (whose URL, in *url, the caller frees); answers 404 or 403 and returns NULL
+ * otherwise.
+ */
+struct inbound *inbound_open(struct api_ctx *ctx, struct http_in *hin, char **url);
 
 #endif

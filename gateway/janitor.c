@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gateway/db.h"
 #include "gateway/lifecycle.h"
-#include "gateway/log.h"
+#include "infra/db.h"
+#include "infra/log.h"
 
 static const char janitor_sql[] =
 	"WITH dead AS ("

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/db.h"
-#include "gateway/log.h"
+#include "infra/db.h"
+#include "infra/log.h"
 
 static const char *const campaign_state_names[CAMPAIGN__COUNT] = {
 	[CAMPAIGN_DRAFT] = "draft",         [CAMPAIGN_SCHEDULED] = "scheduled",

@@ -20,26 +20,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/keyword.h"
 #include "campaigns/window.h"
 #include "gateway/accounts.h"
 #include "gateway/api.h"
 #include "gateway/app.h"
+#include "gateway/auth.h"
 #include "gateway/console.h"
 #include "gateway/data.h"
-#include "gateway/db.h"
 #include "gateway/dispatch.h"
-#include "gateway/httpc.h"
 #include "gateway/janitor.h"
-#include "gateway/kdf.h"
 #include "gateway/lifecycle.h"
 #include "gateway/referral.h"
 #include "gateway/rules.h"
-#include "gateway/log.h"
-#include "gateway/migrate.h"
-#include "gateway/auth.h"
 #include "gateway/sched.h"
 #include "gateway/sim_server.h"
+#include "infra/db.h"
+#include "infra/httpc.h"
+#include "infra/kdf.h"
+#include "infra/log.h"
+#include "infra/migrate.h"
+#include "triage/keyword.h"
 
 #define SHUTDOWN_GRACE_S 30
 #define HTTPC_MIN_HOST_CONNECTIONS 64

@@ -6,11 +6,11 @@
 
 #include "campaigns/window.h"
 #include "common/stdwebhook.h"
-#include "gateway/db.h"
-#include "gateway/httpc.h"
 #include "gateway/lifecycle.h"
-#include "gateway/log.h"
 #include "gateway/rules.h"
+#include "infra/db.h"
+#include "infra/httpc.h"
+#include "infra/log.h"
 
 #define REFERRAL_OUTBOX_BATCH 20
 #define REFERRAL_MAX_SENDS 200 /* webhook requests in flight at once */

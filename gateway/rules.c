@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/flow.h"
 #include "gateway/data.h"
-#include "gateway/db.h"
-#include "gateway/log.h"
+#include "infra/db.h"
+#include "infra/log.h"
+#include "triage/flow.h"
 
 struct rules {
 	struct app *app;

@@ -5,13 +5,13 @@
 #include <string.h>
 
 #include "campaigns/window.h"
-#include "gateway/db.h"
 #include "gateway/dispatch.h"
 #include "gateway/janitor.h"
 #include "gateway/lifecycle.h"
-#include "gateway/log.h"
 #include "gateway/referral.h"
 #include "gateway/rules.h"
+#include "infra/db.h"
+#include "infra/log.h"
 
 #define SCHED_TICK_MS 1000
 #define SCHED_EXPAND_BATCH "50000"

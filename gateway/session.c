@@ -13,8 +13,8 @@
 #include "common/crypto.h"
 #include "common/password.h"
 #include "gateway/api_handlers.h"
-#include "gateway/kdf.h"
-#include "gateway/log.h"
+#include "infra/kdf.h"
+#include "infra/log.h"
 
 #define SESSION_MAX_EMAIL 254
 

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/phone.h"
 #include "common/codec.h"
 #include "common/crypto.h"
 #include "common/stdwebhook.h"
 #include "gateway/api_handlers.h"
-#include "gateway/httpc.h"
-#include "gateway/log.h"
+#include "infra/httpc.h"
+#include "infra/log.h"
+#include "sms/phone.h"
 
 #define SIM_KEEP 200
 #define SIM_RECEIPT_DELAY_MS 200

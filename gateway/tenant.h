@@ -4,8 +4,8 @@
 #ifndef SIGNPOST_TENANT_H
 #define SIGNPOST_TENANT_H
 
-#include "campaigns/phone.h"
 #include "common/util.h"
+#include "sms/phone.h"
 
 #define TENANT_MAX_TAGS 50
 

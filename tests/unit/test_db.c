@@ -6,8 +6,8 @@
  */
 #include <stdlib.h>
 
-#include "gateway/db.h"
-#include "gateway/log.h"
+#include "infra/db.h"
+#include "infra/log.h"
 #include "tests/check.h"
 
 #define TEST_DB_ROWS 40

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/flow.h"
 #include "common/util.h"
 #include "tests/check.h"
+#include "triage/flow.h"
 
 static struct flow *load_file(const char *path)
 {

@@ -10,18 +10,18 @@
 #include <string.h>
 
 #include "campaigns/audience.h"
-#include "campaigns/flow.h"
-#include "campaigns/gsm.h"
-#include "campaigns/keyword.h"
-#include "campaigns/phone.h"
 #include "campaigns/render.h"
 #include "campaigns/template.h"
-#include "campaigns/utf8.h"
 #include "campaigns/window.h"
 #include "common/codec.h"
 #include "common/csv.h"
 #include "gateway/data.h"
+#include "sms/gsm.h"
+#include "sms/phone.h"
+#include "sms/utf8.h"
 #include "tests/unit/fuzz.h"
+#include "triage/flow.h"
+#include "triage/keyword.h"
 
 /* ---- CSV ---- */
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/gsm.h"
-#include "campaigns/utf8.h"
 #include "common/util.h"
+#include "sms/gsm.h"
+#include "sms/utf8.h"
 #include "tests/check.h"
 #include "tests/hexline.h"
 

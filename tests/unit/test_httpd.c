@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "gateway/httpd.h"
+#include "infra/httpd.h"
 #include "tests/check.h"
 
 #define BLOCKS 40

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/keyword.h"
 #include "common/util.h"
 #include "tests/check.h"
+#include "triage/keyword.h"
 
 #define CASES_PATH "tests/data/keyword_cases.tsv"
 #define KEYWORDS_PATH "data/keywords.json"

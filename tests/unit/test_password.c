@@ -11,7 +11,7 @@
 #include "common/codec.h"
 #include "common/crypto.h"
 #include "common/password.h"
-#include "gateway/kdf.h"
+#include "infra/kdf.h"
 #include "tests/check.h"
 
 static char *encoded(unsigned ln, const char *salt, const char *hash_hex)

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/phone.h"
 #include "common/util.h"
+#include "sms/phone.h"
 #include "tests/check.h"
 #include "tests/hexline.h"
 

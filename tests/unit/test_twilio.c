@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "common/codec.h"
-#include "providers/provider.h"
 #include "providers/adapters.h"
+#include "providers/provider.h"
 #include "providers/twilio.h"
 #include "tests/check.h"
 

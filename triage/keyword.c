@@ -1,12 +1,12 @@
-#include "campaigns/keyword.h"
+#include "triage/keyword.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/keyword_text.h"
-#include "campaigns/utf8.h"
 #include "common/keys.h"
+#include "sms/utf8.h"
+#include "triage/keyword_text.h"
 
 struct keyword_set {
 	struct keyword *items;

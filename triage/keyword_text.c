@@ -1,10 +1,10 @@
-#include "campaigns/keyword_text.h"
+#include "triage/keyword_text.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/utf8.h"
 #include "common/codec.h"
+#include "sms/utf8.h"
 
 enum keyword_char {
 	KEYWORD_CHAR_LETTER,

@@ -1,10 +1,10 @@
-#include "gateway/httpc.h"
+#include "infra/httpc.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/log.h"
+#include "infra/log.h"
 
 #define HTTPC_MAX_BODY (1 << 20)
 #define HTTPC_FREE_HANDLES 256

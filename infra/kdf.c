@@ -1,4 +1,4 @@
-#include "gateway/kdf.h"
+#include "infra/kdf.h"
 
 #include <errno.h>
 #include <fcntl.h>

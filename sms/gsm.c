@@ -1,4 +1,4 @@
-#include "campaigns/gsm.h"
+#include "sms/gsm.h"
 
 #include "common/codec.h"
 

@@ -1,4 +1,4 @@
-#include "campaigns/phone.h"
+#include "sms/phone.h"
 
 #include <stdbool.h>
 #include <stdio.h>

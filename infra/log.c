@@ -1,4 +1,4 @@
-#include "gateway/log.h"
+#include "infra/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * test_router.c: what the router decides for a text, given the sender's open conversation,
+ * test_triage.c: what triage decides for a text, given the sender's open conversation,
  * with the shipped keywords and flows and no database; how it checks a text, fills its
  * statements' parameters and reads their rows (results built in memory, column by column
  * in the order the statements' SELECT lists give). Run from the repository root.
@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/flow.h"
 #include "gateway/rules.h"
-#include "gateway/router.h"
+#include "gateway/triage.h"
 #include "tests/check.h"
+#include "triage/flow.h"
 
 static struct app app;
-static struct router_decision d;
+static struct triage_decision d;
 
 static int setup(void)
 {
@@ -36,15 +36,15 @@ static int setup(void)
 static const char *decide(const char *flow, const char *step, int retries, const char *text)
 {
 	static char buf[128];
-	struct router_sender who = { .known_tenant = true, .conv_id = flow ? "7" : NULL,
+	struct triage_sender who = { .known_tenant = true, .conv_id = flow ? "7" : NULL,
 				     .conv_flow = flow, .conv_step = step,
 				     .conv_answers = "{\"money\": \"bills\"}",
 				     .conv_category = flow ? "money" : NULL, .conv_retries = retries };
 
-	router_decision_free(&d);
-	router_decide(&app, text, &who, &d);
-	snprintf(buf, sizeof(buf), "%s %s %s", router_action_str(d.action),
-		 router_conv_op_str(d.conv_op), d.close_state ? d.close_state : "-");
+	triage_decision_free(&d);
+	triage_decide(&app, text, &who, &d);
+	snprintf(buf, sizeof(buf), "%s %s %s", triage_action_str(d.action),
+		 triage_conv_op_str(d.conv_op), d.close_state ? d.close_state : "-");
 	return buf;
 }
 
@@ -126,9 +126,9 @@ TEST(follow_up_and_stale_flows)
 	/* A conversation in a flow that no longer has that step ends; the text is read afresh. */
 	CHECK_STR(decide("digital_skills", "gone", 0, "MONEY"), "flow start -");
 	CHECK_STR(decide("nope", "x", 0, "hello"), "none close cancelled");
-	struct router_sender stranger = { 0 };
-	router_decision_free(&d);
-	router_decide(&app, "hi", &stranger, &d);
+	struct triage_sender stranger = { 0 };
+	triage_decision_free(&d);
+	triage_decide(&app, "hi", &stranger, &d);
 	CHECK(reply_starts("Thanks for your message. This number is Kent Digital Help's"));
 }
 
@@ -165,15 +165,15 @@ static void sms_of(struct sms_in *m, const char *text)
 	sbuf_adds(&m->text, text);
 }
 
-/* router_text_from_sms's error for m, "" when the text passes. */
+/* triage_text_from_sms's error for m, "" when the text passes. */
 static const char *text_error(const struct sms_in *m)
 {
 	static char msg[128];
-	struct router_text t;
+	struct triage_text t;
 	struct sbuf err;
 
 	sbuf_init(&err);
-	if (router_text_from_sms(&t, "tw", false, m, &err) == 0)
+	if (triage_text_from_sms(&t, "tw", false, m, &err) == 0)
 		CHECK(err.len == 0);
 	snprintf(msg, sizeof(msg), "%s", sbuf_str(&err));
 	sbuf_free(&err);
@@ -182,14 +182,14 @@ static const char *text_error(const struct sms_in *m)
 
 TEST(texts_are_checked_once)
 {
-	struct router_text t;
+	struct triage_text t;
 	struct sms_in m;
 	struct sbuf err, big;
 
 	sms_in_init(&m);
 	sbuf_init(&err);
 	sms_of(&m, "Caf\xc3\xa9");
-	CHECK_INT(router_text_from_sms(&t, "tw", true, &m, &err), 0);
+	CHECK_INT(triage_text_from_sms(&t, "tw", true, &m, &err), 0);
 	CHECK_STR(t.provider, "tw");
 	CHECK(t.provider_id == m.provider_id && t.to == m.to && t.text == sbuf_str(&m.text));
 	CHECK(t.from == m.from); /* the adapter's E.164, not normalised again */
@@ -207,7 +207,7 @@ TEST(texts_are_checked_once)
 	m.provider_id[0] = '\0';
 	CHECK_STR(text_error(&m), "the text has no sender or id, or is longer than an SMS can be");
 	sbuf_init(&big);
-	for (size_t i = 0; i < ROUTER_TEXT_MAX; i++)
+	for (size_t i = 0; i < TRIAGE_TEXT_MAX; i++)
 		sbuf_adds(&big, "x");
 	sms_of(&m, sbuf_str(&big));
 	CHECK_STR(text_error(&m), "");
@@ -218,7 +218,7 @@ TEST(texts_are_checked_once)
 	sms_in_free(&m);
 }
 
-static const struct router_text text_in = { "tw", "SM1", "+447700900123", "+447700900000",
+static const struct triage_text text_in = { "tw", "SM1", "+447700900123", "+447700900000",
 					    "Yes please", false };
 
 TEST(lookup_params_and_rows)
@@ -229,17 +229,17 @@ TEST(lookup_params_and_rows)
 				     "{\"money\": \"bills\"}", "1", "money", "56" };
 	const char *stranger_row[] = { NULL, NULL, "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 	struct db_result r = { .sqlstate = "", .constraint = "" };
-	struct router_params p;
-	struct router_lookup l;
+	struct triage_params p;
+	struct triage_lookup l;
 
-	router_lookup_params(&text_in, &p);
+	triage_lookup_params(&text_in, &p);
 	CHECK_INT(p.n, 3); /* $1 phone, $2 provider, $3 provider message id */
 	CHECK_STR(p.v[0], "+447700900123");
 	CHECK_STR(p.v[1], "tw");
 	CHECK_STR(p.v[2], "SM1");
 
 	r.pg = row_of(ARRAY_LEN(tenant_row), tenant_row);
-	router_lookup_from_row(&r, &l);
+	triage_lookup_from_row(&r, &l);
 	CHECK(!l.seen);
 	CHECK_STR(l.tenant_id, "12");
 	CHECK_STR(l.campaign_id, "34");
@@ -254,7 +254,7 @@ TEST(lookup_params_and_rows)
 	PQclear(r.pg);
 
 	r.pg = row_of(ARRAY_LEN(stranger_row), stranger_row);
-	router_lookup_from_row(&r, &l);
+	triage_lookup_from_row(&r, &l);
 	CHECK(l.seen && !l.who.known_tenant);
 	CHECK(!l.tenant_id && !l.campaign_id && !l.who.conv_id && !l.who.conv_flow);
 	CHECK(!l.who.conv_answers && !l.who.conv_category && !l.who.conv_help_request);
@@ -265,17 +265,17 @@ TEST(lookup_params_and_rows)
 /* Positions are the statement's $1 to $24 less one. */
 TEST(apply_params)
 {
-	struct router_sender who = { .known_tenant = true, .conv_id = "7",
+	struct triage_sender who = { .known_tenant = true, .conv_id = "7",
 				     .conv_flow = "digital_skills", .conv_step = "consent",
 				     .conv_answers = "{}", .conv_category = "money",
 				     .conv_help_request = "56" };
-	struct router_lookup l = { .tenant_id = "12", .campaign_id = "34", .who = who };
-	struct router_text t = text_in;
-	struct router_params p;
+	struct triage_lookup l = { .tenant_id = "12", .campaign_id = "34", .who = who };
+	struct triage_text t = text_in;
+	struct triage_params p;
 
-	router_decision_free(&d);
-	router_decide(&app, t.text, &l.who, &d);
-	router_apply_params(&t, &l, &d, 86400, &p);
+	triage_decision_free(&d);
+	triage_decide(&app, t.text, &l.who, &d);
+	triage_apply_params(&t, &l, &d, 86400, &p);
 	CHECK_INT(p.n, 24);
 	CHECK_STR(p.v[0], "tw");
 	CHECK_STR(p.v[1], "SM1");
@@ -307,9 +307,9 @@ TEST(apply_params)
 	l.who.conv_flow = "followup";
 	l.who.conv_step = "helped";
 	t.text = "no";
-	router_decision_free(&d);
-	router_decide(&app, t.text, &l.who, &d);
-	router_apply_params(&t, &l, &d, 60, &p);
+	triage_decision_free(&d);
+	triage_decide(&app, t.text, &l.who, &d);
+	triage_apply_params(&t, &l, &d, 60, &p);
 	CHECK(d.reply && p.v[9] == NULL && p.v[10] == NULL);
 	CHECK_STR(p.v[4], "no");
 	CHECK_STR(p.v[7], "record");
@@ -322,9 +322,9 @@ TEST(apply_params)
 	/* A stranger's STOP: no tenant, no campaign, no conversation. */
 	memset(&l, 0, sizeof(l));
 	t.text = "STOP";
-	router_decision_free(&d);
-	router_decide(&app, t.text, &l.who, &d);
-	router_apply_params(&t, &l, &d, 60, &p);
+	triage_decision_free(&d);
+	triage_decide(&app, t.text, &l.who, &d);
+	triage_apply_params(&t, &l, &d, 60, &p);
 	CHECK(p.v[5] == NULL && p.v[6] == NULL && p.v[21] == NULL && p.v[23] == NULL);
 	CHECK_STR(p.v[7], "opt_out");
 	CHECK_STR(p.v[8], "STOP");
@@ -339,21 +339,21 @@ TEST(outcome_rows)
 	const char *repeat[] = { "102", "f", NULL, "0", NULL, "0" };
 	const char *dropped[] = { NULL, "t", NULL, "0", NULL, "0" };
 	struct db_result r = { .sqlstate = "", .constraint = "" };
-	struct router_outcome o;
+	struct triage_outcome o;
 
 	r.pg = row_of(ARRAY_LEN(stored), stored);
-	router_outcome_from_row(&r, &o);
+	triage_outcome_from_row(&r, &o);
 	CHECK_STR(o.inbound_id, "101");
 	CHECK(o.fresh);
 	CHECK_STR(o.help_request, "55");
 	PQclear(r.pg);
 	r.pg = row_of(ARRAY_LEN(repeat), repeat);
-	router_outcome_from_row(&r, &o);
+	triage_outcome_from_row(&r, &o);
 	CHECK_STR(o.inbound_id, "102");
 	CHECK(!o.fresh && !o.help_request);
 	PQclear(r.pg);
 	r.pg = row_of(ARRAY_LEN(dropped), dropped);
-	router_outcome_from_row(&r, &o);
+	triage_outcome_from_row(&r, &o);
 	CHECK(o.inbound_id == NULL);
 	PQclear(r.pg);
 }
@@ -374,9 +374,9 @@ int main(void)
 	RUN(lookup_params_and_rows);
 	RUN(apply_params);
 	RUN(outcome_rows);
-	rc = check_summary("router");
+	rc = check_summary("triage");
 out:
-	router_decision_free(&d);
+	triage_decision_free(&d);
 	rules_free(app.rules);
 	keyword_set_free(app.keywords);
 	return rc;

@@ -1,5 +1,5 @@
 /*
- * utf8.h: UTF-8 one code point at a time, for the text rules in campaigns/ (keyword
+ * utf8.h: UTF-8 one code point at a time, for the text rules in sms/ and triage/ (keyword
  * matching, template positions). Reading a code point is common/codec.h's codec_utf8_next.
  */
 #ifndef SIGNPOST_UTF8_H

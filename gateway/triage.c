@@ -1,20 +1,20 @@
-#include "gateway/router.h"
+#include "gateway/triage.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/flow.h"
-#include "campaigns/keyword.h"
-#include "campaigns/phone.h"
 #include "campaigns/template.h"
 #include "common/codec.h"
-#include "gateway/log.h"
+#include "infra/log.h"
+#include "sms/phone.h"
+#include "triage/flow.h"
+#include "triage/keyword.h"
 
-#define ROUTER_CONFIRM_FLOW "confirm"
+#define TRIAGE_CONFIRM_FLOW "confirm"
 
 /* $1 phone, $2 provider, $3 provider message id */
-static const char router_lookup_sql[] =
+static const char triage_lookup_sql[] =
 	"SELECT t.id, (SELECT m.campaign_id FROM messages m WHERE m.tenant_id = t.id "
 	"  AND m.kind = 'campaign' AND m.submitted_at > now() - interval '14 days' "
 	"  ORDER BY m.submitted_at DESC LIMIT 1), "
@@ -23,7 +23,7 @@ static const char router_lookup_sql[] =
 	"FROM (SELECT 1) x LEFT JOIN tenants t ON t.phone = $1 "
 	"LEFT JOIN conversations c ON c.phone = $1 AND c.state = 'open' AND c.expires_at > now()";
 
-/* Parameters of router_lookup_sql. */
+/* Parameters of triage_lookup_sql. */
 enum {
 	LOOKUP_PHONE,
 	LOOKUP_PROVIDER,
@@ -31,7 +31,7 @@ enum {
 	LOOKUP_NPARAMS,
 };
 
-/* Columns of router_lookup_sql. */
+/* Columns of triage_lookup_sql. */
 enum {
 	LOOKUP_TENANT,
 	LOOKUP_CAMPAIGN,
@@ -58,7 +58,7 @@ enum {
  *
  * A decision needs only some of the parts, and PostgreSQL opens every table (and all its
  * indexes) that any data-modifying part names, whether or not it changes a row: so each
- * kind of decision has a statement of its own parts (router_apply_sql).
+ * kind of decision has a statement of its own parts (triage_apply_sql).
  */
 
 /* Parameters of the store-and-act statement, $1 to $24 in order. */
@@ -90,8 +90,8 @@ enum {
 	APPLY_NPARAMS,
 };
 
-_Static_assert(APPLY_NPARAMS == ROUTER_PARAMS_MAX, "the store-and-act statement's parameters");
-_Static_assert(LOOKUP_NPARAMS <= ROUTER_PARAMS_MAX, "the lookup's parameters");
+_Static_assert(APPLY_NPARAMS == TRIAGE_PARAMS_MAX, "the store-and-act statement's parameters");
+_Static_assert(LOOKUP_NPARAMS <= TRIAGE_PARAMS_MAX, "the lookup's parameters");
 
 /* Columns of the store-and-act statement. */
 enum {
@@ -105,19 +105,19 @@ enum {
 
 /* The parts of the store-and-act statement, as a decision needs them. */
 enum {
-	ROUTER_APPLY_OPT_OUT = 1 << 0,
-	ROUTER_APPLY_OPT_IN = 1 << 1,
-	ROUTER_APPLY_HELP = 1 << 2,
-	ROUTER_APPLY_START = 1 << 3,
-	ROUTER_APPLY_STEP = 1 << 4, /* advance or retry */
-	ROUTER_APPLY_CLOSE = 1 << 5,
-	ROUTER_APPLY_RECORD = 1 << 6,
-	ROUTER_APPLY_REPLY = 1 << 7,
-	ROUTER_APPLY_KINDS = 1 << 8,
+	TRIAGE_APPLY_OPT_OUT = 1 << 0,
+	TRIAGE_APPLY_OPT_IN = 1 << 1,
+	TRIAGE_APPLY_HELP = 1 << 2,
+	TRIAGE_APPLY_START = 1 << 3,
+	TRIAGE_APPLY_STEP = 1 << 4, /* advance or retry */
+	TRIAGE_APPLY_CLOSE = 1 << 5,
+	TRIAGE_APPLY_RECORD = 1 << 6,
+	TRIAGE_APPLY_REPLY = 1 << 7,
+	TRIAGE_APPLY_KINDS = 1 << 8,
 };
 
 /* Every parameter's type, for those a statement's parts leave out. */
-static const char router_apply_head[] =
+static const char triage_apply_head[] =
 	"WITH params AS (SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, "
 	"  $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::text, $13::text, $14::text, "
 	"  $15::text, $16::jsonb, $17::text, $18::text, $19::int, $20::boolean, $21::boolean, "
@@ -129,18 +129,18 @@ static const char router_apply_head[] =
 	"  ON CONFLICT (provider, provider_msg_id) DO NOTHING RETURNING id"
 	")";
 
-static const char router_apply_opt_out[] =
+static const char triage_apply_opt_out[] =
 	", oo AS ("
 	"  INSERT INTO opt_outs (phone, source) SELECT $3, 'sms' FROM ins "
 	"  ON CONFLICT DO NOTHING RETURNING 1"
 	")";
 
-static const char router_apply_opt_in[] =
+static const char triage_apply_opt_in[] =
 	", oi AS ("
 	"  DELETE FROM opt_outs WHERE phone = $3 AND EXISTS (SELECT 1 FROM ins) RETURNING 1"
 	")";
 
-static const char router_apply_help[] =
+static const char triage_apply_help[] =
 	", open_hr AS ("
 	"  SELECT h.id FROM help_requests h WHERE h.category = $12 "
 	"  AND (h.tenant_id = $6 OR ($6::bigint IS NULL AND h.tenant_id IS NULL AND h.phone = $3)) "
@@ -153,7 +153,7 @@ static const char router_apply_help[] =
 	"  WHERE NOT EXISTS (SELECT 1 FROM open_hr) RETURNING id"
 	")";
 
-static const char router_apply_start[] =
+static const char triage_apply_start[] =
 	", conv_start AS ("
 	"  INSERT INTO conversations (phone, tenant_id, provider, flow, step, campaign_id, expires_at) "
 	"  SELECT $3, $6, $1, $14, $15, $7, now() + make_interval(secs => $19::int) FROM ins "
@@ -164,7 +164,7 @@ static const char router_apply_start[] =
 	"    reminded_at = NULL, expires_at = EXCLUDED.expires_at RETURNING id"
 	")";
 
-static const char router_apply_step[] =
+static const char triage_apply_step[] =
 	", conv_step AS ("
 	"  UPDATE conversations c SET step = $15, answers = $16::jsonb, category = $17, "
 	"    retries = CASE WHEN $13 = 'retry' THEN c.retries + 1 ELSE 0 END, "
@@ -175,7 +175,7 @@ static const char router_apply_step[] =
 	")";
 
 /* %s: how the closed conversation's help request is found */
-static const char router_apply_close[] =
+static const char triage_apply_close[] =
 	", conv_close AS ("
 	"  UPDATE conversations c SET state = $18, closed_at = now(), last_inbound_at = now(), "
 	"    answers = coalesce($16::jsonb, c.answers), help_request_id = %s "
@@ -183,7 +183,7 @@ static const char router_apply_close[] =
 	"  RETURNING c.id"
 	")";
 
-static const char router_apply_record[] =
+static const char triage_apply_record[] =
 	", rec AS ("
 	"  UPDATE help_requests h SET followup_outcome = $23, followup_answered_at = now(), "
 	"    updated_at = now() "
@@ -191,7 +191,7 @@ static const char router_apply_record[] =
 	")";
 
 /* %s: whether the action was new */
-static const char router_apply_reply[] =
+static const char triage_apply_reply[] =
 	", fresh AS (SELECT %s AS v"
 	"), reply AS ("
 	"  INSERT INTO messages (kind, tenant_id, to_phone, body, provider, in_reply_to, expires_at) "
@@ -200,53 +200,53 @@ static const char router_apply_reply[] =
 	"  WHERE (CASE WHEN fresh.v THEN $10 ELSE $11 END) IS NOT NULL RETURNING id"
 	")";
 
-static void router_apply_count(struct sbuf *sql, unsigned kinds, unsigned kind, const char *cte)
+static void triage_apply_count(struct sbuf *sql, unsigned kinds, unsigned kind, const char *cte)
 {
 	if (kinds & kind)
 		sbuf_printf(sql, " + (SELECT count(*) FROM %s)", cte);
 }
 
-static char *router_apply_build(unsigned kinds)
+static char *triage_apply_build(unsigned kinds)
 {
-	const char *fresh = kinds & ROUTER_APPLY_OPT_OUT ? "EXISTS (SELECT 1 FROM oo)"
-			    : kinds & ROUTER_APPLY_HELP  ? "EXISTS (SELECT 1 FROM hr)"
+	const char *fresh = kinds & TRIAGE_APPLY_OPT_OUT ? "EXISTS (SELECT 1 FROM oo)"
+			    : kinds & TRIAGE_APPLY_HELP  ? "EXISTS (SELECT 1 FROM hr)"
 						  : "true";
 	struct sbuf sql;
 
 	sbuf_init(&sql);
-	sbuf_adds(&sql, router_apply_head);
-	if (kinds & ROUTER_APPLY_OPT_OUT)
-		sbuf_adds(&sql, router_apply_opt_out);
-	if (kinds & ROUTER_APPLY_OPT_IN)
-		sbuf_adds(&sql, router_apply_opt_in);
-	if (kinds & ROUTER_APPLY_HELP)
-		sbuf_adds(&sql, router_apply_help);
-	if (kinds & ROUTER_APPLY_START)
-		sbuf_adds(&sql, router_apply_start);
-	if (kinds & ROUTER_APPLY_STEP)
-		sbuf_adds(&sql, router_apply_step);
-	if (kinds & ROUTER_APPLY_CLOSE)
-		sbuf_printf(&sql, router_apply_close,
-			    kinds & ROUTER_APPLY_HELP
+	sbuf_adds(&sql, triage_apply_head);
+	if (kinds & TRIAGE_APPLY_OPT_OUT)
+		sbuf_adds(&sql, triage_apply_opt_out);
+	if (kinds & TRIAGE_APPLY_OPT_IN)
+		sbuf_adds(&sql, triage_apply_opt_in);
+	if (kinds & TRIAGE_APPLY_HELP)
+		sbuf_adds(&sql, triage_apply_help);
+	if (kinds & TRIAGE_APPLY_START)
+		sbuf_adds(&sql, triage_apply_start);
+	if (kinds & TRIAGE_APPLY_STEP)
+		sbuf_adds(&sql, triage_apply_step);
+	if (kinds & TRIAGE_APPLY_CLOSE)
+		sbuf_printf(&sql, triage_apply_close,
+			    kinds & TRIAGE_APPLY_HELP
 				    ? "coalesce(c.help_request_id, (SELECT id FROM hr), "
 				      "(SELECT id FROM open_hr))"
 				    : "c.help_request_id");
-	if (kinds & ROUTER_APPLY_RECORD)
-		sbuf_adds(&sql, router_apply_record);
-	if (kinds & ROUTER_APPLY_REPLY)
-		sbuf_printf(&sql, router_apply_reply, fresh);
+	if (kinds & TRIAGE_APPLY_RECORD)
+		sbuf_adds(&sql, triage_apply_record);
+	if (kinds & TRIAGE_APPLY_REPLY)
+		sbuf_printf(&sql, triage_apply_reply, fresh);
 	sbuf_printf(&sql, " SELECT (SELECT id FROM ins), %s, ", fresh);
-	sbuf_adds(&sql, kinds & ROUTER_APPLY_HELP
+	sbuf_adds(&sql, kinds & TRIAGE_APPLY_HELP
 				? "coalesce((SELECT id FROM hr), (SELECT id FROM open_hr)), "
 				: "NULL::bigint, ");
-	sbuf_adds(&sql, kinds & ROUTER_APPLY_REPLY
+	sbuf_adds(&sql, kinds & TRIAGE_APPLY_REPLY
 				? "(SELECT count(*) FROM reply), CASE WHEN EXISTS "
 				  "(SELECT 1 FROM reply) THEN pg_notify('signpost_work', 'reply') END, 0"
 				: "0, NULL, 0");
-	router_apply_count(&sql, kinds, ROUTER_APPLY_START, "conv_start");
-	router_apply_count(&sql, kinds, ROUTER_APPLY_STEP, "conv_step");
-	router_apply_count(&sql, kinds, ROUTER_APPLY_CLOSE, "conv_close");
-	router_apply_count(&sql, kinds, ROUTER_APPLY_RECORD, "rec");
+	triage_apply_count(&sql, kinds, TRIAGE_APPLY_START, "conv_start");
+	triage_apply_count(&sql, kinds, TRIAGE_APPLY_STEP, "conv_step");
+	triage_apply_count(&sql, kinds, TRIAGE_APPLY_CLOSE, "conv_close");
+	triage_apply_count(&sql, kinds, TRIAGE_APPLY_RECORD, "rec");
 	return sbuf_detach(&sql);
 }
 
@@ -254,46 +254,46 @@ static char *router_apply_build(unsigned kinds)
  * The store-and-act statement for a decision, with the replies to queue when with_reply.
  * The text lives as long as the process.
  */
-static const char *router_apply_sql(const struct router_decision *d, bool with_reply)
+static const char *triage_apply_sql(const struct triage_decision *d, bool with_reply)
 {
 	/* built once each, on first use; the database layer knows a statement by its address */
-	static char *built[ROUTER_APPLY_KINDS];
-	unsigned kinds = (d->action == ROUTER_OPT_OUT ? ROUTER_APPLY_OPT_OUT : 0) |
-			 (d->action == ROUTER_OPT_IN ? ROUTER_APPLY_OPT_IN : 0) |
-			 (d->action == ROUTER_HELP_REQUEST ? ROUTER_APPLY_HELP : 0) |
-			 (d->conv_op == ROUTER_CONV_START ? ROUTER_APPLY_START : 0) |
-			 (d->conv_op == ROUTER_CONV_ADVANCE || d->conv_op == ROUTER_CONV_RETRY
-				  ? ROUTER_APPLY_STEP
+	static char *built[TRIAGE_APPLY_KINDS];
+	unsigned kinds = (d->action == TRIAGE_OPT_OUT ? TRIAGE_APPLY_OPT_OUT : 0) |
+			 (d->action == TRIAGE_OPT_IN ? TRIAGE_APPLY_OPT_IN : 0) |
+			 (d->action == TRIAGE_HELP_REQUEST ? TRIAGE_APPLY_HELP : 0) |
+			 (d->conv_op == TRIAGE_CONV_START ? TRIAGE_APPLY_START : 0) |
+			 (d->conv_op == TRIAGE_CONV_ADVANCE || d->conv_op == TRIAGE_CONV_RETRY
+				  ? TRIAGE_APPLY_STEP
 				  : 0) |
-			 (d->conv_op == ROUTER_CONV_CLOSE ? ROUTER_APPLY_CLOSE : 0) |
-			 (d->record_value ? ROUTER_APPLY_RECORD : 0) |
-			 (with_reply && (d->reply || d->reply_repeat) ? ROUTER_APPLY_REPLY : 0);
+			 (d->conv_op == TRIAGE_CONV_CLOSE ? TRIAGE_APPLY_CLOSE : 0) |
+			 (d->record_value ? TRIAGE_APPLY_RECORD : 0) |
+			 (with_reply && (d->reply || d->reply_repeat) ? TRIAGE_APPLY_REPLY : 0);
 
 	if (!built[kinds])
-		built[kinds] = router_apply_build(kinds);
+		built[kinds] = triage_apply_build(kinds);
 	return built[kinds];
 }
 
-static const char *const router_action_names[] = {
+static const char *const triage_action_names[] = {
 	"none", "opt_out", "opt_in", "info", "help_request", "suggest", "flow", "record",
 };
 
-static const char *const router_conv_op_names[] = {
+static const char *const triage_conv_op_names[] = {
 	"keep", "start", "advance", "retry", "close",
 };
 
-const char *router_action_str(enum router_action a)
+const char *triage_action_str(enum triage_action a)
 {
-	return a < ARRAY_LEN(router_action_names) ? router_action_names[a] : "?";
+	return a < ARRAY_LEN(triage_action_names) ? triage_action_names[a] : "?";
 }
 
-const char *router_conv_op_str(enum router_conv_op op)
+const char *triage_conv_op_str(enum triage_conv_op op)
 {
-	return op < ARRAY_LEN(router_conv_op_names) ? router_conv_op_names[op] : "?";
+	return op < ARRAY_LEN(triage_conv_op_names) ? triage_conv_op_names[op] : "?";
 }
 
 /* Replies may name the organisation as {org}. */
-static char *router_text(const struct app *app, const char *kw_reply, const char *fallback)
+static char *triage_text(const struct app *app, const char *kw_reply, const char *fallback)
 {
 	struct template_field org = { "org", app->cfg.org_name };
 	struct sbuf out;
@@ -303,27 +303,27 @@ static char *router_text(const struct app *app, const char *kw_reply, const char
 	return sbuf_detach(&out);
 }
 
-static char *router_dup(const char *s)
+static char *triage_dup(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
 }
 
 /* ---- conversations ---- */
 
-static void router_conv(struct router_decision *out, enum router_conv_op op, const char *flow,
+static void triage_conv(struct triage_decision *out, enum triage_conv_op op, const char *flow,
 			const char *step)
 {
 	out->conv_op = op;
 	out->close_state = NULL; /* callers closing set it after */
 	free(out->conv_flow);
 	free(out->conv_step);
-	out->conv_flow = router_dup(flow);
-	out->conv_step = router_dup(step);
+	out->conv_flow = triage_dup(flow);
+	out->conv_step = triage_dup(step);
 }
 
 /* Starts flow target ("flow" or "flow:step"); false when there is no such flow or step. */
-static bool router_start_flow(const struct app *app, const struct keyword *kw,
-			      struct router_decision *out)
+static bool triage_start_flow(const struct app *app, const struct keyword *kw,
+			      struct triage_decision *out)
 {
 	const char *colon = kw->target ? strchr(kw->target, ':') : NULL;
 	char *name = kw->target ? xstrndup(kw->target, colon ? (size_t)(colon - kw->target)
@@ -334,58 +334,58 @@ static bool router_start_flow(const struct app *app, const struct keyword *kw,
 	free(name);
 	if (!s || !flow_is_entry(f, s->id))
 		return false;
-	out->action = ROUTER_FLOW;
-	router_conv(out, ROUTER_CONV_START, f->name, s->id);
+	out->action = TRIAGE_FLOW;
+	triage_conv(out, TRIAGE_CONV_START, f->name, s->id);
 	out->reply = kw->reply ? xasprintf("%s %s", kw->reply, s->question) : xstrdup(s->question);
 	return true;
 }
 
-static void router_help_request(const struct app *app, const char *category, const char *reply,
-				struct router_decision *out)
+static void triage_help_request(const struct app *app, const char *category, const char *reply,
+				struct triage_decision *out)
 {
-	out->action = ROUTER_HELP_REQUEST;
+	out->action = TRIAGE_HELP_REQUEST;
 	free(out->category);
 	out->category = xstrdup(category && *category ? category : "digital_skills");
-	out->reply = router_text(app, reply, "Thanks! Someone from {org} will be in touch soon.");
+	out->reply = triage_text(app, reply, "Thanks! Someone from {org} will be in touch soon.");
 	out->reply_repeat = xstrdup("Thanks, we already have your request and someone will be in "
 				    "touch soon.");
 }
 
-static void router_keyword(const struct app *app, const struct keyword *kw,
-			   struct router_decision *out)
+static void triage_keyword(const struct app *app, const struct keyword *kw,
+			   struct triage_decision *out)
 {
 	out->keyword = xstrdup(kw->word);
 	switch (kw->action) {
 	case KEYWORD_OPT_OUT:
-		out->action = ROUTER_OPT_OUT;
-		out->reply = router_text(app, kw->reply, "You will not get any more texts from {org}. "
+		out->action = TRIAGE_OPT_OUT;
+		out->reply = triage_text(app, kw->reply, "You will not get any more texts from {org}. "
 					 "Text START if you change your mind.");
 		break;
 	case KEYWORD_OPT_IN:
-		out->action = ROUTER_OPT_IN;
-		out->reply = router_text(app, kw->reply, "Welcome back: you will get texts from {org} "
+		out->action = TRIAGE_OPT_IN;
+		out->reply = triage_text(app, kw->reply, "Welcome back: you will get texts from {org} "
 					 "again. Text STOP to stop them.");
 		break;
 	case KEYWORD_INFO:
-		out->action = ROUTER_INFO;
-		out->reply = router_text(app, kw->reply, "These texts are from {org} about free help "
+		out->action = TRIAGE_INFO;
+		out->reply = triage_text(app, kw->reply, "These texts are from {org} about free help "
 					 "getting online. Text SKILLS for help or STOP to stop them.");
 		break;
 	case KEYWORD_FLOW:
-		if (router_start_flow(app, kw, out))
+		if (triage_start_flow(app, kw, out))
 			break;
 		/* no such flow: a help request in the branch's category, as before flows */
-		router_help_request(app, kw->target && strchr(kw->target, ':')
+		triage_help_request(app, kw->target && strchr(kw->target, ':')
 					 ? strchr(kw->target, ':') + 1 : kw->target, kw->reply, out);
 		break;
 	case KEYWORD_HELP_REQUEST:
-		router_help_request(app, kw->target, kw->reply, out);
+		triage_help_request(app, kw->target, kw->reply, out);
 		break;
 	}
 }
 
 /* answers with step = value added, as JSON text. */
-static char *router_answers_add(const char *answers, const char *step, const char *value)
+static char *triage_answers_add(const char *answers, const char *step, const char *value)
 {
 	struct json_object *o = answers ? json_tokener_parse(answers) : NULL;
 	char *s;
@@ -401,57 +401,57 @@ static char *router_answers_add(const char *answers, const char *step, const cha
 	return s;
 }
 
-static void router_flow_answer(const struct app *app, const struct flow *f,
+static void triage_flow_answer(const struct app *app, const struct flow *f,
 			       const struct flow_step *s, const struct flow_answer *a,
-			       const struct router_sender *who, struct router_decision *out)
+			       const struct triage_sender *who, struct triage_decision *out)
 {
 	const char *category = a->category ? a->category : who->conv_category;
 	const struct flow_step *next = a->next ? flow_step(f, a->next) : NULL;
 
-	out->answers = router_answers_add(who->conv_answers, s->id, a->value);
-	out->conv_category = router_dup(category);
-	out->action = ROUTER_FLOW;
+	out->answers = triage_answers_add(who->conv_answers, s->id, a->value);
+	out->conv_category = triage_dup(category);
+	out->action = TRIAGE_FLOW;
 	if (next) {
-		router_conv(out, ROUTER_CONV_ADVANCE, f->name, next->id);
+		triage_conv(out, TRIAGE_CONV_ADVANCE, f->name, next->id);
 		out->reply = a->reply ? xasprintf("%s %s", a->reply, next->question)
 				      : xstrdup(next->question);
 		return;
 	}
-	router_conv(out, ROUTER_CONV_CLOSE, f->name, s->id);
+	triage_conv(out, TRIAGE_CONV_CLOSE, f->name, s->id);
 	out->close_state = "done";
 	if (a->outcome == FLOW_HELP_REQUEST) {
-		router_help_request(app, category ? category : f->category, a->reply, out);
+		triage_help_request(app, category ? category : f->category, a->reply, out);
 		out->consent = true;
 	} else if (a->outcome == FLOW_RECORD) {
-		out->action = ROUTER_RECORD;
+		out->action = TRIAGE_RECORD;
 		out->record_value = xstrdup(a->value);
-		out->reply = router_text(app, a->reply, "Thank you.");
+		out->reply = triage_text(app, a->reply, "Thank you.");
 	} else {
-		out->reply = router_text(app, a->reply, "Thank you.");
+		out->reply = triage_text(app, a->reply, "Thank you.");
 	}
 }
 
 /* An answer that is not one of the options: asked again once, then an officer calls. */
-static void router_flow_unclear(const struct app *app, const struct flow *f,
-				const struct flow_step *s, const struct router_sender *who,
-				struct router_decision *out)
+static void triage_flow_unclear(const struct app *app, const struct flow *f,
+				const struct flow_step *s, const struct triage_sender *who,
+				struct triage_decision *out)
 {
-	out->answers = router_answers_add(who->conv_answers, NULL, NULL);
-	out->conv_category = router_dup(who->conv_category);
+	out->answers = triage_answers_add(who->conv_answers, NULL, NULL);
+	out->conv_category = triage_dup(who->conv_category);
 	if (who->conv_retries < 1) {
-		out->action = ROUTER_FLOW;
-		router_conv(out, ROUTER_CONV_RETRY, f->name, s->id);
+		out->action = TRIAGE_FLOW;
+		triage_conv(out, TRIAGE_CONV_RETRY, f->name, s->id);
 		out->reply = xasprintf("Sorry, we did not understand that. %s", s->question);
 		return;
 	}
-	router_conv(out, ROUTER_CONV_CLOSE, f->name, s->id);
+	triage_conv(out, TRIAGE_CONV_CLOSE, f->name, s->id);
 	out->close_state = "handed_off";
-	router_help_request(app, who->conv_category ? who->conv_category : f->category,
+	triage_help_request(app, who->conv_category ? who->conv_category : f->category,
 			    "Thanks. Someone from {org} will call you to help.", out);
 	out->needs_call = true;
 }
 
-static bool router_is_yes(const char *text)
+static bool triage_is_yes(const char *text)
 {
 	static const char *const yes[] = { "YES", "Y", "YEAH", "YEP", "YES PLEASE", "OK", "IE",
 					   "TAK" };
@@ -467,7 +467,7 @@ static bool router_is_yes(const char *text)
 }
 
 /* The keyword a typo question was about. */
-static const struct keyword *router_keyword_named(const struct app *app, const char *word)
+static const struct keyword *triage_keyword_named(const struct app *app, const char *word)
 {
 	const struct keyword *k = keyword_builtin(word);
 
@@ -479,59 +479,59 @@ static const struct keyword *router_keyword_named(const struct app *app, const c
 
 /* ---- deciding ---- */
 
-static void router_fresh(const struct app *app, const struct keyword_match *m,
-			 const struct router_sender *who, struct router_decision *out)
+static void triage_fresh(const struct app *app, const struct keyword_match *m,
+			 const struct triage_sender *who, struct triage_decision *out)
 {
 	if (m->kind == KEYWORD_MATCH_EXACT) {
-		router_keyword(app, m->keyword, out);
+		triage_keyword(app, m->keyword, out);
 		return;
 	}
 	if (m->kind == KEYWORD_MATCH_TYPO) {
-		out->action = ROUTER_SUGGEST;
-		router_conv(out, ROUTER_CONV_START, ROUTER_CONFIRM_FLOW, m->keyword->word);
+		out->action = TRIAGE_SUGGEST;
+		triage_conv(out, TRIAGE_CONV_START, TRIAGE_CONFIRM_FLOW, m->keyword->word);
 		out->reply = xasprintf("Did you mean %s? Reply YES", m->keyword->word);
 		return;
 	}
-	out->action = ROUTER_NONE;
+	out->action = TRIAGE_NONE;
 	out->reply = who->known_tenant
-		? router_text(app, NULL, "Sorry, we did not understand that. Text SKILLS for "
+		? triage_text(app, NULL, "Sorry, we did not understand that. Text SKILLS for "
 			      "help getting online, or STOP to stop texts from {org}.")
-		: router_text(app, NULL, "Thanks for your message. This number is {org}'s digital "
+		: triage_text(app, NULL, "Thanks for your message. This number is {org}'s digital "
 			      "help service: text SKILLS if you would like help getting online.");
 }
 
 /* In a conversation: true when the text was handled as part of it. */
-static bool router_in_conversation(const struct app *app, const char *text,
-				   const struct keyword_match *m, const struct router_sender *who,
-				   struct router_decision *out)
+static bool triage_in_conversation(const struct app *app, const char *text,
+				   const struct keyword_match *m, const struct triage_sender *who,
+				   struct triage_decision *out)
 {
 	const struct flow *f = flow_set_get(app->flows, who->conv_flow);
 	const struct flow_step *s = f ? flow_step(f, who->conv_step) : NULL;
 	const struct flow_answer *a = s ? flow_answer(s, text) : NULL;
 
-	if (strcmp(who->conv_flow, ROUTER_CONFIRM_FLOW) == 0) {
-		const struct keyword *k = router_keyword_named(app, who->conv_step);
-		if (!router_is_yes(text) || !k)
+	if (strcmp(who->conv_flow, TRIAGE_CONFIRM_FLOW) == 0) {
+		const struct keyword *k = triage_keyword_named(app, who->conv_step);
+		if (!triage_is_yes(text) || !k)
 			return false;
-		router_conv(out, ROUTER_CONV_CLOSE, ROUTER_CONFIRM_FLOW, who->conv_step);
+		triage_conv(out, TRIAGE_CONV_CLOSE, TRIAGE_CONFIRM_FLOW, who->conv_step);
 		out->close_state = "done";
-		router_keyword(app, k, out);
+		triage_keyword(app, k, out);
 		return true;
 	}
 	if (!s)
 		return false;
 	if (a) {
-		router_flow_answer(app, f, s, a, who, out);
+		triage_flow_answer(app, f, s, a, who, out);
 		return true;
 	}
 	if (m->kind == KEYWORD_MATCH_EXACT)
 		return false; /* a keyword that is not an answer: start afresh */
-	router_flow_unclear(app, f, s, who, out);
+	triage_flow_unclear(app, f, s, who, out);
 	return true;
 }
 
-void router_decide(const struct app *app, const char *text, const struct router_sender *who,
-		   struct router_decision *out)
+void triage_decide(const struct app *app, const char *text, const struct triage_sender *who,
+		   struct triage_decision *out)
 {
 	struct keyword_match m;
 
@@ -540,23 +540,23 @@ void router_decide(const struct app *app, const char *text, const struct router_
 	if (m.kind == KEYWORD_MATCH_EXACT &&
 	    (m.keyword->action == KEYWORD_OPT_OUT || m.keyword->action == KEYWORD_OPT_IN ||
 	     m.keyword->action == KEYWORD_INFO)) {
-		router_keyword(app, m.keyword, out);
+		triage_keyword(app, m.keyword, out);
 		if (who->conv_id && m.keyword->action == KEYWORD_OPT_OUT) {
-			router_conv(out, ROUTER_CONV_CLOSE, who->conv_flow, who->conv_step);
+			triage_conv(out, TRIAGE_CONV_CLOSE, who->conv_flow, who->conv_step);
 			out->close_state = "cancelled";
 		}
 		return;
 	}
-	if (who->conv_id && router_in_conversation(app, text, &m, who, out))
+	if (who->conv_id && triage_in_conversation(app, text, &m, who, out))
 		return;
 	if (who->conv_id) { /* whatever is started next replaces it; otherwise it ends here */
-		router_conv(out, ROUTER_CONV_CLOSE, who->conv_flow, who->conv_step);
+		triage_conv(out, TRIAGE_CONV_CLOSE, who->conv_flow, who->conv_step);
 		out->close_state = "cancelled";
 	}
-	router_fresh(app, &m, who, out);
+	triage_fresh(app, &m, who, out);
 }
 
-void router_decision_free(struct router_decision *d)
+void triage_decision_free(struct triage_decision *d)
 {
 	free(d->keyword);
 	free(d->category);
@@ -572,7 +572,7 @@ void router_decision_free(struct router_decision *d)
 
 /* ---- a text from intake to its answer ---- */
 
-int router_text_from_sms(struct router_text *t, const char *provider, bool sync_reply,
+int triage_text_from_sms(struct triage_text *t, const char *provider, bool sync_reply,
 			 const struct sms_in *sms, struct sbuf *err)
 {
 	const char *text = sbuf_str(&sms->text);
@@ -581,17 +581,17 @@ int router_text_from_sms(struct router_text *t, const char *provider, bool sync_
 		sbuf_adds(err, "the text is not valid UTF-8");
 		return -1;
 	}
-	if (sms->text.len > ROUTER_TEXT_MAX || !sms->from[0] || !sms->provider_id[0]) {
+	if (sms->text.len > TRIAGE_TEXT_MAX || !sms->from[0] || !sms->provider_id[0]) {
 		sbuf_adds(err, "the text has no sender or id, or is longer than an SMS can be");
 		return -1;
 	}
-	*t = (struct router_text){ .provider = provider, .provider_id = sms->provider_id,
+	*t = (struct triage_text){ .provider = provider, .provider_id = sms->provider_id,
 				   .from = sms->from, .to = sms->to, .text = text,
 				   .sync_reply = sync_reply };
 	return 0;
 }
 
-void router_lookup_params(const struct router_text *t, struct router_params *out)
+void triage_lookup_params(const struct triage_text *t, struct triage_params *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->n = LOOKUP_NPARAMS;
@@ -600,9 +600,9 @@ void router_lookup_params(const struct router_text *t, struct router_params *out
 	out->v[LOOKUP_PROVIDER_ID] = t->provider_id;
 }
 
-void router_lookup_from_row(const struct db_result *r, struct router_lookup *out)
+void triage_lookup_from_row(const struct db_result *r, struct triage_lookup *out)
 {
-	struct router_sender *who = &out->who;
+	struct triage_sender *who = &out->who;
 
 	memset(out, 0, sizeof(*out));
 	out->seen = db_get_bool(r, 0, LOOKUP_SEEN);
@@ -619,16 +619,16 @@ void router_lookup_from_row(const struct db_result *r, struct router_lookup *out
 }
 
 /* The parameters that say what to do: the decision and the sender's conversation. */
-static void router_apply_decision(const struct router_lookup *l, const struct router_decision *d,
+static void triage_apply_decision(const struct triage_lookup *l, const struct triage_decision *d,
 				  bool sync_reply, const char **v)
 {
-	v[APPLY_ACTION] = router_action_str(d->action);
+	v[APPLY_ACTION] = triage_action_str(d->action);
 	v[APPLY_KEYWORD] = d->keyword;
 	/* a sync_reply provider carries the reply in its answer: none goes to the outbox */
 	v[APPLY_REPLY] = sync_reply ? NULL : d->reply;
 	v[APPLY_REPLY_REPEAT] = sync_reply ? NULL : d->reply_repeat;
 	v[APPLY_CATEGORY] = d->category;
-	v[APPLY_CONV_OP] = router_conv_op_str(d->conv_op);
+	v[APPLY_CONV_OP] = triage_conv_op_str(d->conv_op);
 	v[APPLY_CONV_FLOW] = d->conv_flow;
 	v[APPLY_CONV_STEP] = d->conv_step;
 	v[APPLY_ANSWERS] = d->answers;
@@ -641,8 +641,8 @@ static void router_apply_decision(const struct router_lookup *l, const struct ro
 	v[APPLY_RECORD_ON] = l->who.conv_help_request;
 }
 
-void router_apply_params(const struct router_text *t, const struct router_lookup *l,
-			 const struct router_decision *d, int conv_ttl_s, struct router_params *out)
+void triage_apply_params(const struct triage_text *t, const struct triage_lookup *l,
+			 const struct triage_decision *d, int conv_ttl_s, struct triage_params *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->n = APPLY_NPARAMS;
@@ -655,10 +655,10 @@ void router_apply_params(const struct router_text *t, const struct router_lookup
 	out->v[APPLY_TENANT] = l->tenant_id;
 	out->v[APPLY_CAMPAIGN] = l->campaign_id;
 	out->v[APPLY_CONV_TTL] = out->ttl;
-	router_apply_decision(l, d, t->sync_reply, out->v);
+	triage_apply_decision(l, d, t->sync_reply, out->v);
 }
 
-void router_outcome_from_row(const struct db_result *r, struct router_outcome *out)
+void triage_outcome_from_row(const struct db_result *r, struct triage_outcome *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->inbound_id = db_get(r, 0, APPLIED_INBOUND);
@@ -667,86 +667,86 @@ void router_outcome_from_row(const struct db_result *r, struct router_outcome *o
 }
 
 /* One text being routed, from the lookup to the commit of what it does. */
-struct router_job {
+struct triage_job {
 	const struct app *app;
-	struct router_text text; /* borrowed until done runs */
-	struct router_decision decision;
-	router_cb *done;
+	struct triage_text text; /* borrowed until done runs */
+	struct triage_decision decision;
+	triage_cb *done;
 	void *arg;
 };
 
-static void router_finish(struct router_job *job, const struct db_result *failed,
+static void triage_finish(struct triage_job *job, const struct db_result *failed,
 			  const char *reply)
 {
-	struct router_result res = { .failed = failed, .reply = reply };
+	struct triage_result res = { .failed = failed, .reply = reply };
 
 	job->done(&res, job->arg);
-	router_decision_free(&job->decision);
+	triage_decision_free(&job->decision);
 	free(job);
 }
 
-static void router_log(const struct router_job *job, const struct router_outcome *o)
+static void triage_log(const struct triage_job *job, const struct triage_outcome *o)
 {
-	const struct router_decision *d = &job->decision;
+	const struct triage_decision *d = &job->decision;
 	char masked[32];
 
 	phone_mask(job->text.from, masked, sizeof(masked));
 	log_info("inbound stored id=%s provider=%s from=%s action=%s%s help_request=%s",
-		 o->inbound_id, job->text.provider, masked, router_action_str(d->action),
+		 o->inbound_id, job->text.provider, masked, triage_action_str(d->action),
 		 o->fresh ? "" : " (repeat)", o->help_request ? o->help_request : "-");
-	if (d->conv_op != ROUTER_CONV_KEEP)
+	if (d->conv_op != TRIAGE_CONV_KEEP)
 		log_debug("conversation from=%s op=%s flow=%s step=%s%s%s", masked,
-			  router_conv_op_str(d->conv_op), d->conv_flow, d->conv_step,
+			  triage_conv_op_str(d->conv_op), d->conv_flow, d->conv_step,
 			  d->close_state ? " -> " : "", d->close_state ? d->close_state : "");
 }
 
-static void router_applied(const struct db_result *r, void *arg)
+static void triage_applied(const struct db_result *r, void *arg)
 {
-	struct router_job *job = arg;
-	struct router_outcome o;
+	struct triage_job *job = arg;
+	struct triage_outcome o;
 
 	if (r->error) {
-		router_finish(job, r, NULL);
+		triage_finish(job, r, NULL);
 		return;
 	}
-	router_outcome_from_row(r, &o);
+	triage_outcome_from_row(r, &o);
 	if (!o.inbound_id) { /* a repeat of a webhook stored meanwhile */
-		router_finish(job, NULL, NULL);
+		triage_finish(job, NULL, NULL);
 		return;
 	}
-	router_log(job, &o);
-	router_finish(job, NULL, o.fresh ? job->decision.reply : job->decision.reply_repeat);
+	triage_log(job, &o);
+	triage_finish(job, NULL, o.fresh ? job->decision.reply : job->decision.reply_repeat);
 }
 
-static void router_looked_up(const struct db_result *r, void *arg)
+static void triage_looked_up(const struct db_result *r, void *arg)
 {
-	struct router_job *job = arg;
-	struct router_decision *d = &job->decision;
-	struct router_lookup l;
-	struct router_params p;
+	struct triage_job *job = arg;
+	struct triage_decision *d = &job->decision;
+	struct triage_lookup l;
+	struct triage_params p;
 
 	if (r->error) {
-		router_finish(job, r, NULL);
+		triage_finish(job, r, NULL);
 		return;
 	}
-	router_lookup_from_row(r, &l);
+	triage_lookup_from_row(r, &l);
 	if (l.seen) {
-		router_finish(job, NULL, NULL);
+		triage_finish(job, NULL, NULL);
 		return;
 	}
-	router_decide(job->app, job->text.text, &l.who, d);
-	router_apply_params(&job->text, &l, d, job->app->cfg.triage.conversation_ttl_s, &p);
-	db_query_grouped(job->app->db, router_apply_sql(d, !job->text.sync_reply), p.n, p.v,
-			 router_applied, job);
+	triage_decide(job->app, job->text.text, &l.who, d);
+	triage_apply_params(&job->text, &l, d, job->app->cfg.triage.conversation_ttl_s, &p);
+	db_query_grouped(job->app->db, triage_apply_sql(d, !job->text.sync_reply), p.n, p.v,
+			 triage_applied, job);
 }
 
-void router_route(const struct app *app, const struct router_text *t, router_cb *done,
+void triage_route(const struct app *app, const struct triage_text *t, triage_cb *done,
 		  void *arg)
 {
-	struct router_job *job = xcalloc(1, sizeof(*job));
-	struct router_params p;
+	struct triage_job *job = xcalloc(1, sizeof(*job));
+	struct triage_params p;
 
-	*job = (struct router_job){ .app = app, .text = *t, .done = done, .arg = arg };
-	router_lookup_params(t, &p);
-	db_query(app->db, router_lookup_sql, p.n, p.v, router_looked_up, job);
+	*job = (struct triage_job){ .app = app, .text = *t, .done = done, .arg = arg };
+	triage_lookup_params(t, &p);
+	db_query(app->db, triage_lookup_sql, p.n, p.v, triage_looked_up, job);
 }

@@ -1,11 +1,11 @@
-#include "campaigns/flow.h"
+#include "triage/flow.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaigns/keyword.h"
 #include "common/keys.h"
+#include "triage/keyword.h"
 
 #define FLOW_TEXT_MAX 640 /* four concatenated GSM-7 segments and a bit */
 #define FLOW_LABEL_MAX 200 /* a line on a screen, not a text message */

@@ -1,10 +1,10 @@
-#include "gateway/db.h"
+#include "infra/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/log.h"
+#include "infra/log.h"
 
 #define DB_MAX_INFLIGHT 64
 #define DB_RECONNECT_MIN_MS 100

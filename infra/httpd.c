@@ -1,4 +1,4 @@
-#include "gateway/httpd.h"
+#include "infra/httpd.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "gateway/log.h"
+#include "infra/log.h"
 
 #define HTTPD_MAX_HEAD 16384
 #define HTTPD_MAX_HEADERS 100

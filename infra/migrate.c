@@ -1,11 +1,11 @@
-#include "gateway/migrate.h"
+#include "infra/migrate.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/log.h"
+#include "infra/log.h"
 
 
 const char migrate_version_sql[] =

@@ -1,4 +1,4 @@
-#include "campaigns/utf8.h"
+#include "sms/utf8.h"
 
 #include <string.h>
 

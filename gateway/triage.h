@@ -1,12 +1,12 @@
 /*
- * router.h: what an inbound text means and what we answer.
+ * triage.h: what an inbound text means and what we answer.
  *
- * The router has an inbound text from the one check of what the adapter parsed to the
- * commit of what the text does (router_route): one statement looks the sender up, the
+ * Triage takes an inbound text from the one check of what the adapter parsed to the
+ * commit of what the text does (triage_route): one statement looks the sender up, the
  * decision is made in C from the text and what we know of the sender (tenant, open
  * conversation), then one statement stores the inbound text and carries out the action
- * atomically (opt-out, opt-in, conversation step, help request, reply in the outbox). The
- * router fills both statements' parameters and reads their rows itself. A repeated webhook
+ * atomically (opt-out, opt-in, conversation step, help request, reply in the outbox).
+ * It fills both statements' parameters and reads their rows itself. A repeated webhook
  * (same provider message id) stores nothing and does nothing.
  *
  * Built-in opt-out and opt-in words always win, even in the middle of a conversation. In
@@ -15,38 +15,38 @@
  * handed to an officer as a help request that needs a call. A likely typo of a keyword
  * asks "Did you mean SKILLS? Reply YES" (a short "confirm" conversation) instead of acting.
  */
-#ifndef SIGNPOST_ROUTER_H
-#define SIGNPOST_ROUTER_H
+#ifndef SIGNPOST_TRIAGE_H
+#define SIGNPOST_TRIAGE_H
 
 #include "gateway/app.h"
-#include "gateway/db.h"
+#include "infra/db.h"
 #include "providers/provider.h"
 
-enum router_action {
-	ROUTER_NONE,         /* no keyword: explain what we do */
-	ROUTER_OPT_OUT,
-	ROUTER_OPT_IN,
-	ROUTER_INFO,
-	ROUTER_HELP_REQUEST,
-	ROUTER_SUGGEST,      /* a likely typo of a keyword */
-	ROUTER_FLOW,         /* a conversation step */
-	ROUTER_RECORD,       /* an answer recorded on an earlier help request (follow-up) */
+enum triage_action {
+	TRIAGE_NONE,         /* no keyword: explain what we do */
+	TRIAGE_OPT_OUT,
+	TRIAGE_OPT_IN,
+	TRIAGE_INFO,
+	TRIAGE_HELP_REQUEST,
+	TRIAGE_SUGGEST,      /* a likely typo of a keyword */
+	TRIAGE_FLOW,         /* a conversation step */
+	TRIAGE_RECORD,       /* an answer recorded on an earlier help request (follow-up) */
 };
 
-const char *router_action_str(enum router_action a);
+const char *triage_action_str(enum triage_action a);
 
-enum router_conv_op {
-	ROUTER_CONV_KEEP,    /* leave any conversation as it is */
-	ROUTER_CONV_START,   /* start (or restart) one at conv_flow/conv_step */
-	ROUTER_CONV_ADVANCE, /* move the open one to conv_step */
-	ROUTER_CONV_RETRY,   /* ask the same step again */
-	ROUTER_CONV_CLOSE,   /* close the open one as close_state */
+enum triage_conv_op {
+	TRIAGE_CONV_KEEP,    /* leave any conversation as it is */
+	TRIAGE_CONV_START,   /* start (or restart) one at conv_flow/conv_step */
+	TRIAGE_CONV_ADVANCE, /* move the open one to conv_step */
+	TRIAGE_CONV_RETRY,   /* ask the same step again */
+	TRIAGE_CONV_CLOSE,   /* close the open one as close_state */
 };
 
-const char *router_conv_op_str(enum router_conv_op op);
+const char *triage_conv_op_str(enum triage_conv_op op);
 
 /* The sender as the lookup found them; strings borrowed from the lookup result. */
-struct router_sender {
+struct triage_sender {
 	bool known_tenant;
 	const char *conv_id;        /* NULL: no open conversation */
 	const char *conv_flow;
@@ -57,13 +57,13 @@ struct router_sender {
 	int conv_retries;
 };
 
-struct router_decision {
-	enum router_action action;
+struct triage_decision {
+	enum triage_action action;
 	char *keyword;         /* matched word, or NULL */
-	char *category;        /* ROUTER_HELP_REQUEST */
+	char *category;        /* TRIAGE_HELP_REQUEST */
 	char *reply;           /* first-time reply text, or NULL */
 	char *reply_repeat;    /* reply when the action was already done, or NULL */
-	enum router_conv_op conv_op;
+	enum triage_conv_op conv_op;
 	char *conv_flow;
 	char *conv_step;
 	char *answers;         /* JSON object text to store, or NULL */
@@ -71,87 +71,87 @@ struct router_decision {
 	const char *close_state; /* "done", "handed_off", "cancelled" */
 	bool consent;          /* the tenant agreed to be contacted by a partner */
 	bool needs_call;
-	char *record_value;    /* ROUTER_RECORD */
+	char *record_value;    /* TRIAGE_RECORD */
 };
 
-void router_decide(const struct app *app, const char *text, const struct router_sender *who,
-		   struct router_decision *out);
-void router_decision_free(struct router_decision *d);
+void triage_decide(const struct app *app, const char *text, const struct triage_sender *who,
+		   struct triage_decision *out);
+void triage_decision_free(struct triage_decision *d);
 
 /* ---- a text from intake to its answer ---- */
 
 /* Longest text: 255 parts of 67 UTF-16 units, each at most 4 bytes of UTF-8, and room to spare. */
-#define ROUTER_TEXT_MAX (80u << 10)
+#define TRIAGE_TEXT_MAX (80u << 10)
 
-/* One inbound text as the router needs it. Strings are borrowed. */
-struct router_text {
+/* One inbound text as triage needs it. Strings are borrowed. */
+struct triage_text {
 	const char *provider;    /* the configured provider's name */
 	const char *provider_id; /* its message id; a concatenated text's is its first part's */
 	const char *from;        /* the sender in E.164, as the adapter wrote it */
 	const char *to;          /* the number texted */
-	const char *text;        /* UTF-8, at most ROUTER_TEXT_MAX bytes */
+	const char *text;        /* UTF-8, at most TRIAGE_TEXT_MAX bytes */
 	bool sync_reply;         /* a reply rides in the webhook's answer, not in the outbox */
 };
 
 /*
  * The one check of an adapter's parse result: a sender and a message id, and a text of
- * valid UTF-8 no longer than ROUTER_TEXT_MAX. The adapter wrote the sender in E.164
+ * valid UTF-8 no longer than TRIAGE_TEXT_MAX. The adapter wrote the sender in E.164
  * (provider_e164): it is used as it is. On success fills t, borrowing from sms; -1 with
  * the reason in err otherwise. What passes is trusted from here on.
  */
-int router_text_from_sms(struct router_text *t, const char *provider, bool sync_reply,
+int triage_text_from_sms(struct triage_text *t, const char *provider, bool sync_reply,
 			 const struct sms_in *sms, struct sbuf *err) WUR;
 
 /* What the lookup found for a text; strings borrowed from the lookup's result. */
-struct router_lookup {
+struct triage_lookup {
 	bool seen;               /* this provider message id is stored: a repeated webhook */
 	const char *tenant_id;   /* NULL: the number is no tenant's */
 	const char *campaign_id; /* the campaign that last texted the tenant (14 days), or NULL */
-	struct router_sender who;
+	struct triage_sender who;
 };
 
 /* What the store-and-act statement did; strings borrowed from its result. */
-struct router_outcome {
+struct triage_outcome {
 	const char *inbound_id;   /* the stored text, or NULL for a repeat (nothing done) */
 	bool fresh;               /* the action was new (not a second STOP, say) */
 	const char *help_request; /* the help request made or found, or NULL */
 };
 
-/* The most parameters a router statement takes (the store-and-act statement's). */
-#define ROUTER_PARAMS_MAX 24
+/* The most parameters a triage statement takes (the store-and-act statement's). */
+#define TRIAGE_PARAMS_MAX 24
 
 /* A statement's parameters, pointing into what they were built from and into ttl. */
-struct router_params {
-	const char *v[ROUTER_PARAMS_MAX];
+struct triage_params {
+	const char *v[TRIAGE_PARAMS_MAX];
 	int n;
 	char ttl[16];
 };
 
 /* The lookup's parameters for t. */
-void router_lookup_params(const struct router_text *t, struct router_params *out);
+void triage_lookup_params(const struct triage_text *t, struct triage_params *out);
 /* Fills out from the lookup's one row. */
-void router_lookup_from_row(const struct db_result *r, struct router_lookup *out);
+void triage_lookup_from_row(const struct db_result *r, struct triage_lookup *out);
 /* The store-and-act statement's parameters for decision d on text t. */
-void router_apply_params(const struct router_text *t, const struct router_lookup *l,
-			 const struct router_decision *d, int conv_ttl_s, struct router_params *out);
+void triage_apply_params(const struct triage_text *t, const struct triage_lookup *l,
+			 const struct triage_decision *d, int conv_ttl_s, struct triage_params *out);
 /* Fills out from the store-and-act statement's one row. */
-void router_outcome_from_row(const struct db_result *r, struct router_outcome *out);
+void triage_outcome_from_row(const struct db_result *r, struct triage_outcome *out);
 
 /* How routing a text ended; borrowed for the callback. */
-struct router_result {
+struct triage_result {
 	const struct db_result *failed; /* a statement failed and nothing was stored */
 	const char *reply; /* the reply to the tenant, or NULL; only a sync_reply provider's
 			      answer carries it (provider_inbound_answer) */
 };
 
-typedef void router_cb(const struct router_result *res, void *arg);
+typedef void triage_cb(const struct triage_result *res, void *arg);
 
 /*
- * Routes text t: one statement looks the sender up, router_decide decides and one more
+ * Routes text t: one statement looks the sender up, triage_decide decides and one more
  * statement stores the text and carries the decision out. done runs once, after that
  * commit or a failure; t stays borrowed until then.
  */
-void router_route(const struct app *app, const struct router_text *t, router_cb *done,
+void triage_route(const struct app *app, const struct triage_text *t, triage_cb *done,
 		  void *arg);
 
 #endif
