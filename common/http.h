@@ -1,6 +1,6 @@
 /*
  * http.h: an outbound HTTP request as plain data. Provider adapters and the core build
- * one; gateway/httpc.c performs it.
+ * one; infra/httpc.c performs it.
  */
 #ifndef SIGNPOST_HTTP_H
 #define SIGNPOST_HTTP_H

@@ -7,7 +7,7 @@
  * The rules are NCSC's: at least PASSWORD_MIN_LEN characters and not a common password;
  * no rules about which kinds of characters.
  *
- * These calls take real time: the daemon runs them on its KDF thread (gateway/kdf.h).
+ * These calls take real time: the daemon runs them on its KDF thread (infra/kdf.h).
  */
 #ifndef SIGNPOST_PASSWORD_H
 #define SIGNPOST_PASSWORD_H

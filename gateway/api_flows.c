@@ -1,6 +1,6 @@
 /*
  * api_flows.c: triage flows (GET /v1/flows, GET /v1/flows/{name}; PUT /v1/flows/{name},
- * admin). A flow is checked on save (campaigns/flow.h says how), stored in PostgreSQL and
+ * admin). A flow is checked on save (triage/flow.h says how), stored in PostgreSQL and
  * used at once for new answers; conversations already open carry on with it. Partners
  * read flows too: the console walks one, by its labels, to refer someone.
  */

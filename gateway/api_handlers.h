@@ -88,7 +88,7 @@ void api_invite_accept(struct api_ctx *ctx);
 void inbound_webhook(struct api_ctx *ctx);
 void receipts_webhook(struct api_ctx *ctx);
 
-/* simulator.c: the built-in provider simulator */
+/* sim_server.c: the built-in provider simulator */
 void sim_server_accept(struct api_ctx *ctx);
 void sim_server_tenant_texts(struct api_ctx *ctx);
 void sim_server_list(struct api_ctx *ctx);

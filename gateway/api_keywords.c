@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "gateway/api_handlers.h"
-#include "gateway/referral.h"
 #include "infra/log.h"
 #include "triage/flow.h"
 
