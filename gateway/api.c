@@ -220,6 +220,26 @@ void api_reply_row(struct api_ctx *ctx, const struct db_result *r, int status, c
 	api_reply(ctx, status, "application/json", db_get(r, 0, 0), strlen(db_get(r, 0, 0)));
 }
 
+static void api_got(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	const char *what = ctx->state;
+
+	ctx->state = NULL;
+	api_reply_row(ctx, r, 200, what);
+}
+
+void api_get_by_id(struct api_ctx *ctx, const char *sql, const char *what)
+{
+	int64_t id;
+
+	if (!api_param_id(ctx, 0, &id))
+		return;
+	ctx->state = (void *)what; /* a static string: no state_free */
+	const char *params[] = { ctx->params[0] };
+	db_query(ctx->app->db, sql, 1, params, api_got, ctx);
+}
+
 void api_reply_items(struct api_ctx *ctx, const struct db_result *r)
 {
 	struct sbuf body;

@@ -77,6 +77,8 @@ void api_db_error(struct api_ctx *ctx, const struct db_result *r);
  * "no <what> with id <id>" (or the path when what is NULL).
  */
 void api_reply_row(struct api_ctx *ctx, const struct db_result *r, int status, const char *what);
+/* GET of one resource: sql with $1 the id in the path, answered by api_reply_row. */
+void api_get_by_id(struct api_ctx *ctx, const char *sql, const char *what);
 /* Answers {"items": <row 0, column 0>}. */
 void api_reply_items(struct api_ctx *ctx, const struct db_result *r);
 /* 422 with the message of a failed data check, naming the field it starts with. */

@@ -462,19 +462,9 @@ void api_campaign_update(struct api_ctx *ctx)
 
 /* ---- GET ---- */
 
-static void campaign_got(const struct db_result *r, void *arg)
-{
-	api_reply_row(arg, r, 200, "campaign");
-}
-
 void api_campaign_get(struct api_ctx *ctx)
 {
-	int64_t id;
-
-	if (!api_param_id(ctx, 0, &id))
-		return;
-	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, campaign_get_sql, 1, params, campaign_got, ctx);
+	api_get_by_id(ctx, campaign_get_sql, "campaign");
 }
 
 void api_campaign_list(struct api_ctx *ctx)

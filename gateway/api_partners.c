@@ -234,19 +234,9 @@ void api_partner_update(struct api_ctx *ctx)
 		partner_save(ctx, partner_update_sql, ctx->params[0]);
 }
 
-static void partner_got(const struct db_result *r, void *arg)
-{
-	api_reply_row(arg, r, 200, "partner");
-}
-
 void api_partner_get(struct api_ctx *ctx)
 {
-	int64_t id;
-
-	if (!api_param_id(ctx, 0, &id))
-		return;
-	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, partner_get_sql, 1, params, partner_got, ctx);
+	api_get_by_id(ctx, partner_get_sql, "partner");
 }
 
 static void partner_listed(const struct db_result *r, void *arg)

@@ -475,12 +475,7 @@ static void tenant_got(const struct db_result *r, void *arg)
 
 void api_tenant_get(struct api_ctx *ctx)
 {
-	int64_t id;
-
-	if (!api_param_id(ctx, 0, &id))
-		return;
-	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, tenant_get_sql, 1, params, tenant_got, ctx);
+	api_get_by_id(ctx, tenant_get_sql, "tenant");
 }
 
 /* ---- PATCH, DELETE, opt-out and suppression ---- */

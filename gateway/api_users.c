@@ -104,12 +104,7 @@ void api_user_list(struct api_ctx *ctx)
 
 void api_user_get(struct api_ctx *ctx)
 {
-	int64_t id;
-
-	if (!api_param_id(ctx, 0, &id))
-		return;
-	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, users_get_sql, 1, params, users_answer, ctx);
+	api_get_by_id(ctx, users_get_sql, "user");
 }
 
 /* An email address as people write them: something@domain, no spaces; lower-cased. */
