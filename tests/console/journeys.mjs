@@ -235,6 +235,10 @@ const steps = [
     await officer.getByRole('button', { name: 'Show' }).click();
     await officer.getByRole('table', { name: /^Outcomes from/ }).getByRole('row', { name: new RegExp(config.partner1_name) }).waitFor();
     await check(officer, 'outcomes-by-partner');
+    await officer.goto(`${base}/console/outcomes?by=month&from=2026-12-31&to=2026-01-01`);
+    await officer.getByRole('heading', { name: 'There is a problem' }).waitFor();
+    assert.equal(await officer.getByLabel('From').inputValue(), '31/12/2026', 'the dates stay in the boxes');
+    await check(officer, 'outcomes-errors');
   }],
 
   ['refer someone', async () => {

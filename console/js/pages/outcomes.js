@@ -66,14 +66,22 @@ function results(r) {
 
 export async function page(ctx) {
   const params = { by: ctx.query.get('by') || 'month', from: ctx.query.get('from'), to: ctx.query.get('to') };
-  const r = await get(`/v1/outcomes${query(params)}`);
-  const csv = `/v1/outcomes/report.csv${query({ by: r.by, from: r.from, to: r.to })}`;
+  let r = null;
+  let refused = null;
+  try {
+    r = await get(`/v1/outcomes${query(params)}`);
+  } catch (error) {
+    if (error.status !== 422) throw error;
+    refused = error; /* the dates asked for: show the form with what is wrong */
+  }
+  const csv = r && `/v1/outcomes/report.csv${query({ by: r.by, from: r.from, to: r.to })}`;
   render(ctx.main, html`<h1 class="govuk-heading-l">Outcomes</h1>
     <p class="govuk-body">What the texts and the help that followed achieved, for reports to your board and funders.</p>
-    ${chooser(ctx, r)}
-    <p class="govuk-body"><a class="govuk-link" href="${csv}" download>Download these figures (CSV)</a></p>
-    ${results(r)}`);
+    ${chooser(ctx, r || params)}
+    ${r ? html`<p class="govuk-body"><a class="govuk-link" href="${csv}" download>Download these figures (CSV)</a></p>
+    ${results(r)}` : ''}`);
   const form = qs('#outcomes-form', ctx.main);
+  if (refused) showErrors(form, refused);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const v = formValues(form);
