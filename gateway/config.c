@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "campaigns/render.h"
 #include "common/codec.h"
@@ -102,6 +103,73 @@ out:
 	json_tokener_free(tok);
 	sbuf_free(&text);
 	return rc;
+}
+
+/* ---- who may read and change the file ---- */
+
+/* A provider key that holds a credential: its name ends in key, secret, token or password. */
+static bool config_secret_key(const char *key)
+{
+	static const char *const ends[] = { "key", "secret", "token", "password" };
+	size_t n = strlen(key);
+
+	for (size_t i = 0; i < ARRAY_LEN(ends); i++) {
+		size_t m = strlen(ends[i]);
+		if (n >= m && strcmp(key + n - m, ends[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Writes "providers[i].key" of the first provider credential in root to out; false if none. */
+static bool config_first_secret(struct json_object *root, char *out, size_t size)
+{
+	struct json_object *list;
+
+	if (!json_object_object_get_ex(root, "providers", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *p = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(p, json_type_object))
+			continue;
+		json_object_object_foreach(p, key, val) {
+			if (config_secret_key(key) && json_object_is_type(val, json_type_string) &&
+			    *json_object_get_string(val)) {
+				snprintf(out, size, "providers[%zu].%s", i, key);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * The file may be changed by its owner only (whoever can change it decides where texts
+ * and partner webhooks go), and read by its owner only when it holds a credential.
+ */
+static int config_file_mode(const char *path, struct json_object *root, struct sbuf *err)
+{
+	struct stat st;
+	char secret[80];
+
+	if (stat(path, &st) < 0) {
+		sbuf_printf(err, "SIGNPOST_CONFIG: cannot read %s: %m", path);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		sbuf_printf(err, "SIGNPOST_CONFIG: %s can be changed by users other than its owner "
+			    "(mode %04o), who could redirect texts and webhooks; run: chmod 600 %s",
+			    path, (unsigned)(st.st_mode & 07777), path);
+		return -1;
+	}
+	if ((st.st_mode & (S_IRGRP | S_IROTH)) && config_first_secret(root, secret, sizeof(secret))) {
+		sbuf_printf(err, "SIGNPOST_CONFIG: %s holds provider credentials (%s) and can be "
+			    "read by users other than its owner (mode %04o); run: chmod 600 %s",
+			    path, secret, (unsigned)(st.st_mode & 07777), path);
+		return -1;
+	}
+	return 0;
 }
 
 static int config_number(struct json_object *obj, const char *key, double min, double max,
@@ -355,7 +423,7 @@ int config_load(struct config *cfg, struct sbuf *err)
 		goto out;
 	config_sim_secret(cfg);
 	if (path) {
-		if (config_read_file(path, &root, err) < 0)
+		if (config_read_file(path, &root, err) < 0 || config_file_mode(path, root, err) < 0)
 			goto out;
 	} else {
 		root = json_tokener_parse(config_default_json);

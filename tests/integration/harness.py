@@ -237,7 +237,10 @@ class Daemon:
         env.pop("SIGNPOST_CONFIG", None)
         if self.config is not None:
             self.config_path = os.path.join(TMP, "config-%s.json" % uuid.uuid4().hex[:8])
-            with open(self.config_path, "w") as f:
+            # Only its owner may read it: signpostd refuses a file that holds credentials
+            # and that others can read.
+            fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
                 json.dump(self.config, f)
             env["SIGNPOST_CONFIG"] = self.config_path
         env.update(self.extra_env)

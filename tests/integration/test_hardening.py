@@ -1,12 +1,17 @@
 """Hardening (issue 13): what the daemon refuses and neutralises on its boundaries.
 
 - every CSV download neutralises cells a spreadsheet would run as a formula;
+- SIGNPOST_CONFIG is refused when others may change it, or read it while it holds a
+  credential;
 """
 import csv
 import io
+import json
+import os
 import unittest
+import uuid
 
-from harness import (ALL_WEEK, Daemon, IntegrationCase, drama_number, wait_until)
+from harness import (ALL_WEEK, TMP, Daemon, IntegrationCase, drama_number, wait_until)
 
 HYPERLINK = '=HYPERLINK("http://example.com/x","Open me")'
 
@@ -93,6 +98,44 @@ class CsvCellsTest(IntegrationCase):
         self.assertEqual(row[head.index("last_error")], "'-2+3+cmd|' /C calc'!A0")
         self.assertEqual(row[head.index("provider")], "'=sim")
         self.assertNeutral(rows)
+
+
+class ConfigFileTest(IntegrationCase):
+    """Start-up refuses a configuration file others may change, or read when it holds a
+    provider credential, and says what to run."""
+
+    TWILIO = {"providers": [{"name": "twilio", "type": "twilio", "account_sid": "AC" + "0" * 32,
+                             "auth_token": "a-token", "from": "+447700900000"}]}
+    SIM = {"providers": [{"name": "sim", "type": "sim"}]}
+
+    def migrate(self, config, mode):
+        path = os.path.join(TMP, "config-mode-%s.json" % uuid.uuid4().hex[:8])
+        with open(path, "w") as f:
+            json.dump(config, f)
+        os.chmod(path, mode)
+        self.addCleanup(os.unlink, path)
+        r = Daemon(self.db, extra_env={"SIGNPOST_CONFIG": path}).run("migrate", check=False)
+        return r, path
+
+    def test_refused_modes(self):
+        for config, mode, why in (
+                (self.TWILIO, 0o644, "holds provider credentials (providers[0].auth_token) "
+                                     "and can be read by users other than its owner (mode 0644)"),
+                (self.TWILIO, 0o640, "(mode 0640)"),
+                (self.TWILIO, 0o604, "(mode 0604)"),
+                (self.SIM, 0o664, "can be changed by users other than its owner (mode 0664)"),
+                (self.SIM, 0o602, "can be changed by users other than its owner (mode 0602)"),
+                (self.TWILIO, 0o620, "can be changed by users other than its owner")):
+            r, path = self.migrate(config, mode)
+            self.assertNotEqual(r.returncode, 0, (oct(mode), r.stderr))
+            self.assertIn("SIGNPOST_CONFIG: %s " % path, r.stderr)
+            self.assertIn(why, r.stderr)
+            self.assertIn("run: chmod 600 %s" % path, r.stderr)
+
+    def test_accepted_modes(self):
+        for config, mode in ((self.TWILIO, 0o600), (self.TWILIO, 0o400), (self.SIM, 0o644)):
+            r, _ = self.migrate(config, mode)
+            self.assertEqual(r.returncode, 0, (oct(mode), r.stderr))
 
 
 if __name__ == "__main__":
