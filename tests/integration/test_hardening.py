@@ -3,15 +3,24 @@
 - every CSV download neutralises cells a spreadsheet would run as a formula;
 - SIGNPOST_CONFIG is refused when others may change it, or read it while it holds a
   credential;
+- a signed webhook is accepted once: MessageBird's jti and Standard Webhooks' webhook-id
+  are recorded with what the webhook stored, and a repeat is refused with 403;
+- text from a request reaches the log escaped, one event a line.
 """
+import base64
 import csv
+import hashlib
+import hmac
 import io
 import json
 import os
+import threading
+import time
 import unittest
+import urllib.parse
 import uuid
 
-from harness import (ALL_WEEK, TMP, Daemon, IntegrationCase, drama_number, wait_until)
+from harness import (ALL_WEEK, TMP, Daemon, IntegrationCase, drama_number, http, wait_until)
 
 HYPERLINK = '=HYPERLINK("http://example.com/x","Open me")'
 
@@ -136,6 +145,188 @@ class ConfigFileTest(IntegrationCase):
         for config, mode in ((self.TWILIO, 0o600), (self.TWILIO, 0o400), (self.SIM, 0o644)):
             r, _ = self.migrate(config, mode)
             self.assertEqual(r.returncode, 0, (oct(mode), r.stderr))
+
+
+MB_KEY = "signing-key-for-replays"
+HUB_SECRET = "whsec_" + base64.b64encode(b"replay-test-hub-secret").decode()
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def messagebird_jwt(url, body, jti, now=None, exp=True, alg="HS256", key=MB_KEY):
+    """A MessageBird-Signature-JWT as MessageBird makes one (exp = nbf + 60)."""
+    now = int(time.time()) if now is None else now
+    claims = {"iss": "MessageBird", "nbf": now, "jti": jti,
+              "url_hash": hashlib.sha256(url.encode()).hexdigest()}
+    if exp:
+        claims["exp"] = now + 60
+    if body:
+        claims["payload_hash"] = hashlib.sha256(body.encode()).hexdigest()
+    signing = b64url(json.dumps({"alg": alg, "typ": "JWT"}).encode()) + "." + \
+        b64url(json.dumps(claims).encode())
+    digest = {"HS256": hashlib.sha256}.get(alg, hashlib.sha256)
+    mac = hmac.new(key.encode(), signing.encode(), digest).digest()
+    return signing + "." + b64url(mac)
+
+
+def stdwebhook_headers(msg_id, body, ts=None):
+    ts = int(time.time()) if ts is None else ts
+    key = base64.b64decode(HUB_SECRET[len("whsec_"):])
+    mac = hmac.new(key, ("%s.%d.%s" % (msg_id, ts, body)).encode(), hashlib.sha256).digest()
+    return {"Content-Type": "application/json", "webhook-id": msg_id,
+            "webhook-timestamp": str(ts), "webhook-signature": "v1," + base64.b64encode(mac).decode()}
+
+
+class ReplayTest(IntegrationCase):
+    """A signed webhook sent again is refused with 403 and stores nothing, whether it is
+    an inbound text, a receipt or a repeat of either, and even when both copies arrive
+    at once. Ids are kept until their signatures would be refused anyway, then purged."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.d = Daemon(cls.db, config={"providers": [
+            {"name": "mb", "type": "messagebird", "base_url": "http://127.0.0.1:9",
+             "access_key": "live_x", "originator": "447700900000", "signing_key": MB_KEY},
+            {"name": "hub", "type": "webhook", "url": "http://127.0.0.1:9/messages",
+             "secret": HUB_SECRET, "from": "+447700900000"}]}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        super().tearDownClass()
+
+    def mb(self, path, fields, jti, **jwt_args):
+        """POSTs fields as MessageBird's JSON webhook to /v1/providers/mb/<path>."""
+        url = self.d.public_url + "/v1/providers/mb/" + path
+        body = json.dumps(fields)
+        return http("POST", self.d.base + "/v1/providers/mb/" + path, body, {
+            "Content-Type": "application/json",
+            "MessageBird-Signature-JWT": messagebird_jwt(url, body, jti, **jwt_args)})
+
+    def hub(self, path, event, msg_id, **kw):
+        body = json.dumps(event)
+        return http("POST", self.d.base + "/v1/providers/hub/" + path, body,
+                    stdwebhook_headers(msg_id, body, **kw))
+
+    def count(self, table):
+        return self.db.value("SELECT count(*) FROM %s" % table)
+
+    def assertReplayed(self, r):
+        self.assertEqual((r.status, r.json["error"]["code"]), (403, "replayed"), r)
+
+    def test_messagebird_inbound_once(self):
+        fields = {"id": "mb-in-1", "originator": drama_number(911)[1:],
+                  "recipient": "447700900000", "body": "SKILLS"}
+        jti = str(uuid.uuid4())
+        self.assertEqual(self.mb("inbound", fields, jti).status, 200)
+        stored = self.count("inbound_messages"), self.count("help_requests"), self.count("messages")
+        self.assertEqual(self.db.value("SELECT count(*) FROM inbound_messages WHERE "
+                                       "provider_msg_id = 'mb-in-1'"), 1)
+        r = self.mb("inbound", fields, jti)
+        self.assertReplayed(r)
+        # A fresh signature of the same text (a provider's retry) is taken and changes
+        # nothing; sent again, it too is refused.
+        jti2 = str(uuid.uuid4())
+        self.assertEqual(self.mb("inbound", fields, jti2).status, 200)
+        self.assertReplayed(self.mb("inbound", fields, jti2))
+        self.assertEqual((self.count("inbound_messages"), self.count("help_requests"),
+                          self.count("messages")), stored)
+        self.assertEqual(self.db.value("SELECT expires_at - now() < interval '70 seconds' FROM "
+                                       "webhook_replays WHERE replay_id = %s", jti), True)
+        self.assertIn('reason="a repeat: replay id %s was received before"' % jti, self.d.log())
+
+    def test_messagebird_receipt_once(self):
+        fields = {"id": "mb-unknown-1", "reference": "12345", "recipient": "447700900911",
+                  "status": "delivered"}
+        jti = str(uuid.uuid4())
+        before = self.count("receipts")
+        self.assertEqual(self.mb("status", fields, jti).status, 200)
+        self.assertEqual(self.count("receipts"), before + 1)
+        self.assertReplayed(self.mb("status", fields, jti))
+        # A status word MessageBird does not define stores nothing, but its id is kept.
+        odd = dict(fields, status="teleported")
+        self.assertEqual(self.mb("status", odd, "odd-" + jti).status, 200)
+        self.assertReplayed(self.mb("status", odd, "odd-" + jti))
+        self.assertEqual(self.count("receipts"), before + 1)
+
+    def test_messagebird_exp_required(self):
+        fields = {"id": "mb-in-2", "originator": drama_number(912)[1:],
+                  "recipient": "447700900000", "body": "hello"}
+        r = self.mb("inbound", fields, str(uuid.uuid4()), exp=False)
+        self.assertEqual((r.status, r.json["error"]["code"]), (403, "bad_signature"), r)
+        self.assertIn('reason="claim exp is missing"', self.d.log())
+        self.assertEqual(self.db.value("SELECT count(*) FROM inbound_messages WHERE "
+                                       "provider_msg_id = 'mb-in-2'"), 0)
+
+    def test_both_copies_at_once(self):
+        fields = {"id": "mb-in-3", "originator": drama_number(913)[1:],
+                  "recipient": "447700900000", "body": "MONEY"}
+        url = self.d.public_url + "/v1/providers/mb/inbound"
+        body = json.dumps(fields)
+        headers = {"Content-Type": "application/json",
+                   "MessageBird-Signature-JWT": messagebird_jwt(url, body, str(uuid.uuid4()))}
+        for _ in range(5):
+            got = []
+            start = threading.Barrier(2)
+
+            def post():
+                start.wait()
+                got.append(http("POST", self.d.base + "/v1/providers/mb/inbound", body,
+                                headers).status)
+            threads = [threading.Thread(target=post) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertIn(sorted(got), ([200, 403], [403, 403]), got)
+            headers["MessageBird-Signature-JWT"] = messagebird_jwt(url, body, str(uuid.uuid4()))
+        self.assertEqual(self.db.value("SELECT count(*) FROM inbound_messages WHERE "
+                                       "provider_msg_id = 'mb-in-3'"), 1)
+
+    def test_standard_webhooks_once(self):
+        event = {"type": "sms.received", "data": {"message_id": "hub-1",
+                                                  "from": drama_number(914),
+                                                  "to": "+447700900000", "text": "SKILLS"}}
+        self.assertEqual(self.hub("inbound", event, "msg_hub_1").status, 200)
+        stored = self.count("inbound_messages")
+        self.assertReplayed(self.hub("inbound", event, "msg_hub_1"))
+        # The same id signed again later is still the same webhook.
+        self.assertReplayed(self.hub("inbound", event, "msg_hub_1", ts=int(time.time()) + 2))
+        self.assertEqual(self.hub("inbound", event, "msg_hub_1b").status, 200)
+        self.assertEqual(self.count("inbound_messages"), stored)
+        receipt = {"type": "sms.delivered", "data": {"message_id": "nope", "reference": "777",
+                                                     "status": "delivered"}}
+        before = self.count("receipts")
+        self.assertEqual(self.hub("status", receipt, "msg_hub_r1").status, 200)
+        self.assertReplayed(self.hub("status", receipt, "msg_hub_r1"))
+        self.assertEqual(self.count("receipts"), before + 1)
+        ping = {"type": "hub.ping", "data": {}}
+        self.assertEqual(self.hub("inbound", ping, "msg_hub_ping").status, 200)
+        self.assertReplayed(self.hub("inbound", ping, "msg_hub_ping"))
+
+    def test_expired_ids_are_purged(self):
+        event = {"type": "hub.ping", "data": {}}
+        self.assertEqual(self.hub("inbound", event, "msg_hub_old").status, 200)
+        self.db.query("UPDATE webhook_replays SET expires_at = now() - interval '1 second' "
+                      "WHERE replay_id = 'msg_hub_old'")
+        wait_until(lambda: self.db.value("SELECT count(*) FROM webhook_replays WHERE "
+                                         "replay_id = 'msg_hub_old'") == 0,
+                   timeout=30, what="the janitor to purge an expired replay id")
+
+    def test_log_lines_are_escaped(self):
+        """A JWT's alg, unauthenticated, reaches the log escaped: it cannot forge a line."""
+        fields = {"id": "mb-in-4", "originator": "447700900915", "recipient": "447700900000",
+                  "body": "x"}
+        forged = "HS256\n2026-01-01T00:00:00.000Z error forged=yes\r\x1b[2K\u00ff"
+        r = self.mb("inbound", fields, "j-log", alg=forged)
+        self.assertEqual(r.status, 403, r)
+        log = self.d.log()
+        self.assertIn('signing method HS256\\n2026-01-01T00:00:00.000Z error forged=yes'
+                      '\\r\\x1b[2K\u00ff is invalid', log)
+        self.assertFalse([l for l in log.splitlines() if l.startswith("2026-01-01T00:00:00")])
 
 
 if __name__ == "__main__":
