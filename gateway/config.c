@@ -339,7 +339,8 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 {
 	static const char *const known[] = { "providers", "default_provider", "org_name",
 					     "log_level", "db_pool_size", "triage",
-					     "staff_numbers", "session_idle_seconds" };
+					     "staff_numbers", "session_idle_seconds",
+					     "allow_insecure_partner_urls", "partner_url_allow" };
 	struct json_object *v;
 	double pool = cfg->db_pool_size, idle = cfg->session_idle_s;
 
@@ -395,9 +396,49 @@ static int config_staff_numbers(struct config *cfg, struct json_object *root, st
 	return 0;
 }
 
+/*
+ * "allow_insecure_partner_urls": partner webhooks may be http:// (for tests);
+ * "partner_url_allow": addresses and blocks partner webhooks may reach although they are
+ * not on the public internet (["127.0.0.1"], ["10.20.0.0/16"]).
+ */
+static int config_partner_urls(struct config *cfg, struct json_object *root, struct sbuf *err)
+{
+	struct json_object *v, *list;
+
+	if (json_object_object_get_ex(root, "allow_insecure_partner_urls", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			sbuf_adds(err, "allow_insecure_partner_urls: must be true or false");
+			return -1;
+		}
+		cfg->allow_insecure_partner_urls = json_object_get_boolean(v);
+	}
+	if (!json_object_object_get_ex(root, "partner_url_allow", &list))
+		return 0;
+	if (!json_object_is_type(list, json_type_array) || json_object_array_length(list) > 100) {
+		sbuf_adds(err, "partner_url_allow: must be an array of at most 100 IP addresses or "
+			       "blocks (\"127.0.0.1\", \"10.20.0.0/16\")");
+		return -1;
+	}
+	cfg->partner_url_allow.items = xcalloc(json_object_array_length(list) + 1,
+					       sizeof(struct netaddr));
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		v = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(v, json_type_string) ||
+		    !netaddr_parse(json_object_get_string(v),
+				   &cfg->partner_url_allow.items[cfg->partner_url_allow.n])) {
+			sbuf_printf(err, "partner_url_allow[%zu]: not an IP address or block such as "
+				    "\"127.0.0.1\" or \"10.20.0.0/16\"", i);
+			return -1;
+		}
+		cfg->partner_url_allow.n++;
+	}
+	return 0;
+}
+
 static int config_parse(struct config *cfg, struct json_object *root, struct sbuf *err)
 {
 	if (config_top_keys(cfg, root, err) < 0 || config_staff_numbers(cfg, root, err) < 0 ||
+	    config_partner_urls(cfg, root, err) < 0 ||
 	    config_providers(cfg, root, err) < 0 ||
 	    config_default_provider(cfg, root, err) < 0)
 		return -1;
@@ -455,6 +496,7 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nstaff_numbers; i++)
 		free(cfg->staff_numbers[i]);
 	free(cfg->staff_numbers);
+	netaddr_list_free(&cfg->partner_url_allow);
 	free(cfg->database_url);
 	free(cfg->listen_host);
 	free(cfg->public_url);

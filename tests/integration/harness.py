@@ -44,6 +44,17 @@ CHECK_MESSAGE_TRANSITIONS = (
 ALL_WEEK = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
             "start": "00:00", "end": "24:00"}
 
+# Fake partners listen on http://127.0.0.1: a configuration whose partners' webhooks go to
+# them needs these keys (partner webhooks are https:// only, and never to loopback, by
+# default).
+PARTNERS_ON_LOOPBACK = {"allow_insecure_partner_urls": True, "partner_url_allow": ["127.0.0.1"]}
+
+
+def sim_config(**extra):
+    """The built-in configuration (the simulator alone) with extra keys."""
+    return dict({"providers": [{"name": "sim", "type": "sim"}], "default_provider": "sim"},
+                **extra)
+
 
 def generated_number(i):
     """Load and fault tests need more numbers than Ofcom's drama range holds. These are

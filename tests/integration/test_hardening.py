@@ -5,7 +5,9 @@
   credential;
 - a signed webhook is accepted once: MessageBird's jti and Standard Webhooks' webhook-id
   are recorded with what the webhook stored, and a repeat is refused with 403;
-- text from a request reaches the log escaped, one event a line.
+- text from a request reaches the log escaped, one event a line;
+- partner webhooks go over https to the public internet only, checked when a partner is
+  saved and again on each connection a webhook makes.
 """
 import base64
 import csv
@@ -20,7 +22,9 @@ import unittest
 import urllib.parse
 import uuid
 
-from harness import (ALL_WEEK, TMP, Daemon, IntegrationCase, drama_number, http, wait_until)
+from fake_partner import FakePartner
+from harness import (ALL_WEEK, TMP, Daemon, Database, IntegrationCase, drama_number, http,
+                     sim_config, wait_until)
 
 HYPERLINK = '=HYPERLINK("http://example.com/x","Open me")'
 
@@ -327,6 +331,102 @@ class ReplayTest(IntegrationCase):
         self.assertIn('signing method HS256\\n2026-01-01T00:00:00.000Z error forged=yes'
                       '\\r\\x1b[2K\u00ff is invalid', log)
         self.assertFalse([l for l in log.splitlines() if l.startswith("2026-01-01T00:00:00")])
+
+
+PARTNER_SECRET = "whsec_" + base64.b64encode(b"hardening-partner-secret").decode()
+
+
+class PartnerUrlTest(IntegrationCase):
+    """Where partner webhooks may go: https only, and never to an address off the public
+    internet, unless the configuration says so."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.d = Daemon(cls.db, sim_config()).start()
+        cls.admin = cls.d.key("admin")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        super().tearDownClass()
+
+    def save(self, url, pid=None):
+        body = {"webhook_url": url, "webhook_secret": PARTNER_SECRET}
+        if pid is None:
+            return self.d.api("POST", "/v1/partners", dict(body, name="P " + url),
+                              key=self.admin)
+        return self.d.api("PUT", "/v1/partners/%d" % pid, body, key=self.admin)
+
+    def assertRefusedUrl(self, r, words):
+        self.assertEqual((r.status, r.json["error"]["field"]), (422, "webhook_url"), r)
+        self.assertIn(words, r.json["error"]["message"])
+
+    def test_refused_when_saved(self):
+        partners = self.db.value("SELECT count(*) FROM partners")
+        for url, words in (
+                ("http://partner.example/hook", "must be an https:// URL"),
+                ("HTTP://partner.example/hook", "must be an https:// URL"),
+                ("ftp://partner.example/", "must be an https:// URL"),
+                ("https:///hook", "has no host"),
+                ("https://127.0.0.1:9/hook", "leads to 127.0.0.1, a loopback address"),
+                ("https://localhost/hook", "a loopback address"),
+                ("https://[::1]:8443/", "leads to ::1, a loopback address"),
+                ("https://[::ffff:127.0.0.1]/", "leads to 127.0.0.1, a loopback address"),
+                ("https://10.1.2.3/", "leads to 10.1.2.3, a private address"),
+                ("https://172.20.0.1/", "a private address"),
+                ("https://192.168.0.10/", "a private address"),
+                ("https://[fd12:3456::1]/", "a private address"),
+                ("https://169.254.169.254/latest/meta-data/", "169.254.169.254, a link-local"),
+                ("https://0.0.0.0/", "an unspecified address"),
+                ("https://224.0.0.1/", "a multicast address"),
+                ("https://100.64.1.1/", "shared (carrier-grade NAT)"),
+                ("https://2130706433/", "a loopback address"),   # 127.0.0.1 as a number
+                ("https://exa mple.org/", "not a URL signpost can use")):
+            self.assertRefusedUrl(self.save(url), words)
+        self.assertEqual(self.db.value("SELECT count(*) FROM partners"), partners,
+                         "nothing stored")
+        # Public addresses, and names that do not resolve yet (checked again when sent).
+        for url in ("https://93.184.216.34/hook", "https://partner.example/hook"):
+            r = self.save(url)
+            self.assertEqual(r.status, 201, r)
+        pid = r.json["id"]
+        self.assertRefusedUrl(self.save("https://127.0.0.1/hook", pid), "a loopback address")
+        self.assertRefusedUrl(self.save("http://partner.example/other", pid), "https://")
+        self.assertEqual(self.db.value("SELECT webhook_url FROM partners WHERE id = %s", pid),
+                         "https://partner.example/hook")
+
+    def test_checked_again_on_each_connection(self):
+        """A URL that reaches loopback when sent (as a name that resolved elsewhere when
+        saved would, here written into the database) is never connected to."""
+        fake = FakePartner(PARTNER_SECRET)
+        self.addCleanup(fake.stop)
+        db = Database("partnerurlsend")  # this daemon's alone: no other sends its webhooks
+        self.addCleanup(db.drop)
+        d = Daemon(db, sim_config(allow_insecure_partner_urls=True))
+        d.start()
+        self.addCleanup(d.stop)
+        admin, officer = d.key("admin"), d.key("officer")
+        port = fake.url.split(":")[2].split("/")[0]
+        for n, url in enumerate((fake.url, "http://localhost:%s/hook" % port)):
+            r = d.api("POST", "/v1/partners", {"name": "Loop %d" % n, "categories": ["loop%d" % n],
+                                               "boroughs": ["Loopton"],
+                                               "webhook_url": "https://partner.example/hook",
+                                               "webhook_secret": PARTNER_SECRET}, key=admin)
+            self.assertEqual(r.status, 201, r)
+            db.query("UPDATE partners SET webhook_url = %s WHERE id = %s", url, r.json["id"])
+            r = d.api("POST", "/v1/referrals", {"first_name": "Lo", "phone": "01632 960%03d" % n,
+                                                "borough": "Loopton", "category": "loop%d" % n,
+                                                "consent": True}, key=officer)
+            self.assertEqual(r.status, 201, r)
+            hid = r.json["id"]
+            error = wait_until(lambda: db.value(
+                "SELECT last_error FROM partner_outbox WHERE help_request_id = %s", hid),
+                what="the webhook attempted")
+            self.assertRegex(error, r"^refused to connect to (127\.0\.0\.1|::1), a loopback "
+                                    r"address")
+        self.assertEqual(fake.received, [], "nothing reached the partner")
+        self.assertIn("partner webhook failed", d.log())
 
 
 if __name__ == "__main__":
