@@ -374,7 +374,8 @@ static const char *const config_seeds[] = {
 	"{\"providers\": [{\"name\": \"hub\", \"type\": \"webhook\", \"url\": \"https://hub.example/m\", "
 	"\"secret\": \"" SIM_SECRET "\", \"from\": \"+447700900000\"}, {\"name\": \"vg\", \"type\": "
 	"\"vonage\", \"api_key\": \"a\", \"api_secret\": \"b\", \"from\": \"447700900000\", "
-	"\"signature_secret\": \"s\"}]}",
+	"\"signature_secret\": \"s\"}], \"allow_insecure_partner_urls\": true, "
+	"\"partner_url_allow\": [\"127.0.0.1\", \"fc00::/7\"]}",
 	NULL,
 };
 
