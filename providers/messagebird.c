@@ -197,17 +197,6 @@ static void messagebird_parse_send_result(void *priv, long status,
 
 /* ---- MessageBird-Signature-JWT ---- */
 
-static void jwt_b64url_encode(struct sbuf *out, const void *data, size_t n)
-{
-	size_t start = out->len;
-
-	codec_base64_encode(out, data, n);
-	while (out->len > start && out->data[out->len - 1] == '=')
-		out->data[--out->len] = '\0';
-	for (size_t i = start; i < out->len; i++)
-		out->data[i] = out->data[i] == '+' ? '-' : out->data[i] == '/' ? '_' : out->data[i];
-}
-
 static int jwt_b64url_decode(struct sbuf *out, const char *s, size_t n)
 {
 	char *copy = xstrndup(s, n);
@@ -285,12 +274,12 @@ int messagebird_jwt_sign(const char *key, const char *alg, const char *url, cons
 	claims = jwt_claims(url, body, len, now, jti);
 	const char *payload = json_object_to_json_string_ext(
 		claims, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	jwt_b64url_encode(out, header.data, header.len);
+	codec_base64url_encode(out, header.data, header.len);
 	sbuf_addc(out, '.');
-	jwt_b64url_encode(out, payload, strlen(payload));
+	codec_base64url_encode(out, payload, strlen(payload));
 	jwt_mac(a, key, out->data + start, out->len - start, mac);
 	sbuf_addc(out, '.');
-	jwt_b64url_encode(out, mac, crypto_digest_len(a));
+	codec_base64url_encode(out, mac, crypto_digest_len(a));
 	json_object_put(claims);
 	sbuf_free(&header);
 	return 0;

@@ -13,34 +13,34 @@ cd "$(dirname "$0")/.." || exit 2
 
 # Prints what BINARY lacks, one line each; exit status 0 only when it lacks nothing.
 check() {
-	bin=$1
+	header=$(readelf -hW "$1") || return 2
+	dynamic=$(readelf -dW "$1")
+	segments=$(readelf -lW "$1")
+	symbols=$(readelf --dyn-syms -W "$1")
 	missing=0
-	header=$(readelf -hW "$bin") || return 2
-	dynamic=$(readelf -dW "$bin")
-	segments=$(readelf -lW "$bin")
-	symbols=$(readelf --dyn-syms -W "$bin")
-	if ! echo "$header" | grep -q 'Type: *DYN' ||
-		! echo "$dynamic" | grep -q 'FLAGS_1.*PIE'; then
-		echo "  not a position-independent executable (PIE)"
-		missing=1
-	fi
-	if ! echo "$segments" | grep -q 'GNU_RELRO'; then
-		echo "  no RELRO segment"
-		missing=1
-	fi
-	if ! echo "$dynamic" | grep -Eq '\(FLAGS\).*BIND_NOW|FLAGS_1.*NOW'; then
-		echo "  relocations are bound lazily: partial RELRO, not full (-Wl,-z,now)"
-		missing=1
-	fi
-	if ! echo "$symbols" | grep -q ' __stack_chk_fail'; then
-		echo "  no stack protector (__stack_chk_fail)"
-		missing=1
-	fi
-	if ! echo "$symbols" | grep -Eq ' __[a-z0-9_]+_chk(@| |$)'; then
-		echo "  no fortified libc calls (_FORTIFY_SOURCE)"
-		missing=1
-	fi
+	lacks "not a position-independent executable (PIE)" \
+		"$header" 'Type: *DYN' "$dynamic" 'FLAGS_1.*PIE'
+	lacks "no RELRO segment" "$segments" 'GNU_RELRO'
+	lacks "relocations are bound lazily: partial RELRO, not full (-Wl,-z,now)" \
+		"$dynamic" '\(FLAGS\).*BIND_NOW|FLAGS_1.*NOW'
+	lacks "no stack protector (__stack_chk_fail)" "$symbols" ' __stack_chk_fail'
+	lacks "no fortified libc calls (_FORTIFY_SOURCE)" "$symbols" ' __[a-z0-9_]+_chk(@| |$)'
 	return $missing
+}
+
+# lacks MESSAGE TEXT PATTERN [TEXT PATTERN]: prints MESSAGE and sets missing unless each
+# TEXT has a line matching its extended regular expression PATTERN.
+lacks() {
+	message=$1
+	shift
+	while [ $# -ge 2 ]; do
+		if ! printf '%s\n' "$1" | grep -Eq -- "$2"; then
+			echo "  $message"
+			missing=1
+			return
+		fi
+		shift 2
+	done
 }
 
 if [ $# -gt 0 ]; then

@@ -104,18 +104,6 @@ static int verify_hook(void *m, const char *method, const char *url, const char 
 	return rc;
 }
 
-/* Appends data[0..n) in base64url without padding. */
-static void b64url(struct sbuf *out, const void *data, size_t n)
-{
-	size_t start = out->len;
-
-	codec_base64_encode(out, data, n);
-	while (out->len > start && out->data[out->len - 1] == '=')
-		out->data[--out->len] = '\0';
-	for (size_t j = start; j < out->len; j++)
-		out->data[j] = out->data[j] == '+' ? '-' : out->data[j] == '/' ? '_' : out->data[j];
-}
-
 /* A token with the claims given as JSON, signed HS256 with KEY. */
 static void sign_claims(const char *claims, struct sbuf *out)
 {
@@ -123,12 +111,12 @@ static void sign_claims(const char *claims, struct sbuf *out)
 	unsigned char mac[CRYPTO_MAX_DIGEST];
 
 	sbuf_reset(out);
-	b64url(out, header, strlen(header));
+	codec_base64url_encode(out, header, strlen(header));
 	sbuf_addc(out, '.');
-	b64url(out, claims, strlen(claims));
+	codec_base64url_encode(out, claims, strlen(claims));
 	crypto_hmac(CRYPTO_SHA256, KEY, strlen(KEY), out->data, out->len, mac);
 	sbuf_addc(out, '.');
-	b64url(out, mac, crypto_digest_len(CRYPTO_SHA256));
+	codec_base64url_encode(out, mac, crypto_digest_len(CRYPTO_SHA256));
 }
 
 /*
