@@ -25,6 +25,17 @@ void codec_base64_encode(struct sbuf *out, const void *data, size_t n)
 	}
 }
 
+void codec_base64url_encode(struct sbuf *out, const void *data, size_t n)
+{
+	size_t start = out->len;
+
+	codec_base64_encode(out, data, n);
+	while (out->len > start && out->data[out->len - 1] == '=')
+		out->data[--out->len] = '\0';
+	for (size_t i = start; i < out->len; i++)
+		out->data[i] = out->data[i] == '+' ? '-' : out->data[i] == '/' ? '_' : out->data[i];
+}
+
 static int b64_value(char c)
 {
 	const char *p = c ? strchr(b64_alphabet, c) : NULL;

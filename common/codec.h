@@ -8,6 +8,8 @@
 #include "common/util.h"
 
 void codec_base64_encode(struct sbuf *out, const void *data, size_t n);
+/* base64url (RFC 4648 section 5: - and _ for + and /) without padding, as JWTs use it. */
+void codec_base64url_encode(struct sbuf *out, const void *data, size_t n);
 /* Standard alphabet; accepts missing padding. Returns -1 on a bad character. */
 int codec_base64_decode(struct sbuf *out, const char *s, size_t n) WUR;
 void codec_hex_encode(struct sbuf *out, const void *data, size_t n, bool upper);

@@ -175,3 +175,36 @@ void csv_finish(struct csv_parser *p)
 	if (p->field_started || p->nfields || p->field.len || p->error)
 		csv_end_record(p);
 }
+
+/* + or -, digits and maybe a fraction: a number, which no spreadsheet runs. */
+static bool csv_plain_number(const char *s)
+{
+	size_t n = strspn(s + 1, "0123456789");
+
+	if ((s[0] != '+' && s[0] != '-') || n == 0)
+		return false;
+	s += 1 + n;
+	if (*s == '.' && s[1])
+		s += 1 + strspn(s + 1, "0123456789");
+	return *s == '\0';
+}
+
+void csv_cell(struct sbuf *out, const char *s)
+{
+	bool quote;
+
+	if (!s)
+		return;
+	quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		sbuf_addc(out, '"');
+	if (s[0] && strchr("=+-@\t\r", s[0]) && !csv_plain_number(s))
+		sbuf_addc(out, '\'');
+	for (; *s; s++) {
+		if (*s == '"')
+			sbuf_addc(out, '"');
+		sbuf_addc(out, *s);
+	}
+	if (quote)
+		sbuf_addc(out, '"');
+}

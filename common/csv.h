@@ -1,8 +1,12 @@
 /*
- * csv.h: a streaming RFC 4180 CSV reader. Bytes go in as they arrive; each complete
- * record comes out through a callback with the physical line it started on, so errors
- * can point officers at the right line of their file. Lines end with LF, CRLF or a bare
- * CR; a NUL byte makes its record an error.
+ * csv.h: a streaming RFC 4180 CSV reader, and the one writer of CSV cells.
+ *
+ * Reading: bytes go in as they arrive; each complete record comes out through a callback
+ * with the physical line it started on, so errors can point officers at the right line of
+ * their file. Lines end with LF, CRLF or a bare CR; a NUL byte makes its record an error.
+ *
+ * Writing: every CSV the daemon serves is made of csv_cell()s, which keep a spreadsheet
+ * from running what a tenant, partner or provider wrote as a formula.
  */
 #ifndef SIGNPOST_CSV_H
 #define SIGNPOST_CSV_H
@@ -43,5 +47,14 @@ void csv_resume(struct csv_parser *p);
 /* Ends the input: flushes a last record without a newline. */
 void csv_finish(struct csv_parser *p);
 void csv_free(struct csv_parser *p);
+
+/*
+ * Appends s (NULL: nothing) as one cell: in double quotes when it holds a comma, a quote,
+ * CR or LF, quotes doubled. A cell that starts with =, +, -, @, tab or CR, which a
+ * spreadsheet may take for a formula, is prefixed with ' (OWASP's advice on CSV
+ * injection), unless it is a plain number such as "-3", "0.5" or "+447700900123", which
+ * no spreadsheet runs.
+ */
+void csv_cell(struct sbuf *out, const char *s);
 
 #endif

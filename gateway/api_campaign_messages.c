@@ -7,6 +7,7 @@
 
 #include "campaigns/audience.h"
 #include "campaigns/render.h"
+#include "common/csv.h"
 #include "gateway/api_campaign.h"
 #include "gateway/api_handlers.h"
 #include "infra/log.h"
@@ -192,20 +193,6 @@ static void report_free(void *p)
 	free(rp);
 }
 
-/* A CSV field, quoted; text that a spreadsheet would run as a formula is prefixed with '. */
-static void report_field(struct sbuf *out, const char *s, bool text, bool last)
-{
-	sbuf_addc(out, '"');
-	if (s && text && strchr("=+-@", s[0]) && s[0])
-		sbuf_addc(out, '\'');
-	for (; s && *s; s++) {
-		if (*s == '"')
-			sbuf_addc(out, '"');
-		sbuf_addc(out, *s);
-	}
-	sbuf_adds(out, last ? "\"\r\n" : "\",");
-}
-
 static void report_next(void *arg);
 
 static void report_page(const struct db_result *r, void *arg)
@@ -235,9 +222,12 @@ static void report_page(const struct db_result *r, void *arg)
 		httpd_reply_start(req, 200, "text/csv; charset=utf-8");
 		sbuf_adds(&rp->csv, messages_report_header);
 	}
-	for (int i = 0; i < rows && db_get(r, i, 1); i++)
-		for (int col = 1; col <= ncols; col++)
-			report_field(&rp->csv, db_get(r, i, col), col == 7, col == ncols);
+	for (int i = 0; i < rows && db_get(r, i, 1); i++) {
+		for (int col = 1; col <= ncols; col++) {
+			csv_cell(&rp->csv, db_get(r, i, col));
+			sbuf_adds(&rp->csv, col == ncols ? "\r\n" : ",");
+		}
+	}
 	bool sent = httpd_reply_chunk(req, rp->csv.data, rp->csv.len);
 	sbuf_reset(&rp->csv);
 	if (!sent || rows < atoll(MESSAGES_REPORT_PAGE) || !db_get(r, rows - 1, 1)) {

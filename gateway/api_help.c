@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/csv.h"
 #include "gateway/api_handlers.h"
 #include "gateway/lifecycle.h"
 #include "infra/log.h"
@@ -211,23 +212,6 @@ void api_help_list(struct api_ctx *ctx)
 
 /* ---- the report ---- */
 
-static void help_csv_field(struct sbuf *out, const char *s)
-{
-	if (!s)
-		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		sbuf_adds(out, s);
-		return;
-	}
-	sbuf_addc(out, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			sbuf_addc(out, '"');
-		sbuf_addc(out, *s);
-	}
-	sbuf_addc(out, '"');
-}
-
 static void help_reported(const struct db_result *r, void *arg)
 {
 	struct api_ctx *ctx = arg;
@@ -245,7 +229,7 @@ static void help_reported(const struct db_result *r, void *arg)
 		for (int c = 0; c < PQnfields(r->pg); c++) {
 			if (c)
 				sbuf_addc(&csv, ',');
-			help_csv_field(&csv, db_get(r, i, c));
+			csv_cell(&csv, db_get(r, i, c));
 		}
 		sbuf_adds(&csv, "\r\n");
 	}

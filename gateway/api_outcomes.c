@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/csv.h"
 #include "gateway/api_handlers.h"
 
 /*
@@ -331,33 +332,12 @@ void api_outcomes(struct api_ctx *ctx)
 
 /* ---- the spreadsheet ---- */
 
-/*
- * A CSV field, quoted when it must be (as in api_help.c); text a spreadsheet would take
- * for a formula is prefixed with '.
- */
-static void outcomes_csv_field(struct sbuf *out, const char *s)
-{
-	bool quote = strpbrk(s, ",\"\r\n") != NULL;
-
-	if (quote)
-		sbuf_addc(out, '"');
-	if (s[0] && strchr("=+-@", s[0]))
-		sbuf_addc(out, '\'');
-	for (; *s; s++) {
-		if (*s == '"')
-			sbuf_addc(out, '"');
-		sbuf_addc(out, *s);
-	}
-	if (quote)
-		sbuf_addc(out, '"');
-}
-
 /* One row: its label, then each metric (empty where it does not apply). */
 static void outcomes_csv_row(struct sbuf *out, const char *label, struct json_object *o)
 {
 	struct json_object *v;
 
-	outcomes_csv_field(out, label);
+	csv_cell(out, label);
 	for (size_t i = 0; i < ARRAY_LEN(outcomes_metrics); i++) {
 		sbuf_addc(out, ',');
 		if (json_object_object_get_ex(o, outcomes_metrics[i], &v) && v)

@@ -1,7 +1,9 @@
 /*
  * api_partners.c: partner organisations (admin): POST/GET /v1/partners,
  * GET/PUT /v1/partners/{id}. Webhook secrets are write-only: one signpost generates is
- * shown once, in the answer to the request that asked for it.
+ * shown once, in the answer to the request that asked for it. A webhook URL is saved
+ * only once its host is resolved to addresses partners may be reached at
+ * (gateway/partner_url.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 #include "common/crypto.h"
 #include "common/stdwebhook.h"
 #include "gateway/api_handlers.h"
+#include "gateway/partner_url.h"
 
 #define PARTNER_MAX_NAME 200
 #define PARTNER_MAX_ITEMS 100
@@ -139,10 +142,15 @@ static bool partner_webhook(struct api_ctx *ctx, struct partner_input *in, bool 
 			  "generate_webhook_secret, not both");
 		return false;
 	}
-	if (in->url && strncmp(in->url, "http://", 7) != 0 && strncmp(in->url, "https://", 8) != 0) {
-		api_error(ctx, 422, "invalid", "webhook_url", "webhook_url must be an http:// or "
-			  "https:// URL");
-		return false;
+	if (in->url) {
+		struct sbuf err;
+		sbuf_init(&err);
+		bool ok = partner_url_form(&ctx->app->cfg, in->url, &err) == 0;
+		if (!ok)
+			api_error(ctx, 422, "invalid", "webhook_url", "%s", sbuf_str(&err));
+		sbuf_free(&err);
+		if (!ok)
+			return false;
 	}
 	if (in->secret && !stdwebhook_secret_valid(in->secret)) {
 		api_error(ctx, 422, "invalid", "webhook_secret", "webhook_secret must be \"whsec_\" "
@@ -203,22 +211,60 @@ static void partner_saved(const struct db_result *r, void *arg)
 		api_reply_row(ctx, r, status, "partner");
 }
 
+/* A save under way: its checked input, kept while the webhook URL's host is resolved. */
+struct partner_save {
+	struct api_ctx *ctx;
+	const char *sql;
+	const char *id; /* NULL for a new partner */
+	struct partner_input in;
+};
+
+static void partner_save_free(struct partner_save *s)
+{
+	sbuf_free(&s->in.categories);
+	sbuf_free(&s->in.boroughs);
+	free(s);
+}
+
+static void partner_write(struct partner_save *s)
+{
+	struct partner_input *in = &s->in;
+	const char *params[] = { in->name, in->has_categories ? in->categories.data : NULL,
+				 in->has_boroughs ? in->boroughs.data : NULL,
+				 in->capacity[0] ? in->capacity : NULL, in->url, in->secret,
+				 in->active[0] ? in->active : NULL, s->id };
+
+	db_query(s->ctx->app->db, s->sql, s->id ? 8 : 7, params, partner_saved, s->ctx);
+	partner_save_free(s);
+}
+
+static void partner_url_checked(const char *problem, void *arg)
+{
+	struct partner_save *s = arg;
+
+	if (problem) {
+		api_error(s->ctx, 422, "invalid", "webhook_url", "%s", problem);
+		partner_save_free(s);
+		return;
+	}
+	partner_write(s);
+}
+
 static void partner_save(struct api_ctx *ctx, const char *sql, const char *id)
 {
-	struct partner_input in;
+	struct partner_save *s = xcalloc(1, sizeof(*s));
 
-	memset(&in, 0, sizeof(in));
-	sbuf_init(&in.categories);
-	sbuf_init(&in.boroughs);
-	if (partner_input(ctx, &in, id == NULL)) {
-		const char *params[] = { in.name, in.has_categories ? in.categories.data : NULL,
-					 in.has_boroughs ? in.boroughs.data : NULL,
-					 in.capacity[0] ? in.capacity : NULL, in.url, in.secret,
-					 in.active[0] ? in.active : NULL, id };
-		db_query(ctx->app->db, sql, id ? 8 : 7, params, partner_saved, ctx);
-	}
-	sbuf_free(&in.categories);
-	sbuf_free(&in.boroughs);
+	s->ctx = ctx;
+	s->sql = sql;
+	s->id = id;
+	sbuf_init(&s->in.categories);
+	sbuf_init(&s->in.boroughs);
+	if (!partner_input(ctx, &s->in, id == NULL))
+		partner_save_free(s);
+	else if (s->in.url)
+		partner_url_check(ctx->app, s->in.url, partner_url_checked, s);
+	else
+		partner_write(s);
 }
 
 void api_partner_create(struct api_ctx *ctx)

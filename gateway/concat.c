@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "gateway/replay.h"
 #include "infra/log.h"
 
+/* $9 and $10: the webhook's replay id and until when to keep it (NULL: none) */
 static const char concat_part_sql[] =
+	"WITH " REPLAY_CTE("$1", "$9", "$10") " "
 	"SELECT message_id, body FROM signpost_inbound_part($1, $2, $3, $4, $5, $6::int, "
 	"$7::int, $8)";
 
@@ -48,15 +51,18 @@ static void concat_stored(const struct db_result *r, void *arg)
 }
 
 void concat_collect(struct db *db, const char *provider, const struct sms_in *part,
-		    concat_cb *done, void *arg)
+		    const struct verify_result *auth, concat_cb *done, void *arg)
 {
 	struct concat_job *job = xcalloc(1, sizeof(*job));
+	struct replay_params rp;
 	char total[16], part_no[16];
 
 	*job = (struct concat_job){ part, done, arg };
 	snprintf(total, sizeof(total), "%d", part->concat_total);
 	snprintf(part_no, sizeof(part_no), "%d", part->concat_part);
+	replay_params(auth, &rp);
 	const char *params[] = { provider, part->provider_id, part->from, part->to,
-				 part->concat_ref, total, part_no, sbuf_str(&part->text) };
-	db_query(db, concat_part_sql, 8, params, concat_stored, job);
+				 part->concat_ref, total, part_no, sbuf_str(&part->text), rp.id,
+				 rp.until };
+	db_query(db, concat_part_sql, 10, params, concat_stored, job);
 }

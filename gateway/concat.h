@@ -32,9 +32,10 @@ typedef void concat_cb(const struct concat_result *res, void *arg);
 
 /*
  * Stores part (concat_total > 1, checked by the caller: from in E.164, text UTF-8) of a
- * text from provider; part stays borrowed until done runs, once.
+ * text from provider, recording its webhook's replay id (auth) in the same statement;
+ * part stays borrowed until done runs, once.
  */
 void concat_collect(struct db *db, const char *provider, const struct sms_in *part,
-		    concat_cb *done, void *arg);
+		    const struct verify_result *auth, concat_cb *done, void *arg);
 
 #endif

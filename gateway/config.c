@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "campaigns/render.h"
 #include "common/codec.h"
@@ -102,6 +103,73 @@ out:
 	json_tokener_free(tok);
 	sbuf_free(&text);
 	return rc;
+}
+
+/* ---- who may read and change the file ---- */
+
+/* A provider key that holds a credential: its name ends in key, secret, token or password. */
+static bool config_secret_key(const char *key)
+{
+	static const char *const ends[] = { "key", "secret", "token", "password" };
+	size_t n = strlen(key);
+
+	for (size_t i = 0; i < ARRAY_LEN(ends); i++) {
+		size_t m = strlen(ends[i]);
+		if (n >= m && strcmp(key + n - m, ends[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Writes "providers[i].key" of the first provider credential in root to out; false if none. */
+static bool config_first_secret(struct json_object *root, char *out, size_t size)
+{
+	struct json_object *list;
+
+	if (!json_object_object_get_ex(root, "providers", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *p = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(p, json_type_object))
+			continue;
+		json_object_object_foreach(p, key, val) {
+			if (config_secret_key(key) && json_object_is_type(val, json_type_string) &&
+			    *json_object_get_string(val)) {
+				snprintf(out, size, "providers[%zu].%s", i, key);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * The file may be changed by its owner only (whoever can change it decides where texts
+ * and partner webhooks go), and read by its owner only when it holds a credential.
+ */
+static int config_file_mode(const char *path, struct json_object *root, struct sbuf *err)
+{
+	struct stat st;
+	char secret[80];
+
+	if (stat(path, &st) < 0) {
+		sbuf_printf(err, "SIGNPOST_CONFIG: cannot read %s: %m", path);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		sbuf_printf(err, "SIGNPOST_CONFIG: %s can be changed by users other than its owner "
+			    "(mode %04o), who could redirect texts and webhooks; run: chmod 600 %s",
+			    path, (unsigned)(st.st_mode & 07777), path);
+		return -1;
+	}
+	if ((st.st_mode & (S_IRGRP | S_IROTH)) && config_first_secret(root, secret, sizeof(secret))) {
+		sbuf_printf(err, "SIGNPOST_CONFIG: %s holds provider credentials (%s) and can be "
+			    "read by users other than its owner (mode %04o); run: chmod 600 %s",
+			    path, secret, (unsigned)(st.st_mode & 07777), path);
+		return -1;
+	}
+	return 0;
 }
 
 static int config_number(struct json_object *obj, const char *key, double min, double max,
@@ -271,7 +339,8 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 {
 	static const char *const known[] = { "providers", "default_provider", "org_name",
 					     "log_level", "db_pool_size", "triage",
-					     "staff_numbers", "session_idle_seconds" };
+					     "staff_numbers", "session_idle_seconds",
+					     "allow_insecure_partner_urls", "partner_url_allow" };
 	struct json_object *v;
 	double pool = cfg->db_pool_size, idle = cfg->session_idle_s;
 
@@ -327,9 +396,49 @@ static int config_staff_numbers(struct config *cfg, struct json_object *root, st
 	return 0;
 }
 
+/*
+ * "allow_insecure_partner_urls": partner webhooks may be http:// (for tests);
+ * "partner_url_allow": addresses and blocks partner webhooks may reach although they are
+ * not on the public internet (["127.0.0.1"], ["10.20.0.0/16"]).
+ */
+static int config_partner_urls(struct config *cfg, struct json_object *root, struct sbuf *err)
+{
+	struct json_object *v, *list;
+
+	if (json_object_object_get_ex(root, "allow_insecure_partner_urls", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			sbuf_adds(err, "allow_insecure_partner_urls: must be true or false");
+			return -1;
+		}
+		cfg->allow_insecure_partner_urls = json_object_get_boolean(v);
+	}
+	if (!json_object_object_get_ex(root, "partner_url_allow", &list))
+		return 0;
+	if (!json_object_is_type(list, json_type_array) || json_object_array_length(list) > 100) {
+		sbuf_adds(err, "partner_url_allow: must be an array of at most 100 IP addresses or "
+			       "blocks (\"127.0.0.1\", \"10.20.0.0/16\")");
+		return -1;
+	}
+	cfg->partner_url_allow.items = xcalloc(json_object_array_length(list) + 1,
+					       sizeof(struct netaddr));
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		v = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(v, json_type_string) ||
+		    !netaddr_parse(json_object_get_string(v),
+				   &cfg->partner_url_allow.items[cfg->partner_url_allow.n])) {
+			sbuf_printf(err, "partner_url_allow[%zu]: not an IP address or block such as "
+				    "\"127.0.0.1\" or \"10.20.0.0/16\"", i);
+			return -1;
+		}
+		cfg->partner_url_allow.n++;
+	}
+	return 0;
+}
+
 static int config_parse(struct config *cfg, struct json_object *root, struct sbuf *err)
 {
 	if (config_top_keys(cfg, root, err) < 0 || config_staff_numbers(cfg, root, err) < 0 ||
+	    config_partner_urls(cfg, root, err) < 0 ||
 	    config_providers(cfg, root, err) < 0 ||
 	    config_default_provider(cfg, root, err) < 0)
 		return -1;
@@ -355,7 +464,7 @@ int config_load(struct config *cfg, struct sbuf *err)
 		goto out;
 	config_sim_secret(cfg);
 	if (path) {
-		if (config_read_file(path, &root, err) < 0)
+		if (config_read_file(path, &root, err) < 0 || config_file_mode(path, root, err) < 0)
 			goto out;
 	} else {
 		root = json_tokener_parse(config_default_json);
@@ -387,6 +496,7 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nstaff_numbers; i++)
 		free(cfg->staff_numbers[i]);
 	free(cfg->staff_numbers);
+	netaddr_list_free(&cfg->partner_url_allow);
 	free(cfg->database_url);
 	free(cfg->listen_host);
 	free(cfg->public_url);

@@ -6,6 +6,7 @@
 #ifndef SIGNPOST_CONFIG_H
 #define SIGNPOST_CONFIG_H
 
+#include "common/netaddr.h"
 #include "common/util.h"
 #include "infra/log.h"
 #include "providers/provider.h"
@@ -51,6 +52,9 @@ struct config {
 	struct triage_cfg triage;
 	char **staff_numbers;   /* E.164 UK mobiles that receive campaign test sends */
 	size_t nstaff_numbers;
+	/* Partner webhook URLs (gateway/partner_url.c): http:// too, and these addresses. */
+	bool allow_insecure_partner_urls;
+	struct netaddr_list partner_url_allow;
 };
 
 /* Reads the environment and the config file; on error writes a message to err. */

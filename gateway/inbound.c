@@ -5,6 +5,7 @@
 
 #include "gateway/api_handlers.h"
 #include "gateway/concat.h"
+#include "gateway/replay.h"
 #include "gateway/triage.h"
 #include "infra/log.h"
 
@@ -38,7 +39,7 @@ struct inbound *inbound_open(struct api_ctx *ctx, struct http_in *hin, char **ur
 				 .headers = &req->headers, .body = sbuf_str(&req->body),
 				 .body_len = req->body.len, .now = clock_wall_ms() / 1000 };
 	sbuf_init(&err);
-	if (provider_verify(p->ops, p->priv, hin, &err) < 0) {
+	if (provider_verify(p->ops, p->priv, hin, &in->auth, &err) < 0) {
 		log_warn("webhook refused provider=%s path=%s reason=\"%s\"", p->name, req->path,
 			 sbuf_str(&err));
 		api_error(ctx, 403, "bad_signature", NULL,
@@ -48,6 +49,43 @@ struct inbound *inbound_open(struct api_ctx *ctx, struct http_in *hin, char **ur
 	}
 	sbuf_free(&err);
 	return in;
+}
+
+void inbound_db_error(struct api_ctx *ctx, const struct db_result *r)
+{
+	struct inbound *in = ctx->state;
+
+	if (!replay_refused(r)) {
+		api_db_error(ctx, r);
+		return;
+	}
+	log_warn("webhook refused provider=%s path=%s reason=\"a repeat: replay id %s was "
+		 "received before\"", in->provider->name, ctx->req->path, in->auth.replay_id);
+	api_error(ctx, 403, "replayed", NULL, "this signed webhook was received before; each is "
+		  "accepted once");
+}
+
+static void inbound_replay_recorded(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	struct inbound *in = ctx->state;
+
+	if (r->error)
+		inbound_db_error(ctx, r);
+	else
+		in->answer(ctx);
+}
+
+void inbound_unstored(struct api_ctx *ctx, void (*answer)(struct api_ctx *ctx))
+{
+	struct inbound *in = ctx->state;
+
+	if (!replay_has(&in->auth)) {
+		answer(ctx);
+		return;
+	}
+	in->answer = answer;
+	replay_record(ctx->app->db, in->provider->name, &in->auth, inbound_replay_recorded, ctx);
 }
 
 static void inbound_answer(struct api_ctx *ctx, const char *reply)
@@ -61,6 +99,12 @@ static void inbound_answer(struct api_ctx *ctx, const char *reply)
 	sbuf_free(&a.body);
 }
 
+/* The answer to a webhook that brought no new text. */
+static void inbound_answer_empty(struct api_ctx *ctx)
+{
+	inbound_answer(ctx, NULL);
+}
+
 /* ---- inbound texts ---- */
 
 static void inbound_routed(const struct triage_result *res, void *arg)
@@ -68,7 +112,9 @@ static void inbound_routed(const struct triage_result *res, void *arg)
 	struct api_ctx *ctx = arg;
 
 	if (res->failed)
-		api_db_error(ctx, res->failed);
+		inbound_db_error(ctx, res->failed);
+	else if (res->repeat)
+		inbound_unstored(ctx, inbound_answer_empty);
 	else
 		inbound_answer(ctx, res->reply);
 }
@@ -81,7 +127,7 @@ static void inbound_part_stored(const struct concat_result *res, void *arg)
 
 	switch (res->status) {
 	case CONCAT_FAILED:
-		api_db_error(ctx, res->failed);
+		inbound_db_error(ctx, res->failed);
 		return;
 	case CONCAT_WAITING:
 		inbound_answer(ctx, NULL);
@@ -89,6 +135,7 @@ static void inbound_part_stored(const struct concat_result *res, void *arg)
 	case CONCAT_COMPLETE:
 		break;
 	}
+	in->auth.replay_id[0] = '\0'; /* recorded with the part: the whole text records none */
 	provider_copy(in->sms.provider_id, sizeof(in->sms.provider_id), res->provider_id);
 	sbuf_reset(&in->sms.text);
 	sbuf_adds(&in->sms.text, res->text);
@@ -113,12 +160,13 @@ void inbound_webhook(struct api_ctx *ctx)
 	if (rc > 0 && triage_text_from_sms(&in->text, p->name, p->ops->sync_reply, &in->sms,
 					 &err) < 0)
 		rc = -1;
+	in->text.auth = &in->auth;
 	if (rc < 0)
 		api_error(ctx, 400, "bad_request", NULL, "%s", sbuf_str(&err));
 	else if (rc == 0)
-		inbound_answer(ctx, NULL);
+		inbound_unstored(ctx, inbound_answer_empty);
 	else if (in->sms.concat_total > 1)
-		concat_collect(ctx->app->db, p->name, &in->sms, inbound_part_stored, ctx);
+		concat_collect(ctx->app->db, p->name, &in->sms, &in->auth, inbound_part_stored, ctx);
 	else
 		triage_route(ctx->app, &in->text, inbound_routed, ctx);
 out:

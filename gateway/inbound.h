@@ -17,9 +17,11 @@
 /* A provider webhook under way (ctx->state): the provider and what the webhook carried. */
 struct inbound {
 	struct provider_cfg *provider;
+	struct verify_result auth; /* its replay id, recorded with what it stores */
 	struct sms_in sms;
 	struct triage_text text; /* sms, checked once, as triage needs it */
 	struct status_in status;
+	void (*answer)(struct api_ctx *ctx); /* the answer once nothing needs storing */
 };
 
 /*
@@ -28,5 +30,12 @@ struct inbound {
  * otherwise.
  */
 struct inbound *inbound_open(struct api_ctx *ctx, struct http_in *hin, char **url);
+/*
+ * Answers a webhook that stores nothing (a repeat, a ping, a status we do not know) with
+ * answer, once its replay id (if any) is recorded: a replay of it is refused like any.
+ */
+void inbound_unstored(struct api_ctx *ctx, void (*answer)(struct api_ctx *ctx));
+/* Answers a failed statement: 403 for a webhook whose replay id was recorded before. */
+void inbound_db_error(struct api_ctx *ctx, const struct db_result *r);
 
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "gateway/lifecycle.h"
+#include "gateway/replay.h"
 #include "infra/db.h"
 #include "infra/log.h"
 
@@ -55,6 +56,14 @@ static void janitor_done(const struct db_result *r, void *arg)
 			  lifecycle_allowed(LIFECYCLE_MESSAGE, MSG_QUEUED, MSG_CANCELLED));
 }
 
+static void janitor_done_purge(const struct db_result *r, void *arg)
+{
+	(void)arg;
+	if (r->error)
+		log_error("janitor failed to purge replay ids error=\"%.*s\"",
+			  (int)strcspn(r->error, "\n"), r->error);
+}
+
 void janitor_run(struct app *app)
 {
 	char id[24];
@@ -62,6 +71,7 @@ void janitor_run(struct app *app)
 	snprintf(id, sizeof(id), "%lld", (long long)app->daemon_id);
 	const char *params[] = { id };
 	db_query(app->db, janitor_sql, 1, params, janitor_done, NULL);
+	db_query(app->db, replay_purge_sql, 0, NULL, janitor_done_purge, NULL);
 }
 
 int64_t janitor_reserve_id(const char *conninfo, struct sbuf *err)

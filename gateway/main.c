@@ -70,6 +70,7 @@ static int main_load_config(struct config *cfg)
 	if (config_load(cfg, &err) < 0) {
 		fprintf(stderr, "signpostd: configuration error: %s\n", err.data);
 		sbuf_free(&err);
+		config_free(cfg); /* what was read before the error */
 		return -1;
 	}
 	sbuf_free(&err);

@@ -7,6 +7,7 @@
 #include "campaigns/window.h"
 #include "common/stdwebhook.h"
 #include "gateway/lifecycle.h"
+#include "gateway/partner_url.h"
 #include "gateway/rules.h"
 #include "infra/db.h"
 #include "infra/httpc.h"
@@ -282,13 +283,23 @@ static void referral_sent(struct httpc_response *resp, void *arg)
 static void referral_send(struct referral *r, const struct db_result *res, int row)
 {
 	const char *body = db_get(res, row, 2), *secret = db_get(res, row, 4);
+	const char *url = db_get(res, row, 3);
 	struct referral_send *s;
 	struct http_req req;
+	struct sbuf err;
 	char wid[40];
 
 	snprintf(wid, sizeof(wid), "msg_signpost_%s", db_get(res, row, 0));
 	http_req_init(&req);
-	if (!db_get(res, row, 3) || !secret ||
+	sbuf_init(&err);
+	/* The configuration may have changed since the URL was saved. */
+	if (url && partner_url_form(&r->app->cfg, url, &err) < 0) {
+		log_warn("partner webhook not sent partner=%s error=\"%s\"", db_get(res, row, 1),
+			 sbuf_str(&err));
+		referral_record(r, db_get(res, row, 0), 0, sbuf_str(&err));
+		goto out;
+	}
+	if (!url || !secret ||
 	    stdwebhook_add_headers(&req.headers, secret, wid, db_get_i64(res, row, 6), body,
 				   strlen(body)) < 0) {
 		log_error("partner webhook not sent: no URL or no usable secret partner=%s",
@@ -300,16 +311,17 @@ static void referral_send(struct referral *r, const struct db_result *res, int r
 	snprintf(s->id, sizeof(s->id), "%s", db_get(res, row, 0));
 	snprintf(s->partner, sizeof(s->partner), "%s", db_get(res, row, 1));
 	req.method = "POST";
-	req.url = xstrdup(db_get(res, row, 3));
+	req.url = xstrdup(url);
 	kvlist_add(&req.headers, "Content-Type", "application/json");
 	sbuf_adds(&req.body, body);
 	s->r = r;
 	s->next = r->sends;
 	r->sends = s;
 	r->nsends++;
-	httpc_send(r->app->httpc, &req, REFERRAL_CONNECT_TIMEOUT_MS, REFERRAL_TIMEOUT_MS,
-		   referral_sent, s);
+	httpc_send_checked(r->app->httpc, &req, partner_url_addr_check, &r->app->cfg,
+			   REFERRAL_CONNECT_TIMEOUT_MS, REFERRAL_TIMEOUT_MS, referral_sent, s);
 out:
+	sbuf_free(&err);
 	http_req_free(&req);
 }
 

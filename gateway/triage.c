@@ -6,6 +6,7 @@
 
 #include "campaigns/template.h"
 #include "common/codec.h"
+#include "gateway/replay.h"
 #include "infra/log.h"
 #include "sms/phone.h"
 #include "triage/flow.h"
@@ -52,7 +53,8 @@ enum {
  * repeated, $12 help-request category, $13 conversation op, $14 flow, $15 step, $16
  * answers (JSON), $17 conversation category, $18 close state, $19 conversation lifetime in
  * seconds, $20 needs a call, $21 consent, $22 open conversation id, $23 value to record,
- * $24 help request to record it on.
+ * $24 help request to record it on, $25 the webhook's replay id (NULL: none) and $26 until
+ * when to keep it (gateway/replay.h).
  * Returns: inbound id (NULL for a repeat), whether the action was new, help request id,
  * reply messages queued, conversations and help requests changed.
  *
@@ -87,6 +89,8 @@ enum {
 	APPLY_CONV_ID,
 	APPLY_RECORD_VALUE,
 	APPLY_RECORD_ON,
+	APPLY_REPLAY_ID,
+	APPLY_REPLAY_UNTIL,
 	APPLY_NPARAMS,
 };
 
@@ -113,7 +117,8 @@ enum {
 	TRIAGE_APPLY_CLOSE = 1 << 5,
 	TRIAGE_APPLY_RECORD = 1 << 6,
 	TRIAGE_APPLY_REPLY = 1 << 7,
-	TRIAGE_APPLY_KINDS = 1 << 8,
+	TRIAGE_APPLY_REPLAY = 1 << 8, /* the webhook's replay id, recorded */
+	TRIAGE_APPLY_KINDS = 1 << 9,
 };
 
 /* Every parameter's type, for those a statement's parts leave out. */
@@ -121,13 +126,15 @@ static const char triage_apply_head[] =
 	"WITH params AS (SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, "
 	"  $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::text, $13::text, $14::text, "
 	"  $15::text, $16::jsonb, $17::text, $18::text, $19::int, $20::boolean, $21::boolean, "
-	"  $22::bigint, $23::text, $24::bigint"
+	"  $22::bigint, $23::text, $24::bigint, $25::text, $26::bigint"
 	"), ins AS ("
 	"  INSERT INTO inbound_messages (provider, provider_msg_id, from_phone, to_phone, body, "
 	"    tenant_id, campaign_id, action, keyword) "
 	"  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
 	"  ON CONFLICT (provider, provider_msg_id) DO NOTHING RETURNING id"
 	")";
+
+static const char triage_apply_replay[] = ", " REPLAY_CTE("$1", "$25", "$26");
 
 static const char triage_apply_opt_out[] =
 	", oo AS ("
@@ -215,6 +222,8 @@ static char *triage_apply_build(unsigned kinds)
 
 	sbuf_init(&sql);
 	sbuf_adds(&sql, triage_apply_head);
+	if (kinds & TRIAGE_APPLY_REPLAY)
+		sbuf_adds(&sql, triage_apply_replay);
 	if (kinds & TRIAGE_APPLY_OPT_OUT)
 		sbuf_adds(&sql, triage_apply_opt_out);
 	if (kinds & TRIAGE_APPLY_OPT_IN)
@@ -251,10 +260,11 @@ static char *triage_apply_build(unsigned kinds)
 }
 
 /*
- * The store-and-act statement for a decision, with the replies to queue when with_reply.
- * The text lives as long as the process.
+ * The store-and-act statement for a decision, with the replies to queue when with_reply
+ * and the webhook's replay id when with_replay. The text lives as long as the process.
  */
-static const char *triage_apply_sql(const struct triage_decision *d, bool with_reply)
+static const char *triage_apply_sql(const struct triage_decision *d, bool with_reply,
+				    bool with_replay)
 {
 	/* built once each, on first use; the database layer knows a statement by its address */
 	static char *built[TRIAGE_APPLY_KINDS];
@@ -267,7 +277,8 @@ static const char *triage_apply_sql(const struct triage_decision *d, bool with_r
 				  : 0) |
 			 (d->conv_op == TRIAGE_CONV_CLOSE ? TRIAGE_APPLY_CLOSE : 0) |
 			 (d->record_value ? TRIAGE_APPLY_RECORD : 0) |
-			 (with_reply && (d->reply || d->reply_repeat) ? TRIAGE_APPLY_REPLY : 0);
+			 (with_reply && (d->reply || d->reply_repeat) ? TRIAGE_APPLY_REPLY : 0) |
+			 (with_replay ? TRIAGE_APPLY_REPLAY : 0);
 
 	if (!built[kinds])
 		built[kinds] = triage_apply_build(kinds);
@@ -655,6 +666,11 @@ void triage_apply_params(const struct triage_text *t, const struct triage_lookup
 	out->v[APPLY_TENANT] = l->tenant_id;
 	out->v[APPLY_CAMPAIGN] = l->campaign_id;
 	out->v[APPLY_CONV_TTL] = out->ttl;
+	if (t->auth && replay_has(t->auth)) {
+		snprintf(out->until, sizeof(out->until), "%lld", (long long)t->auth->replay_until);
+		out->v[APPLY_REPLAY_ID] = t->auth->replay_id;
+		out->v[APPLY_REPLAY_UNTIL] = out->until;
+	}
 	triage_apply_decision(l, d, t->sync_reply, out->v);
 }
 
@@ -676,9 +692,9 @@ struct triage_job {
 };
 
 static void triage_finish(struct triage_job *job, const struct db_result *failed,
-			  const char *reply)
+			  const char *reply, bool repeat)
 {
-	struct triage_result res = { .failed = failed, .reply = reply };
+	struct triage_result res = { .failed = failed, .reply = reply, .repeat = repeat };
 
 	job->done(&res, job->arg);
 	triage_decision_free(&job->decision);
@@ -706,16 +722,17 @@ static void triage_applied(const struct db_result *r, void *arg)
 	struct triage_outcome o;
 
 	if (r->error) {
-		triage_finish(job, r, NULL);
+		triage_finish(job, r, NULL, false);
 		return;
 	}
 	triage_outcome_from_row(r, &o);
 	if (!o.inbound_id) { /* a repeat of a webhook stored meanwhile */
-		triage_finish(job, NULL, NULL);
+		triage_finish(job, NULL, NULL, true);
 		return;
 	}
 	triage_log(job, &o);
-	triage_finish(job, NULL, o.fresh ? job->decision.reply : job->decision.reply_repeat);
+	triage_finish(job, NULL, o.fresh ? job->decision.reply : job->decision.reply_repeat,
+		      false);
 }
 
 static void triage_looked_up(const struct db_result *r, void *arg)
@@ -726,18 +743,19 @@ static void triage_looked_up(const struct db_result *r, void *arg)
 	struct triage_params p;
 
 	if (r->error) {
-		triage_finish(job, r, NULL);
+		triage_finish(job, r, NULL, false);
 		return;
 	}
 	triage_lookup_from_row(r, &l);
 	if (l.seen) {
-		triage_finish(job, NULL, NULL);
+		triage_finish(job, NULL, NULL, true);
 		return;
 	}
 	triage_decide(job->app, job->text.text, &l.who, d);
 	triage_apply_params(&job->text, &l, d, job->app->cfg.triage.conversation_ttl_s, &p);
-	db_query_grouped(job->app->db, triage_apply_sql(d, !job->text.sync_reply), p.n, p.v,
-			 triage_applied, job);
+	db_query_grouped(job->app->db,
+			 triage_apply_sql(d, !job->text.sync_reply, p.v[APPLY_REPLAY_ID] != NULL),
+			 p.n, p.v, triage_applied, job);
 }
 
 void triage_route(const struct app *app, const struct triage_text *t, triage_cb *done,

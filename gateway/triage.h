@@ -91,6 +91,8 @@ struct triage_text {
 	const char *to;          /* the number texted */
 	const char *text;        /* UTF-8, at most TRIAGE_TEXT_MAX bytes */
 	bool sync_reply;         /* a reply rides in the webhook's answer, not in the outbox */
+	/* The webhook's replay id (gateway/replay.h), recorded with the text; NULL: none. */
+	const struct verify_result *auth;
 };
 
 /*
@@ -118,13 +120,14 @@ struct triage_outcome {
 };
 
 /* The most parameters a triage statement takes (the store-and-act statement's). */
-#define TRIAGE_PARAMS_MAX 24
+#define TRIAGE_PARAMS_MAX 26
 
-/* A statement's parameters, pointing into what they were built from and into ttl. */
+/* A statement's parameters, pointing into what they were built from, ttl and until. */
 struct triage_params {
 	const char *v[TRIAGE_PARAMS_MAX];
 	int n;
 	char ttl[16];
+	char until[24];
 };
 
 /* The lookup's parameters for t. */
@@ -140,6 +143,7 @@ void triage_outcome_from_row(const struct db_result *r, struct triage_outcome *o
 /* How routing a text ended; borrowed for the callback. */
 struct triage_result {
 	const struct db_result *failed; /* a statement failed and nothing was stored */
+	bool repeat; /* the text was stored before (same provider message id): nothing done */
 	const char *reply; /* the reply to the tenant, or NULL; only a sync_reply provider's
 			      answer carries it (provider_inbound_answer) */
 };

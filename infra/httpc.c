@@ -23,6 +23,9 @@ struct httpc_xfer {
 	struct httpc_response resp;
 	httpc_cb *cb;
 	void *arg;
+	httpc_addr_check *check; /* NULL: any address */
+	void *check_arg;
+	struct sbuf refused;      /* why check refused the last address it refused */
 	bool body_overflow;
 	struct httpc_xfer *next; /* pending start */
 	struct httpc_xfer *active_prev, *active_next;
@@ -62,6 +65,7 @@ static void httpc_xfer_free(struct httpc_xfer *x)
 	}
 	free(x->headers);
 	sbuf_free(&x->header_lines);
+	sbuf_free(&x->refused);
 	http_req_free(&x->req);
 	kvlist_free(&x->resp.headers);
 	sbuf_free(&x->resp.body);
@@ -103,6 +107,24 @@ static size_t httpc_header_cb(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* Opens the socket for a connection curl is about to make, unless the check refuses it. */
+static curl_socket_t httpc_open_socket(void *arg, curlsocktype purpose,
+				       struct curl_sockaddr *address)
+{
+	struct httpc_xfer *x = arg;
+
+	(void)purpose;
+	if (x->check) {
+		sbuf_reset(&x->refused);
+		if (x->check(&address->addr, x->check_arg, &x->refused) < 0) {
+			log_debug("httpc connection refused reason=\"%s\"", sbuf_str(&x->refused));
+			return CURL_SOCKET_BAD;
+		}
+		sbuf_reset(&x->refused);
+	}
+	return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
 /*
  * A handle from the free list, or a new one with the options every transfer shares. A
  * reused handle keeps them (curl_easy_reset would clear them only to have them set again);
@@ -122,6 +144,7 @@ static CURL *httpc_easy(struct httpc *c)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, httpc_write_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, httpc_header_cb);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, httpc_open_socket);
 	return e;
 }
 
@@ -159,6 +182,8 @@ static void httpc_setup(struct httpc_xfer *x, long connect_timeout_ms, long time
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, x->check ? 1L : 0L);
 	if (strcmp(x->req.method, "POST") == 0) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body.len);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, sbuf_str(&x->req.body));
@@ -189,8 +214,9 @@ static void httpc_start_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-void httpc_send(struct httpc *c, struct http_req *req, long connect_timeout_ms,
-		long timeout_ms, httpc_cb *cb, void *arg)
+void httpc_send_checked(struct httpc *c, struct http_req *req, httpc_addr_check *check,
+			void *check_arg, long connect_timeout_ms, long timeout_ms, httpc_cb *cb,
+			void *arg)
 {
 	struct httpc_xfer *x = xcalloc(1, sizeof(*x));
 
@@ -199,6 +225,9 @@ void httpc_send(struct httpc *c, struct http_req *req, long connect_timeout_ms,
 	http_req_init(req);
 	x->cb = cb;
 	x->arg = arg;
+	x->check = check;
+	x->check_arg = check_arg;
+	sbuf_init(&x->refused);
 	kvlist_init(&x->resp.headers);
 	sbuf_init(&x->resp.body);
 	x->easy = httpc_easy(c);
@@ -211,6 +240,12 @@ void httpc_send(struct httpc *c, struct http_req *req, long connect_timeout_ms,
 	c->active = x;
 	c->inflight++;
 	event_active(c->start, EV_TIMEOUT, 0);
+}
+
+void httpc_send(struct httpc *c, struct http_req *req, long connect_timeout_ms,
+		long timeout_ms, httpc_cb *cb, void *arg)
+{
+	httpc_send_checked(c, req, NULL, NULL, connect_timeout_ms, timeout_ms, cb, arg);
 }
 
 /* Whether a failed transfer may have delivered its request. */
@@ -240,8 +275,11 @@ static void httpc_finish(struct httpc *c, CURL *e, CURLcode code)
 	} else {
 		x->resp.status = 0;
 		x->resp.error = x->body_overflow ? "response body too large" : curl_easy_strerror(code);
+		if (code == CURLE_COULDNT_CONNECT && x->refused.len)
+			x->resp.error = sbuf_str(&x->refused);
 		x->resp.timed_out = code == CURLE_OPERATION_TIMEDOUT;
 		x->resp.maybe_sent = httpc_maybe_sent(e, code);
+		x->resp.bad_url = code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL;
 	}
 	c->inflight--;
 	x->cb(&x->resp, x->arg);

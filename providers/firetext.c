@@ -211,11 +211,14 @@ static void firetext_parse_send_result(void *priv, long status, const struct kvl
 	json_object_put(obj);
 }
 
-static int firetext_verify(void *priv, const struct http_in *in, struct sbuf *err)
+/* Firetext signs nothing: its webhooks carry fixed credentials, and no replay id. */
+static int firetext_verify(void *priv, const struct http_in *in, struct verify_result *out,
+			   struct sbuf *err)
 {
 	struct firetext *f = priv;
 	const char *given = in->headers ? kvlist_get_ci(in->headers, "Authorization") : NULL;
 
+	(void)out;
 	if (!given) {
 		sbuf_adds(err, "missing HTTP Basic credentials (put webhook_user:webhook_password "
 			       "in the URLs given to Firetext)");

@@ -197,17 +197,6 @@ static void messagebird_parse_send_result(void *priv, long status,
 
 /* ---- MessageBird-Signature-JWT ---- */
 
-static void jwt_b64url_encode(struct sbuf *out, const void *data, size_t n)
-{
-	size_t start = out->len;
-
-	codec_base64_encode(out, data, n);
-	while (out->len > start && out->data[out->len - 1] == '=')
-		out->data[--out->len] = '\0';
-	for (size_t i = start; i < out->len; i++)
-		out->data[i] = out->data[i] == '+' ? '-' : out->data[i] == '/' ? '_' : out->data[i];
-}
-
 static int jwt_b64url_decode(struct sbuf *out, const char *s, size_t n)
 {
 	char *copy = xstrndup(s, n);
@@ -285,12 +274,12 @@ int messagebird_jwt_sign(const char *key, const char *alg, const char *url, cons
 	claims = jwt_claims(url, body, len, now, jti);
 	const char *payload = json_object_to_json_string_ext(
 		claims, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	jwt_b64url_encode(out, header.data, header.len);
+	codec_base64url_encode(out, header.data, header.len);
 	sbuf_addc(out, '.');
-	jwt_b64url_encode(out, payload, strlen(payload));
+	codec_base64url_encode(out, payload, strlen(payload));
 	jwt_mac(a, key, out->data + start, out->len - start, mac);
 	sbuf_addc(out, '.');
-	jwt_b64url_encode(out, mac, crypto_digest_len(a));
+	codec_base64url_encode(out, mac, crypto_digest_len(a));
 	json_object_put(claims);
 	sbuf_free(&header);
 	return 0;
@@ -354,7 +343,9 @@ static bool jwt_time(struct json_object *claims, const char *name, int64_t *out)
 	return true;
 }
 
-static int jwt_check_times(struct json_object *claims, int64_t now, struct sbuf *err)
+/* nbf (optional) and exp (required) against now; *exp is set when they pass. */
+static int jwt_check_times(struct json_object *claims, int64_t now, int64_t *exp,
+			   struct sbuf *err)
 {
 	int64_t t;
 
@@ -362,9 +353,36 @@ static int jwt_check_times(struct json_object *claims, int64_t now, struct sbuf 
 		sbuf_adds(err, "claim nbf is in the future");
 		return -1;
 	}
-	if (jwt_time(claims, "exp", &t) && t <= now - MESSAGEBIRD_CLOCK_SKEW_S) {
+	if (!jwt_time(claims, "exp", exp)) {
+		sbuf_adds(err, "claim exp is missing");
+		return -1;
+	}
+	if (*exp <= now - MESSAGEBIRD_CLOCK_SKEW_S) {
 		sbuf_adds(err, "claim exp is in the past");
 		return -1;
+	}
+	return 0;
+}
+
+/* jti as the replay id, recorded until the token expires (with the skew allowed). */
+static int jwt_replay(struct json_object *claims, int64_t exp, struct verify_result *out,
+		      struct sbuf *err)
+{
+	const char *jti = provider_json_str(claims, "jti");
+	char id[PROVIDER_REPLAY_ID_MAX];
+
+	if (!jti || !*jti) {
+		sbuf_adds(err, "claim jti is missing");
+		return -1;
+	}
+	if (!provider_copy_exact(id, sizeof(id), jti)) {
+		sbuf_printf(err, "claim jti is longer than %d bytes or not UTF-8",
+			    PROVIDER_REPLAY_ID_MAX - 1);
+		return -1;
+	}
+	if (out) {
+		memcpy(out->replay_id, id, sizeof(id));
+		out->replay_until = exp + MESSAGEBIRD_CLOCK_SKEW_S;
 	}
 	return 0;
 }
@@ -389,18 +407,17 @@ static bool jwt_hash_matches(const char *claim, const char *data, size_t n)
 }
 
 static int jwt_check_claims(struct json_object *claims, const char *url, const char *body,
-			    size_t len, int64_t now, struct sbuf *err)
+			    size_t len, int64_t now, struct verify_result *out, struct sbuf *err)
 {
 	const char *iss = provider_json_str(claims, "iss");
 	const char *url_hash = provider_json_str(claims, "url_hash");
 	const char *payload_hash = provider_json_str(claims, "payload_hash");
+	int64_t exp;
 
 	if (!iss || strcmp(iss, "MessageBird") != 0)
 		return sbuf_adds(err, "claim iss is not MessageBird"), -1;
-	if (jwt_check_times(claims, now, err) < 0)
+	if (jwt_check_times(claims, now, &exp, err) < 0 || jwt_replay(claims, exp, out, err) < 0)
 		return -1;
-	if (!provider_json_str(claims, "jti"))
-		return sbuf_adds(err, "claim jti is missing"), -1;
 	if (!url_hash || !jwt_hash_matches(url_hash, url, strlen(url)))
 		return sbuf_adds(err, "claim url_hash is invalid"), -1;
 	if (payload_hash && len == 0)
@@ -414,7 +431,8 @@ static int jwt_check_claims(struct json_object *claims, const char *url, const c
 }
 
 int messagebird_jwt_verify(const char *key, const char *jwt, const char *url, const char *body,
-			   size_t len, int64_t now, struct sbuf *err)
+			   size_t len, int64_t now, struct verify_result *out,
+			   struct sbuf *err)
 {
 	const char *dot1 = strchr(jwt, '.');
 	const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
@@ -432,13 +450,14 @@ int messagebird_jwt_verify(const char *key, const char *jwt, const char *url, co
 		sbuf_adds(err, "the JWT claims are not base64url JSON");
 		goto out;
 	}
-	rc = jwt_check_claims(claims, url, body ? body : "", body ? len : 0, now, err);
+	rc = jwt_check_claims(claims, url, body ? body : "", body ? len : 0, now, out, err);
 out:
 	json_object_put(claims);
 	return rc;
 }
 
-static int messagebird_verify(void *priv, const struct http_in *in, struct sbuf *err)
+static int messagebird_verify(void *priv, const struct http_in *in, struct verify_result *out,
+			      struct sbuf *err)
 {
 	struct messagebird *m = priv;
 	const char *jwt = in->headers ? kvlist_get_ci(in->headers, MESSAGEBIRD_SIGNATURE_HEADER)
@@ -449,7 +468,7 @@ static int messagebird_verify(void *priv, const struct http_in *in, struct sbuf 
 		return -1;
 	}
 	return messagebird_jwt_verify(m->signing_key, jwt, in->url, in->body, in->body_len,
-				      in->now, err);
+				      in->now, out, err);
 }
 
 /* ---- webhooks ---- */

@@ -21,11 +21,14 @@
 int messagebird_jwt_sign(const char *key, const char *alg, const char *url, const char *body,
 			 size_t len, int64_t now, const char *jti, struct sbuf *out) WUR;
 /*
- * 0 when jwt is a valid signature of a request to url with body[0..len) at time now;
- * -1 with the reason in err otherwise.
+ * 0 when jwt is a valid signature of a request to url with body[0..len) at time now,
+ * with out (when not NULL) holding its jti as the replay id, kept until exp plus the
+ * clock skew; -1 with the reason in err otherwise. exp and jti are required, as a token
+ * without them could be replayed for ever.
  */
 int messagebird_jwt_verify(const char *key, const char *jwt, const char *url, const char *body,
-			   size_t len, int64_t now, struct sbuf *err) WUR;
+			   size_t len, int64_t now, struct verify_result *out,
+			   struct sbuf *err) WUR;
 /* Maps a status report's status to our state; false for words MessageBird does not define. */
 bool messagebird_status_state(const char *status, enum msg_state *out);
 

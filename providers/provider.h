@@ -10,6 +10,7 @@
 #define SIGNPOST_PROVIDER_H
 
 #include <json-c/json.h>
+#include <string.h>
 
 #include "common/http.h"
 #include "common/util.h"
@@ -49,6 +50,20 @@ struct http_in {
 	const char *body;
 	size_t body_len;
 	int64_t now; /* unix seconds, for signature timestamp checks */
+};
+
+/* Longest replay id (with its NUL) a webhook may carry; a longer one is refused. */
+#define PROVIDER_REPLAY_ID_MAX 200
+
+/*
+ * What verify found besides "authentic": an id the provider signs for one request only
+ * (MessageBird's JWT jti, Standard Webhooks' webhook-id), which the core records until
+ * replay_until so that the same signed request is refused when it comes again. Twilio,
+ * Vonage and Firetext sign no such id: their replay_id stays "".
+ */
+struct verify_result {
+	char replay_id[PROVIDER_REPLAY_ID_MAX];
+	int64_t replay_until; /* unix seconds after which verify refuses the request anyway */
 };
 
 /* The daemon's HTTP answer to a webhook. */
@@ -168,8 +183,12 @@ struct provider_ops {
 	/* status 0 never reaches an adapter: the core handles transport failures. */
 	void (*parse_send_result)(void *priv, long status, const struct kvlist *headers,
 				  const char *body, size_t len, struct send_result *out);
-	/* Optional. 0 when the webhook is authentic; -1 with a reason (never a secret). */
-	int (*verify)(void *priv, const struct http_in *in, struct sbuf *err);
+	/*
+	 * Optional. 0 when the webhook is authentic, with out filled (zeroed by the caller);
+	 * -1 with a reason (never a secret).
+	 */
+	int (*verify)(void *priv, const struct http_in *in, struct verify_result *out,
+		      struct sbuf *err);
 	/*
 	 * Returns 1 with *out filled, 0 when the webhook carries no text (a provider's
 	 * test ping, say) and -1 with err set when it is malformed.
@@ -213,13 +232,15 @@ static inline void provider_parse_send_result(const struct provider_ops *ops, vo
 
 /* An adapter without verify authenticates nothing: every webhook is refused. */
 static inline int provider_verify(const struct provider_ops *ops, void *priv,
-				  const struct http_in *in, struct sbuf *err)
+				  const struct http_in *in, struct verify_result *out,
+				  struct sbuf *err)
 {
+	memset(out, 0, sizeof(*out));
 	if (!ops->verify) {
 		sbuf_adds(err, "no verification");
 		return -1;
 	}
-	return ops->verify(priv, in, err);
+	return ops->verify(priv, in, out, err);
 }
 
 static inline int provider_parse_inbound(const struct provider_ops *ops, void *priv,

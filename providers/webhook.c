@@ -255,16 +255,31 @@ void webhook_parse_send_result(void *priv, long status, const struct kvlist *hea
 	json_object_put(obj);
 }
 
-int webhook_verify(void *priv, const struct http_in *in, struct sbuf *err)
+int webhook_verify(void *priv, const struct http_in *in, struct verify_result *out,
+		   struct sbuf *err)
 {
 	struct webhook *w = priv;
+	const char *id;
+	int64_t ts;
 
 	if (!in->headers) {
 		sbuf_adds(err, "missing webhook-id, webhook-timestamp or webhook-signature header");
 		return -1;
 	}
-	return stdwebhook_verify_headers(w->secret, in->headers, in->body ? in->body : "",
-					 in->body_len, in->now, err);
+	if (stdwebhook_verify_headers(w->secret, in->headers, in->body ? in->body : "",
+				      in->body_len, in->now, err) < 0)
+		return -1;
+	id = kvlist_get_ci(in->headers, "webhook-id");
+	if (!provider_copy_exact(out->replay_id, sizeof(out->replay_id), id)) {
+		sbuf_printf(err, "webhook-id is longer than %d bytes or not UTF-8",
+			    PROVIDER_REPLAY_ID_MAX - 1);
+		return -1;
+	}
+	/* verified: the timestamp is a number within the tolerance of now */
+	if (!str_to_i64(kvlist_get_ci(in->headers, "webhook-timestamp"), 0, INT64_MAX / 2, &ts))
+		ts = in->now;
+	out->replay_until = ts + STDWEBHOOK_TOLERANCE_S;
+	return 0;
 }
 
 /* Parses an event; returns its data object (borrowed from *root) or NULL with err set. */

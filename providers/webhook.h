@@ -26,7 +26,9 @@ void webhook_destroy(void *priv);
 int webhook_build_send(void *priv, const struct sms_out *msg, struct http_req *req) WUR;
 void webhook_parse_send_result(void *priv, long status, const struct kvlist *headers,
 			       const char *body, size_t len, struct send_result *out);
-int webhook_verify(void *priv, const struct http_in *in, struct sbuf *err) WUR;
+/* Standard Webhooks: the webhook-id is the replay id, kept while its timestamp is accepted. */
+int webhook_verify(void *priv, const struct http_in *in, struct verify_result *out,
+		   struct sbuf *err) WUR;
 int webhook_parse_inbound(void *priv, const struct http_in *in, struct sms_in *out,
 			  struct sbuf *err) WUR;
 int webhook_parse_status(void *priv, const struct http_in *in, struct status_in *out,

@@ -20,7 +20,7 @@ BUILD=${BUILD:-build/san}
 export BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-STEP_FLOOR=39
+STEP_FLOOR=42
 failed=""
 ran=0
 
@@ -100,6 +100,10 @@ step "differential self-check" run_test tests/diff/selfcheck.sh
 
 step "docker-compose config" env SIGNPOST_DB_PASSWORD=config-check \
 	docker-compose -f docker-compose.yml config -q
+
+# The release build (make OPT=1, as the Dockerfile builds it): PIE, full RELRO, stack
+# protector and _FORTIFY_SOURCE, after showing that an unhardened binary is refused.
+step "release build hardening" run_test tests/hardening.sh
 
 # The fake providers themselves, against the adapters.
 for t in tests/fake/*_check.py; do

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/codec.h"
 #include "providers/messagebird.h"
@@ -190,8 +191,11 @@ static void mb_signed(const struct mb_fake *mb, const char *url, const char *for
 		codec_form_build(&q, fields);
 		out->url = xasprintf("%s%s%s", url, strchr(url, '?') ? "&" : "?", sbuf_str(&q));
 	}
-	char jti[40];
-	snprintf(jti, sizeof(jti), "%lld-%zu", (long long)clock_wall_ms(), fields->n);
+	/* Unique, as MessageBird's (UUIDs): the daemon refuses a jti it has seen. */
+	static unsigned long long signed_count;
+	char jti[48];
+	snprintf(jti, sizeof(jti), "%lld-%d-%llu", (long long)clock_wall_ms(), (int)getpid(),
+		 ++signed_count);
 	if (messagebird_jwt_sign(bad ? "not the signing key" : mb->signing_key, "HS256", out->url,
 				 out->body.data, out->body.len, clock_wall_ms() / 1000, jti, &jwt) == 0)
 		kvlist_add(&out->headers, MESSAGEBIRD_SIGNATURE_HEADER, sbuf_str(&jwt));

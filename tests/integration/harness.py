@@ -44,6 +44,17 @@ CHECK_MESSAGE_TRANSITIONS = (
 ALL_WEEK = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
             "start": "00:00", "end": "24:00"}
 
+# Fake partners listen on http://127.0.0.1: a configuration whose partners' webhooks go to
+# them needs these keys (partner webhooks are https:// only, and never to loopback, by
+# default).
+PARTNERS_ON_LOOPBACK = {"allow_insecure_partner_urls": True, "partner_url_allow": ["127.0.0.1"]}
+
+
+def sim_config(**extra):
+    """The built-in configuration (the simulator alone) with extra keys."""
+    return dict({"providers": [{"name": "sim", "type": "sim"}], "default_provider": "sim"},
+                **extra)
+
 
 def generated_number(i):
     """Load and fault tests need more numbers than Ofcom's drama range holds. These are
@@ -237,7 +248,10 @@ class Daemon:
         env.pop("SIGNPOST_CONFIG", None)
         if self.config is not None:
             self.config_path = os.path.join(TMP, "config-%s.json" % uuid.uuid4().hex[:8])
-            with open(self.config_path, "w") as f:
+            # Only its owner may read it: signpostd refuses a file that holds credentials
+            # and that others can read.
+            fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
                 json.dump(self.config, f)
             env["SIGNPOST_CONFIG"] = self.config_path
         env.update(self.extra_env)

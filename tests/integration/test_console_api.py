@@ -9,7 +9,8 @@ import time
 import urllib.parse
 
 from fake_partner import FakePartner
-from harness import ALL_WEEK, IntegrationCase, Daemon, drama_number, wait_until
+from harness import (ALL_WEEK, PARTNERS_ON_LOOPBACK, IntegrationCase, Daemon, drama_number,
+                     sim_config, wait_until)
 
 SECRET = "whsec_" + base64.b64encode(b"signpost-console-partner").decode()
 ITEM_KEYS = {"id", "external_ref", "first_name", "phone", "borough", "landlord", "tags",
@@ -23,7 +24,7 @@ class ConsoleApiTest(IntegrationCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.fake = FakePartner(SECRET)
-        cls.d = Daemon(cls.db).start()
+        cls.d = Daemon(cls.db, sim_config(**PARTNERS_ON_LOOPBACK)).start()
         cls.admin = cls.d.key("admin")
         cls.officer = cls.d.key("officer")
 

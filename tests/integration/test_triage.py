@@ -12,8 +12,8 @@ import unittest
 import urllib.request
 
 from fake_partner import FakePartner, sign, verify
-from harness import (IntegrationCase, Daemon, Database, FakeServer, drama_number, http,
-                     post_twilio, wait_until)
+from harness import (PARTNERS_ON_LOOPBACK, IntegrationCase, Daemon, Database, FakeServer,
+                     drama_number, http, post_twilio, wait_until)
 
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "test-auth-token-not-a-secret"
@@ -33,7 +33,8 @@ def config(fake):
         "default_provider": "twilio", "org_name": "Kent Digital Help",
         "triage": {"conversation_ttl_seconds": 3600, "reminder_after_seconds": 1800,
                    "accept_deadline_seconds": 3600, "followup_after_seconds": 604800,
-                   "partner_retry_seconds": 1, "partner_retry_max_seconds": 2}}
+                   "partner_retry_seconds": 1, "partner_retry_max_seconds": 2},
+        **PARTNERS_ON_LOOPBACK}
 
 
 class FakePartnerSelfCheck(IntegrationCase):

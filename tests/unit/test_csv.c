@@ -135,6 +135,46 @@ TEST(test_nul_byte)
 	CHECK_INT(r.items[2].line, 3);
 }
 
+static const char *cells(const char *const *values, size_t n)
+{
+	static struct sbuf out;
+
+	sbuf_reset(&out);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sbuf_addc(&out, ',');
+		csv_cell(&out, values[i]);
+	}
+	return sbuf_str(&out);
+}
+
+#define CELLS(...) cells((const char *const[]){ __VA_ARGS__ }, \
+			 sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
+
+/* Written cells read back as written, and none starts a formula. */
+TEST(test_cells)
+{
+	CHECK_STR(CELLS("plain", NULL, "", "a,b", "say \"hi\"", "two\nlines"),
+		  "plain,,,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\"");
+	CHECK_STR(CELLS("=HYPERLINK(\"http://x\",\"y\")", "+Plus", "-Minus", "@SUM(A1)"),
+		  "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+Plus,'-Minus,'@SUM(A1)");
+	CHECK_STR(CELLS("\tcmd", "\rcmd", "-2+3+cmd|' /C calc'!A0", "=1", "+", "-"),
+		  "'\tcmd,\"'\rcmd\",'-2+3+cmd|' /C calc'!A0,'=1,'+,'-");
+	/* Numbers stay numbers: phones in E.164, negative and signed values. */
+	CHECK_STR(CELLS("+447700900123", "-3", "-0.5", "+1.", "-1e5", "42", "2026-01-05"),
+		  "+447700900123,-3,-0.5,'+1.,'-1e5,42,2026-01-05");
+
+	struct recs r = { .n = 0 };
+	struct csv_parser p;
+	const char *line = CELLS("=x,y", "a\"b", "+447700900123");
+	csv_init(&p, collect, &r);
+	csv_feed(&p, line, strlen(line));
+	csv_finish(&p);
+	csv_free(&p);
+	CHECK_INT(r.n, 1);
+	CHECK_STR(r.items[0].text, "'=x,y|a\"b|+447700900123");
+}
+
 int main(void)
 {
 	RUN(test_plain_records);
@@ -143,5 +183,6 @@ int main(void)
 	RUN(test_field_limit);
 	RUN(test_cr_line_ends);
 	RUN(test_nul_byte);
+	RUN(test_cells);
 	return check_summary("csv");
 }

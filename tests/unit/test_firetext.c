@@ -90,6 +90,7 @@ TEST(test_results)
 
 static int verify(void *f, const char *auth)
 {
+	struct verify_result vr;
 	struct sbuf err;
 	struct hook h;
 	int rc;
@@ -98,8 +99,9 @@ static int verify(void *f, const char *auth)
 	hook_init(&h, "POST", "https://signpost.example/v1/providers/ft/inbound", "source=1", 0);
 	if (auth)
 		kvlist_add(&h.headers, "authorization", auth);
-	rc = firetext_ops.verify(f, &h.in, &err);
+	rc = provider_verify(&firetext_ops, f, &h.in, &vr, &err);
 	CHECK(rc == 0 ? err.len == 0 : err.len > 0);
+	CHECK_STR(vr.replay_id, ""); /* Firetext signs nothing: no replay id */
 	hook_free(&h);
 	sbuf_free(&err);
 	return rc;

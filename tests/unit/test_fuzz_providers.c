@@ -180,13 +180,18 @@ static void fuzz_adapter(const struct adapter *a, const char *data, size_t len)
 	sbuf_init(&err);
 	if (!webhook_read(data, len, &w))
 		goto out;
-	int v = provider_verify(a->ops, a->priv, &w.in, &err);
+	struct verify_result vr;
+	int v = provider_verify(a->ops, a->priv, &w.in, &vr, &err);
 	CHECK(v == 0 || (v == -1 && err.len > 0));
+	/* A replay id is a string within its buffer, of UTF-8, with a time to keep it. */
+	CHECK(memchr(vr.replay_id, '\0', sizeof(vr.replay_id)) != NULL);
+	CHECK(codec_utf8_valid(vr.replay_id, strlen(vr.replay_id)));
+	CHECK(v != 0 || !vr.replay_id[0] || vr.replay_until > 0);
 	/* Nothing at all is never authentic. */
 	const char *nothing = "POST /v1/providers/p/inbound\n\n";
 	CHECK(webhook_read(nothing, strlen(nothing), &empty));
 	sbuf_reset(&err);
-	CHECK(provider_verify(a->ops, a->priv, &empty.in, &err) == -1 && err.len > 0);
+	CHECK(provider_verify(a->ops, a->priv, &empty.in, &vr, &err) == -1 && err.len > 0);
 	webhook_free(&empty);
 	sbuf_reset(&err);
 	sms_in_init(&m);
@@ -369,7 +374,8 @@ static const char *const config_seeds[] = {
 	"{\"providers\": [{\"name\": \"hub\", \"type\": \"webhook\", \"url\": \"https://hub.example/m\", "
 	"\"secret\": \"" SIM_SECRET "\", \"from\": \"+447700900000\"}, {\"name\": \"vg\", \"type\": "
 	"\"vonage\", \"api_key\": \"a\", \"api_secret\": \"b\", \"from\": \"447700900000\", "
-	"\"signature_secret\": \"s\"}]}",
+	"\"signature_secret\": \"s\"}], \"allow_insecure_partner_urls\": true, "
+	"\"partner_url_allow\": [\"127.0.0.1\", \"fc00::/7\"]}",
 	NULL,
 };
 

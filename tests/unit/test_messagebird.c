@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/codec.h"
+#include "common/crypto.h"
 #include "providers/adapters.h"
 #include "providers/messagebird.h"
 #include "tests/check.h"
@@ -52,7 +54,7 @@ static void reference_case(struct json_object *c, int *passed)
 	int rc = messagebird_jwt_verify(secret ? secret : "", provider_json_str(c, "token"),
 					provider_json_str(c, "url"), payload,
 					payload ? strlen(payload) : 0,
-					iso_seconds(provider_json_str(c, "timestamp")), &err);
+					iso_seconds(provider_json_str(c, "timestamp")), NULL, &err);
 	bool expected = json_object_get_boolean(valid);
 	CHECK_INT(rc == 0, expected);
 	if ((rc == 0) != expected)
@@ -81,6 +83,9 @@ TEST(test_reference_file)
 	json_object_put(cases);
 }
 
+/* What the last verify_hook reported besides its verdict. */
+static struct verify_result last_verified;
+
 static int verify_hook(void *m, const char *method, const char *url, const char *body,
 		       const char *jwt, int64_t now)
 {
@@ -92,11 +97,77 @@ static int verify_hook(void *m, const char *method, const char *url, const char 
 	hook_init(&h, method, url, body, now);
 	if (jwt)
 		kvlist_add(&h.headers, "messagebird-signature-jwt", jwt);
-	rc = messagebird_ops.verify(m, &h.in, &err);
+	rc = provider_verify(&messagebird_ops, m, &h.in, &last_verified, &err);
 	CHECK(rc == 0 ? err.len == 0 : err.len > 0);
 	hook_free(&h);
 	sbuf_free(&err);
 	return rc;
+}
+
+/* A token with the claims given as JSON, signed HS256 with KEY. */
+static void sign_claims(const char *claims, struct sbuf *out)
+{
+	static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+	unsigned char mac[CRYPTO_MAX_DIGEST];
+
+	sbuf_reset(out);
+	codec_base64url_encode(out, header, strlen(header));
+	sbuf_addc(out, '.');
+	codec_base64url_encode(out, claims, strlen(claims));
+	crypto_hmac(CRYPTO_SHA256, KEY, strlen(KEY), out->data, out->len, mac);
+	sbuf_addc(out, '.');
+	codec_base64url_encode(out, mac, crypto_digest_len(CRYPTO_SHA256));
+}
+
+/*
+ * The jti is the replay id, kept until the token would be refused anyway (exp plus the
+ * skew); a token without exp or jti is refused, as it could be replayed for ever.
+ */
+TEST(test_replay_id)
+{
+	void *m = adapter_must(&messagebird_ops, CFG);
+	const char *url = STATUS_URL "&id=abc&status=delivered";
+	struct sbuf jwt, hash, claims;
+
+	sbuf_init(&jwt);
+	sbuf_init(&hash);
+	sbuf_init(&claims);
+	CHECK_INT(messagebird_jwt_sign(KEY, "HS256", url, NULL, 0, NOW, "6f1c2a9e-jti", &jwt), 0);
+	CHECK_INT(verify_hook(m, "GET", url, NULL, sbuf_str(&jwt), NOW), 0);
+	CHECK_STR(last_verified.replay_id, "6f1c2a9e-jti");
+	CHECK_INT(last_verified.replay_until, NOW + 60 + MESSAGEBIRD_CLOCK_SKEW_S);
+
+	crypto_sha256_hex(&hash, url, strlen(url));
+	/* Without exp, with an exp that is not a time, without jti, with an empty jti; valid. */
+	const char *middles[] = { "\"jti\":\"j\",", "\"exp\":\"soon\",\"jti\":\"j\",",
+				  "\"exp\":1700000060,", "\"exp\":1700000060,\"jti\":\"\",",
+				  "\"exp\":1700000060,\"jti\":\"j\"," };
+	for (size_t i = 0; i < ARRAY_LEN(middles); i++) {
+		sbuf_reset(&claims);
+		sbuf_printf(&claims, "{\"iss\":\"MessageBird\",\"nbf\":%d,%s\"url_hash\":\"%s\"}",
+			    NOW, middles[i], sbuf_str(&hash));
+		sign_claims(sbuf_str(&claims), &jwt);
+		CHECK_INT(verify_hook(m, "GET", url, NULL, sbuf_str(&jwt), NOW),
+			  i + 1 == ARRAY_LEN(middles) ? 0 : -1);
+	}
+	CHECK_STR(last_verified.replay_id, "j");
+
+	/* A jti longer than a replay id may be is refused, not cut short. */
+	char jti[PROVIDER_REPLAY_ID_MAX + 1];
+	memset(jti, 'j', sizeof(jti) - 1);
+	jti[sizeof(jti) - 1] = '\0';
+	sbuf_reset(&jwt);
+	CHECK_INT(messagebird_jwt_sign(KEY, "HS256", url, NULL, 0, NOW, jti, &jwt), 0);
+	CHECK_INT(verify_hook(m, "GET", url, NULL, sbuf_str(&jwt), NOW), -1);
+	jti[sizeof(jti) - 2] = '\0';
+	sbuf_reset(&jwt);
+	CHECK_INT(messagebird_jwt_sign(KEY, "HS256", url, NULL, 0, NOW, jti, &jwt), 0);
+	CHECK_INT(verify_hook(m, "GET", url, NULL, sbuf_str(&jwt), NOW), 0);
+	CHECK_STR(last_verified.replay_id, jti);
+	sbuf_free(&jwt);
+	sbuf_free(&hash);
+	sbuf_free(&claims);
+	messagebird_ops.destroy(m);
 }
 
 TEST(test_sign_and_verify)
@@ -303,7 +374,7 @@ static int verify_line(const char *line)
 	sbuf_init(&err);
 	if (key && jwt && url && now)
 		ok = messagebird_jwt_verify(key, jwt, url, body, body ? strlen(body) : 0,
-					    atoll(now), &err) == 0;
+					    atoll(now), NULL, &err) == 0;
 	json_object_put(o);
 	sbuf_free(&err);
 	return ok;
@@ -315,6 +386,7 @@ int main(int argc, char **argv)
 		return adapter_verify_cli(verify_line);
 	RUN(test_reference_file);
 	RUN(test_sign_and_verify);
+	RUN(test_replay_id);
 	RUN(test_build_send);
 	RUN(test_results);
 	RUN(test_status);

@@ -204,7 +204,8 @@ static void check_webhooks(const struct provider_ops *ops, void *priv)
 	int rc;
 
 	sbuf_init(&err);
-	CHECK(provider_verify(ops, priv, &in, &err) == -1 && err.len > 0);
+	struct verify_result vr;
+	CHECK(provider_verify(ops, priv, &in, &vr, &err) == -1 && err.len > 0);
 	sbuf_reset(&err);
 	rc = provider_parse_status(ops, priv, &in, &st, &err);
 	CHECK(rc >= -1 && rc <= 1 && (rc < 0) == (err.len > 0));

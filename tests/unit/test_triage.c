@@ -219,7 +219,7 @@ TEST(texts_are_checked_once)
 }
 
 static const struct triage_text text_in = { "tw", "SM1", "+447700900123", "+447700900000",
-					    "Yes please", false };
+					    "Yes please", false, NULL };
 
 TEST(lookup_params_and_rows)
 {
@@ -262,7 +262,7 @@ TEST(lookup_params_and_rows)
 	PQclear(r.pg);
 }
 
-/* Positions are the statement's $1 to $24 less one. */
+/* Positions are the statement's $1 to $26 less one. */
 TEST(apply_params)
 {
 	struct triage_sender who = { .known_tenant = true, .conv_id = "7",
@@ -276,7 +276,7 @@ TEST(apply_params)
 	triage_decision_free(&d);
 	triage_decide(&app, t.text, &l.who, &d);
 	triage_apply_params(&t, &l, &d, 86400, &p);
-	CHECK_INT(p.n, 24);
+	CHECK_INT(p.n, 26);
 	CHECK_STR(p.v[0], "tw");
 	CHECK_STR(p.v[1], "SM1");
 	CHECK_STR(p.v[2], "+447700900123");
@@ -301,6 +301,15 @@ TEST(apply_params)
 	CHECK_STR(p.v[21], "7");
 	CHECK(p.v[22] == NULL);
 	CHECK_STR(p.v[23], "56");
+	CHECK(p.v[24] == NULL && p.v[25] == NULL); /* no replay id */
+
+	/* A webhook's replay id goes with the text, to be recorded in the same statement. */
+	struct verify_result auth = { "jti-1", 1700000065 };
+	t.auth = &auth;
+	triage_apply_params(&t, &l, &d, 86400, &p);
+	CHECK_STR(p.v[24], "jti-1");
+	CHECK_STR(p.v[25], "1700000065");
+	t.auth = NULL;
 
 	/* A provider that carries replies in its answer queues none; a follow-up answer is recorded. */
 	t.sync_reply = true;

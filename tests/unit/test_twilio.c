@@ -121,6 +121,7 @@ static int verify(void *priv, const char *method, const char *url, const char *b
 		  const char *signature)
 {
 	struct kvlist headers, query;
+	struct verify_result vr;
 	struct sbuf err;
 	int rc;
 
@@ -130,8 +131,9 @@ static int verify(void *priv, const char *method, const char *url, const char *b
 	if (signature)
 		kvlist_add(&headers, "x-twilio-signature", signature);
 	struct http_in in = { method, url, &query, &headers, body, body ? strlen(body) : 0, 0 };
-	rc = ops()->verify(priv, &in, &err);
+	rc = provider_verify(ops(), priv, &in, &vr, &err);
 	CHECK(rc == 0 ? err.len == 0 : err.len > 0);
+	CHECK_STR(vr.replay_id, ""); /* Twilio signs no nonce: no replay id */
 	kvlist_free(&headers);
 	kvlist_free(&query);
 	sbuf_free(&err);
@@ -663,7 +665,8 @@ static int verify_line(const char *line)
 	kvlist_add(&headers, "X-Twilio-Signature", provider_json_str(o, "signature"));
 	struct http_in in = { method ? method : "POST", provider_json_str(o, "url"), &query,
 			      &headers, body, body ? strlen(body) : 0, 0 };
-	ok = ops()->verify(t, &in, &err) == 0;
+	struct verify_result vr;
+	ok = provider_verify(ops(), t, &in, &vr, &err) == 0;
 	kvlist_free(&headers);
 	kvlist_free(&query);
 out:

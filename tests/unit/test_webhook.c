@@ -455,14 +455,18 @@ TEST(test_verify)
 	CHECK_INT(stdwebhook_add_headers(&h, SECRET, "evt_1", 1700000000, body, strlen(body)), 0);
 	struct http_in in = { "POST", "https://x.example/e", NULL, &h, body, strlen(body),
 			      1700000100 };
-	CHECK_INT(webhook_verify(w, &in, &err), 0);
+	struct verify_result vr = { "", 0 };
+	CHECK_INT(webhook_verify(w, &in, &vr, &err), 0);
+	/* webhook-id is the replay id, kept while the timestamp would be accepted */
+	CHECK_STR(vr.replay_id, "evt_1");
+	CHECK_INT(vr.replay_until, 1700000000 + STDWEBHOOK_TOLERANCE_S);
 	in.now = 1700000000 + 301;
-	CHECK_INT(webhook_verify(w, &in, &err), -1);
+	CHECK_INT(webhook_verify(w, &in, &vr, &err), -1);
 	in.now = 1700000000;
 	in.body_len--;
-	CHECK_INT(webhook_verify(w, &in, &err), -1);
+	CHECK_INT(webhook_verify(w, &in, &vr, &err), -1);
 	in.headers = NULL;
-	CHECK_INT(webhook_verify(w, &in, &err), -1);
+	CHECK_INT(webhook_verify(w, &in, &vr, &err), -1);
 	kvlist_free(&h);
 	webhook_destroy(w);
 	sbuf_free(&err);
