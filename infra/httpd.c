@@ -23,6 +23,7 @@
 #define HTTPD_CHUNK 65536
 #define HTTPD_HEAD_TIMEOUT_MS 15000 /* a head sent a byte at a time holds a slot no longer */
 #define HTTPD_STREAM_BACKLOG 16384 /* a streamed answer waits while more is unsent */
+#define HTTPD_MAX_UNSENT 65536 /* answers a client has not read before its next request is */
 #define HTTPD_CHUNKED SIZE_MAX       /* httpd_write_head: a chunked body follows */
 
 enum httpd_conn_state {
@@ -69,6 +70,7 @@ static bool httpd_body_empty(const struct httpd_conn *c);
 static void httpd_conn_free(struct httpd_conn *c);
 static void httpd_read_cb(struct bufferevent *bev, void *arg);
 static void httpd_event_cb(struct bufferevent *bev, short what, void *arg);
+static void httpd_wait_drained(struct httpd_conn *c);
 
 const char *httpd_status_text(int status)
 {
@@ -140,16 +142,27 @@ void httpd_req_stream_body(struct httpd_req *req)
 	req->streaming = true;
 }
 
+/*
+ * While the request waits (for its key to be looked up, for a batch to be stored) the
+ * socket is not read either: what the client sends meanwhile waits in its own buffers,
+ * not in ours.
+ */
 void httpd_req_pause(struct httpd_req *req)
 {
 	req->paused = true;
+	if (req->conn && req->conn->state == HTTPD_READ_BODY)
+		bufferevent_disable(req->conn->bev, EV_READ);
 }
 
 void httpd_req_resume(struct httpd_req *req)
 {
+	struct httpd_conn *c = req->conn;
+
 	req->paused = false;
-	if (req->conn)
-		event_active(req->conn->resume, EV_TIMEOUT, 0);
+	if (!c || c->state != HTTPD_READ_BODY)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	event_active(c->resume, EV_TIMEOUT, 0);
 }
 
 void httpd_add_header(struct httpd_req *req, const char *name, const char *value)
@@ -196,6 +209,13 @@ static void httpd_closing_write_cb(struct bufferevent *bev, void *arg)
 	httpd_conn_free(arg);
 }
 
+/* Reads the next request, which may be waiting in the input already. */
+static void httpd_read_next(struct httpd_conn *c)
+{
+	bufferevent_enable(c->bev, EV_READ);
+	event_active(c->resume, EV_TIMEOUT, 0);
+}
+
 /*
  * Marks the request answered. False when there is nothing to write: it was answered
  * already, or its client has gone (the request is then freed).
@@ -234,8 +254,11 @@ static void httpd_reply_done(struct httpd_conn *c, struct httpd_req *req)
 		return;
 	}
 	c->state = HTTPD_READ_HEAD;
-	bufferevent_enable(c->bev, EV_READ);
-	event_active(c->resume, EV_TIMEOUT, 0);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > HTTPD_MAX_UNSENT) {
+		httpd_wait_drained(c);
+		return;
+	}
+	httpd_read_next(c);
 }
 
 void httpd_reply(struct httpd_req *req, int status, const char *content_type,
@@ -292,6 +315,7 @@ static void httpd_req_drained(struct httpd_req *req)
 		cb(req->drain_arg);
 }
 
+/* Most of what was sent has been read: a streamed answer goes on, or the next request. */
 static void httpd_drain_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct httpd_conn *c = arg;
@@ -302,6 +326,15 @@ static void httpd_drain_write_cb(struct bufferevent *bev, void *arg)
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	if (req)
 		httpd_req_drained(req);
+	else if (c->state == HTTPD_READ_HEAD)
+		httpd_read_next(c);
+}
+
+/* Calls httpd_drain_write_cb once the client has read most of what was sent. */
+static void httpd_wait_drained(struct httpd_conn *c)
+{
+	bufferevent_setwatermark(c->bev, EV_WRITE, HTTPD_STREAM_BACKLOG, 0);
+	bufferevent_setcb(c->bev, httpd_read_cb, httpd_drain_write_cb, httpd_event_cb, c);
 }
 
 void httpd_reply_when_drained(struct httpd_req *req, void (*cb)(void *arg), void *arg)
@@ -314,8 +347,7 @@ void httpd_reply_when_drained(struct httpd_req *req, void (*cb)(void *arg), void
 	}
 	req->drain_cb = cb;
 	req->drain_arg = arg;
-	bufferevent_setwatermark(c->bev, EV_WRITE, HTTPD_STREAM_BACKLOG, 0);
-	bufferevent_setcb(c->bev, httpd_read_cb, httpd_drain_write_cb, httpd_event_cb, c);
+	httpd_wait_drained(c);
 }
 
 void httpd_reply_end(struct httpd_req *req, bool complete)

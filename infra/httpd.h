@@ -10,6 +10,10 @@
  * each chunk of a streamed body; on_complete runs when the body is in. The handler answers
  * exactly once with httpd_reply (or a streamed answer), possibly much later. A request whose client went away is
  * kept until it is answered (the answer is then dropped): handlers never see a freed request.
+ *
+ * What one client can make the server hold is bounded: a paused request reads nothing
+ * more from its socket, and a client that does not read its answers sends no further
+ * request until it does.
  */
 #ifndef SIGNPOST_HTTPD_H
 #define SIGNPOST_HTTPD_H
@@ -66,7 +70,7 @@ size_t httpd_open_requests(const struct httpd *h);
 /* In on_headers: how to read the body. */
 void httpd_req_buffer_body(struct httpd_req *req, size_t limit);
 void httpd_req_stream_body(struct httpd_req *req);
-/* Back-pressure for streamed bodies. */
+/* Back-pressure: while a request is paused nothing more is read from its client. */
 void httpd_req_pause(struct httpd_req *req);
 void httpd_req_resume(struct httpd_req *req);
 
