@@ -16,6 +16,7 @@
 #include "infra/migrate.h"
 
 #define API_WEBHOOK (AUTH_ROLE_NONE)
+#define API_SCHEMA_REREAD_MS 10000
 
 static const struct api_route api_routes[] = {
 	{ "GET", "/healthz", AUTH_ROLE_NONE, API_BODY_NONE, api_healthz, NULL },
@@ -495,26 +496,30 @@ void api_healthz(struct api_ctx *ctx)
 	api_reply_json(ctx, 200, o);
 }
 
-static void api_readyz_done(const struct db_result *r, void *arg)
+static void api_schema_read(const struct db_result *r, void *arg)
 {
-	struct api_ctx *ctx = arg;
-	int latest = migrate_latest();
+	struct app *app = arg;
 
-	if (r->error) {
-		api_error(ctx, 503, "database_unavailable", NULL, "the database is not reachable");
+	app->schema_reading = false;
+	if (!r->error)
+		app->schema_version = (int)db_get_i64(r, 0, 0);
+}
+
+/*
+ * Asks for the schema version in the background, at most every API_SCHEMA_REREAD_MS:
+ * readiness answers from the version last read and never waits for a query, so it
+ * answers at once when the database does not.
+ */
+static void api_schema_refresh(struct app *app)
+{
+	int64_t now = clock_mono_ms();
+
+	if (app->schema_reading ||
+	    (app->schema_read_ms && now - app->schema_read_ms < API_SCHEMA_REREAD_MS))
 		return;
-	}
-	ctx->app->schema_version = (int)db_get_i64(r, 0, 0);
-	if (ctx->app->schema_version != latest) {
-		api_error(ctx, 503, "migrations_pending", NULL,
-			  "the database schema is at version %d and this signpostd needs %d: run "
-			  "`signpostd migrate`", ctx->app->schema_version, latest);
-		return;
-	}
-	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string("ready"));
-	json_object_object_add(o, "schema_version", json_object_new_int(latest));
-	api_reply_json(ctx, 200, o);
+	app->schema_reading = true;
+	app->schema_read_ms = now;
+	db_query(app->db, migrate_version_sql, 0, NULL, api_schema_read, app);
 }
 
 /* Providers as this daemon sees them now; other daemons keep their own breakers. */
@@ -528,11 +533,32 @@ void api_providers_list(struct api_ctx *ctx)
 
 void api_readyz(struct api_ctx *ctx)
 {
-	if (ctx->app->stopping) {
+	struct app *app = ctx->app;
+	int latest = migrate_latest();
+
+	if (app->stopping) {
 		api_error(ctx, 503, "stopping", NULL, "signpostd is shutting down");
 		return;
 	}
-	db_query(ctx->app->db, migrate_version_sql, 0, NULL, api_readyz_done, ctx);
+	if (!db_healthy(app->db) || !db_session_up(app->db)) {
+		api_error(ctx, 503, "database_unavailable", NULL, "the database is not reachable");
+		return;
+	}
+	api_schema_refresh(app);
+	if (!app->schema_version) {
+		api_error(ctx, 503, "starting", NULL, "signpostd has not read the schema version yet");
+		return;
+	}
+	if (app->schema_version != latest) {
+		api_error(ctx, 503, "migrations_pending", NULL,
+			  "the database schema is at version %d and this signpostd needs %d: run "
+			  "`signpostd migrate`", app->schema_version, latest);
+		return;
+	}
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("ready"));
+	json_object_object_add(o, "schema_version", json_object_new_int(latest));
+	api_reply_json(ctx, 200, o);
 }
 
 /* ---- routing ---- */
@@ -885,6 +911,7 @@ void api_init(struct app *app)
 	};
 	app->httpd = httpd_new(app->base, &handlers, app);
 	app->auth = auth_new(app->db);
+	api_schema_refresh(app);
 }
 
 void api_shutdown(struct app *app)

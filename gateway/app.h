@@ -41,7 +41,9 @@ struct app {
 	struct console *console;      /* the console's page, rendered for this configuration */
 	struct holidays holidays;
 	int64_t daemon_id;
-	int schema_version;  /* as last read from the database */
+	int schema_version;  /* as last read from the database, 0 before the first read */
+	int64_t schema_read_ms; /* when it was last asked for */
+	bool schema_reading;
 	bool stopping;
 };
 
