@@ -201,3 +201,165 @@ class PausedReadingTest(IntegrationCase):
         self.assertLess(peak, RSS_LIMIT, "signpostd grew to %.0f MiB holding answers nobody "
                         "read" % (peak / MIB))
         wait_until(lambda: http("GET", self.d.base + "/healthz").status == 200, what="healthz")
+
+
+TWILIO = {"name": "tw", "type": "twilio", "base_url": "http://127.0.0.1:9",
+          "account_sid": "AC" + "0" * 32, "auth_token": "limits-token", "from": "+447700900000"}
+LIMITS = {"request_seconds": 2, "import_seconds": 5, "max_connections_per_ip": 8}
+
+
+def connect(port, source="127.0.0.1", timeout=10):
+    """A connection from one of the loopback addresses: 127.0.0.2 and the others are other
+    clients to the daemon, and not exempt from the per-address limits as 127.0.0.1 is."""
+    return socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                    source_address=(source, 0))
+
+
+def exchange(port, raw, source="127.0.0.1"):
+    with connect(port, source) as s:
+        s.sendall(raw)
+        return read_answer(s)
+
+
+class LimitsTest(IntegrationCase):
+    """request_seconds 2, import_seconds 5, at most 8 connections from one address and the
+    default 20 failed look-ups a minute."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.d = Daemon(cls.db, {"providers": [{"name": "sim", "type": "sim"}, TWILIO],
+                                "http": LIMITS}).start()
+        cls.officer = cls.d.key("officer")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        super().tearDownClass()
+
+    def trickle(self, head, give_up):
+        """Sends head, then a byte of body every 0.3 s (never idle for long); returns the
+        answer and when it came, or fails after give_up seconds."""
+        with connect(self.d.port) as s:
+            start = time.monotonic()
+            s.sendall(head)
+            s.settimeout(0.3)
+            data = b""
+            while time.monotonic() - start < give_up:
+                try:
+                    data += s.recv(65536)
+                    if not data or b"\r\n\r\n" in data:
+                        break
+                except socket.timeout:
+                    s.send(b"a")
+            self.assertIn(b"\r\n\r\n", data, "no answer in %d s" % give_up)
+            return data, time.monotonic() - start
+
+    def assertTimedOut(self, data, took, least, most):
+        self.assertTrue(data.startswith(b"HTTP/1.1 408"), data[:300])
+        self.assertIn(b'"error"', data)
+        self.assertTrue(least <= took <= most, took)
+
+    def test_request_deadline(self):
+        """A request's head and body must be in within request_seconds, an import's within
+        import_seconds, however steadily they trickle in."""
+        for head in [b"POST /v1/providers/tw/inbound HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n",
+                     b"POST /v1/tenants HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n"
+                     b"Authorization: Bearer " + self.officer.encode() + b"\r\n\r\n{",
+                     b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "]:
+            data, took = self.trickle(head, 8)
+            self.assertTimedOut(data, took, 1.5, 4)
+        head = (b"POST /v1/tenants/import HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                b"Authorization: Bearer " + self.officer.encode() + b"\r\n"
+                b"Content-Length: 100000\r\n\r\nexternal_ref,phone\n")
+        data, took = self.trickle(head, 12)
+        self.assertTimedOut(data, took, 4.5, 8)
+        self.assertEqual(http("GET", self.d.base + "/healthz").status, 200)
+
+    def test_connections_per_address(self):
+        """Eight connections from 127.0.0.2 at once, not nine; other addresses meanwhile are
+        served, and 127.0.0.2 again once one of its eight closes."""
+        held = []
+        try:
+            for _ in range(8):
+                s = connect(self.d.port, "127.0.0.2")
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertEqual(read_answer(s)[0], 200)
+                held.append(s)
+            status, head, body = exchange(self.d.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                                          "127.0.0.2")
+            self.assertEqual(status, 429, body)
+            self.assertIn(b"Retry-After: ", head)
+            self.assertEqual(json.loads(body)["error"]["code"], "too_many_connections")
+            for source in ["127.0.0.3", "127.0.0.1"]:
+                self.assertEqual(exchange(self.d.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                                          b"Connection: close\r\n\r\n", source)[0], 200)
+            held.pop().close()
+            wait_until(lambda: exchange(self.d.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                                        b"Connection: close\r\n\r\n", "127.0.0.2")[0] == 200,
+                       timeout=5, what="a ninth connection once one closed")
+            # 127.0.0.1 is exempt by default (a reverse proxy, the built-in simulator).
+            local = [connect(self.d.port) for _ in range(20)]
+            for s in local:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertEqual(read_answer(s)[0], 200)
+            held += local
+        finally:
+            for s in held:
+                s.close()
+
+    def test_webhook_bodies(self):
+        """Webhook bodies stop at 256 KiB: refused by their declared length before any of it
+        is read, and while reading a chunked one; 256 KiB itself is read (and the missing
+        signature refused)."""
+        limit = 256 << 10
+        for path in ["/v1/providers/tw/inbound", "/v1/providers/tw/status", "/sim/messages"]:
+            with connect(self.d.port) as s:
+                s.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" %
+                          (path.encode(), limit + 1))
+                status, _, body = read_answer(s)  # with no byte of the body sent
+                self.assertEqual(status, 413, body)
+            chunk = b"%x\r\n%s\r\n" % (64 << 10, b"a" * (64 << 10))
+            status, _, body = exchange(self.d.port, b"POST %s HTTP/1.1\r\nHost: x\r\n"
+                                       b"Transfer-Encoding: chunked\r\n\r\n" % path.encode() +
+                                       chunk * 5 + b"0\r\n\r\n")
+            self.assertEqual(status, 413, body)
+        status, _, body = exchange(self.d.port, b"POST /v1/providers/tw/inbound HTTP/1.1\r\n"
+                                   b"Host: x\r\nContent-Length: %d\r\n\r\n" % limit + b"a" * limit)
+        self.assertEqual(status, 403, body)
+        # Other routes too are refused by a declared length past theirs, before the key.
+        with connect(self.d.port) as s:
+            s.sendall(b"POST /v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sp_x\r\n"
+                      b"Content-Length: %d\r\n\r\n" % ((1 << 20) + 1))
+            self.assertEqual(read_answer(s)[0], 413)
+
+    def test_failed_lookups_are_limited(self):
+        """Twenty made-up keys from 127.0.0.4 in a minute are looked up and refused (401);
+        from then on, until the minute is out, every request from it with a key or a session
+        is refused (429, Retry-After) without a look-up, even a good key, even while the
+        database would keep a look-up waiting. Other addresses are not affected."""
+        bogus = b"GET /v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sp_%d\r\n\r\n"
+        for i in range(20):
+            self.assertEqual(exchange(self.d.port, bogus % i, "127.0.0.4")[0], 401)
+        good = b"GET /v1/tenants HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n" % \
+            self.officer.encode()
+        cookie = b"GET /v1/tenants HTTP/1.1\r\nHost: x\r\nCookie: signpost_session=%s\r\n\r\n" % \
+            (b"ab" * 32)
+        locked = psycopg2.connect(self.db.conninfo)
+        try:
+            locked.cursor().execute("LOCK TABLE api_keys, sessions IN ACCESS EXCLUSIVE MODE")
+            for raw in [bogus % 20, good, cookie]:
+                start = time.monotonic()
+                status, head, body = exchange(self.d.port, raw, "127.0.0.4")
+                self.assertEqual(status, 429, body)
+                self.assertLess(time.monotonic() - start, 1.0)
+                wait = int(re.search(rb"Retry-After: (\d+)", head).group(1))
+                self.assertTrue(1 <= wait <= 60, wait)
+                self.assertEqual(json.loads(body)["error"]["code"], "too_many_failures")
+        finally:
+            locked.rollback()
+            locked.close()
+        self.assertEqual(exchange(self.d.port, bogus % 21, "127.0.0.5")[0], 401)
+        self.assertEqual(exchange(self.d.port, good, "127.0.0.5")[0], 200)
+        for i in range(25):  # 127.0.0.1 is exempt by default
+            self.assertEqual(exchange(self.d.port, bogus % i, "127.0.0.1")[0], 401)
