@@ -1,7 +1,9 @@
 """What one client can make the daemon hold. A request that waits (for its key or session
 to be looked up while PostgreSQL is slow, for a batch of an import to be stored) reads no
 more of its body meanwhile, and a client that does not read its answers gets no more of
-them: signpostd's resident memory stays small whatever such clients send."""
+them: signpostd's resident memory stays small whatever such clients send. And the limits
+of the "http" configuration: a deadline for head and body, connections per address,
+webhook bodies at 256 KiB, failed key and session look-ups per address."""
 import json
 import re
 import socket
