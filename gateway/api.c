@@ -7,6 +7,7 @@
 
 #include "common/codec.h"
 #include "common/keys.h"
+#include "common/limiter.h"
 #include "gateway/api_handlers.h"
 #include "gateway/auth.h"
 #include "gateway/console.h"
@@ -16,6 +17,9 @@
 #include "infra/migrate.h"
 
 #define API_WEBHOOK (AUTH_ROLE_NONE)
+#define API_SCHEMA_REREAD_MS 10000
+#define API_PEERS_COUNTED 4096 /* client addresses whose failed look-ups are remembered */
+#define API_FAILURE_WINDOW_MS 60000 /* http.auth_failures_per_minute: a minute */
 
 static const struct api_route api_routes[] = {
 	{ "GET", "/healthz", AUTH_ROLE_NONE, API_BODY_NONE, api_healthz, NULL },
@@ -171,10 +175,12 @@ static const char *api_error_code_default(int status)
 	case 403: return "forbidden";
 	case 404: return "not_found";
 	case 405: return "method_not_allowed";
+	case 408: return "request_timeout";
 	case 409: return "conflict";
 	case 413: return "too_large";
 	case 415: return "unsupported_media_type";
 	case 422: return "invalid";
+	case 429: return "too_many_requests";
 	case 503: return "unavailable";
 	default: return "internal";
 	}
@@ -495,26 +501,30 @@ void api_healthz(struct api_ctx *ctx)
 	api_reply_json(ctx, 200, o);
 }
 
-static void api_readyz_done(const struct db_result *r, void *arg)
+static void api_schema_read(const struct db_result *r, void *arg)
 {
-	struct api_ctx *ctx = arg;
-	int latest = migrate_latest();
+	struct app *app = arg;
 
-	if (r->error) {
-		api_error(ctx, 503, "database_unavailable", NULL, "the database is not reachable");
+	app->schema_reading = false;
+	if (!r->error)
+		app->schema_version = (int)db_get_i64(r, 0, 0);
+}
+
+/*
+ * Asks for the schema version in the background, at most every API_SCHEMA_REREAD_MS:
+ * readiness answers from the version last read and never waits for a query, so it
+ * answers at once when the database does not.
+ */
+static void api_schema_refresh(struct app *app)
+{
+	int64_t now = clock_mono_ms();
+
+	if (app->schema_reading ||
+	    (app->schema_read_ms && now - app->schema_read_ms < API_SCHEMA_REREAD_MS))
 		return;
-	}
-	ctx->app->schema_version = (int)db_get_i64(r, 0, 0);
-	if (ctx->app->schema_version != latest) {
-		api_error(ctx, 503, "migrations_pending", NULL,
-			  "the database schema is at version %d and this signpostd needs %d: run "
-			  "`signpostd migrate`", ctx->app->schema_version, latest);
-		return;
-	}
-	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string("ready"));
-	json_object_object_add(o, "schema_version", json_object_new_int(latest));
-	api_reply_json(ctx, 200, o);
+	app->schema_reading = true;
+	app->schema_read_ms = now;
+	db_query(app->db, migrate_version_sql, 0, NULL, api_schema_read, app);
 }
 
 /* Providers as this daemon sees them now; other daemons keep their own breakers. */
@@ -528,11 +538,32 @@ void api_providers_list(struct api_ctx *ctx)
 
 void api_readyz(struct api_ctx *ctx)
 {
-	if (ctx->app->stopping) {
+	struct app *app = ctx->app;
+	int latest = migrate_latest();
+
+	if (app->stopping) {
 		api_error(ctx, 503, "stopping", NULL, "signpostd is shutting down");
 		return;
 	}
-	db_query(ctx->app->db, migrate_version_sql, 0, NULL, api_readyz_done, ctx);
+	if (!db_healthy(app->db) || !db_session_up(app->db)) {
+		api_error(ctx, 503, "database_unavailable", NULL, "the database is not reachable");
+		return;
+	}
+	api_schema_refresh(app);
+	if (!app->schema_version) {
+		api_error(ctx, 503, "starting", NULL, "signpostd has not read the schema version yet");
+		return;
+	}
+	if (app->schema_version != latest) {
+		api_error(ctx, 503, "migrations_pending", NULL,
+			  "the database schema is at version %d and this signpostd needs %d: run "
+			  "`signpostd migrate`", app->schema_version, latest);
+		return;
+	}
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("ready"));
+	json_object_object_add(o, "schema_version", json_object_new_int(latest));
+	api_reply_json(ctx, 200, o);
 }
 
 /* ---- routing ---- */
@@ -646,6 +677,11 @@ static void api_run(struct api_ctx *ctx)
 		ctx->route->handle(ctx); /* the handler owns its stream, aborted or not */
 		return;
 	}
+	if (req->body_late) {
+		api_error(ctx, 408, "request_timeout", NULL, "the request body took longer than %d s "
+			  "to arrive", req->deadline_ms / 1000);
+		return;
+	}
 	if (req->body_aborted) {
 		api_error(ctx, 400, "bad_request", NULL, "the request body was cut short or malformed");
 		return;
@@ -719,6 +755,34 @@ static void api_admit(struct api_ctx *ctx, enum auth_role role, int64_t partner_
 	api_authorised(ctx);
 }
 
+/*
+ * Failed look-ups of keys and sessions are counted per client address: past
+ * http.auth_failures_per_minute its requests with a key or a session are refused (429)
+ * without a look-up until its minute is out, which bounds both guessing and the
+ * statements made-up keys cost. Addresses in http.exempt_addresses are not counted.
+ */
+static void api_auth_failed(struct api_ctx *ctx)
+{
+	if (!ctx->req->peer_exempt)
+		limiter_hit(ctx->app->auth_failures, ctx->req->peer, clock_mono_ms());
+}
+
+/* Answers 429 and returns true when the client's address may not try a key now. */
+static bool api_auth_refused(struct api_ctx *ctx)
+{
+	int64_t wait = ctx->req->peer_exempt ? 0 : limiter_wait_ms(ctx->app->auth_failures,
+								    ctx->req->peer, clock_mono_ms());
+	char seconds[24];
+
+	if (!wait)
+		return false;
+	snprintf(seconds, sizeof(seconds), "%lld", (long long)(wait + 999) / 1000);
+	httpd_add_header(ctx->req, "Retry-After", seconds);
+	api_error(ctx, 429, "too_many_failures", NULL, "too many requests from your address came "
+		  "with a key or session that is not valid; try again in %s s", seconds);
+	return true;
+}
+
 static void api_auth_unavailable(struct api_ctx *ctx)
 {
 	api_error(ctx, 503, "database_unavailable", NULL,
@@ -736,6 +800,7 @@ static void api_auth_done(const struct auth_key *key, bool unavailable, void *ar
 		return;
 	}
 	if (!key) {
+		api_auth_failed(ctx);
 		httpd_add_header(ctx->req, "WWW-Authenticate", "Bearer");
 		api_error(ctx, 401, "unauthorized", NULL,
 			  "this API key is not valid (it may have been revoked)");
@@ -762,6 +827,7 @@ static void api_session_done(const struct session_user *u, bool unavailable, voi
 		return;
 	}
 	if (!u) {
+		api_auth_failed(ctx);
 		session_clear_cookie(ctx);
 		api_error(ctx, 401, "session_expired", NULL, "you are not signed in (your session "
 			  "may have ended after a time without use): sign in again");
@@ -784,8 +850,11 @@ static void api_authenticate(struct api_ctx *ctx)
 	struct api_ctx_private *p = (struct api_ctx_private *)ctx;
 	const char *h = httpd_req_header(ctx->req, "Authorization");
 	char token[SESSION_TOKEN_HEX + 1];
+	bool cookie = !h && session_cookie(ctx->req, token);
 
-	if (!h && session_cookie(ctx->req, token)) {
+	if ((h || cookie) && api_auth_refused(ctx))
+		return;
+	if (cookie) {
 		p->auth_pending = true;
 		httpd_req_pause(ctx->req);
 		session_lookup(ctx->app, token, api_session_done, ctx);
@@ -824,6 +893,27 @@ static int64_t api_declared_length(const struct httpd_req *req)
 	return cl && str_to_i64(cl, 0, INT64_MAX, &n) ? n : 0;
 }
 
+/* The most a route's body may hold: webhooks' texts are short, imports are files. */
+static size_t api_body_limit(const struct api_route *route)
+{
+	switch (route->body) {
+	case API_BODY_STREAM: return API_CSV_LIMIT;
+	case API_BODY_RAW: return API_WEBHOOK_LIMIT;
+	default: return API_JSON_LIMIT;
+	}
+}
+
+/* A body declared larger than its route takes is refused before any of it is read. */
+static void api_too_large(struct api_ctx *ctx)
+{
+	if (ctx->route->body == API_BODY_STREAM)
+		api_error(ctx, 413, "too_large", NULL, "the body is larger than %u MiB; split it "
+			  "into parts", API_CSV_LIMIT >> 20);
+	else
+		api_error(ctx, 413, "too_large", NULL, "the request body is larger than %zu bytes",
+			  api_body_limit(ctx->route));
+}
+
 static void api_on_headers(struct httpd_req *req, void *arg)
 {
 	struct api_ctx_private *p = xcalloc(1, sizeof(*p));
@@ -843,16 +933,16 @@ static void api_on_headers(struct httpd_req *req, void *arg)
 			api_error(ctx, 404, "not_found", NULL, "no such resource: %s", req->path);
 		return;
 	}
-	if (ctx->route->body == API_BODY_STREAM && api_declared_length(req) > API_CSV_LIMIT) {
-		/* Refused before any of it is read, so nothing of it is stored. */
-		api_error(ctx, 413, "too_large", NULL, "the body is larger than %u MiB; split it "
-			  "into parts", API_CSV_LIMIT >> 20);
+	if (api_declared_length(req) > (int64_t)api_body_limit(ctx->route)) {
+		api_too_large(ctx);
 		return;
 	}
-	if (ctx->route->body == API_BODY_STREAM)
+	if (ctx->route->body == API_BODY_STREAM) {
 		httpd_req_stream_body(req);
-	else
-		httpd_req_buffer_body(req, API_JSON_LIMIT);
+		httpd_req_set_deadline(req, ctx->app->cfg.http.import_s * 1000);
+	} else {
+		httpd_req_buffer_body(req, api_body_limit(ctx->route));
+	}
 	if (ctx->route->roles)
 		api_authenticate(ctx);
 }
@@ -883,8 +973,19 @@ void api_init(struct app *app)
 		.on_body = api_on_body,
 		.on_complete = api_on_complete,
 	};
+	const struct http_cfg *cfg = &app->cfg.http;
+	struct httpd_limits limits = {
+		.request_ms = cfg->request_s * 1000,
+		.conns_per_peer = (size_t)cfg->conns_per_ip,
+		.exempt = (const char *const *)cfg->exempt,
+	};
+
 	app->httpd = httpd_new(app->base, &handlers, app);
+	httpd_set_limits(app->httpd, &limits);
 	app->auth = auth_new(app->db);
+	app->auth_failures = limiter_new(API_PEERS_COUNTED, cfg->auth_failures_per_min,
+					  API_FAILURE_WINDOW_MS);
+	api_schema_refresh(app);
 }
 
 void api_shutdown(struct app *app)
@@ -893,4 +994,6 @@ void api_shutdown(struct app *app)
 	app->httpd = NULL;
 	auth_free(app->auth);
 	app->auth = NULL;
+	limiter_free(app->auth_failures);
+	app->auth_failures = NULL;
 }

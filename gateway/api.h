@@ -17,6 +17,7 @@
 
 #define API_JSON_LIMIT (1u << 20)
 #define API_CSV_LIMIT (50u << 20)
+#define API_WEBHOOK_LIMIT (256u << 10) /* providers' webhooks, whose texts are short */
 
 #define API_STAFF (AUTH_ROLE_ADMIN | AUTH_ROLE_OFFICER)
 #define API_ALL (API_STAFF | AUTH_ROLE_PARTNER)

@@ -521,7 +521,10 @@ void api_tenant_import(struct api_ctx *ctx)
 	struct import *im = import_get(ctx);
 
 	im->body_done = true;
-	if (ctx->req->body_aborted && !im->fatal_status)
+	if (ctx->req->body_late)
+		import_fatal(im, 408, NULL, "the file took too long to arrive (http.import_seconds); "
+			     "rows already stored stay, so it is safe to import the file again");
+	else if (ctx->req->body_aborted)
 		import_fatal(im, 400, NULL, "the upload was cut short");
 	if (!im->fatal_status)
 		import_drain(im);

@@ -17,6 +17,7 @@ struct sched;
 struct dispatch;
 struct sim_server;
 struct auth;
+struct limiter;
 struct referral;
 struct rules;
 struct flow_set;
@@ -30,6 +31,7 @@ struct app {
 	struct httpd *httpd;
 	struct httpc *httpc;
 	struct auth *auth;
+	struct limiter *auth_failures; /* failed key and session look-ups per client address */
 	struct sched *sched;
 	struct dispatch *dispatch;
 	struct sim_server *sim_server; /* the built-in provider simulator (sim_server.c) */
@@ -41,7 +43,9 @@ struct app {
 	struct console *console;      /* the console's page, rendered for this configuration */
 	struct holidays holidays;
 	int64_t daemon_id;
-	int schema_version;  /* as last read from the database */
+	int schema_version;  /* as last read from the database, 0 before the first read */
+	int64_t schema_read_ms; /* when it was last asked for */
+	bool schema_reading;
 	bool stopping;
 };
 

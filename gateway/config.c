@@ -9,6 +9,7 @@
 #include "common/codec.h"
 #include "common/crypto.h"
 #include "common/keys.h"
+#include "infra/httpd.h"
 #include "sms/phone.h"
 
 #define CONFIG_DEFAULT_LISTEN "127.0.0.1:8080"
@@ -335,12 +336,76 @@ static int config_triage(struct triage_cfg *t, struct json_object *root, struct 
 	return 0;
 }
 
+/* http.exempt_addresses: IP addresses, default the loopback ones. */
+static int config_http_exempt(struct http_cfg *h, struct json_object *obj, struct sbuf *err)
+{
+	static const char *const loopback[] = { "127.0.0.1", "::1" };
+	struct json_object *list = NULL;
+	unsigned char addr[16];
+	size_t n;
+
+	if (obj && json_object_object_get_ex(obj, "exempt_addresses", &list) &&
+	    (!json_object_is_type(list, json_type_array) || json_object_array_length(list) > 64)) {
+		sbuf_adds(err, "http.exempt_addresses: must be an array of at most 64 IP addresses");
+		return -1;
+	}
+	n = list ? json_object_array_length(list) : ARRAY_LEN(loopback);
+	h->exempt = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = list ? json_object_array_get_idx(list, i) : NULL;
+		const char *a = list ? json_object_get_string(v) : loopback[i];
+		if (list && (!json_object_is_type(v, json_type_string) || !httpd_addr_parse(a, addr))) {
+			sbuf_printf(err, "http.exempt_addresses[%zu]: \"%s\" is not an IP address", i,
+				    a ? a : "");
+			return -1;
+		}
+		h->exempt[i] = xstrdup(a);
+	}
+	return 0;
+}
+
+/* The "http" object: limits on what one client may take, each optional. */
+static int config_http(struct http_cfg *h, struct json_object *root, struct sbuf *err)
+{
+	static const char *const keys[] = { "request_seconds", "import_seconds",
+					    "max_connections_per_ip", "auth_failures_per_minute",
+					    "exempt_addresses" };
+	static const double lo[] = { 1, 1, 0, 0 }, hi[] = { 3600, 86400, 4096, 100000 };
+	int *fields[] = { &h->request_s, &h->import_s, &h->conns_per_ip, &h->auth_failures_per_min };
+	struct json_object *obj = NULL;
+	struct sbuf sub;
+	int rc = -1;
+
+	*h = (struct http_cfg){ 30, 600, 64, 20, NULL };
+	sbuf_init(&sub);
+	if (json_object_object_get_ex(root, "http", &obj) &&
+	    !json_object_is_type(obj, json_type_object)) {
+		sbuf_adds(err, "http: must be an object");
+		goto out;
+	}
+	if (obj && keys_check(obj, "http", keys, ARRAY_LEN(keys), err) < 0)
+		goto out;
+	for (size_t i = 0; obj && i < ARRAY_LEN(fields); i++) {
+		double d = *fields[i];
+		if (config_number(obj, keys[i], lo[i], hi[i], &d, &sub) < 0) {
+			sbuf_printf(err, "http.%s", sub.data);
+			goto out;
+		}
+		*fields[i] = (int)d;
+	}
+	rc = config_http_exempt(h, obj, err);
+out:
+	sbuf_free(&sub);
+	return rc;
+}
+
 static int config_top_keys(struct config *cfg, struct json_object *root, struct sbuf *err)
 {
 	static const char *const known[] = { "providers", "default_provider", "org_name",
 					     "log_level", "db_pool_size", "triage",
 					     "staff_numbers", "session_idle_seconds",
-					     "allow_insecure_partner_urls", "partner_url_allow" };
+					     "allow_insecure_partner_urls", "partner_url_allow",
+					     "http" };
 	struct json_object *v;
 	double pool = cfg->db_pool_size, idle = cfg->session_idle_s;
 
@@ -366,6 +431,8 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 	if (config_number(root, "session_idle_seconds", 60, 7 * 86400, &idle, err) < 0)
 		return -1;
 	cfg->session_idle_s = (int)idle;
+	if (config_http(&cfg->http, root, err) < 0)
+		return -1;
 	return config_triage(&cfg->triage, root, err);
 }
 
@@ -496,7 +563,8 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nstaff_numbers; i++)
 		free(cfg->staff_numbers[i]);
 	free(cfg->staff_numbers);
-	netaddr_list_free(&cfg->partner_url_allow);
+					     "allow_insecure_partner_urls", "partner_url_allow",
+					     "http" };
 	free(cfg->database_url);
 	free(cfg->listen_host);
 	free(cfg->public_url);

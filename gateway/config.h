@@ -35,6 +35,15 @@ struct triage_cfg {
 	int partner_give_up_s;   /* webhooks are retried this long, then officers are told */
 };
 
+/* Limits on HTTP clients ("http" in the configuration file). */
+struct http_cfg {
+	int request_s;            /* a request's head and body arrive within this */
+	int import_s;             /* the same for a CSV import */
+	int conns_per_ip;         /* connections at once from one address; 0: no cap */
+	int auth_failures_per_min; /* failed key and session look-ups from one address; 0: any */
+	char **exempt;            /* addresses the two limits above spare, NULL-terminated */
+};
+
 struct config {
 	char *database_url;     /* libpq conninfo or URI; "" uses libpq's defaults */
 	char *listen_host;
@@ -50,6 +59,7 @@ struct config {
 	size_t nproviders;
 	struct provider_cfg *default_provider;
 	struct triage_cfg triage;
+	struct http_cfg http;
 	char **staff_numbers;   /* E.164 UK mobiles that receive campaign test sends */
 	size_t nstaff_numbers;
 	/* Partner webhook URLs (gateway/partner_url.c): http:// too, and these addresses. */

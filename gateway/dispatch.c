@@ -164,6 +164,22 @@ static const char result_sql[] =
 	"  WHERE r.opted_out AND u.to_phone IS NOT NULL ON CONFLICT DO NOTHING"
 	") SELECT count(*) FROM upd";
 
+/*
+ * Gives back what a lost claim may have taken. A claim whose answer was lost with the
+ * database connection may have been committed all the same, leaving texts 'sending' in
+ * this daemon's name that it never had. Once the provider has nothing of this daemon's in
+ * flight and no result waiting to be written, any text still 'sending' in its name through
+ * that provider was never handed over: it is retried now, rather than called 'unknown'
+ * by the janitor when its lease runs out. $1 the daemon, $2 the provider.
+ */
+static const char release_sql[] =
+	"WITH r AS ("
+	"  UPDATE messages SET state = 'retry', lease_until = NULL, next_attempt_at = now(), "
+	"    updated_at = now(), error_text = 'claimed as the database connection was lost, "
+	"and not sent' "
+	"  WHERE state = 'sending' AND claimed_by = $1 AND provider = $2 RETURNING id"
+	") SELECT count(*) FROM r";
+
 struct dispatch_source {
 	int64_t campaign_id;
 	struct dispatch_provider *primary;
@@ -194,6 +210,8 @@ struct dispatch_provider {
 	int inflight;
 	int claimed;
 	int claims;
+	bool claim_lost; /* a claim's outcome is unknown: no claims until release_sql has run */
+	bool releasing;
 	bool other_work;
 	struct dispatch_result *results;
 	size_t nresults, capresults;
@@ -279,6 +297,8 @@ static void dispatch_flushed(const struct db_result *r, void *arg)
 			dispatch_result_free(&f->batch[i]);
 		if (p->nresults)
 			event_active(p->flush_ev, EV_TIMEOUT, 0);
+		else if (p->claim_lost)
+			dispatch_kick(p->d); /* the release may be able to run now */
 	}
 	free(f->batch);
 	free(f);
@@ -523,8 +543,10 @@ static void dispatch_claimed(const struct db_result *r, void *arg)
 	p->claims--;
 	p->claimed -= c->limit;
 	if (r->error)
-		log_warn("dispatch claim failed provider=%s error=\"%.*s\"", p->cfg->name,
+		log_warn("dispatch claim failed provider=%s%s error=\"%.*s\"", p->cfg->name,
+			 r->indeterminate ? " (it may have taken texts: they are given back)" : "",
 			 (int)strcspn(r->error, "\n"), r->error);
+	p->claim_lost = p->claim_lost || r->indeterminate;
 	for (int i = 0; i < rows; i++) {
 		enum msg_state st = MSG_SENDING;
 		bool claimed = strcmp(db_get(r, i, CLAIM_STATE), "sending") == 0;
@@ -601,9 +623,45 @@ static int dispatch_source_budget(struct dispatch_source *s, struct dispatch_pro
 	return throttle_bucket_available(&s->rate, now);
 }
 
+static void dispatch_released(const struct db_result *r, void *arg)
+{
+	struct dispatch_provider *p = arg;
+	struct timeval second = { 1, 0 };
+
+	p->releasing = false;
+	if (r->error) {
+		event_add(p->d->timer_ev, &second); /* the database is still away: again later */
+		return;
+	}
+	p->claim_lost = false;
+	if (db_get_i64(r, 0, 0)) {
+		log_warn("dispatch texts of a lost claim given back provider=%s count=%s",
+			 p->cfg->name, db_get(r, 0, 0));
+		log_debug("message n=%s sending -> retry reason=\"%s\"", db_get(r, 0, 0),
+			  lifecycle_allowed(LIFECYCLE_MESSAGE, MSG_SENDING, MSG_RETRY));
+	}
+	dispatch_kick(p->d);
+}
+
+/* True while a lost claim's texts are not yet given back: the provider claims nothing. */
+static bool dispatch_releasing(struct dispatch_provider *p)
+{
+	if (!p->claim_lost)
+		return false;
+	if (!p->releasing && !p->inflight && !p->claims && !p->nresults && !p->flushing) {
+		const char *params[] = { p->d->daemon_id, p->cfg->name };
+		p->releasing = true;
+		db_query(p->d->app->db, release_sql, 2, params, dispatch_released, p);
+	}
+	return true;
+}
+
 static void dispatch_provider_run(struct dispatch_provider *p, int64_t now)
 {
 	struct dispatch *d = p->d;
+
+	if (dispatch_releasing(p))
+		return;
 	int busy = p->inflight + p->claimed;
 	int cap = throttle_budget(&p->fc, busy, now);
 	int nsources = p->other_work ? 1 : 0;
@@ -753,7 +811,7 @@ bool dispatch_idle(const struct dispatch *d)
 {
 	for (size_t i = 0; i < d->nproviders; i++) {
 		const struct dispatch_provider *p = &d->providers[i];
-		if (p->inflight || p->claims || p->nresults || p->flushing)
+		if (p->inflight || p->claims || p->nresults || p->flushing || p->releasing)
 			return false;
 	}
 	return true;

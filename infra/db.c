@@ -12,6 +12,7 @@
 #define DB_CONNECT_TIMEOUT_MS 10000
 #define DB_QUEUE_TIMEOUT_MS 15000
 #define DB_GROUP_MAX 256
+#define DB_STUCK_MS 5000 /* a connection whose oldest statement waits longer is not answering */
 
 enum db_phase {
 	DB_PHASE_PREPARE, /* waiting for the PQsendPrepare result */
@@ -41,6 +42,7 @@ struct db_job {
 	enum db_phase phase;
 	PGresult *res;
 	int64_t queued_at;
+	int64_t sent_at;
 };
 
 struct db_queue {
@@ -284,7 +286,8 @@ static void db_conn_fail(struct db_conn *c, const char *why)
 	PQfinish(c->pg);
 	c->pg = NULL;
 	c->state = DB_CONN_DOWN;
-	memset(c->prepared, 0, c->prepared_len);
+	if (c->prepared) /* the session connection prepares nothing */
+		memset(c->prepared, 0, c->prepared_len);
 	db_conn_fail_jobs(c, msg);
 	db_conn_schedule_retry(c);
 }
@@ -337,6 +340,7 @@ static int db_conn_send(struct db_conn *c, struct db_job *j)
 				 NULL, 0) ||
 	    (db_job_syncs(j) && !PQpipelineSync(c->pg)))
 		return -1;
+	j->sent_at = clock_mono_ms();
 	db_queue_push(&c->sent, j);
 	return 0;
 }
@@ -761,6 +765,24 @@ int db_ready_count(const struct db *db)
 	for (int i = 0; i < db->nconns; i++)
 		n += db->conns[i].state == DB_CONN_READY;
 	return n;
+}
+
+/*
+ * From what the pool knows, without asking: a connection is up and has not been left
+ * waiting. A server that stopped answering (stopped, cut off by the network) keeps its
+ * connections open, so being connected is not enough.
+ */
+bool db_healthy(const struct db *db)
+{
+	int64_t now = clock_mono_ms();
+
+	for (int i = 0; i < db->nconns; i++) {
+		const struct db_conn *c = &db->conns[i];
+		if (c->state == DB_CONN_READY &&
+		    (!c->sent.head || now - c->sent.head->sent_at < DB_STUCK_MS))
+			return true;
+	}
+	return false;
 }
 
 size_t db_queue_len(const struct db *db)

@@ -60,6 +60,11 @@ bool db_session_up(const struct db *db);
 
 /* Connections currently usable / queries waiting for a connection. */
 int db_ready_count(const struct db *db);
+/*
+ * True when at least one connection is ready and none of what it was sent has waited
+ * more than 5 s for an answer: the pool can run a statement now. Asks nothing.
+ */
+bool db_healthy(const struct db *db);
 size_t db_queue_len(const struct db *db);
 
 /*

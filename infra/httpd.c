@@ -13,16 +13,20 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "infra/httpd_head.h"
 #include "infra/log.h"
 
 #define HTTPD_MAX_HEAD 16384
-#define HTTPD_MAX_HEADERS 100
 #define HTTPD_MAX_CONNS 4096
 #define HTTPD_IDLE_TIMEOUT_S 60
 #define HTTPD_MAX_PIPELINED 65536
 #define HTTPD_CHUNK 65536
 #define HTTPD_HEAD_TIMEOUT_MS 15000 /* a head sent a byte at a time holds a slot no longer */
+#define HTTPD_REQUEST_MS 30000 /* the default deadline for a request's head and body */
+#define HTTPD_CONNS_PER_PEER 64 /* the default cap on one address's connections */
+#define HTTPD_LINGER_MS 2000 /* how long a closing connection's unread body is drained */
 #define HTTPD_STREAM_BACKLOG 16384 /* a streamed answer waits while more is unsent */
+#define HTTPD_MAX_UNSENT 65536 /* answers a client has not read before its next request is */
 #define HTTPD_CHUNKED SIZE_MAX       /* httpd_write_head: a chunked body follows */
 
 enum httpd_conn_state {
@@ -30,6 +34,7 @@ enum httpd_conn_state {
 	HTTPD_READ_BODY,
 	HTTPD_WAIT_REPLY, /* body in (or abandoned), handler working */
 	HTTPD_CLOSING,    /* flushing the last answer */
+	HTTPD_LINGER,     /* answered and shut for writing; what still comes is dropped */
 };
 
 enum httpd_chunk_state {
@@ -51,6 +56,12 @@ struct httpd_conn {
 	bool keep_alive;
 	bool body_abandoned;
 	int64_t head_started_ms; /* when the first byte of a head still incomplete came, or 0 */
+	struct event *timer;      /* the head's or body's deadline, or the end of lingering */
+	int64_t deadline_ms;      /* when the request's head and body must be in */
+	int64_t deadline_left_ms; /* what was left of it when the request was paused */
+	unsigned char addr[16];   /* the client's address, IPv4 mapped into IPv6 */
+	char peer[INET6_ADDRSTRLEN];
+	bool exempt;              /* the address is one the per-address limits spare */
 	struct httpd_conn *prev, *next;
 };
 
@@ -62,6 +73,9 @@ struct httpd {
 	struct httpd_conn *conns;
 	size_t nconns;
 	size_t nreqs;
+	struct httpd_limits limits;
+	unsigned char (*exempt)[16];
+	size_t nexempt;
 };
 
 static void httpd_conn_process(struct httpd_conn *c);
@@ -69,6 +83,8 @@ static bool httpd_body_empty(const struct httpd_conn *c);
 static void httpd_conn_free(struct httpd_conn *c);
 static void httpd_read_cb(struct bufferevent *bev, void *arg);
 static void httpd_event_cb(struct bufferevent *bev, short what, void *arg);
+static void httpd_wait_drained(struct httpd_conn *c);
+static void httpd_timer_at(struct httpd_conn *c, int64_t at_ms);
 
 const char *httpd_status_text(int status)
 {
@@ -140,16 +156,51 @@ void httpd_req_stream_body(struct httpd_req *req)
 	req->streaming = true;
 }
 
+/*
+ * While the request waits (for its key to be looked up, for a batch to be stored) the
+ * socket is not read either: what the client sends meanwhile waits in its own buffers,
+ * not in ours.
+ */
 void httpd_req_pause(struct httpd_req *req)
 {
+	struct httpd_conn *c = req->conn;
+
+	if (req->paused || !c || c->state != HTTPD_READ_BODY) {
+		req->paused = true;
+		return;
+	}
 	req->paused = true;
+	bufferevent_disable(c->bev, EV_READ);
+	/* The deadline is the client's: the time we make it wait is not counted. */
+	c->deadline_left_ms = c->deadline_ms - clock_mono_ms();
+	evtimer_del(c->timer);
 }
 
 void httpd_req_resume(struct httpd_req *req)
 {
+	struct httpd_conn *c = req->conn;
+	bool was_paused = req->paused;
+
 	req->paused = false;
-	if (req->conn)
-		event_active(req->conn->resume, EV_TIMEOUT, 0);
+	if (!c || c->state != HTTPD_READ_BODY)
+		return;
+	if (was_paused) {
+		c->deadline_ms = clock_mono_ms() + c->deadline_left_ms;
+		httpd_timer_at(c, c->deadline_ms);
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	event_active(c->resume, EV_TIMEOUT, 0);
+}
+
+void httpd_req_set_deadline(struct httpd_req *req, int ms)
+{
+	struct httpd_conn *c = req->conn;
+
+	req->deadline_ms = ms;
+	if (c && c->state == HTTPD_READ_BODY && !req->paused) {
+		c->deadline_ms = req->started_ms + ms;
+		httpd_timer_at(c, c->deadline_ms);
+	}
 }
 
 void httpd_add_header(struct httpd_req *req, const char *name, const char *value)
@@ -190,10 +241,45 @@ static void httpd_write_head(struct httpd_conn *c, struct httpd_req *req, int st
 	evbuffer_add(out, "\r\n", 2);
 }
 
+static void httpd_linger_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	(void)arg;
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/*
+ * The last answer has gone out but the client may still be sending a body nobody read.
+ * Closing with unread input resets the connection, and a reset can destroy the answer
+ * before the client reads it; so the connection is shut for writing and what still
+ * comes is dropped, until the client closes or HTTPD_LINGER_MS have passed.
+ */
+static void httpd_linger(struct httpd_conn *c)
+{
+	c->state = HTTPD_LINGER;
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	httpd_linger_read_cb(c->bev, c);
+	bufferevent_setcb(c->bev, httpd_linger_read_cb, NULL, httpd_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ);
+	httpd_timer_at(c, clock_mono_ms() + HTTPD_LINGER_MS);
+}
+
 static void httpd_closing_write_cb(struct bufferevent *bev, void *arg)
 {
+	struct httpd_conn *c = arg;
 	(void)bev;
-	httpd_conn_free(arg);
+
+	if (c->body_abandoned)
+		httpd_linger(c);
+	else
+		httpd_conn_free(c);
+}
+
+/* Reads the next request, which may be waiting in the input already. */
+static void httpd_read_next(struct httpd_conn *c)
+{
+	bufferevent_enable(c->bev, EV_READ);
+	event_active(c->resume, EV_TIMEOUT, 0);
 }
 
 /*
@@ -227,6 +313,7 @@ static void httpd_reply_done(struct httpd_conn *c, struct httpd_req *req)
 	c->req = NULL;
 	req->conn = NULL;
 	httpd_req_free(req);
+	evtimer_del(c->timer);
 	if (!c->keep_alive) {
 		c->state = HTTPD_CLOSING;
 		bufferevent_disable(c->bev, EV_READ);
@@ -234,8 +321,11 @@ static void httpd_reply_done(struct httpd_conn *c, struct httpd_req *req)
 		return;
 	}
 	c->state = HTTPD_READ_HEAD;
-	bufferevent_enable(c->bev, EV_READ);
-	event_active(c->resume, EV_TIMEOUT, 0);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > HTTPD_MAX_UNSENT) {
+		httpd_wait_drained(c);
+		return;
+	}
+	httpd_read_next(c);
 }
 
 void httpd_reply(struct httpd_req *req, int status, const char *content_type,
@@ -292,6 +382,7 @@ static void httpd_req_drained(struct httpd_req *req)
 		cb(req->drain_arg);
 }
 
+/* Most of what was sent has been read: a streamed answer goes on, or the next request. */
 static void httpd_drain_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct httpd_conn *c = arg;
@@ -302,6 +393,15 @@ static void httpd_drain_write_cb(struct bufferevent *bev, void *arg)
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	if (req)
 		httpd_req_drained(req);
+	else if (c->state == HTTPD_READ_HEAD)
+		httpd_read_next(c);
+}
+
+/* Calls httpd_drain_write_cb once the client has read most of what was sent. */
+static void httpd_wait_drained(struct httpd_conn *c)
+{
+	bufferevent_setwatermark(c->bev, EV_WRITE, HTTPD_STREAM_BACKLOG, 0);
+	bufferevent_setcb(c->bev, httpd_read_cb, httpd_drain_write_cb, httpd_event_cb, c);
 }
 
 void httpd_reply_when_drained(struct httpd_req *req, void (*cb)(void *arg), void *arg)
@@ -314,8 +414,7 @@ void httpd_reply_when_drained(struct httpd_req *req, void (*cb)(void *arg), void
 	}
 	req->drain_cb = cb;
 	req->drain_arg = arg;
-	bufferevent_setwatermark(c->bev, EV_WRITE, HTTPD_STREAM_BACKLOG, 0);
-	bufferevent_setcb(c->bev, httpd_read_cb, httpd_drain_write_cb, httpd_event_cb, c);
+	httpd_wait_drained(c);
 }
 
 void httpd_reply_end(struct httpd_req *req, bool complete)
@@ -331,6 +430,22 @@ void httpd_reply_end(struct httpd_req *req, bool complete)
 	httpd_reply_done(c, req);
 }
 
+_Static_assert(sizeof(((struct httpd_req *)0)->peer) == INET6_ADDRSTRLEN, "httpd_req.peer");
+
+static struct httpd_req *httpd_req_new(struct httpd_conn *c)
+{
+	struct httpd_req *req = xcalloc(1, sizeof(*req));
+
+	req->httpd = c->h;
+	req->conn = c;
+	req->started_ms = clock_mono_ms();
+	memcpy(req->peer, c->peer, sizeof(req->peer));
+	req->peer_exempt = c->exempt;
+	c->h->nreqs++;
+	c->req = req;
+	return req;
+}
+
 /* An answer from the parser itself, before any handler saw the request. */
 static void httpd_conn_error(struct httpd_conn *c, int status, const char *message)
 {
@@ -341,114 +456,13 @@ static void httpd_conn_error(struct httpd_conn *c, int status, const char *messa
 	sbuf_printf(&body, "{\"error\": {\"code\": \"bad_request\", \"message\": \"%s\"}}", message);
 	c->keep_alive = false;
 	c->body_abandoned = true;
-	if (!req) {
-		req = xcalloc(1, sizeof(*req));
-		req->httpd = c->h;
-		c->h->nreqs++;
-		req->conn = c;
-		c->req = req;
-	}
+	if (!req)
+		req = httpd_req_new(c);
 	httpd_reply(req, status, "application/json", body.data, body.len);
 	sbuf_free(&body);
 }
 
 /* ---- parsing the head ---- */
-
-static bool httpd_token_char(char ch)
-{
-	return ch > 32 && ch < 127 && !strchr("()<>@,;:\\\"/[]?={}", ch);
-}
-
-static int httpd_parse_request_line(struct httpd_req *req, const char *line, size_t n,
-				    bool *http11)
-{
-	const char *sp1 = memchr(line, ' ', n);
-	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - line)) : NULL;
-
-	if (!sp1 || !sp2 || sp1 == line || (size_t)(sp1 - line) >= sizeof(req->method) ||
-	    sp2 == sp1 + 1)
-		return -1;
-	for (const char *p = line; p < sp1; p++)
-		if (!httpd_token_char(*p))
-			return -1;
-	memcpy(req->method, line, (size_t)(sp1 - line));
-	const char *version = sp2 + 1;
-	size_t vlen = n - (size_t)(version - line);
-	if (vlen != 8 || memcmp(version, "HTTP/1.", 7) != 0 || (version[7] != '0' && version[7] != '1'))
-		return -1;
-	*http11 = version[7] == '1';
-	req->target = xstrndup(sp1 + 1, (size_t)(sp2 - sp1 - 1));
-	if (req->target[0] != '/')
-		return -1;
-	for (const char *p = sp1 + 1; p < sp2; p++) /* no NUL, controls or spaces */
-		if ((unsigned char)*p <= 32 || *p == 127)
-			return -1;
-	const char *q = strchr(req->target, '?');
-	req->path = q ? xstrndup(req->target, (size_t)(q - req->target)) : xstrdup(req->target);
-	req->query = q ? xstrdup(q + 1) : NULL;
-	return 0;
-}
-
-static int httpd_parse_header_line(struct httpd_req *req, const char *line, size_t n)
-{
-	const char *colon = memchr(line, ':', n);
-
-	if (!colon || colon == line || req->headers.n >= HTTPD_MAX_HEADERS)
-		return -1;
-	for (const char *p = line; p < colon; p++)
-		if (!httpd_token_char(*p))
-			return -1;
-	const char *v = colon + 1, *end = line + n;
-	while (v < end && (*v == ' ' || *v == '\t'))
-		v++;
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	for (const char *p = v; p < end; p++)
-		if ((unsigned char)*p < 32 && *p != '\t')
-			return -1;
-	kvlist_addn(&req->headers, line, (size_t)(colon - line), v, (size_t)(end - v));
-	return 0;
-}
-
-static int httpd_parse_head(struct httpd_req *req, const char *head, size_t n, bool *http11)
-{
-	size_t pos = 0;
-	bool first = true;
-
-	while (pos < n) {
-		const char *eol = memchr(head + pos, '\n', n - pos);
-		size_t len = (size_t)(eol - (head + pos));
-		if (len > 0 && head[pos + len - 1] == '\r')
-			len--;
-		if (len == 0)
-			break;
-		if (head[pos] == ' ' || head[pos] == '\t')
-			return -1; /* obsolete line folding */
-		int rc = first ? httpd_parse_request_line(req, head + pos, len, http11)
-			       : httpd_parse_header_line(req, head + pos, len);
-		if (rc < 0)
-			return -1;
-		first = false;
-		pos = (size_t)(eol - head) + 1;
-	}
-	return first ? -1 : 0;
-}
-
-/* Two Content-Length headers that differ leave the body's end ambiguous. */
-static bool httpd_lengths_disagree(const struct httpd_req *req)
-{
-	const char *first = NULL;
-
-	for (size_t i = 0; i < req->headers.n; i++) {
-		const struct kv *h = &req->headers.items[i];
-		if (!str_ieq(h->key, "Content-Length"))
-			continue;
-		if (first && strcmp(first, h->value) != 0)
-			return true;
-		first = h->value;
-	}
-	return false;
-}
 
 /* Reads framing headers; answers and returns -1 on a request we will not take. */
 static int httpd_framing(struct httpd_conn *c, bool http11)
@@ -475,7 +489,7 @@ static int httpd_framing(struct httpd_conn *c, bool http11)
 		httpd_conn_error(c, 400, "Content-Length is not a number");
 		return -1;
 	}
-	if (httpd_lengths_disagree(req)) {
+	if (httpd_head_lengths_disagree(req)) {
 		httpd_conn_error(c, 400, "Content-Length is given twice with different values");
 		return -1;
 	}
@@ -484,18 +498,17 @@ static int httpd_framing(struct httpd_conn *c, bool http11)
 	return 0;
 }
 
-/* True when an incomplete head has been arriving for too long. */
-static bool httpd_head_late(struct httpd_conn *c, struct evbuffer *in)
+/*
+ * The first byte of a head starts the request's clock: the head must be in within
+ * HTTPD_HEAD_TIMEOUT_MS (or the request's deadline, if shorter), the head and body within
+ * the deadline (httpd_timer_cb answers 408).
+ */
+static void httpd_head_begun(struct httpd_conn *c)
 {
-	int64_t now = clock_mono_ms();
-
-	if (evbuffer_get_length(in) == 0) {
-		c->head_started_ms = 0;
-		return false;
-	}
-	if (!c->head_started_ms)
-		c->head_started_ms = now;
-	return now - c->head_started_ms > HTTPD_HEAD_TIMEOUT_MS;
+	if (c->head_started_ms)
+		return;
+	c->head_started_ms = clock_mono_ms();
+	httpd_timer_at(c, c->head_started_ms + MIN(HTTPD_HEAD_TIMEOUT_MS, c->h->limits.request_ms));
 }
 
 /* Returns 1 when a head was parsed, 0 when more input is needed, -1 on error (answered). */
@@ -511,32 +524,27 @@ static int httpd_read_head(struct httpd_conn *c)
 			break;
 		evbuffer_drain(in, skip);
 	}
+	if (evbuffer_get_length(in) == 0)
+		return 0;
+	httpd_head_begun(c);
 	struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 	if (end.pos < 0) {
 		if (evbuffer_get_length(in) > HTTPD_MAX_HEAD) {
 			httpd_conn_error(c, 431, "request head too large");
 			return -1;
 		}
-		if (httpd_head_late(c, in)) {
-			httpd_conn_error(c, 408, "the request head took too long to arrive");
-			return -1;
-		}
 		return 0;
 	}
-	c->head_started_ms = 0;
 	size_t headlen = (size_t)end.pos + 4;
 	if (headlen > HTTPD_MAX_HEAD) {
 		httpd_conn_error(c, 431, "request head too large");
 		return -1;
 	}
-	struct httpd_req *req = xcalloc(1, sizeof(*req));
-	req->httpd = c->h;
-	req->conn = c;
-	req->started_ms = clock_mono_ms();
-	c->h->nreqs++;
-	c->req = req;
+	struct httpd_req *req = httpd_req_new(c);
+	req->started_ms = c->head_started_ms;
+	c->head_started_ms = 0;
 	c->body_abandoned = false;
-	int rc = httpd_parse_head(req, (const char *)evbuffer_pullup(in, (ev_ssize_t)headlen),
+	int rc = httpd_head_parse(req, (const char *)evbuffer_pullup(in, (ev_ssize_t)headlen),
 				  headlen, &http11);
 	evbuffer_drain(in, headlen);
 	if (rc < 0) {
@@ -688,8 +696,29 @@ static void httpd_start_request(struct httpd_conn *c)
 
 	c->state = HTTPD_READ_BODY;
 	req->body_limit = 1 << 20;
+	req->deadline_ms = c->h->limits.request_ms;
+	c->deadline_ms = req->started_ms + req->deadline_ms;
+	httpd_timer_at(c, c->deadline_ms);
 	c->h->handlers.on_headers(req, c->h->arg);
 	/* on_headers may have answered already, freeing req and maybe c's request slot. */
+}
+
+/* The body is in (or abandoned): the handler has the request. */
+static void httpd_body_in(struct httpd_conn *c)
+{
+	c->state = HTTPD_WAIT_REPLY;
+	evtimer_del(c->timer);
+	httpd_req_body_end(c->req);
+}
+
+/* The body is malformed or late: the request goes to the handler as cut short. */
+static void httpd_body_cut(struct httpd_conn *c)
+{
+	c->body_abandoned = true;
+	c->req->body_aborted = true;
+	c->keep_alive = false;
+	bufferevent_disable(c->bev, EV_READ);
+	httpd_body_in(c);
 }
 
 static void httpd_body_step(struct httpd_conn *c)
@@ -702,15 +731,10 @@ static void httpd_body_step(struct httpd_conn *c)
 	int rc = httpd_read_body(c);
 	if (c->req != req)
 		return; /* answered from on_body */
-	if (rc < 0) {
-		c->body_abandoned = true;
-		req->body_aborted = true;
-		c->keep_alive = false;
-	}
-	if (rc != 0) {
-		c->state = HTTPD_WAIT_REPLY;
-		httpd_req_body_end(req);
-	}
+	if (rc < 0)
+		httpd_body_cut(c);
+	else if (rc > 0)
+		httpd_body_in(c);
 }
 
 static void httpd_conn_process(struct httpd_conn *c)
@@ -752,6 +776,30 @@ static void httpd_resume_cb(evutil_socket_t fd, short what, void *arg)
 		httpd_conn_process(c);
 }
 
+static void httpd_timer_at(struct httpd_conn *c, int64_t at_ms)
+{
+	int64_t ms = MAX(at_ms - clock_mono_ms(), 0);
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+/* A deadline has passed: the head's, the body's, or that of a lingering close. */
+static void httpd_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpd_conn *c = arg;
+	(void)fd, (void)what;
+
+	if (c->state == HTTPD_READ_HEAD && evbuffer_get_length(bufferevent_get_input(c->bev))) {
+		httpd_conn_error(c, 408, "the request head took too long to arrive");
+	} else if (c->state == HTTPD_READ_BODY && c->req && !c->req->paused) {
+		c->req->body_late = true;
+		httpd_body_cut(c);
+	} else if (c->state == HTTPD_LINGER) {
+		httpd_conn_free(c);
+	}
+}
+
 static void httpd_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct httpd_conn *c = arg;
@@ -779,6 +827,7 @@ static void httpd_conn_free(struct httpd_conn *c)
 	c->req = NULL;
 	bufferevent_free(c->bev);
 	event_free(c->resume);
+	event_free(c->timer);
 	free(c);
 	if (!req)
 		return;
@@ -791,12 +840,74 @@ static void httpd_conn_free(struct httpd_conn *c)
 	}
 }
 
+/* The address in IPv6 form (IPv4 mapped, as ::ffff:192.0.2.1 is); false when it is neither. */
+bool httpd_addr_parse(const char *text, unsigned char out[16])
+{
+	static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	memcpy(out, mapped, sizeof(mapped));
+	return inet_pton(AF_INET, text, out + 12) == 1 || inet_pton(AF_INET6, text, out) == 1;
+}
+
+/* Who is on the other end: the address as a key and as text, and whether it is exempt. */
+static void httpd_peer(struct httpd_conn *c, const struct sockaddr *sa)
+{
+	static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const struct httpd *h = c->h;
+
+	memcpy(c->addr, mapped, sizeof(mapped));
+	if (sa->sa_family == AF_INET6)
+		memcpy(c->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	else if (sa->sa_family == AF_INET)
+		memcpy(c->addr + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	if (memcmp(c->addr, mapped, sizeof(mapped)) == 0)
+		inet_ntop(AF_INET, c->addr + 12, c->peer, sizeof(c->peer));
+	else
+		inet_ntop(AF_INET6, c->addr, c->peer, sizeof(c->peer));
+	for (size_t i = 0; i < h->nexempt && !c->exempt; i++)
+		c->exempt = memcmp(h->exempt[i], c->addr, 16) == 0;
+}
+
+/* Whether c's address holds as many connections as it may, c not counted. */
+static bool httpd_peer_full(const struct httpd_conn *c)
+{
+	size_t n = 0;
+
+	if (c->exempt || !c->h->limits.conns_per_peer)
+		return false;
+	for (const struct httpd_conn *o = c->h->conns; o; o = o->next)
+		n += memcmp(o->addr, c->addr, 16) == 0;
+	return n >= c->h->limits.conns_per_peer;
+}
+
+/*
+ * Refuses a connection over its address's cap with a short answer, written without a
+ * buffer (a fresh socket takes a few hundred bytes at once). What the client sent already
+ * is read first, so that closing does not reset the connection over the answer.
+ */
+static void httpd_refuse(evutil_socket_t fd, const char *peer)
+{
+	static const char body[] = "{\"error\": {\"code\": \"too_many_connections\", "
+		"\"message\": \"this address has as many connections open as it may\"}}";
+	char answer[512], junk[4096];
+	int n = snprintf(answer, sizeof(answer), "HTTP/1.1 429 Too Many Requests\r\n"
+			 "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+			 "Retry-After: 1\r\nConnection: close\r\n\r\n%s", sizeof(body) - 1, body);
+
+	log_debug("http connection refused peer=%s reason=\"too many connections\"", peer);
+	for (int i = 0; i < 16 && recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0; i++)
+		;
+	if (send(fd, answer, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n)
+		shutdown(fd, SHUT_WR);
+	evutil_closesocket(fd);
+}
+
 static void httpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 			    int socklen, void *arg)
 {
 	struct httpd *h = arg;
 	struct timeval idle = { HTTPD_IDLE_TIMEOUT_S, 0 };
-	(void)l, (void)sa, (void)socklen;
+	(void)l, (void)socklen;
 
 	if (h->nconns >= HTTPD_MAX_CONNS) {
 		evutil_closesocket(fd);
@@ -804,8 +915,15 @@ static void httpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct
 	}
 	struct httpd_conn *c = xcalloc(1, sizeof(*c));
 	c->h = h;
+	httpd_peer(c, sa);
+	if (httpd_peer_full(c)) {
+		httpd_refuse(fd, c->peer);
+		free(c);
+		return;
+	}
 	c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->resume = event_new(h->base, -1, 0, httpd_resume_cb, c);
+	c->timer = evtimer_new(h->base, httpd_timer_cb, c);
 	c->state = HTTPD_READ_HEAD;
 	c->next = h->conns;
 	if (h->conns)
@@ -823,7 +941,23 @@ struct httpd *httpd_new(struct event_base *base, const struct httpd_handlers *ha
 	h->base = base;
 	h->handlers = *handlers;
 	h->arg = arg;
+	h->limits = (struct httpd_limits){ HTTPD_REQUEST_MS, HTTPD_CONNS_PER_PEER, NULL };
 	return h;
+}
+
+void httpd_set_limits(struct httpd *h, const struct httpd_limits *limits)
+{
+	size_t n = 0;
+
+	while (limits->exempt && limits->exempt[n])
+		n++;
+	free(h->exempt);
+	h->exempt = xcalloc(MAX(n, 1), sizeof(*h->exempt));
+	h->nexempt = 0;
+	for (size_t i = 0; i < n; i++)
+		h->nexempt += httpd_addr_parse(limits->exempt[i], h->exempt[h->nexempt]);
+	h->limits = *limits;
+	h->limits.exempt = NULL; /* kept parsed, in h->exempt */
 }
 
 int httpd_listen(struct httpd *h, const char *host, int port, struct sbuf *err)
@@ -870,5 +1004,6 @@ void httpd_free(struct httpd *h)
 	httpd_stop_accepting(h);
 	while (h->conns)
 		httpd_conn_free(h->conns);
+	free(h->exempt);
 	free(h);
 }

@@ -10,6 +10,13 @@
  * each chunk of a streamed body; on_complete runs when the body is in. The handler answers
  * exactly once with httpd_reply (or a streamed answer), possibly much later. A request whose client went away is
  * kept until it is answered (the answer is then dropped): handlers never see a freed request.
+ *
+ * What one client can make the server hold is bounded: a paused request reads nothing
+ * more from its socket, a client that does not read its answers sends no further request
+ * until it does, a request's head and body must arrive within a deadline (the time it is
+ * paused is not counted), and one address may hold only so many connections. A
+ * connection closed with a body unread is drained for a moment first, so the client
+ * reads the answer rather than a reset.
  */
 #ifndef SIGNPOST_HTTPD_H
 #define SIGNPOST_HTTPD_H
@@ -30,6 +37,8 @@ struct httpd_handlers {
 
 struct httpd_req {
 	char method[12];
+	char peer[46];         /* the client's address, as text (INET6_ADDRSTRLEN) */
+	bool peer_exempt;      /* an address the per-address limits spare (httpd_limits.exempt) */
 	char *target;  /* raw request-target */
 	char *path;    /* target up to '?' */
 	char *query;   /* raw text after '?', or NULL */
@@ -38,6 +47,8 @@ struct httpd_req {
 	size_t body_limit;
 	bool body_too_large;   /* buffer mode: the body went past body_limit */
 	bool body_aborted;     /* the client went away or sent a malformed body */
+	bool body_late;        /* ... or did not send it within its deadline (body_aborted too) */
+	int deadline_ms;       /* for the head and body, from the head's first byte */
 	bool streaming;
 	bool reply_started;    /* httpd_reply_start was called */
 	int64_t started_ms;
@@ -55,7 +66,18 @@ struct httpd_req {
 	void *drain_arg;
 };
 
+/* What one client may take. */
+struct httpd_limits {
+	int request_ms;            /* head and body arrive within this (default 30000) */
+	size_t conns_per_peer;     /* connections at once from one address, 0: no cap (default 64) */
+	const char *const *exempt; /* addresses no cap applies to, NULL-terminated (default none) */
+};
+
 struct httpd *httpd_new(struct event_base *base, const struct httpd_handlers *h, void *arg);
+/* Replaces the defaults; exempt is read now and not kept. */
+void httpd_set_limits(struct httpd *h, const struct httpd_limits *limits);
+/* An IPv4 or IPv6 address in text, as the 16 bytes of its IPv6 form; false when it is not one. */
+bool httpd_addr_parse(const char *text, unsigned char out[16]) WUR;
 /* Binds and listens; -1 with a message in err. */
 int httpd_listen(struct httpd *h, const char *host, int port, struct sbuf *err) WUR;
 /* Stops accepting; open connections finish their current request. */
@@ -66,7 +88,9 @@ size_t httpd_open_requests(const struct httpd *h);
 /* In on_headers: how to read the body. */
 void httpd_req_buffer_body(struct httpd_req *req, size_t limit);
 void httpd_req_stream_body(struct httpd_req *req);
-/* Back-pressure for streamed bodies. */
+/* In on_headers, before any pause: another deadline than httpd_limits.request_ms. */
+void httpd_req_set_deadline(struct httpd_req *req, int ms);
+/* Back-pressure: while a request is paused nothing more is read from its client. */
 void httpd_req_pause(struct httpd_req *req);
 void httpd_req_resume(struct httpd_req *req);
 

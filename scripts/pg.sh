@@ -1,7 +1,7 @@
 #!/bin/sh
 # A private PostgreSQL cluster in a directory, on a unix socket only.
 #   scripts/pg.sh start DIR    initialise (once) and start; prints the conninfo
-#   scripts/pg.sh stop DIR
+#   scripts/pg.sh stop DIR [fast|immediate]   immediate: as in a crash, without a checkpoint
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the postgres user.
 set -eu
 
@@ -42,10 +42,12 @@ start)
 	echo "host=$dir/socket user=postgres dbname=signpost"
 	;;
 stop)
-	[ -f "$dir/data/postmaster.pid" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+	mode=${3:-fast}
+	case $mode in fast | immediate) ;; *) echo "pg.sh: stop mode is fast or immediate" >&2; exit 2 ;; esac
+	[ -f "$dir/data/postmaster.pid" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m "$mode" -w stop >/dev/null
 	;;
 *)
-	echo "usage: pg.sh start|stop DIR" >&2
+	echo "usage: pg.sh start DIR | pg.sh stop DIR [fast|immediate]" >&2
 	exit 2
 	;;
 esac

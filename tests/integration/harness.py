@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -110,18 +111,47 @@ def check_log(path):
     return text
 
 
-class Database:
-    """A fresh database in the throwaway cluster."""
+class Cluster:
+    """A PostgreSQL cluster of a test's own (scripts/pg.sh under SIGNPOST_TEST_TMP), for
+    tests that stop and start PostgreSQL; remove() stops it and deletes it."""
 
-    def __init__(self, prefix="t"):
+    def __init__(self):
         if not PG:
             raise unittest.SkipTest("SIGNPOST_TEST_PG is not set (run through make test)")
+        self.dir = os.path.join(TMP, "pg-%s" % uuid.uuid4().hex[:8])
+        self.conninfo = self.start()
+
+    def pg_sh(self, *args):
+        r = subprocess.run([os.path.join(ROOT, "scripts", "pg.sh")] + list(args), cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise AssertionError("pg.sh %s failed: %s" % (" ".join(args), r.stderr))
+        return r.stdout.strip()
+
+    def start(self):
+        return self.pg_sh("start", self.dir)
+
+    def stop(self, mode="fast"):
+        self.pg_sh("stop", self.dir, mode)
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Database:
+    """A fresh database in the throwaway cluster (or in the cluster whose conninfo is pg)."""
+
+    def __init__(self, prefix="t", pg=None):
+        if not PG:
+            raise unittest.SkipTest("SIGNPOST_TEST_PG is not set (run through make test)")
+        self.pg = pg or PG
         self.name = "%s_%s" % (prefix, uuid.uuid4().hex[:10])
-        admin = psycopg2.connect(PG)
+        admin = psycopg2.connect(self.pg)
         admin.autocommit = True
         admin.cursor().execute('CREATE DATABASE "%s"' % self.name)
         admin.close()
-        self.conninfo = " ".join(p for p in PG.split() if not p.startswith("dbname=")) + \
+        self.conninfo = " ".join(p for p in self.pg.split() if not p.startswith("dbname=")) + \
             " dbname=" + self.name
         self._conn = None
 
@@ -130,6 +160,13 @@ class Database:
             self._conn = psycopg2.connect(self.conninfo)
             self._conn.autocommit = True
         return self._conn
+
+    def disconnect(self):
+        """Closes the test's connection (after a restart of PostgreSQL, say); the next
+        query opens another."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def query(self, sql, *args):
         cur = self.conn().cursor()
@@ -141,9 +178,8 @@ class Database:
         return rows[0][0] if rows else None
 
     def drop(self):
-        if self._conn is not None:
-            self._conn.close()
-        admin = psycopg2.connect(PG)
+        self.disconnect()
+        admin = psycopg2.connect(self.pg)
         admin.autocommit = True
         admin.cursor().execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.name)
         admin.close()
