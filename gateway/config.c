@@ -563,8 +563,10 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nstaff_numbers; i++)
 		free(cfg->staff_numbers[i]);
 	free(cfg->staff_numbers);
-					     "allow_insecure_partner_urls", "partner_url_allow",
-					     "http" };
+	netaddr_list_free(&cfg->partner_url_allow);
+	for (size_t i = 0; cfg->http.exempt && cfg->http.exempt[i]; i++)
+		free(cfg->http.exempt[i]);
+	free(cfg->http.exempt);
 	free(cfg->database_url);
 	free(cfg->listen_host);
 	free(cfg->public_url);
