@@ -1,0 +1,236 @@
+"""Data protection: erasure leaves nothing of the person in the database while the figures
+stay, retention clears what is old enough and nothing else, the simulator cannot be used
+to text in as a tenant, and a revoked key or a deactivated partner stops working on every
+daemon within a second.
+
+Each test has a database and daemons of its own, so each passes alone and in any order:
+`python3 -m unittest test_data_protection.ErasureTest`."""
+import base64
+import json
+import subprocess
+import time
+import unittest
+
+from fake_partner import FakePartner
+from harness import (ALL_WEEK, Daemon, Database, daemon_with_fake, drama_number, http,
+                     wait_until)
+
+PARTNER_SECRET = "whsec_" + base64.b64encode(b"signpost-erasure-partner").decode()
+
+
+def vonage_entry(fake):
+    return {"type": "vonage", "base_url": fake.base, "api_key": "key123",
+            "api_secret": "secret456", "from": "447700900000",
+            "signature_secret": "sigsecret789", "signature_method": "sha256"}
+
+
+VONAGE_ARGS = ["--api-key", "key123", "--api-secret", "secret456",
+               "--signature-secret", "sigsecret789", "--signature-method", "sha256",
+               "--webhook-format", "form"]
+
+
+def number_forms(e164):
+    """A UK mobile number as people and providers write it: +447700900123, 447700900123,
+    07700900123, 07700 900123, 7700900123, 7700 900123."""
+    national = e164[3:]
+    return [e164, e164[1:], "0" + national, "0%s %s" % (national[:4], national[4:]),
+            national, "%s %s" % (national[:4], national[4:])]
+
+
+def database_text(db):
+    """Every row of every table of the database, as JSON text, by table."""
+    tables = [r[0] for r in db.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+        "AND table_type = 'BASE TABLE' ORDER BY 1")]
+    return {t: [r[0] for r in db.query('SELECT row_to_json(x)::text FROM "%s" x' % t)]
+            for t in tables}
+
+
+def leaks(db, needles):
+    """Where any of needles (case ignored) is still in the database: {table: [rows]}."""
+    found = {}
+    for table, rows in database_text(db).items():
+        for row in rows:
+            if any(needle.lower() in row.lower() for needle in needles):
+                found.setdefault(table, []).append(row[:400])
+    return found
+
+
+def describe(found):
+    return "left in %s:\n%s" % (", ".join(sorted(found)), "\n".join(
+        "%s: %s" % (t, row) for t, rows in sorted(found.items()) for row in rows))
+
+
+class ErasureTest(unittest.TestCase):
+    """A tenant with a full history is erased: nothing of them is left anywhere, and every
+    figure stays."""
+
+    PHONE = drama_number(123)
+    NAME = "Ysolde"
+    REF = "ERASE-YSOLDE-7"
+
+    def setUp(self):
+        self.db = Database("erasure")
+        self.addCleanup(self.db.drop)
+        self.d, self.fake = daemon_with_fake(self.db, "vonage", "vonage", VONAGE_ARGS,
+                                             vonage_entry)
+        self.addCleanup(self.fake.stop)
+        self.partner = FakePartner(PARTNER_SECRET)
+        self.addCleanup(self.partner.stop)
+        self.addCleanup(self.d.stop)
+        self.d.start()
+        self.admin = self.d.key("admin")
+        self.officer = self.d.key("officer")
+
+    def api(self, method, path, body=None, key=None):
+        r = self.d.api(method, path, body, key=key or self.officer)
+        self.assertLess(r.status, 300, r)
+        return r.json
+
+    def inbound(self, text, **extra):
+        """The tenant's number texts in through Vonage; waits until it is stored."""
+        before = self.db.value("SELECT count(*) FROM inbound_messages")
+        self.fake.control("POST", "/_fake/inbound", dict({"from": self.PHONE, "text": text},
+                                                        **extra))
+        wait_until(lambda: self.db.value("SELECT count(*) FROM inbound_messages") > before,
+                   what="inbound %r stored" % text)
+
+    def settled(self):
+        return self.db.value("SELECT count(*) FROM messages WHERE state IN "
+                             "('queued', 'retry', 'sending')") == 0
+
+    def figures(self, cid):
+        c = self.api("GET", "/v1/campaigns/%d" % cid)
+        outcomes = self.api("GET", "/v1/outcomes")
+        return {"counts": c["counts"], "replies": c["replies"], "opt_outs": c["opt_outs"],
+                "help_requests": c["help_requests"], "helped": c["helped"],
+                "outcomes": outcomes["totals"], "months": outcomes["rows"]}
+
+    def history(self):
+        """Everything the tenant leaves behind: a text from the number before it was
+        theirs, a campaign text, replies (one in two Vonage parts, one part of another
+        still waiting), a conversation, a help request from texts and a referral assigned
+        to a partner with a webhook, a partner's note naming them. Returns (tenant id,
+        campaign id, referral id, partner key)."""
+        self.inbound("Hello, who is this?")
+        wait_until(self.settled, what="the answer to a number that is no tenant's")
+        pid = self.api("POST", "/v1/partners", {
+            "name": "Margate Library", "categories": ["money", "digital_skills"],
+            "boroughs": ["Thanet"], "webhook_url": self.partner.url,
+            "webhook_secret": PARTNER_SECRET}, key=self.admin)["id"]
+        partner_key = self.d.key("partner", pid)
+        tid = self.api("POST", "/v1/tenants", {
+            "external_ref": self.REF, "first_name": self.NAME, "phone": "07700 900123",
+            "borough": "Thanet", "landlord": "Orbit", "tags": ["older"],
+            "consent": {"source": "tenancy form"}})["id"]
+        cid = self.api("POST", "/v1/campaigns", {
+            "name": "Get online", "body": "Hi {first_name}, free help getting online. "
+            "Reply SKILLS", "audience": {"boroughs": ["Thanet"]}, "send_window": ALL_WEEK})["id"]
+        self.api("POST", "/v1/campaigns/%d/schedule" % cid, {})
+        wait_until(lambda: self.api("GET", "/v1/campaigns/%d" % cid)["state"] == "completed",
+                   what="the campaign sent")
+        self.fake.control("POST", "/_fake/callbacks", {"status": "delivered"})
+        wait_until(lambda: self.api("GET", "/v1/campaigns/%d" % cid)["counts"]["delivered"] == 1,
+                   what="the campaign text delivered")
+        self.inbound("SKILLS", parts=2)                  # a reply in two parts
+        self.fake.control("POST", "/_fake/inbound", {"from": self.PHONE, "text": "Ysolde here "
+                                                     "and more", "parts": 2, "order": [1]})
+        wait_until(lambda: self.db.value("SELECT count(*) FROM inbound_parts WHERE "
+                                         "series_key IS NULL") == 1, what="a part waiting")
+        self.inbound("MONEY")                            # a conversation, left open
+        wait_until(lambda: self.db.value("SELECT count(*) FROM conversations WHERE "
+                                         "state = 'open'") == 1, what="a conversation")
+        self.inbound("2")
+        wait_until(lambda: self.db.value("SELECT answers::text FROM conversations WHERE "
+                                         "state = 'open'") != "{}", what="an answer")
+        ref = self.api("POST", "/v1/referrals", {
+            "tenant_id": tid, "category": "money", "answers": {"money": "bills"},
+            "consent": True, "note": "Ysolde asked at the office, call 07700 900123"})["id"]
+        wait_until(lambda: any(p[1]["data"]["id"] == ref and p[1]["data"].get("phone")
+                               for p in self.partner.accepted()), what="the partner's webhook")
+        self.api("POST", "/v1/help-requests/%d/accept" % ref,
+                 {"note": "Rang Ysolde on +447700900123"}, key=partner_key)
+        wait_until(self.settled, what="replies sent")
+        return tid, cid, ref, partner_key
+
+    def test_erase_leaves_nothing_and_keeps_figures(self):
+        tid, cid, ref, partner_key = self.history()
+        needles = number_forms(self.PHONE) + [self.NAME, self.REF]
+        before = leaks(self.db, needles)
+        self.assertIn("help_requests", before, "the history is there")
+
+        # A reply in flight when the erase comes: its answer arrives afterwards.
+        self.fake.control("POST", "/_fake/mode", {"mode": "ok", "delay_ms": 3000})
+        self.inbound("HELP")
+        in_flight = wait_until(lambda: self.db.value(
+            "SELECT id FROM messages WHERE state = 'sending' AND tenant_id = %s", tid),
+            what="a reply in flight")
+        figures = self.figures(cid)
+        erased = self.api("DELETE", "/v1/tenants/%d" % tid)
+        self.assertIsNotNone(erased["erased_at"])
+        wait_until(lambda: self.db.value("SELECT state FROM messages WHERE id = %s",
+                                         in_flight) == "submitted",
+                   what="the reply's answer written after the erase")
+        self.fake.control("POST", "/_fake/mode", {"mode": "ok"})
+        wait_until(self.settled, what="nothing in flight")
+
+        with self.subTest("a send result after the erase writes no body back"):
+            self.assertIsNone(self.db.value("SELECT body FROM messages WHERE id = %s",
+                                            in_flight))
+        with self.subTest("nothing of the tenant is left"):
+            found = leaks(self.db, needles)
+            self.assertFalse(found, describe(found))
+        with self.subTest("campaign counts and outcomes stay"):
+            self.assertEqual(self.figures(cid), figures)
+        with self.subTest("staff and the partner see no personal fields"):
+            for key in (self.officer, partner_key):
+                h = self.api("GET", "/v1/help-requests/%d" % ref, key=key)
+                self.assertEqual((h["phone"], h["first_name"], h["answers"], h["note"]),
+                                 (None, None, {}, None), h)
+        texts = self.api("GET", "/v1/tenants/%d/texts" % tid)["items"]
+        self.assertEqual([t["body"] for t in texts], [None] * len(texts))
+
+
+class ErasedOptOutTest(unittest.TestCase):
+    """An opted-out tenant's number is never texted again after the erase, though only a
+    hash of it is kept."""
+
+    def setUp(self):
+        self.db = Database("erasedoptout")
+        self.addCleanup(self.db.drop)
+        self.d = Daemon(self.db)
+        self.addCleanup(self.d.stop)
+        self.d.start()
+        self.key = self.d.key("officer")
+
+    def api(self, method, path, body=None, headers=None):
+        return self.d.api(method, path, body, key=self.key, headers=headers)
+
+    def test_opt_out_survives_the_erase_as_a_hash(self):
+        phone = drama_number(124)
+        r = self.api("POST", "/v1/tenants", {"external_ref": "OO-1", "first_name": "Olwen",
+                                             "phone": phone, "borough": "Thanet"})
+        tid = r.json["id"]
+        self.assertEqual(self.api("POST", "/v1/tenants/%d/opt-out" % tid).status, 200)
+        opted = self.api("GET", "/v1/outcomes").json["totals"]["opted_out"]
+        self.assertEqual(self.api("DELETE", "/v1/tenants/%d" % tid).status, 200)
+        found = leaks(self.db, number_forms(phone) + ["Olwen", "OO-1"])
+        self.assertFalse(found, describe(found))
+        self.assertEqual(self.db.value("SELECT count(*) FROM opt_outs"), 1)
+        self.assertEqual(self.api("GET", "/v1/outcomes").json["totals"]["opted_out"], opted)
+        # The housing system sends the person again: they are still opted out, once.
+        csv_body = "external_ref,first_name,phone,borough\nOO-2,Olwen,07700 900124,Thanet\n"
+        r = self.api("POST", "/v1/tenants/import", csv_body, headers={"Content-Type": "text/csv"})
+        self.assertEqual(r.json["created"], 1, r)
+        again = self.db.value("SELECT id FROM tenants WHERE phone = %s", phone)
+        self.assertTrue(self.api("GET", "/v1/tenants/%d" % again).json["opted_out"])
+        self.assertEqual(self.db.value("SELECT count(*) FROM opt_outs"), 1)
+        self.assertEqual(self.api("GET", "/v1/outcomes").json["totals"]["opted_out"], opted)
+        # Erased a second time, and back through the API: still opted out.
+        self.assertEqual(self.api("DELETE", "/v1/tenants/%d" % again).status, 200)
+        r = self.api("POST", "/v1/tenants", {"external_ref": "OO-3", "phone": phone})
+        self.assertTrue(self.api("GET", "/v1/tenants/%d" % r.json["id"]).json["opted_out"])
+
+
+if __name__ == "__main__":
+    unittest.main()
