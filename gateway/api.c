@@ -560,6 +560,14 @@ static bool api_match(const char *pattern, const char *path, struct api_ctx *ctx
 	return !*pattern && !*path;
 }
 
+/* The simulator's routes exist only when the configuration says "simulator": true. */
+static bool api_route_on(const struct app *app, const struct api_route *r)
+{
+	return app->cfg.simulator || (r->handle != sim_server_accept &&
+				       r->handle != sim_server_tenant_texts &&
+				       r->handle != sim_server_list);
+}
+
 static const struct api_route *api_route_find(struct api_ctx *ctx, bool *path_known)
 {
 	const struct httpd_req *req = ctx->req;
@@ -571,7 +579,7 @@ static const struct api_route *api_route_find(struct api_ctx *ctx, bool *path_kn
 		for (int p = 0; p < ctx->nparams; p++)
 			free(ctx->params[p]);
 		ctx->nparams = 0;
-		if (!api_match(r->pattern, req->path, ctx))
+		if (!api_route_on(ctx->app, r) || !api_match(r->pattern, req->path, ctx))
 			continue;
 		*path_known = true;
 		if (strcmp(r->method, req->method) == 0 || (head && strcmp(r->method, "GET") == 0))

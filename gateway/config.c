@@ -17,7 +17,8 @@
 #define CONFIG_DEFAULT_MAX_IN_FLIGHT 64
 
 static const char config_default_json[] =
-	"{\"providers\": [{\"name\": \"sim\", \"type\": \"sim\"}], \"default_provider\": \"sim\"}";
+	"{\"providers\": [{\"name\": \"sim\", \"type\": \"sim\"}], \"default_provider\": \"sim\", "
+	"\"simulator\": true}";
 
 static const char *config_env(const char *name, const char *fallback)
 {
@@ -271,7 +272,8 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 {
 	static const char *const known[] = { "providers", "default_provider", "org_name",
 					     "log_level", "db_pool_size", "triage",
-					     "staff_numbers", "session_idle_seconds" };
+					     "staff_numbers", "session_idle_seconds",
+					     "simulator" };
 	struct json_object *v;
 	double pool = cfg->db_pool_size, idle = cfg->session_idle_s;
 
@@ -327,11 +329,36 @@ static int config_staff_numbers(struct config *cfg, struct json_object *root, st
 	return 0;
 }
 
+/* ---- data protection: the simulator ---- */
+
+/* "simulator": true turns the simulator's routes on; a "sim" provider needs them. */
+static int config_simulator(struct config *cfg, struct json_object *root, struct sbuf *err)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(root, "simulator", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			sbuf_adds(err, "simulator: must be true or false");
+			return -1;
+		}
+		cfg->simulator = json_object_get_boolean(v);
+	}
+	for (size_t i = 0; i < cfg->nproviders && !cfg->simulator; i++) {
+		if (strcmp(cfg->providers[i].ops->type, "sim") == 0) {
+			sbuf_printf(err, "providers[%zu].type: a \"sim\" provider needs \"simulator\": "
+				    "true, which turns the simulator's routes on", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int config_parse(struct config *cfg, struct json_object *root, struct sbuf *err)
 {
 	if (config_top_keys(cfg, root, err) < 0 || config_staff_numbers(cfg, root, err) < 0 ||
 	    config_providers(cfg, root, err) < 0 ||
-	    config_default_provider(cfg, root, err) < 0)
+	    config_default_provider(cfg, root, err) < 0 ||
+	    config_simulator(cfg, root, err) < 0)
 		return -1;
 	return 0;
 }
@@ -370,6 +397,8 @@ int config_load(struct config *cfg, struct sbuf *err)
 	}
 	rc = 0;
 out:
+	if (rc < 0)
+		config_free(cfg); /* what was parsed before the error */
 	json_object_put(root);
 	sbuf_free(&sub);
 	return rc;

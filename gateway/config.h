@@ -51,6 +51,7 @@ struct config {
 	struct triage_cfg triage;
 	char **staff_numbers;   /* E.164 UK mobiles that receive campaign test sends */
 	size_t nstaff_numbers;
+	bool simulator;         /* the simulator's routes exist (sim_server.c) */
 };
 
 /* Reads the environment and the config file; on error writes a message to err. */

@@ -6,14 +6,17 @@ daemon within a second.
 Each test has a database and daemons of its own, so each passes alone and in any order:
 `python3 -m unittest test_data_protection.ErasureTest`."""
 import base64
-import json
-import subprocess
+import re
 import time
 import unittest
 
 from fake_partner import FakePartner
 from harness import (ALL_WEEK, Daemon, Database, daemon_with_fake, drama_number, http,
                      wait_until)
+
+NOWHERE = "http://127.0.0.1:9"
+TWILIO = {"name": "twilio", "type": "twilio", "base_url": NOWHERE,
+          "account_sid": "AC" + "0" * 32, "auth_token": "not-a-secret", "from": "+447700900000"}
 
 PARTNER_SECRET = "whsec_" + base64.b64encode(b"signpost-erasure-partner").decode()
 
@@ -230,6 +233,70 @@ class ErasedOptOutTest(unittest.TestCase):
         self.assertEqual(self.api("DELETE", "/v1/tenants/%d" % again).status, 200)
         r = self.api("POST", "/v1/tenants", {"external_ref": "OO-3", "phone": phone})
         self.assertTrue(self.api("GET", "/v1/tenants/%d" % r.json["id"]).json["opted_out"])
+
+
+class SimulatorTest(unittest.TestCase):
+    """The simulator's routes exist only when the configuration turns it on, and where
+    tenants are texted through a real provider it cannot text in as one of them."""
+
+    def setUp(self):
+        self.db = Database("simulator")
+        self.addCleanup(self.db.drop)
+
+    def daemon(self, config=None):
+        d = Daemon(self.db, config)
+        self.addCleanup(d.stop)
+        return d.start()
+
+    def test_routes_only_when_turned_on(self):
+        d = self.daemon({"providers": [TWILIO]})
+        key = d.key("admin")
+        for method, path, body in (("POST", "/v1/sim/inbound", {"from": drama_number(130),
+                                                                  "text": "START"}),
+                                   ("GET", "/v1/sim/messages", None),
+                                   ("POST", "/sim/messages", {"to": drama_number(130),
+                                                              "text": "hi"})):
+            r = d.api(method, path, body, key=key)
+            self.assertEqual((r.status, r.json["error"]["code"]), (404, "not_found"), path)
+        self.assertEqual(self.db.value("SELECT count(*) FROM inbound_messages"), 0)
+
+    def test_a_sim_provider_needs_the_simulator(self):
+        d = Daemon(self.db, {"providers": [TWILIO, {"name": "sim", "type": "sim"}]})
+        r = d.run("migrate", check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn('providers[1].type: a "sim" provider needs "simulator": true', r.stderr)
+        d.config = {"providers": [TWILIO], "simulator": "yes"}
+        r = d.run("migrate", check=False)
+        self.assertIn("simulator: must be true or false", r.stderr)
+
+    def test_no_texting_in_as_a_tenant_of_a_real_provider(self):
+        d = self.daemon({"providers": [TWILIO, {"name": "sim", "type": "sim"}],
+                         "simulator": True})
+        key = d.key("officer")
+        r = d.api("POST", "/v1/tenants", {"external_ref": "SIM-T", "phone": drama_number(131)},
+                  key=key)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(d.api("POST", "/v1/tenants/%d/opt-out" % r.json["id"], key=key).status,
+                         200)
+        for text in ("START", "YES"):
+            r = d.api("POST", "/v1/sim/inbound", {"from": "07700 900131", "text": text}, key=key)
+            self.assertEqual((r.status, r.json["error"]["code"], r.json["error"]["field"]),
+                             (422, "tenant_number", "from"), r)
+        self.assertEqual(self.db.value("SELECT count(*) FROM inbound_messages"), 0)
+        self.assertEqual(self.db.value("SELECT count(*) FROM opt_outs"), 1, "still opted out")
+        r = d.api("POST", "/v1/sim/inbound", {"from": drama_number(132), "text": "HELP"},
+                  key=key)
+        self.assertEqual(r.status, 202, "a number that is no tenant's")
+
+    def test_demo_tenants_text_in(self):
+        d = self.daemon()   # the built-in configuration, as make run uses it
+        key = d.key("officer")
+        r = d.api("POST", "/v1/tenants", {"external_ref": "SIM-D", "phone": drama_number(133)},
+                  key=key)
+        self.assertEqual(r.status, 201, r)
+        r = d.api("POST", "/v1/sim/inbound", {"from": drama_number(133), "text": "SKILLS"},
+                  key=key)
+        self.assertEqual(r.status, 202, r)
 
 
 if __name__ == "__main__":
