@@ -89,6 +89,8 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/sim/messages", API_WEBHOOK, API_BODY_RAW, sim_server_accept, NULL },
 	{ "POST", "/v1/sim/inbound", API_STAFF, API_BODY_JSON, sim_server_tenant_texts, NULL },
 	{ "GET", "/v1/sim/messages", API_STAFF, API_BODY_NONE, sim_server_list, NULL },
+	{ "GET", "/v1/keys", AUTH_ROLE_ADMIN, API_BODY_NONE, api_key_list, NULL },
+	{ "DELETE", "/v1/keys/{}", AUTH_ROLE_ADMIN, API_BODY_NONE, api_key_revoke, NULL },
 };
 
 struct api_query_cache {

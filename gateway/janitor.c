@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gateway/auth.h"
 #include "gateway/lifecycle.h"
 #include "infra/db.h"
 #include "infra/log.h"
@@ -96,8 +97,11 @@ char *janitor_session_sql(int64_t id)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
 			*p = '_';
+	/* Revocations notified while this connection was down were missed: every daemon,
+	 * this one included, forgets its cached keys (auth.h). */
 	return xasprintf("SELECT pg_advisory_lock(%d, %lld); "
 			 "INSERT INTO daemons (id, hostname, pid) VALUES (%lld, '%s', %d) "
-			 "ON CONFLICT (id) DO NOTHING; LISTEN signpost_work",
+			 "ON CONFLICT (id) DO NOTHING; LISTEN signpost_work; "
+			 "NOTIFY signpost_work, '" AUTH_NOTIFY "'",
 			 JANITOR_LOCK_CLASS, (long long)id, (long long)id, host, (int)getpid());
 }

@@ -20,8 +20,10 @@ void janitor_run(struct app *app);
 int64_t janitor_reserve_id(const char *conninfo, struct sbuf *err);
 /*
  * The session connection's setup: take the liveness lock first, then record the daemon,
- * so no janitor ever sees this daemon's row without its lock; then LISTEN for work.
- * Run again on every reconnect. The caller frees the string.
+ * so no janitor ever sees this daemon's row without its lock; then LISTEN for work, and
+ * tell every daemon to forget cached keys, since revocations notified while this
+ * connection was down never reached it. Run again on every reconnect. The caller frees
+ * the string.
  */
 char *janitor_session_sql(int64_t id);
 

@@ -4,6 +4,8 @@
  *   signpostd [serve]      run the daemon (applies pending migrations first)
  *   signpostd migrate      apply pending migrations and exit
  *   signpostd keys create --role admin|officer|partner [--partner ID] [--label TEXT]
+ *   signpostd keys list    every key, without the key itself
+ *   signpostd keys revoke ID
  *   signpostd users create --email EMAIL --role admin|officer|partner [--partner ID]
  *                          [--name TEXT]      (the password is read from standard input)
  *   signpostd users set-password --email EMAIL  (likewise)
@@ -48,6 +50,8 @@ static const char usage[] =
 	"usage: signpostd [serve]\n"
 	"       signpostd migrate\n"
 	"       signpostd keys create --role admin|officer|partner [--partner ID] [--label TEXT]\n"
+	"       signpostd keys list\n"
+	"       signpostd keys revoke ID\n"
 	"       signpostd users create --email EMAIL --role admin|officer|partner [--partner ID]\n"
 	"                              [--name TEXT]   (password: one line on standard input)\n"
 	"       signpostd users set-password --email EMAIL   (likewise)\n"
@@ -92,7 +96,31 @@ static int main_migrate(const struct config *cfg)
 	return rc;
 }
 
-/* ---- keys create ---- */
+/* ---- keys create, list, revoke ---- */
+
+/* keys list, keys revoke ID: 0, 1 when the database refuses, 2 for bad arguments. */
+static int main_keys_manage(const struct config *cfg, int argc, char **argv)
+{
+	bool list = strcmp(argv[0], "list") == 0;
+	int64_t id = 0;
+	struct sbuf err;
+	int rc;
+
+	if (list ? argc != 1 : (argc != 2 || !str_to_i64(argv[1], 1, INT64_MAX, &id))) {
+		fprintf(stderr, "signpostd keys %s: %s\n%s", argv[0], list ? "takes no arguments"
+			: "give the id of one key (signpostd keys list shows them)", usage);
+		return 2;
+	}
+	sbuf_init(&err);
+	rc = list ? auth_list_keys(cfg->database_url, stdout, &err)
+		  : auth_revoke_key(cfg->database_url, id, &err);
+	if (rc == 0 && !list)
+		printf("revoked key %lld\n", (long long)id);
+	if (rc < 0)
+		fprintf(stderr, "signpostd keys %s: %s\n", argv[0], err.data);
+	sbuf_free(&err);
+	return rc < 0 ? 1 : 0;
+}
 
 static int main_keys(const struct config *cfg, int argc, char **argv)
 {
@@ -102,6 +130,8 @@ static int main_keys(const struct config *cfg, int argc, char **argv)
 	struct sbuf key, err;
 	int rc = 2;
 
+	if (argc >= 1 && (strcmp(argv[0], "list") == 0 || strcmp(argv[0], "revoke") == 0))
+		return main_keys_manage(cfg, argc, argv);
 	if (argc < 1 || strcmp(argv[0], "create") != 0) {
 		fputs(usage, stderr);
 		return 2;
@@ -242,7 +272,12 @@ static long main_host_connections(const struct config *cfg)
 static void main_notify(const char *channel, const char *payload, void *arg)
 {
 	struct app *app = arg;
-	(void)channel, (void)payload;
+	(void)channel;
+	if (payload && strcmp(payload, AUTH_NOTIFY) == 0) {
+		if (app->auth)
+			auth_forget(app->auth);
+		return;
+	}
 	if (!app->stopping)
 		sched_poke(app->sched);
 }

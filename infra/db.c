@@ -284,7 +284,8 @@ static void db_conn_fail(struct db_conn *c, const char *why)
 	PQfinish(c->pg);
 	c->pg = NULL;
 	c->state = DB_CONN_DOWN;
-	memset(c->prepared, 0, c->prepared_len);
+	if (c->prepared) /* the session connection prepares nothing */
+		memset(c->prepared, 0, c->prepared_len);
 	db_conn_fail_jobs(c, msg);
 	db_conn_schedule_retry(c);
 }

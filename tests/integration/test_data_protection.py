@@ -299,5 +299,121 @@ class SimulatorTest(unittest.TestCase):
         self.assertEqual(r.status, 202, r)
 
 
+class KeysTest(unittest.TestCase):
+    """Keys listed and revoked from the command line and the API; a revoked key, and a key
+    or a console session of a deactivated partner, stop within a second on every daemon."""
+
+    def setUp(self):
+        self.db = Database("keys")
+        self.addCleanup(self.db.drop)
+        self.a = Daemon(self.db)
+        self.addCleanup(self.a.stop)
+        self.a.start()
+        self.b = Daemon(self.db)
+        self.addCleanup(self.b.stop)
+        self.b.start()
+        self.admin = self.a.key("admin")
+
+    def status(self, daemon, key, path="/v1/partners"):
+        return daemon.api("GET", path, key=key).status
+
+    def works_on_both(self, key, path="/v1/partners"):
+        """Both daemons take the key (and so have it cached)."""
+        for d in (self.a, self.b):
+            for _ in range(2):
+                self.assertEqual(self.status(d, key, path), 200)
+
+    def stops_within_a_second(self, key, path="/v1/partners"):
+        started = time.monotonic()
+        for d in (self.b, self.a):
+            wait_until(lambda: self.status(d, key, path) == 401, timeout=1.0, interval=0.02,
+                       what="the key refused by %s" % d.base)
+        return time.monotonic() - started
+
+    def key_id(self, key):
+        return self.db.value("SELECT id FROM api_keys WHERE key_hash = encode(sha256(%s::bytea), "
+                             "'hex')", key)
+
+    def test_list_and_revoke(self):
+        officer = self.a.key("officer")
+        other = self.a.key("officer")
+        hashes = [r[0] for r in self.db.query("SELECT key_hash FROM api_keys")]
+        out = self.a.run("keys", "list").stdout
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "id\trole\tpartner\tlabel\tcreated\trevoked")
+        self.assertEqual([l.split("\t")[:2] for l in lines[1:]],
+                         [["1", "admin"], ["2", "officer"], ["3", "officer"]])
+        r = self.a.api("GET", "/v1/keys", key=self.admin)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([k["id"] for k in r.json["items"]], [3, 2, 1])
+        self.assertEqual(set(r.json["items"][0]), {"id", "role", "partner_id", "partner_name",
+                                                   "label", "created_at", "revoked_at",
+                                                   "active"})
+        for text in (out, r.body.decode()):
+            for secret in [officer, other, self.admin] + hashes:
+                self.assertNotIn(secret, text)
+            self.assertNotIn("sp_", text)
+        self.assertEqual(self.a.api("GET", "/v1/keys", key=officer).status, 403)
+
+        self.works_on_both(officer)
+        r = self.a.api("DELETE", "/v1/keys/%d" % self.key_id(officer), key=self.admin)
+        self.assertEqual((r.status, r.json["active"]), (200, False), r)
+        self.assertIsNotNone(r.json["revoked_at"])
+        self.stops_within_a_second(officer)
+
+        self.works_on_both(other)
+        r = self.b.run("keys", "revoke", str(self.key_id(other)))
+        self.assertEqual(r.stdout.strip(), "revoked key %d" % self.key_id(other))
+        self.stops_within_a_second(other)
+        listed = self.a.run("keys", "list").stdout.splitlines()
+        self.assertNotEqual(listed[2].split("\t")[5], "active", listed[2])
+
+        r = self.a.run("keys", "revoke", "99", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("there is no key with id 99", r.stderr)
+        self.assertEqual(self.a.api("DELETE", "/v1/keys/99", key=self.admin).status, 404)
+        self.assertEqual(self.a.run("keys", "revoke", check=False).returncode, 2)
+
+    def test_revocation_missed_while_disconnected(self):
+        """A daemon whose notification connection is down misses the notification; it must
+        not go on trusting its cache."""
+        officer = self.a.key("officer")
+        self.works_on_both(officer)
+        b_id = self.db.value("SELECT id FROM daemons WHERE pid = %s", self.b.process.proc.pid)
+        self.assertTrue(self.db.value(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND classid = 21328 AND objid = %s AND objsubid = 2", b_id))
+        self.a.run("keys", "revoke", str(self.key_id(officer)))
+        self.stops_within_a_second(officer)
+        wait_until(lambda: "db session ready" in self.b.log().split("connection closed")[-1],
+                   what="b's notification connection back")
+        self.assertEqual(self.status(self.b, officer), 401)
+
+    def test_deactivated_partner(self):
+        pid = self.a.api("POST", "/v1/partners", {"name": "Library", "categories": ["money"],
+                                                   "boroughs": ["Thanet"]},
+                         key=self.admin).json["id"]
+        key = self.a.key("partner", pid)
+        self.a.user("helper@example.org", "kettle river orange", role="partner", partner=pid)
+        r = http("POST", self.b.base + "/v1/session", {"email": "helper@example.org",
+                                                       "password": "kettle river orange"},
+                 {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 201, r)
+        cookie = {"Cookie": "signpost_session=" + re.match(
+            r"signpost_session=([0-9a-f]{64});", r.headers["Set-Cookie"]).group(1)}
+        session = lambda: self.b.api("GET", "/v1/help-requests", headers=cookie).status
+        self.assertEqual(session(), 200)
+        self.works_on_both(key, "/v1/help-requests")
+
+        r = self.a.api("PUT", "/v1/partners/%d" % pid, {"active": False}, key=self.admin)
+        self.assertEqual(r.status, 200, r)
+        self.stops_within_a_second(key, "/v1/help-requests")
+        self.assertEqual(session(), 401)
+        self.assertEqual([k["active"] for k in self.a.api("GET", "/v1/keys", key=self.admin)
+                          .json["items"] if k["partner_id"] == pid], [False])
+        r = self.a.api("PUT", "/v1/partners/%d" % pid, {"active": True}, key=self.admin)
+        self.works_on_both(key, "/v1/help-requests")
+
+
 if __name__ == "__main__":
     unittest.main()
