@@ -22,6 +22,7 @@ struct rules;
 struct flow_set;
 struct kdf;
 struct console;
+struct retention;
 
 struct app {
 	struct event_base *base;
@@ -39,6 +40,7 @@ struct app {
 	struct rules *rules;          /* keeps keywords and flows current */
 	struct kdf *kdf;              /* password hashing, off the loop */
 	struct console *console;      /* the console's page, rendered for this configuration */
+	struct retention *retention;  /* clearing data past its retention period */
 	struct holidays holidays;
 	int64_t daemon_id;
 	int schema_version;  /* as last read from the database */

@@ -8,6 +8,7 @@
 
 #include "gateway/auth.h"
 #include "gateway/lifecycle.h"
+#include "gateway/retention.h"
 #include "infra/db.h"
 #include "infra/log.h"
 
@@ -63,6 +64,7 @@ void janitor_run(struct app *app)
 	snprintf(id, sizeof(id), "%lld", (long long)app->daemon_id);
 	const char *params[] = { id };
 	db_query(app->db, janitor_sql, 1, params, janitor_done, NULL);
+	retention_run(app->retention);
 }
 
 int64_t janitor_reserve_id(const char *conninfo, struct sbuf *err)

@@ -4,7 +4,8 @@
  * Each daemon holds an advisory lock on its session connection for as long as it lives.
  * A daemon whose lock is gone has died: texts it had in flight become 'unknown' (the
  * provider may have accepted them; they are never resent automatically), as do texts whose
- * lease ran out. Texts that could not be sent within their validity period expire.
+ * lease ran out. Texts that could not be sent within their validity period expire. And
+ * it starts passes that clear data past its retention period (retention.h).
  */
 #ifndef SIGNPOST_JANITOR_H
 #define SIGNPOST_JANITOR_H

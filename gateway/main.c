@@ -33,6 +33,7 @@
 #include "gateway/janitor.h"
 #include "gateway/lifecycle.h"
 #include "gateway/referral.h"
+#include "gateway/retention.h"
 #include "gateway/rules.h"
 #include "gateway/sched.h"
 #include "gateway/sim_server.h"
@@ -290,6 +291,7 @@ static void main_shutdown_poll(evutil_socket_t fd, short what, void *arg)
 
 	bool idle = dispatch_idle(app->dispatch) && sched_idle(app->sched) &&
 		    referral_idle(app->referral) && rules_idle(app->rules) &&
+		    retention_idle(app->retention) &&
 		    httpd_open_requests(app->httpd) == 0 && db_queue_len(app->db) == 0;
 	if (idle || clock_mono_ms() > sd->deadline_ms) {
 		if (!idle)
@@ -353,6 +355,7 @@ static int main_start(struct app *app)
 		fprintf(stderr, "signpostd: %s\n", err.data);
 		goto out;
 	}
+	app->retention = retention_new(app);
 	app->sched = sched_new(app);
 	rc = 0;
 out:
@@ -375,6 +378,7 @@ static void main_stop(struct app *app)
 	sim_server_free(app->sim_server);
 	httpc_free(app->httpc);
 	referral_free(app->referral);
+	retention_free(app->retention);
 	rules_free(app->rules);
 	console_free(app->console);
 	if (app->base)

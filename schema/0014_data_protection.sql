@@ -1,8 +1,12 @@
 -- signpost: data protection. Erasing a tenant (UK GDPR article 17) leaves nothing of them
--- in any table while every figure stays.
+-- in any table while every figure stays; retention (gateway/retention.c) clears what is
+-- old enough in bounded batches.
 
 -- An erased tenant's conversations keep their flow, step and times, not the number.
 ALTER TABLE conversations ALTER COLUMN phone DROP NOT NULL;
+
+-- When a campaign's texts lost their bodies to retention, so it is not read again.
+ALTER TABLE campaigns ADD COLUMN bodies_cleared_at timestamptz;
 
 -- Texts to and from a number that was nobody's when they were written are found by number
 -- when its tenant is erased. Campaign texts always have a tenant, so these stay small and
@@ -10,6 +14,14 @@ ALTER TABLE conversations ALTER COLUMN phone DROP NOT NULL;
 CREATE INDEX messages_no_tenant_phone ON messages (to_phone) WHERE tenant_id IS NULL;
 CREATE INDEX inbound_messages_no_tenant_phone ON inbound_messages (from_phone)
   WHERE tenant_id IS NULL;
+
+-- Retention finds the oldest bodies still kept without reading every text. Campaign texts
+-- are cleared by campaign (messages_campaign_tenant) instead: an index entry for each of
+-- them would cost every send.
+CREATE INDEX messages_other_body_kept ON messages (created_at)
+  WHERE body IS NOT NULL AND kind <> 'campaign';
+CREATE INDEX inbound_messages_body_kept ON inbound_messages (received_at)
+  WHERE body IS NOT NULL;
 
 -- An opted-out number outlives its tenant's erasure only as 'sha256:' and the hex SHA-256
 -- of the number, which no statement matches a number against: the number is never

@@ -415,5 +415,181 @@ class KeysTest(unittest.TestCase):
         self.works_on_both(key, "/v1/help-requests")
 
 
+class RetentionTest(unittest.TestCase):
+    """Rows of every kind, some aged past their retention period (by moving their times
+    back) and some not; after a pass exactly the aged ones are cleared, in batches."""
+
+    CONFIG = {"providers": [{"name": "sim", "type": "sim"}], "default_provider": "sim",
+              "simulator": True, "retention": {"batch_rows": 2}}
+
+    def setUp(self):
+        self.db = Database("retention")
+        self.addCleanup(self.db.drop)
+        self.d = Daemon(self.db, self.CONFIG)
+        self.addCleanup(self.d.stop)
+        self.d.start()
+        self.key = self.d.key("admin")
+
+    def api(self, method, path, body=None):
+        r = self.d.api(method, path, body, key=self.key)
+        self.assertLess(r.status, 300, r)
+        return r.json
+
+    def q(self, sql, *args):
+        return self.db.query(sql, *args)
+
+    def campaign(self, name):
+        cid = self.api("POST", "/v1/campaigns", {"name": name, "body": "Hi {first_name}",
+                                                 "audience": {"boroughs": ["Thanet"]},
+                                                 "send_window": ALL_WEEK})["id"]
+        self.api("POST", "/v1/campaigns/%d/schedule" % cid, {})
+        wait_until(lambda: self.api("GET", "/v1/campaigns/%d" % cid)["counts"]["delivered"] == 3,
+                   what="campaign %s delivered" % name)
+        return cid
+
+    def history(self):
+        """Texts both ways through the API, the rest written directly."""
+        for i in range(3):
+            self.api("POST", "/v1/tenants", {"external_ref": "RT-%d" % i, "first_name": "Ret",
+                                             "phone": drama_number(140 + i), "borough": "Thanet"})
+        old_c, new_c = self.campaign("Old"), self.campaign("New")
+        for i in range(6):
+            self.api("POST", "/v1/sim/inbound", {"from": drama_number(140 + i), "text": "HELLO"})
+        wait_until(lambda: self.db.value("SELECT count(*) FROM messages WHERE kind = 'reply' "
+                                         "AND state = 'delivered'") == 6, what="six replies")
+        q = self.q
+        q("INSERT INTO inbound_parts (provider, provider_msg_id, from_phone, to_phone, "
+          "concat_ref, total, part, body, received_at) VALUES "
+          "('sim', 'p-old', %s, '+447700900000', '1', 2, 1, 'SKI', now() - interval '3 days'), "
+          "('sim', 'p-new', %s, '+447700900000', '2', 2, 1, 'MON', now())",
+          drama_number(150), drama_number(151))
+        q("INSERT INTO conversations (id, phone, provider, flow, step, answers, state, "
+          "expires_at, closed_at) VALUES "
+          "(901, %s, 'sim', 'digital_skills', 'how', '{\"money\": \"bills\"}', 'expired', now(), "
+          "  now() - interval '91 days'), "
+          "(902, %s, 'sim', 'digital_skills', 'how', '{\"money\": \"bills\"}', 'done', now(), "
+          "  now() - interval '89 days'), "
+          "(903, %s, 'sim', 'digital_skills', 'how', '{\"money\": \"bills\"}', 'open', "
+          "  now() + interval '1 day', NULL)",
+          drama_number(152), drama_number(153), drama_number(154))
+        q("UPDATE conversations SET created_at = now() - interval '200 days' WHERE id = 903")
+        pid = self.api("POST", "/v1/partners", {"name": "Library", "categories": ["money"],
+                                                "boroughs": ["Thanet"]})["id"]
+        # 911 closed a year ago, 912 two years ago, 913 ten days ago; 914 open for longer.
+        for hid, state, closed in ((911, "resolved", "366 days"),
+                                   (912, "closed_no_contact", "731 days"),
+                                   (913, "resolved", "10 days"), (914, "assigned", None)):
+            q("INSERT INTO help_requests (id, category, state, borough, phone, first_name, "
+              "answers, note, partner_id, consent, outcome, created_at, closed_at, resolved_at, "
+              "followup_sent_at) VALUES (%s, 'money', %s, 'Thanet', %s, 'Rhiannon', "
+              "'{\"money\": \"bills\"}', 'call after 5', %s, true, "
+              "CASE WHEN %s = 'resolved' THEN 'helped' END, now() - interval '800 days', "
+              "now() - %s::interval, CASE WHEN %s = 'resolved' THEN now() - %s::interval END, "
+              "now())", hid, state, drama_number(160), pid, state, closed, state, closed)
+            q("INSERT INTO help_request_events (help_request_id, to_state, note) "
+              "VALUES (%s, 'new', 'rang Rhiannon')", hid)
+            q("INSERT INTO partner_outbox (partner_id, help_request_id, event, payload, "
+              "give_up_at, delivered_at) VALUES (%s, %s, 'help_request.assigned', "
+              "jsonb_build_object('data', jsonb_build_object('id', %s::int, 'phone', %s::text, "
+              "'first_name', 'Rhiannon', 'answers', '{}'::jsonb, 'category', 'money')), now(), "
+              "now())", pid, hid, hid, drama_number(160))
+        q("INSERT INTO sign_in_failures (email, at) VALUES ('a@example.org', now() - "
+          "interval '2 days'), ('b@example.org', now() - interval '23 hours'), "
+          "('c@example.org', now())")
+        self.d.user("staff@example.org", "kettle river orange")
+        uid = self.db.value("SELECT id FROM users WHERE email = 'staff@example.org'")
+        q("INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at) VALUES "
+          "('s-old', %s, 'x', now() - interval '2 days'), ('s-ended', %s, 'x', now() - "
+          "interval '1 hour'), ('s-live', %s, 'x', now() + interval '1 hour')", uid, uid, uid)
+        q("INSERT INTO user_invites (token_hash, user_id, expires_at, used_at) VALUES "
+          "('i-used', %s, now() + interval '1 day', now() - interval '2 days'), "
+          "('i-expired', %s, now() - interval '2 days', NULL), "
+          "('i-valid', %s, now() + interval '1 day', NULL)", uid, uid, uid)
+        return old_c, new_c
+
+    def age(self, old_c):
+        q = self.q
+        q("UPDATE campaigns SET completed_at = completed_at - interval '181 days' WHERE id = %s",
+          old_c)
+        q("UPDATE messages SET created_at = created_at - interval '181 days' WHERE id IN "
+          "(SELECT id FROM messages WHERE kind = 'reply' ORDER BY id LIMIT 3)")
+        q("UPDATE inbound_messages SET received_at = received_at - interval '181 days' "
+          "WHERE id IN (SELECT id FROM inbound_messages ORDER BY id LIMIT 5)")
+        q("UPDATE receipts SET received_at = received_at - interval '31 days' WHERE id IN "
+          "(SELECT id FROM receipts ORDER BY id LIMIT 3)")
+
+    def ids(self, sql, *args):
+        return sorted(r[0] for r in self.q(sql, *args))
+
+    def test_configuration_errors(self):
+        d = Daemon(self.db)
+        for retention, message in (
+                ({"message_body_day": 5}, 'retention: unknown key "message_body_day", did you '
+                                          'mean "message_body_days"?'),
+                ({"receipt_days": 0}, "retention.receipt_days: must be between 1 and 3650"),
+                ({"batch_rows": "many"}, "retention.batch_rows: must be a number"),
+                ({"help_request_personal_days": 7}, "retention.help_request_personal_days: "
+                                                    "must be longer than")):
+            d.config = dict(self.CONFIG, retention=retention)
+            r = d.run("migrate", check=False)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(message, r.stderr)
+
+    def test_pass_clears_exactly_what_is_old_enough(self):
+        old_c, new_c = self.history()
+        counts = {c: self.api("GET", "/v1/campaigns/%d" % c)["counts"] for c in (old_c, new_c)}
+        replies = self.ids("SELECT id FROM messages WHERE kind = 'reply'")
+        inbound = self.ids("SELECT id FROM inbound_messages")
+        receipts = self.ids("SELECT id FROM receipts")
+        self.age(old_c)
+        self.d.stop()
+        self.d.start()   # a pass at start-up
+        wait_until(lambda: "retention pass finished" in self.d.log(), what="a retention pass")
+        log = self.d.log()
+
+        q, ids = self.q, self.ids
+        self.assertEqual(q("SELECT count(*), count(body) FROM messages WHERE campaign_id = %s",
+                           old_c), [(3, 0)], "an old campaign's texts lose their bodies")
+        self.assertEqual(q("SELECT count(*), count(body) FROM messages WHERE campaign_id = %s",
+                           new_c), [(3, 3)])
+        self.assertIsNotNone(self.db.value("SELECT bodies_cleared_at FROM campaigns WHERE id = %s",
+                                           old_c))
+        self.assertEqual(ids("SELECT id FROM messages WHERE kind = 'reply' AND body IS NULL"),
+                         replies[:3])
+        self.assertEqual(ids("SELECT id FROM inbound_messages WHERE body IS NULL"), inbound[:5])
+        self.assertEqual(self.db.value("SELECT count(from_phone) FROM inbound_messages"), 6,
+                         "numbers stay with their texts")
+        self.assertEqual(ids("SELECT provider_msg_id FROM inbound_parts"), ["p-new"])
+        self.assertEqual(q("SELECT id, phone IS NULL, answers = '{}' FROM conversations "
+                           "WHERE id > 900 ORDER BY id"),
+                         [(901, True, True), (902, False, False), (903, False, False)])
+        self.assertEqual(q("SELECT id, state, phone, first_name, answers::text, note, outcome, "
+                           "category, borough FROM help_requests ORDER BY id"),
+                         [(911, "resolved", None, None, "{}", None, "helped", "money", "Thanet"),
+                          (913, "resolved", drama_number(160), "Rhiannon",
+                           '{"money": "bills"}', "call after 5", "helped", "money", "Thanet"),
+                          (914, "assigned", drama_number(160), "Rhiannon",
+                           '{"money": "bills"}', "call after 5", None, "money", "Thanet")])
+        self.assertEqual(q("SELECT help_request_id, note FROM help_request_events "
+                           "ORDER BY help_request_id"),
+                         [(911, None), (913, "rang Rhiannon"), (914, "rang Rhiannon")])
+        self.assertEqual(q("SELECT help_request_id, payload->'data' ? 'phone', "
+                           "payload->'data'->>'category' FROM partner_outbox "
+                           "ORDER BY help_request_id"),
+                         [(911, False, "money"), (913, True, "money"), (914, True, "money")])
+        self.assertEqual(ids("SELECT id FROM receipts"), receipts[3:])
+        self.assertEqual(ids("SELECT email FROM sign_in_failures"), ["b@example.org",
+                                                                     "c@example.org"])
+        self.assertEqual(ids("SELECT token_hash FROM sessions"), ["s-ended", "s-live"])
+        self.assertEqual(ids("SELECT token_hash FROM user_invites"), ["i-valid"])
+        for c in (old_c, new_c):
+            self.assertEqual(self.api("GET", "/v1/campaigns/%d" % c)["counts"], counts[c])
+        # Bounded batches of two rows: five old texts in, cleared two, two and one.
+        self.assertEqual(re.findall(r"retention batch task=inbound_texts cleared=(\d)", log),
+                         ["2", "2", "1"])
+        self.assertEqual(re.findall(r"retention batch task=campaign_texts cleared=(\d)", log),
+                         ["2", "1", "0"])
+
+
 if __name__ == "__main__":
     unittest.main()
