@@ -32,6 +32,18 @@ VONAGE_ARGS = ["--api-key", "key123", "--api-secret", "secret456",
                "--webhook-format", "form"]
 
 
+def own_world(case, prefix, config=None, daemons=1):
+    """A database and started daemons of the test's own, stopped and dropped after it."""
+    case.db = Database(prefix)
+    case.addCleanup(case.db.drop)
+    started = []
+    for _ in range(daemons):
+        d = Daemon(case.db, config)
+        case.addCleanup(d.stop)
+        started.append(d.start())
+    return started
+
+
 def number_forms(e164):
     """A UK mobile number as people and providers write it: +447700900123, 447700900123,
     07700900123, 07700 900123, 7700900123, 7700 900123."""
@@ -199,11 +211,7 @@ class ErasedOptOutTest(unittest.TestCase):
     hash of it is kept."""
 
     def setUp(self):
-        self.db = Database("erasedoptout")
-        self.addCleanup(self.db.drop)
-        self.d = Daemon(self.db)
-        self.addCleanup(self.d.stop)
-        self.d.start()
+        self.d, = own_world(self, "erasedoptout")
         self.key = self.d.key("officer")
 
     def api(self, method, path, body=None, headers=None):
@@ -304,14 +312,7 @@ class KeysTest(unittest.TestCase):
     or a console session of a deactivated partner, stop within a second on every daemon."""
 
     def setUp(self):
-        self.db = Database("keys")
-        self.addCleanup(self.db.drop)
-        self.a = Daemon(self.db)
-        self.addCleanup(self.a.stop)
-        self.a.start()
-        self.b = Daemon(self.db)
-        self.addCleanup(self.b.stop)
-        self.b.start()
+        self.a, self.b = own_world(self, "keys", daemons=2)
         self.admin = self.a.key("admin")
 
     def status(self, daemon, key, path="/v1/partners"):
@@ -423,11 +424,7 @@ class RetentionTest(unittest.TestCase):
               "simulator": True, "retention": {"batch_rows": 2}}
 
     def setUp(self):
-        self.db = Database("retention")
-        self.addCleanup(self.db.drop)
-        self.d = Daemon(self.db, self.CONFIG)
-        self.addCleanup(self.d.stop)
-        self.d.start()
+        self.d, = own_world(self, "retention", self.CONFIG)
         self.key = self.d.key("admin")
 
     def api(self, method, path, body=None):
