@@ -50,6 +50,7 @@ struct auth_entry {
 struct auth {
 	struct db *db;
 	struct auth_entry slots[AUTH_CACHE_SLOTS];
+	bool filled; /* a slot has been filled since the cache was last emptied */
 };
 
 struct auth_pending {
@@ -91,6 +92,7 @@ static void auth_lookup_done(const struct db_result *r, void *arg)
 		memcpy(e->hash, p->hash, sizeof(e->hash));
 		e->key = key;
 		e->expires_ms = clock_mono_ms() + AUTH_CACHE_SECONDS * 1000;
+		p->a->filled = true;
 	}
 	p->cb(found ? &key : NULL, r->error != NULL, p->arg);
 	free(p);
@@ -120,7 +122,9 @@ void auth_lookup(struct auth *a, const char *key, auth_cb *cb, void *arg)
 
 void auth_forget(struct auth *a)
 {
-	memset(a->slots, 0, sizeof(a->slots));
+	if (a->filled)
+		memset(a->slots, 0, sizeof(a->slots));
+	a->filled = false;
 }
 
 struct auth *auth_new(struct db *db)
@@ -157,12 +161,13 @@ int auth_create_key(const char *conninfo, enum auth_role role, int64_t partner_i
 }
 
 /* What `signpostd keys list` shows of each key: never the key or its hash. */
+#define AUTH_LIST_TIME(t) "to_char(" t " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 static const char auth_list_sql[] =
 	"SELECT k.id, k.role, coalesce(k.partner_id::text || ' ' || p.name, '-'), "
-	"coalesce(k.label, '-'), to_char(k.created_at AT TIME ZONE 'UTC', "
-	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(to_char(k.revoked_at AT TIME ZONE 'UTC', "
-	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), CASE WHEN p.active IS FALSE THEN 'partner inactive' "
-	"ELSE 'active' END) FROM api_keys k LEFT JOIN partners p ON p.id = k.partner_id ORDER BY k.id";
+	"coalesce(k.label, '-'), " AUTH_LIST_TIME("k.created_at") ", "
+	"coalesce('revoked ' || " AUTH_LIST_TIME("k.revoked_at") ", "
+	"CASE WHEN p.active IS FALSE THEN 'partner inactive' ELSE 'active' END) "
+	"FROM api_keys k LEFT JOIN partners p ON p.id = k.partner_id ORDER BY k.id";
 
 int auth_list_keys(const char *conninfo, FILE *out, struct sbuf *err)
 {
@@ -180,7 +185,7 @@ int auth_list_keys(const char *conninfo, FILE *out, struct sbuf *err)
 		sbuf_printf(err, "cannot list the keys: %s", PQresultErrorMessage(r));
 		goto out;
 	}
-	fputs("id\trole\tpartner\tlabel\tcreated\trevoked\n", out);
+	fputs("id\trole\tpartner\tlabel\tcreated\tstatus\n", out);
 	for (int i = 0; i < PQntuples(r); i++)
 		fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
 			PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),

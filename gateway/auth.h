@@ -65,7 +65,7 @@ void auth_forget(struct auth *a);
  */
 int auth_create_key(const char *conninfo, enum auth_role role, int64_t partner_id,
 		    const char *label, struct sbuf *key_out, struct sbuf *err) WUR;
-/* Writes every key (id, role, partner, label, created, revoked) to out, blocking. */
+/* Writes every key (id, role, partner, label, created, status) to out, blocking. */
 int auth_list_keys(const char *conninfo, FILE *out, struct sbuf *err) WUR;
 /* Revokes key id and tells every daemon, blocking; -1 when there is no such key. */
 int auth_revoke_key(const char *conninfo, int64_t id, struct sbuf *err) WUR;
