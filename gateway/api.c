@@ -93,6 +93,8 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/sim/messages", API_WEBHOOK, API_BODY_RAW, sim_server_accept, NULL },
 	{ "POST", "/v1/sim/inbound", API_STAFF, API_BODY_JSON, sim_server_tenant_texts, NULL },
 	{ "GET", "/v1/sim/messages", API_STAFF, API_BODY_NONE, sim_server_list, NULL },
+	{ "GET", "/v1/keys", AUTH_ROLE_ADMIN, API_BODY_NONE, api_key_list, NULL },
+	{ "DELETE", "/v1/keys/{}", AUTH_ROLE_ADMIN, API_BODY_NONE, api_key_revoke, NULL },
 };
 
 struct api_query_cache {
@@ -591,6 +593,14 @@ static bool api_match(const char *pattern, const char *path, struct api_ctx *ctx
 	return !*pattern && !*path;
 }
 
+/* The simulator's routes exist only when the configuration says "simulator": true. */
+static bool api_route_on(const struct app *app, const struct api_route *r)
+{
+	return app->cfg.simulator || (r->handle != sim_server_accept &&
+				       r->handle != sim_server_tenant_texts &&
+				       r->handle != sim_server_list);
+}
+
 static const struct api_route *api_route_find(struct api_ctx *ctx, bool *path_known)
 {
 	const struct httpd_req *req = ctx->req;
@@ -602,7 +612,7 @@ static const struct api_route *api_route_find(struct api_ctx *ctx, bool *path_kn
 		for (int p = 0; p < ctx->nparams; p++)
 			free(ctx->params[p]);
 		ctx->nparams = 0;
-		if (!api_match(r->pattern, req->path, ctx))
+		if (!api_route_on(ctx->app, r) || !api_match(r->pattern, req->path, ctx))
 			continue;
 		*path_known = true;
 		if (strcmp(r->method, req->method) == 0 || (head && strcmp(r->method, "GET") == 0))

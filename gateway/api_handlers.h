@@ -63,6 +63,10 @@ void api_partner_list(struct api_ctx *ctx);
 void api_partner_get(struct api_ctx *ctx);
 void api_partner_update(struct api_ctx *ctx);
 
+/* api_keys.c: listing and revoking API keys */
+void api_key_list(struct api_ctx *ctx);
+void api_key_revoke(struct api_ctx *ctx);
+
 /* api_keywords.c, api_flows.c */
 void api_keywords_get(struct api_ctx *ctx);
 void api_keywords_put(struct api_ctx *ctx);

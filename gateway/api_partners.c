@@ -44,14 +44,18 @@ static const char partner_insert_sql[] =
 	"coalesce($4::int, 10), $5, $6, coalesce($7::bool, true)) RETURNING *), " PARTNER_REMATCH
 	"SELECT " PARTNER_JSON "::text FROM p";
 
-/* $8 id; a field left out keeps its value. */
+/*
+ * $8 id; a field left out keeps its value. Deactivating tells every daemon to forget
+ * cached keys, so the partner's keys stop at once (auth.h).
+ */
 static const char partner_update_sql[] =
 	"WITH p AS (UPDATE partners SET name = coalesce($1, name), "
 	"categories = coalesce($2::text[], categories), boroughs = coalesce($3::text[], boroughs), "
 	"capacity = coalesce($4::int, capacity), webhook_url = coalesce($5, webhook_url), "
 	"webhook_secret = coalesce($6, webhook_secret), active = coalesce($7::bool, active), "
 	"updated_at = now() WHERE id = $8 RETURNING *), " PARTNER_REMATCH
-	"SELECT " PARTNER_JSON "::text FROM p";
+	"SELECT " PARTNER_JSON "::text, CASE WHEN NOT p.active THEN "
+	"pg_notify('signpost_work', '" AUTH_NOTIFY "') END FROM p";
 
 static const char partner_get_sql[] =
 	"SELECT " PARTNER_JSON "::text FROM partners p WHERE p.id = $1";
@@ -205,6 +209,8 @@ static void partner_saved(const struct db_result *r, void *arg)
 	struct api_ctx *ctx = arg;
 	int status = strcmp(ctx->req->method, "POST") == 0 ? 201 : 200;
 
+	if (status == 200 && !r->error && db_rows(r))
+		auth_forget(ctx->app->auth); /* this daemon at once, others by notification */
 	if (ctx->state && !r->error && db_rows(r) && db_get(r, 0, 0))
 		partner_reply_secret(ctx, db_get(r, 0, 0), status);
 	else

@@ -66,19 +66,9 @@ static const char tenant_update_sql[] =
 	"WITH t AS (UPDATE tenants t SET " TENANT_EXTRA_SET("$2") ", updated_at = now() "
 	"WHERE t.id = $1 AND t.erased_at IS NULL RETURNING t.*) SELECT " TENANT_JSON " FROM t";
 
-/* Personal fields go; messages stay for statistics, without number or body. */
+/* Everything that identifies the tenant goes; figures stay (schema/0014_data_protection.sql). */
 static const char tenant_erase_sql[] =
-	"WITH t AS (UPDATE tenants t SET external_ref = NULL, first_name = NULL, phone = NULL, "
-	"borough = NULL, landlord = NULL, tags = '{}', language = NULL, consent_source = NULL, "
-	"consent_at = NULL, consent_wording = NULL, erased_at = coalesce(erased_at, now()), "
-	"updated_at = now() WHERE t.id = $1 RETURNING t.*), "
-	"m AS (UPDATE messages SET to_phone = NULL, body = NULL, state = CASE WHEN state IN "
-	"('queued', 'retry') THEN 'cancelled' ELSE state END, updated_at = now() "
-	"WHERE tenant_id = (SELECT id FROM t)), "
-	"i AS (UPDATE inbound_messages SET from_phone = NULL, body = NULL "
-	"WHERE tenant_id = (SELECT id FROM t)), "
-	"c AS (UPDATE conversations SET state = 'cancelled' "
-	"WHERE tenant_id = (SELECT id FROM t) AND state = 'open') SELECT " TENANT_JSON " FROM t";
+	"SELECT " TENANT_JSON " FROM signpost_erase_tenant($1) t";
 
 static const char tenant_opt_out_sql[] =
 	"WITH o AS (INSERT INTO opt_outs (phone, source) SELECT phone, 'officer' FROM tenants "

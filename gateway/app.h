@@ -23,6 +23,7 @@ struct rules;
 struct flow_set;
 struct kdf;
 struct console;
+struct retention;
 
 struct app {
 	struct event_base *base;
@@ -41,6 +42,7 @@ struct app {
 	struct rules *rules;          /* keeps keywords and flows current */
 	struct kdf *kdf;              /* password hashing, off the loop */
 	struct console *console;      /* the console's page, rendered for this configuration */
+	struct retention *retention;  /* clearing data past its retention period */
 	struct holidays holidays;
 	int64_t daemon_id;
 	int schema_version;  /* as last read from the database, 0 before the first read */

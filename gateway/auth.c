@@ -35,6 +35,12 @@ bool auth_role_parse(const char *s, enum auth_role *out)
 	return false;
 }
 
+const char auth_revoke_sql[] =
+	"WITH k AS (UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) "
+	"  WHERE id = $1::bigint RETURNING *) "
+	"SELECT " AUTH_KEY_JSON "::text, pg_notify('signpost_work', '" AUTH_NOTIFY "') "
+	"FROM k LEFT JOIN partners p ON p.id = k.partner_id";
+
 struct auth_entry {
 	char hash[AUTH_HASH_LEN + 1];
 	struct auth_key key;
@@ -44,6 +50,7 @@ struct auth_entry {
 struct auth {
 	struct db *db;
 	struct auth_entry slots[AUTH_CACHE_SLOTS];
+	bool filled; /* a slot has been filled since the cache was last emptied */
 };
 
 struct auth_pending {
@@ -53,9 +60,11 @@ struct auth_pending {
 	void *arg;
 };
 
+/* A key works until it is revoked, and a partner's key only while the partner is active. */
 static const char auth_lookup_sql[] =
-	"SELECT id, role, coalesce(partner_id, 0) FROM api_keys "
-	"WHERE key_hash = $1 AND revoked_at IS NULL";
+	"SELECT k.id, k.role, coalesce(k.partner_id, 0) FROM api_keys k "
+	"LEFT JOIN partners p ON p.id = k.partner_id "
+	"WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND coalesce(p.active, true)";
 
 static struct auth_entry *auth_slot(struct auth *a, const char *hash)
 {
@@ -75,11 +84,15 @@ static void auth_lookup_done(const struct db_result *r, void *arg)
 	if (!r->error && db_rows(r) == 1 && auth_role_parse(db_get(r, 0, 1), &key.role)) {
 		key.id = db_get_i64(r, 0, 0);
 		key.partner_id = db_get_i64(r, 0, 2);
+		found = true;
+	}
+	/* Only while the notification connection is up would a revocation reach the cache. */
+	if (found && db_session_up(p->a->db)) {
 		struct auth_entry *e = auth_slot(p->a, p->hash);
 		memcpy(e->hash, p->hash, sizeof(e->hash));
 		e->key = key;
 		e->expires_ms = clock_mono_ms() + AUTH_CACHE_SECONDS * 1000;
-		found = true;
+		p->a->filled = true;
 	}
 	p->cb(found ? &key : NULL, r->error != NULL, p->arg);
 	free(p);
@@ -91,6 +104,8 @@ void auth_lookup(struct auth *a, const char *key, auth_cb *cb, void *arg)
 	struct auth_entry *e;
 
 	crypto_token_hash(key, p->hash);
+	if (!db_session_up(a->db))
+		auth_forget(a); /* revocations sent meanwhile are missed: ask the database */
 	e = auth_slot(a, p->hash);
 	if (strcmp(e->hash, p->hash) == 0 && e->expires_ms > clock_mono_ms()) {
 		struct auth_key k = e->key;
@@ -103,6 +118,13 @@ void auth_lookup(struct auth *a, const char *key, auth_cb *cb, void *arg)
 	p->arg = arg;
 	const char *params[] = { p->hash };
 	db_query(a->db, auth_lookup_sql, 1, params, auth_lookup_done, p);
+}
+
+void auth_forget(struct auth *a)
+{
+	if (a->filled)
+		memset(a->slots, 0, sizeof(a->slots));
+	a->filled = false;
 }
 
 struct auth *auth_new(struct db *db)
@@ -136,4 +158,59 @@ int auth_create_key(const char *conninfo, enum auth_role role, int64_t partner_i
 		sbuf_printf(err, "%s%s", state[0] ? "cannot store the key: " : "", why.data);
 	sbuf_free(&why);
 	return rc < 0 ? -1 : 0;
+}
+
+/* What `signpostd keys list` shows of each key: never the key or its hash. */
+#define AUTH_LIST_TIME(t) "to_char(" t " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+static const char auth_list_sql[] =
+	"SELECT k.id, k.role, coalesce(k.partner_id::text || ' ' || p.name, '-'), "
+	"coalesce(k.label, '-'), " AUTH_LIST_TIME("k.created_at") ", "
+	"coalesce('revoked ' || " AUTH_LIST_TIME("k.revoked_at") ", "
+	"CASE WHEN p.active IS FALSE THEN 'partner inactive' ELSE 'active' END) "
+	"FROM api_keys k LEFT JOIN partners p ON p.id = k.partner_id ORDER BY k.id";
+
+int auth_list_keys(const char *conninfo, FILE *out, struct sbuf *err)
+{
+	PGconn *pg = PQconnectdb(conninfo);
+	PGresult *r = NULL;
+	int rc = -1;
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		sbuf_printf(err, "cannot connect to the database (SIGNPOST_DATABASE_URL): %s",
+			    PQerrorMessage(pg));
+		goto out;
+	}
+	r = PQexec(pg, auth_list_sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		sbuf_printf(err, "cannot list the keys: %s", PQresultErrorMessage(r));
+		goto out;
+	}
+	fputs("id\trole\tpartner\tlabel\tcreated\tstatus\n", out);
+	for (int i = 0; i < PQntuples(r); i++)
+		fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+			PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
+			PQgetvalue(r, i, 5));
+	rc = 0;
+out:
+	PQclear(r);
+	PQfinish(pg);
+	return rc;
+}
+
+int auth_revoke_key(const char *conninfo, int64_t id, struct sbuf *err)
+{
+	char key[24], state[6];
+	struct sbuf why;
+	int rc;
+
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	const char *params[] = { key };
+	sbuf_init(&why);
+	rc = db_exec_blocking(conninfo, auth_revoke_sql, 1, params, &why, state);
+	if (rc < 0)
+		sbuf_printf(err, "cannot revoke the key: %s", why.data);
+	else if (rc == 0)
+		sbuf_printf(err, "there is no key with id %lld", (long long)id);
+	sbuf_free(&why);
+	return rc > 0 ? 0 : -1;
 }

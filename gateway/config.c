@@ -19,7 +19,8 @@
 #define CONFIG_DEFAULT_MAX_IN_FLIGHT 64
 
 static const char config_default_json[] =
-	"{\"providers\": [{\"name\": \"sim\", \"type\": \"sim\"}], \"default_provider\": \"sim\"}";
+	"{\"providers\": [{\"name\": \"sim\", \"type\": \"sim\"}], \"default_provider\": \"sim\", "
+	"\"simulator\": true}";
 
 static const char *config_env(const char *name, const char *fallback)
 {
@@ -405,7 +406,7 @@ static int config_top_keys(struct config *cfg, struct json_object *root, struct 
 					     "log_level", "db_pool_size", "triage",
 					     "staff_numbers", "session_idle_seconds",
 					     "allow_insecure_partner_urls", "partner_url_allow",
-					     "http" };
+					     "http", "simulator", "retention" };
 	struct json_object *v;
 	double pool = cfg->db_pool_size, idle = cfg->session_idle_s;
 
@@ -502,12 +503,98 @@ static int config_partner_urls(struct config *cfg, struct json_object *root, str
 	return 0;
 }
 
+/* ---- data protection: the simulator and retention ---- */
+
+/* "simulator": true turns the simulator's routes on; a "sim" provider needs them. */
+static int config_simulator(struct config *cfg, struct json_object *root, struct sbuf *err)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(root, "simulator", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			sbuf_adds(err, "simulator: must be true or false");
+			return -1;
+		}
+		cfg->simulator = json_object_get_boolean(v);
+	}
+	for (size_t i = 0; i < cfg->nproviders && !cfg->simulator; i++) {
+		if (strcmp(cfg->providers[i].ops->type, "sim") == 0) {
+			sbuf_printf(err, "providers[%zu].type: a \"sim\" provider needs \"simulator\": "
+				    "true, which turns the simulator's routes on", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* "retention": days each kind of data is kept, each optional (gateway/retention.h). */
+static int config_retention(struct config *cfg, struct json_object *root, struct sbuf *err)
+{
+	struct retention_cfg *r = &cfg->retention;
+	const struct { const char *key; int *field; int def, min, max; } k[] = {
+		{ "message_body_days", &r->message_body_days, 180, 1, 3650 },
+		{ "inbound_body_days", &r->inbound_body_days, 180, 1, 3650 },
+		{ "conversation_days", &r->conversation_days, 90, 1, 3650 },
+		{ "help_request_personal_days", &r->help_request_personal_days, 365, 1, 3650 },
+		{ "help_request_days", &r->help_request_days, 730, 1, 3650 },
+		{ "receipt_days", &r->receipt_days, 30, 1, 3650 },
+		{ "sign_in_failure_days", &r->sign_in_failure_days, 1, 1, 3650 },
+		{ "ended_session_days", &r->ended_session_days, 1, 1, 3650 },
+		{ "every_seconds", &r->every_s, 3600, 1, 86400 },
+		{ "batch_rows", &r->batch_rows, 1000, 1, 100000 },
+	};
+	const char *names[ARRAY_LEN(k)];
+	struct json_object *obj = NULL;
+	struct sbuf sub;
+	int rc = -1;
+
+	sbuf_init(&sub);
+	for (size_t i = 0; i < ARRAY_LEN(k); i++) {
+		names[i] = k[i].key;
+		*k[i].field = k[i].def;
+	}
+	if (json_object_object_get_ex(root, "retention", &obj) &&
+	    !json_object_is_type(obj, json_type_object)) {
+		sbuf_adds(err, "retention: must be an object");
+		goto out;
+	}
+	if (obj && keys_check(obj, "retention", names, ARRAY_LEN(names), err) < 0)
+		goto out;
+	for (size_t i = 0; obj && i < ARRAY_LEN(k); i++) {
+		double d = k[i].def;
+		if (config_number(obj, k[i].key, k[i].min, k[i].max, &d, &sub) < 0) {
+			sbuf_printf(err, "retention.%s", sub.data);
+			goto out;
+		}
+		*k[i].field = (int)d;
+	}
+	rc = 0;
+out:
+	sbuf_free(&sub);
+	return rc;
+}
+
+/* A closed request keeps its number until its follow-up has been asked and answered. */
+static int config_retention_check(const struct config *cfg, struct sbuf *err)
+{
+	int64_t need = (int64_t)cfg->triage.followup_after_s + cfg->triage.conversation_ttl_s;
+
+	if ((int64_t)cfg->retention.help_request_personal_days * 86400 > need)
+		return 0;
+	sbuf_printf(err, "retention.help_request_personal_days: must be longer than "
+		    "triage.followup_after_seconds and triage.conversation_ttl_seconds together "
+		    "(%lld s), or the follow-up question would find no number", (long long)need);
+	return -1;
+}
+
 static int config_parse(struct config *cfg, struct json_object *root, struct sbuf *err)
 {
 	if (config_top_keys(cfg, root, err) < 0 || config_staff_numbers(cfg, root, err) < 0 ||
 	    config_partner_urls(cfg, root, err) < 0 ||
 	    config_providers(cfg, root, err) < 0 ||
-	    config_default_provider(cfg, root, err) < 0)
+	    config_default_provider(cfg, root, err) < 0 ||
+	    config_simulator(cfg, root, err) < 0 || config_retention(cfg, root, err) < 0 ||
+	    config_retention_check(cfg, err) < 0)
 		return -1;
 	return 0;
 }
@@ -546,6 +633,8 @@ int config_load(struct config *cfg, struct sbuf *err)
 	}
 	rc = 0;
 out:
+	if (rc < 0)
+		config_free(cfg); /* what was parsed before the error */
 	json_object_put(root);
 	sbuf_free(&sub);
 	return rc;

@@ -44,6 +44,20 @@ struct http_cfg {
 	char **exempt;            /* addresses the two limits above spare, NULL-terminated */
 };
 
+/* How long data is kept, in days ("retention" in the configuration file; retention.h). */
+struct retention_cfg {
+	int message_body_days;          /* bodies of texts sent */
+	int inbound_body_days;          /* bodies of texts received */
+	int conversation_days;          /* answers and number of a closed conversation */
+	int help_request_personal_days; /* a closed request's name, number, answers, notes */
+	int help_request_days;          /* a closed request itself, with its history */
+	int receipt_days;               /* delivery receipts as providers sent them */
+	int sign_in_failure_days;       /* failed sign-ins */
+	int ended_session_days;         /* expired sessions, used or expired invitations */
+	int every_s;                    /* seconds between passes */
+	int batch_rows;                 /* rows per statement, so no pass holds locks long */
+};
+
 struct config {
 	char *database_url;     /* libpq conninfo or URI; "" uses libpq's defaults */
 	char *listen_host;
@@ -65,6 +79,8 @@ struct config {
 	/* Partner webhook URLs (gateway/partner_url.c): http:// too, and these addresses. */
 	bool allow_insecure_partner_urls;
 	struct netaddr_list partner_url_allow;
+	bool simulator;         /* the simulator's routes exist (sim_server.c) */
+	struct retention_cfg retention;
 };
 
 /* Reads the environment and the config file; on error writes a message to err. */

@@ -119,7 +119,11 @@ static const char claim_other_sql[] =
  *        body, segments   the text as rendered for this attempt when there is one, else
  *                         as they were (campaign texts are inserted without a body and
  *                         rendered when claimed, so this is where their text is stored);
- *        error_code/text  the result's, so a success clears an earlier attempt's error;
+ *                         no body for a text without a number: its tenant was erased
+ *                         while it was in flight, and erasure is for good;
+ *        error_code/text  the result's, so a success clears an earlier attempt's error
+ *                         (no error text, which may quote the number, for an erased
+ *                         tenant's text);
  *        next_attempt_at  for 'retry', now plus the delay worked out by
  *                         dispatch_backoff_s (backoff with jitter, at least the provider's
  *                         Retry-After); otherwise as it was;
@@ -149,8 +153,9 @@ static const char result_sql[] =
 	"), upd AS ("
 	"  UPDATE messages m SET state = r2.st, "
 	"    provider_msg_id = coalesce(r2.pid, m.provider_msg_id), "
-	"    body = coalesce(r2.body, m.body), segments = coalesce(r2.segments, m.segments), "
-	"    error_code = r2.code, error_text = r2.reason, "
+	"    body = CASE WHEN m.to_phone IS NOT NULL THEN coalesce(r2.body, m.body) END, "
+	"    segments = coalesce(r2.segments, m.segments), error_code = r2.code, "
+	"    error_text = CASE WHEN m.to_phone IS NOT NULL THEN r2.reason END, "
 	"    next_attempt_at = CASE WHEN r2.st = 'retry' "
 	"      THEN now() + make_interval(secs => r2.delay) ELSE m.next_attempt_at END, "
 	"    submitted_at = CASE WHEN r2.pid IS NOT NULL THEN now() ELSE m.submitted_at END, "

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gateway/auth.h"
 #include "gateway/lifecycle.h"
 #include "gateway/replay.h"
+#include "gateway/retention.h"
 #include "infra/db.h"
 #include "infra/log.h"
 
@@ -72,6 +74,7 @@ void janitor_run(struct app *app)
 	const char *params[] = { id };
 	db_query(app->db, janitor_sql, 1, params, janitor_done, NULL);
 	db_query(app->db, replay_purge_sql, 0, NULL, janitor_done_purge, NULL);
+	retention_run(app->retention);
 }
 
 int64_t janitor_reserve_id(const char *conninfo, struct sbuf *err)
@@ -106,8 +109,11 @@ char *janitor_session_sql(int64_t id)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
 			*p = '_';
+	/* Revocations notified while this connection was down were missed: every daemon,
+	 * this one included, forgets its cached keys (auth.h). */
 	return xasprintf("SELECT pg_advisory_lock(%d, %lld); "
 			 "INSERT INTO daemons (id, hostname, pid) VALUES (%lld, '%s', %d) "
-			 "ON CONFLICT (id) DO NOTHING; LISTEN signpost_work",
+			 "ON CONFLICT (id) DO NOTHING; LISTEN signpost_work; "
+			 "NOTIFY signpost_work, '" AUTH_NOTIFY "'",
 			 JANITOR_LOCK_CLASS, (long long)id, (long long)id, host, (int)getpid());
 }

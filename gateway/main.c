@@ -4,6 +4,8 @@
  *   signpostd [serve]      run the daemon (applies pending migrations first)
  *   signpostd migrate      apply pending migrations and exit
  *   signpostd keys create --role admin|officer|partner [--partner ID] [--label TEXT]
+ *   signpostd keys list    every key, without the key itself
+ *   signpostd keys revoke ID
  *   signpostd users create --email EMAIL --role admin|officer|partner [--partner ID]
  *                          [--name TEXT]      (the password is read from standard input)
  *   signpostd users set-password --email EMAIL  (likewise)
@@ -31,6 +33,7 @@
 #include "gateway/janitor.h"
 #include "gateway/lifecycle.h"
 #include "gateway/referral.h"
+#include "gateway/retention.h"
 #include "gateway/rules.h"
 #include "gateway/sched.h"
 #include "gateway/sim_server.h"
@@ -48,6 +51,8 @@ static const char usage[] =
 	"usage: signpostd [serve]\n"
 	"       signpostd migrate\n"
 	"       signpostd keys create --role admin|officer|partner [--partner ID] [--label TEXT]\n"
+	"       signpostd keys list\n"
+	"       signpostd keys revoke ID\n"
 	"       signpostd users create --email EMAIL --role admin|officer|partner [--partner ID]\n"
 	"                              [--name TEXT]   (password: one line on standard input)\n"
 	"       signpostd users set-password --email EMAIL   (likewise)\n"
@@ -93,7 +98,31 @@ static int main_migrate(const struct config *cfg)
 	return rc;
 }
 
-/* ---- keys create ---- */
+/* ---- keys create, list, revoke ---- */
+
+/* keys list, keys revoke ID: 0, 1 when the database refuses, 2 for bad arguments. */
+static int main_keys_manage(const struct config *cfg, int argc, char **argv)
+{
+	bool list = strcmp(argv[0], "list") == 0;
+	int64_t id = 0;
+	struct sbuf err;
+	int rc;
+
+	if (list ? argc != 1 : (argc != 2 || !str_to_i64(argv[1], 1, INT64_MAX, &id))) {
+		fprintf(stderr, "signpostd keys %s: %s\n%s", argv[0], list ? "takes no arguments"
+			: "give the id of one key (signpostd keys list shows them)", usage);
+		return 2;
+	}
+	sbuf_init(&err);
+	rc = list ? auth_list_keys(cfg->database_url, stdout, &err)
+		  : auth_revoke_key(cfg->database_url, id, &err);
+	if (rc == 0 && !list)
+		printf("revoked key %lld\n", (long long)id);
+	if (rc < 0)
+		fprintf(stderr, "signpostd keys %s: %s\n", argv[0], err.data);
+	sbuf_free(&err);
+	return rc < 0 ? 1 : 0;
+}
 
 static int main_keys(const struct config *cfg, int argc, char **argv)
 {
@@ -103,6 +132,8 @@ static int main_keys(const struct config *cfg, int argc, char **argv)
 	struct sbuf key, err;
 	int rc = 2;
 
+	if (argc >= 1 && (strcmp(argv[0], "list") == 0 || strcmp(argv[0], "revoke") == 0))
+		return main_keys_manage(cfg, argc, argv);
 	if (argc < 1 || strcmp(argv[0], "create") != 0) {
 		fputs(usage, stderr);
 		return 2;
@@ -243,7 +274,12 @@ static long main_host_connections(const struct config *cfg)
 static void main_notify(const char *channel, const char *payload, void *arg)
 {
 	struct app *app = arg;
-	(void)channel, (void)payload;
+	(void)channel;
+	if (payload && strcmp(payload, AUTH_NOTIFY) == 0) {
+		if (app->auth)
+			auth_forget(app->auth);
+		return;
+	}
 	if (!app->stopping)
 		sched_poke(app->sched);
 }
@@ -256,6 +292,7 @@ static void main_shutdown_poll(evutil_socket_t fd, short what, void *arg)
 
 	bool idle = dispatch_idle(app->dispatch) && sched_idle(app->sched) &&
 		    referral_idle(app->referral) && rules_idle(app->rules) &&
+		    retention_idle(app->retention) &&
 		    httpd_open_requests(app->httpd) == 0 && db_queue_len(app->db) == 0;
 	if (idle || clock_mono_ms() > sd->deadline_ms) {
 		if (!idle)
@@ -319,6 +356,7 @@ static int main_start(struct app *app)
 		fprintf(stderr, "signpostd: %s\n", err.data);
 		goto out;
 	}
+	app->retention = retention_new(app);
 	app->sched = sched_new(app);
 	rc = 0;
 out:
@@ -341,6 +379,7 @@ static void main_stop(struct app *app)
 	sim_server_free(app->sim_server);
 	httpc_free(app->httpc);
 	referral_free(app->referral);
+	retention_free(app->retention);
 	rules_free(app->rules);
 	console_free(app->console);
 	if (app->base)

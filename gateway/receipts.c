@@ -16,7 +16,8 @@
  * $1 provider, $2 provider message id, $3 our reference, $4 state, $5 raw status,
  * $6 error code, $7 error text, $8 opted out, $9 whether to read the state before (for the
  * debug log). A message still 'sending' is left alone: its send result will pick the
- * receipt up from the receipts table. A receipt only ever raises a text's rank
+ * receipt up from the receipts table. A text without a number (its tenant was erased)
+ * gets no error text, which may quote the number. A receipt only ever raises a text's rank
  * (gateway/lifecycle.c). Returns whether the receipt was new, how many texts it moved, and
  * one of them with its state before. RECEIPTS_SQL(replay) is that statement with replay's
  * CTEs first: receipts_replay_sql records the webhook's replay id ($10, until $11) too.
@@ -29,7 +30,7 @@
 	"), m AS ("                                                                         \
 	"  UPDATE messages m SET state = $4, raw_status = $5, "                             \
 	"    error_code = coalesce(nullif($6, ''), m.error_code), "                         \
-	"    error_text = coalesce($7, m.error_text), "                                     \
+	"    error_text = CASE WHEN m.to_phone IS NOT NULL THEN coalesce($7, m.error_text) END, " \
 	"    provider_msg_id = coalesce(m.provider_msg_id, $2), "                           \
 	"    final_at = CASE WHEN signpost_state_rank($4) >= 5 THEN now() ELSE m.final_at END, " \
 	"    updated_at = now() "                                                           \

@@ -52,17 +52,14 @@ static const char session_check_sql[] =
 
 enum { SC_FAILURES, SC_RETRY_AT, SC_RETRY_S, SC_USER_ID, SC_HASH };
 
-/* Old failures go whenever one is added. */
-static const char session_failed_sql[] =
-	"WITH old AS (DELETE FROM sign_in_failures WHERE at < now() - interval '1 day') "
-	"INSERT INTO sign_in_failures (email) VALUES ($1)";
+/* Old failures go in retention passes (retention.c). */
+static const char session_failed_sql[] = "INSERT INTO sign_in_failures (email) VALUES ($1)";
 
 /* $1 user, $2 token hash, $3 CSRF token, $4 idle seconds, $5 email. */
 static const char session_insert_sql[] =
 	"WITH s AS (INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at) "
 	"  VALUES ($2, $1, $3, now() + make_interval(secs => $4::int)) RETURNING expires_at), "
 	"f AS (DELETE FROM sign_in_failures WHERE email = $5), "
-	"old AS (DELETE FROM sessions WHERE expires_at < now() - interval '1 day'), "
 	"u AS (UPDATE users SET last_sign_in_at = now() WHERE id = $1 RETURNING *) "
 	"SELECT jsonb_build_object('user', signpost_user_json(u), 'csrf_token', $3::text, "
 	"  'expires_at', (SELECT expires_at FROM s), 'org_name', $6::text)::text FROM u";

@@ -8,6 +8,7 @@
 #include "common/crypto.h"
 #include "common/stdwebhook.h"
 #include "gateway/api_handlers.h"
+#include "infra/db.h"
 #include "infra/httpc.h"
 #include "infra/log.h"
 #include "sms/phone.h"
@@ -245,13 +246,78 @@ static const struct provider_cfg *sim_provider(const struct config *cfg, const c
 	return NULL;
 }
 
+/* What a tenant texting in will post, kept while the number is checked. */
+struct sim_inbound {
+	const struct provider_cfg *provider;
+	char from[PHONE_E164_MAX];
+	char *text;
+};
+
+static void sim_inbound_free(void *p)
+{
+	struct sim_inbound *in = p;
+
+	free(in->text);
+	free(in);
+}
+
+static void sim_inbound_post(struct api_ctx *ctx)
+{
+	struct sim_inbound *in = ctx->state;
+	unsigned char rnd[12];
+	struct sbuf id;
+	char *url;
+
+	sbuf_init(&id);
+	sbuf_adds(&id, "SIMIN");
+	crypto_random(rnd, sizeof(rnd));
+	codec_hex_encode(&id, rnd, sizeof(rnd), false);
+	struct json_object *o = json_object_new_object(), *data = json_object_new_object();
+	json_object_object_add(data, "message_id", json_object_new_string(id.data));
+	json_object_object_add(data, "from", json_object_new_string(in->from));
+	json_object_object_add(data, "to", json_object_new_string("+447700900000"));
+	json_object_object_add(data, "text", json_object_new_string(in->text));
+	json_object_object_add(o, "type", json_object_new_string("sms.received"));
+	json_object_object_add(o, "data", data);
+	url = xasprintf("%s/v1/providers/%s/inbound", ctx->app->cfg.self_url, in->provider->name);
+	sim_post(ctx->app->sim_server, url, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+		 sim_inbound_done, ctx);
+	free(url);
+	json_object_put(o);
+	sbuf_free(&id);
+}
+
+static void sim_inbound_checked(const struct db_result *r, void *arg)
+{
+	struct api_ctx *ctx = arg;
+	struct sim_inbound *in = ctx->state;
+
+	if (r->error) {
+		api_db_error(ctx, r);
+		return;
+	}
+	if (db_rows(r)) {
+		api_error(ctx, 422, "tenant_number", "from", "from: %s is the number of tenant %s, "
+			  "who is texted through %s, not the simulator: the simulator cannot text "
+			  "in as a tenant", in->from, db_get(r, 0, 0),
+			  ctx->app->cfg.default_provider->name);
+		return;
+	}
+	sim_inbound_post(ctx);
+}
+
+/*
+ * Where tenants are texted through a real provider, a text from one of their numbers
+ * would be an officer impersonating them (a START lifts an opt-out, a YES gives consent):
+ * only a deployment whose default provider is the simulator plays its tenants.
+ */
 void sim_server_tenant_texts(struct api_ctx *ctx)
 {
 	static const char *const known[] = { "from", "text", "provider" };
+	static const char tenant_sql[] =
+		"SELECT id FROM tenants WHERE phone = $1 AND erased_at IS NULL";
 	const char *from = NULL, *text = NULL, *name = NULL;
-	char e164[PHONE_E164_MAX], *url;
-	unsigned char rnd[12];
-	struct sbuf id;
+	char e164[PHONE_E164_MAX];
 
 	if (!api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) ||
 	    !api_field_string(ctx, ctx->json, "from", true, 32, &from) ||
@@ -267,23 +333,18 @@ void sim_server_tenant_texts(struct api_ctx *ctx)
 		api_error(ctx, 422, "invalid", "from", "from must be a phone number");
 		return;
 	}
-	sbuf_init(&id);
-	sbuf_adds(&id, "SIMIN");
-	crypto_random(rnd, sizeof(rnd));
-	codec_hex_encode(&id, rnd, sizeof(rnd), false);
-	struct json_object *o = json_object_new_object(), *data = json_object_new_object();
-	json_object_object_add(data, "message_id", json_object_new_string(id.data));
-	json_object_object_add(data, "from", json_object_new_string(e164));
-	json_object_object_add(data, "to", json_object_new_string("+447700900000"));
-	json_object_object_add(data, "text", json_object_new_string(text));
-	json_object_object_add(o, "type", json_object_new_string("sms.received"));
-	json_object_object_add(o, "data", data);
-	url = xasprintf("%s/v1/providers/%s/inbound", ctx->app->cfg.self_url, p->name);
-	sim_post(ctx->app->sim_server, url, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-		 sim_inbound_done, ctx);
-	free(url);
-	json_object_put(o);
-	sbuf_free(&id);
+	struct sim_inbound *in = xcalloc(1, sizeof(*in));
+	in->provider = p;
+	memcpy(in->from, e164, sizeof(in->from));
+	in->text = xstrdup(text);
+	ctx->state = in;
+	ctx->state_free = sim_inbound_free;
+	if (p == ctx->app->cfg.default_provider) {
+		sim_inbound_post(ctx);
+		return;
+	}
+	const char *params[] = { in->from };
+	db_query(ctx->app->db, tenant_sql, 1, params, sim_inbound_checked, ctx);
 }
 
 struct sim_server *sim_server_new(struct app *app)

@@ -58,7 +58,7 @@ def longest(texts):
 class ComposerCase(IntegrationCase):
     config = {"providers": [{"name": "sim", "type": "sim", "price_per_segment": 0.035},
                             {"name": "sim2", "type": "sim"}],
-              "default_provider": "sim"}
+              "default_provider": "sim", "simulator": True}
 
     @classmethod
     def setUpClass(cls):

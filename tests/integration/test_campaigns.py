@@ -89,7 +89,7 @@ class PreviewTest(CampaignCase):
     """A planted audience: accents, curly quotes, a long name, languages, consent,
     opt-outs and suppression."""
     config = {"providers": [{"name": "sim", "type": "sim", "price_per_segment": 0.035}],
-              "staff_numbers": ["07700 900990"]}
+              "staff_numbers": ["07700 900990"], "simulator": True}
 
     BODY = ("Hi {first_name|there}, it\u2019s free help getting online in {borough} \u2013 "
             "Reply SKILLS, or STOP to opt out.")
@@ -279,7 +279,7 @@ class LifecycleTest(CampaignCase):
             {"name": "slow", "type": "sim", "segments_per_second": 20},
             {"name": "alpha", "type": "twilio", "base_url": cls.fake.base, "account_sid": SID,
              "auth_token": TOKEN, "from": "KentHelp"},
-            {"name": "sim", "type": "sim"}], "default_provider": "sim"}
+            {"name": "sim", "type": "sim"}], "default_provider": "sim", "simulator": True}
         super().setUpClass()
         for i in range(200, 280):
             cls.tenant(i, first_name="P%d" % i, borough="Pause")
@@ -369,7 +369,7 @@ class LifecycleTest(CampaignCase):
 class TenantsTest(CampaignCase):
     """Suppression after three permanent failures, erasure, re-import, progress, paging
     and the CSV report, with the simulator."""
-    config = {"providers": [{"name": "sim", "type": "sim"}]}
+    config = {"providers": [{"name": "sim", "type": "sim"}], "simulator": True}
 
     def run_campaign(self, audience, body="Hi {first_name|there}"):
         cid = self.campaign(body, audience)
@@ -510,7 +510,7 @@ def dechunk(raw):
 
 class ReportTest(CampaignCase):
     """report.csv streamed a page at a time: complete when read, harmless when dropped."""
-    config = {"providers": [{"name": "sim", "type": "sim"}]}
+    config = {"providers": [{"name": "sim", "type": "sim"}], "simulator": True}
     FIRST = 10  # the simulator fails +447700900002 to 004 on purpose
 
     @classmethod

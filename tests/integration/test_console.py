@@ -18,7 +18,7 @@ class ConsoleJourneysTest(IntegrationCase):
         super().setUpClass()
         cls.d = Daemon(cls.db, config={
             "providers": [{"name": "sim", "type": "sim", "price_per_segment": 0.035}],
-            "default_provider": "sim", "org_name": "Kent Digital Help",
+            "default_provider": "sim", "simulator": True, "org_name": "Kent Digital Help",
             "staff_numbers": ["07700 900990"]}).start()
         admin_key = cls.d.key("admin")
         cls.officer_key = cls.d.key("officer")

@@ -48,7 +48,7 @@ class ConsoleSecurityTest(IntegrationCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.d = Daemon(cls.db, config={
-            "providers": [{"name": "sim", "type": "sim"}],
+            "providers": [{"name": "sim", "type": "sim"}], "simulator": True,
             "org_name": "Kent <Digital> & Help"}).start()
         cls.admin_key = cls.d.key("admin")
         cls.p1 = cls.d.api("POST", "/v1/partners", {"name": "Library", "categories": ["money"],

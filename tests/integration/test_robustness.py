@@ -42,6 +42,7 @@ CONFIG = {
          "from": "+447700900000"},
     ],
     "default_provider": "sim",
+    "simulator": True,
     "org_name": "Kent Digital Help",
 }
 

@@ -15,7 +15,7 @@ def twilio_config(fake):
         {"name": "twilio", "type": "twilio", "base_url": fake.base, "account_sid": SID,
          "auth_token": TOKEN, "from": "+447700900000"},
         {"name": "sim", "type": "sim"}],
-        "default_provider": "twilio", "org_name": "Kent Digital Help"}
+        "default_provider": "twilio", "simulator": True, "org_name": "Kent Digital Help"}
 
 
 class TwilioStoryTest(unittest.TestCase):
