@@ -795,16 +795,22 @@ static void httpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct
 			    int socklen, void *arg)
 {
 	struct httpd *h = arg;
-	struct timeval idle = { HTTPD_IDLE_TIMEOUT_S, 0 };
 	(void)l, (void)sa, (void)socklen;
 
 	if (h->nconns >= HTTPD_MAX_CONNS) {
 		evutil_closesocket(fd);
 		return;
 	}
+	httpd_adopt(h, bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE));
+}
+
+void httpd_adopt(struct httpd *h, struct bufferevent *bev)
+{
+	struct timeval idle = { HTTPD_IDLE_TIMEOUT_S, 0 };
 	struct httpd_conn *c = xcalloc(1, sizeof(*c));
+
 	c->h = h;
-	c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = bev;
 	c->resume = event_new(h->base, -1, 0, httpd_resume_cb, c);
 	c->state = HTTPD_READ_HEAD;
 	c->next = h->conns;

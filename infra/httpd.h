@@ -18,6 +18,7 @@
 
 #include "common/util.h"
 
+struct bufferevent;
 struct httpd;
 struct httpd_req;
 
@@ -58,6 +59,11 @@ struct httpd_req {
 struct httpd *httpd_new(struct event_base *base, const struct httpd_handlers *h, void *arg);
 /* Binds and listens; -1 with a message in err. */
 int httpd_listen(struct httpd *h, const char *host, int port, struct sbuf *err) WUR;
+/*
+ * Serves a connection made elsewhere, as one accepted: how tests and the fuzzer feed the
+ * parser bytes through a bufferevent pair, without sockets. The server owns bev.
+ */
+void httpd_adopt(struct httpd *h, struct bufferevent *bev);
 /* Stops accepting; open connections finish their current request. */
 void httpd_stop_accepting(struct httpd *h);
 void httpd_free(struct httpd *h);
