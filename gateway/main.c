@@ -239,11 +239,14 @@ static long main_host_connections(const struct config *cfg)
 	return n;
 }
 
+/* A notification, or (channel NULL) the session connection back after a break. */
 static void main_notify(const char *channel, const char *payload, void *arg)
 {
 	struct app *app = arg;
-	(void)channel, (void)payload;
-	if (!app->stopping)
+
+	log_debug("db notification channel=%s payload=\"%s\"", channel ? channel : "(reconnected)",
+		  payload ? payload : "");
+	if (!app->stopping && app->sched)
 		sched_poke(app->sched);
 }
 
