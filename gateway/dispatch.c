@@ -135,6 +135,23 @@ static const char claim_other_sql[] =
  * failed, and then queues the whole batch again and retries it a second later (a failed
  * statement has written nothing).
  */
+/*
+ * Texts whose claim this daemon may have lost: a claim's connection broke after the
+ * statement went out, so it may have committed without our hearing which rows it took.
+ * Rows claimed by this daemon ($1) and still 'sending' that it is not sending and holds
+ * no result for ($2, every id it knows of) were never handed to a provider: they go back
+ * to 'retry', due now and with the attempt given back, and are claimed and sent once like
+ * any other. The janitor would otherwise make them 'unknown' when their lease ran out,
+ * though they were never sent.
+ */
+static const char release_sql[] =
+	"WITH back AS ("
+	"  UPDATE messages m SET state = 'retry', claimed_by = NULL, lease_until = NULL, "
+	"    attempts = greatest(m.attempts - 1, 0), next_attempt_at = now(), updated_at = now() "
+	"  WHERE m.claimed_by = $1 AND m.state = 'sending' AND m.id <> ALL($2::bigint[]) "
+	"  RETURNING m.id"
+	") SELECT count(*) FROM back";
+
 static const char result_sql[] =
 	"WITH r AS ("
 	"  SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[], "
@@ -186,6 +203,8 @@ struct dispatch_result {
 	bool opted_out;
 };
 
+struct dispatch_flush;
+
 struct dispatch_provider {
 	struct dispatch *d;
 	struct provider_cfg *cfg;
@@ -198,6 +217,7 @@ struct dispatch_provider {
 	struct dispatch_result *results;
 	size_t nresults, capresults;
 	int flushing;
+	struct dispatch_flush *flushes; /* batches being written */
 	struct event *flush_ev;
 };
 
@@ -211,6 +231,9 @@ struct dispatch {
 	struct event *timer_ev; /* wakes the claims when a limit lifts with time */
 	char daemon_id[24];
 	bool stopped;
+	struct dispatch_send *sending; /* requests at a provider now */
+	bool claim_lost;               /* a claim's answer was lost with its connection */
+	bool releasing;                /* release_sql is running */
 };
 
 struct dispatch_claim {
@@ -222,6 +245,7 @@ struct dispatch_claim {
 
 struct dispatch_send {
 	struct dispatch_provider *p;
+	struct dispatch_send *prev, *next;
 	int64_t id;
 	int attempts;
 	int64_t expires_at;
@@ -256,9 +280,29 @@ static void dispatch_push(struct dispatch_provider *p, const struct dispatch_res
 
 struct dispatch_flush {
 	struct dispatch_provider *p;
+	struct dispatch_flush *prev, *next;
 	struct dispatch_result *batch;
 	size_t n;
 };
+
+/* Doubly linked lists of sends and of flushes, through prev and next. */
+#define DISPATCH_LINK(head, x)                  \
+	do {                                    \
+		(x)->prev = NULL;               \
+		(x)->next = (head);             \
+		if (head)                       \
+			(head)->prev = (x);     \
+		(head) = (x);                   \
+	} while (0)
+#define DISPATCH_UNLINK(head, x)                     \
+	do {                                         \
+		if ((x)->prev)                       \
+			(x)->prev->next = (x)->next; \
+		else                                 \
+			(head) = (x)->next;          \
+		if ((x)->next)                       \
+			(x)->next->prev = (x)->prev; \
+	} while (0)
 
 static void dispatch_flushed(const struct db_result *r, void *arg)
 {
@@ -267,6 +311,7 @@ static void dispatch_flushed(const struct db_result *r, void *arg)
 	struct timeval second = { 1, 0 };
 
 	p->flushing--;
+	DISPATCH_UNLINK(p->flushes, f);
 	if (r->error) {
 		log_warn("dispatch result update failed provider=%s count=%zu, retrying error=\"%.*s\"",
 			 p->cfg->name, f->n, (int)strcspn(r->error, "\n"), r->error);
@@ -336,6 +381,7 @@ static void dispatch_flush_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	params[10] = p->d->daemon_id;
 	p->flushing++;
+	DISPATCH_LINK(p->flushes, f);
 	db_query(p->d->app->db, result_sql, 11, params, dispatch_flushed, f);
 	for (size_t i = 0; i < ARRAY_LEN(a); i++)
 		sbuf_free(&a[i]);
@@ -418,6 +464,7 @@ static void dispatch_sent(struct httpc_response *resp, void *arg)
 	struct dispatch_result r = { .id = s->id, .body = s->body, .segments = s->segments };
 
 	s->body = NULL;
+	DISPATCH_UNLINK(p->d->sending, s);
 	if (resp->status == 0 && resp->maybe_sent) {
 		r.state = MSG_UNKNOWN;
 		r.error_text = xasprintf("no complete answer from %s (%s); the text may have been "
@@ -495,6 +542,7 @@ static void dispatch_send_one(struct dispatch_provider *p, const struct db_resul
 		p->inflight--;
 		free(s);
 	} else {
+		DISPATCH_LINK(p->d->sending, s);
 		httpc_send(p->d->app->httpc, &req, cfg->connect_timeout_ms, cfg->timeout_ms,
 			   dispatch_sent, s);
 	}
@@ -525,6 +573,8 @@ static void dispatch_claimed(const struct db_result *r, void *arg)
 	if (r->error)
 		log_warn("dispatch claim failed provider=%s error=\"%.*s\"", p->cfg->name,
 			 (int)strcspn(r->error, "\n"), r->error);
+	if (r->error && r->indeterminate)
+		p->d->claim_lost = true; /* dispatch_release takes the rows back */
 	for (int i = 0; i < rows; i++) {
 		enum msg_state st = MSG_SENDING;
 		bool claimed = strcmp(db_get(r, i, CLAIM_STATE), "sending") == 0;
@@ -548,7 +598,7 @@ static void dispatch_claimed(const struct db_result *r, void *arg)
 		src->claiming = false;
 	}
 	free(c);
-	if (more)
+	if (more || p->d->claim_lost)
 		dispatch_kick(p->d);
 }
 
@@ -655,14 +705,77 @@ static int64_t dispatch_wait_ms(struct dispatch *d, int64_t now)
 	return wait;
 }
 
+/* ---- claims lost with a connection ---- */
+
+static void dispatch_released(const struct db_result *r, void *arg)
+{
+	struct dispatch *d = arg;
+	struct timeval second = { 1, 0 };
+
+	d->releasing = false;
+	if (r->error) {
+		log_warn("dispatch could not release texts of a lost claim, retrying error=\"%.*s\"",
+			 (int)strcspn(r->error, "\n"), r->error);
+		event_add(d->timer_ev, &second);
+		return;
+	}
+	d->claim_lost = false;
+	if (db_get_i64(r, 0, 0)) {
+		log_warn("dispatch released texts claimed as the database connection was lost, "
+			 "never sent count=%s", db_get(r, 0, 0));
+		log_debug("message n=%s sending -> retry reason=\"%s\"", db_get(r, 0, 0),
+			  lifecycle_allowed(LIFECYCLE_MESSAGE, MSG_SENDING, MSG_RETRY));
+	}
+	dispatch_kick(d);
+}
+
+/*
+ * Once no claim is outstanding (new ones wait), gives back what a lost claim took:
+ * release_sql with every id this daemon is sending or holds a result for.
+ */
+static void dispatch_release(struct dispatch *d)
+{
+	struct sbuf ids;
+	const char *params[2];
+
+	for (size_t i = 0; i < d->nproviders; i++)
+		if (d->providers[i].claims)
+			return; /* dispatch_claimed kicks again */
+	if (d->releasing)
+		return;
+	sbuf_init(&ids);
+	for (struct dispatch_send *s = d->sending; s; s = s->next)
+		dispatch_array_int(&ids, s->id);
+	for (size_t i = 0; i < d->nproviders; i++) {
+		struct dispatch_provider *p = &d->providers[i];
+		for (size_t j = 0; j < p->nresults; j++)
+			dispatch_array_int(&ids, p->results[j].id);
+		for (struct dispatch_flush *f = p->flushes; f; f = f->next)
+			for (size_t j = 0; j < f->n; j++)
+				dispatch_array_int(&ids, f->batch[j].id);
+	}
+	db_array_end(&ids);
+	params[0] = d->daemon_id;
+	params[1] = ids.data;
+	d->releasing = true;
+	db_query(d->app->db, release_sql, 2, params, dispatch_released, d);
+	sbuf_free(&ids);
+}
+
 static void dispatch_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct dispatch *d = arg;
 	int64_t now = clock_mono_ms();
 	(void)fd, (void)what;
 
-	if (d->stopped || !db_session_up(d->app->db))
+	if (!db_session_up(d->app->db))
 		return; /* no claims until this daemon's liveness lock is held */
+	if (d->claim_lost) {
+		dispatch_release(d);
+		return;
+	}
+	if (d->stopped)
+		return;
 	for (size_t i = 0; i < d->nproviders; i++)
 		dispatch_provider_run(&d->providers[i], now);
 	int64_t wait = dispatch_wait_ms(d, now);
@@ -756,7 +869,7 @@ bool dispatch_idle(const struct dispatch *d)
 		if (p->inflight || p->claims || p->nresults || p->flushing)
 			return false;
 	}
-	return true;
+	return !d->claim_lost;
 }
 
 void dispatch_free(struct dispatch *d)
