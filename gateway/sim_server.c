@@ -225,14 +225,28 @@ void sim_server_list(struct api_ctx *ctx)
 
 /* ---- POST /v1/sim/inbound: a tenant texts in ---- */
 
+struct sim_inbound {
+	struct api_ctx *ctx;
+	char id[72];
+};
+
 static void sim_inbound_done(struct httpc_response *resp, void *arg)
 {
-	struct api_ctx *ctx = arg;
+	struct sim_inbound *in = arg;
 	struct json_object *o = json_object_new_object();
 
+	json_object_object_add(o, "id", json_object_new_string(in->id));
 	json_object_object_add(o, "status", json_object_new_int((int)resp->status));
 	json_object_object_add(o, "answer", json_object_new_string(sbuf_str(&resp->body)));
-	api_reply_json(ctx, resp->status >= 200 && resp->status < 300 ? 202 : 502, o);
+	api_reply_json(in->ctx, resp->status >= 200 && resp->status < 300 ? 202 : 502, o);
+	free(in);
+}
+
+/* A message id given by the caller: letters, digits, '-' and '_'. */
+static bool sim_id_ok(const char *id)
+{
+	return *id && strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "0123456789-_") == strlen(id);
 }
 
 static const struct provider_cfg *sim_provider(const struct config *cfg, const char *name)
@@ -247,8 +261,8 @@ static const struct provider_cfg *sim_provider(const struct config *cfg, const c
 
 void sim_server_tenant_texts(struct api_ctx *ctx)
 {
-	static const char *const known[] = { "from", "text", "provider" };
-	const char *from = NULL, *text = NULL, *name = NULL;
+	static const char *const known[] = { "from", "text", "provider", "id" };
+	const char *from = NULL, *text = NULL, *name = NULL, *given = NULL;
 	char e164[PHONE_E164_MAX], *url;
 	unsigned char rnd[12];
 	struct sbuf id;
@@ -256,8 +270,13 @@ void sim_server_tenant_texts(struct api_ctx *ctx)
 	if (!api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) ||
 	    !api_field_string(ctx, ctx->json, "from", true, 32, &from) ||
 	    !api_field_string(ctx, ctx->json, "text", true, 1600, &text) ||
-	    !api_field_string(ctx, ctx->json, "provider", false, 100, &name))
+	    !api_field_string(ctx, ctx->json, "provider", false, 100, &name) ||
+	    !api_field_string(ctx, ctx->json, "id", false, 64, &given))
 		return;
+	if (given && !sim_id_ok(given)) {
+		api_error(ctx, 422, "invalid", "id", "id may hold only letters, digits, - and _");
+		return;
+	}
 	const struct provider_cfg *p = sim_provider(&ctx->app->cfg, name);
 	if (!p || strcmp(p->ops->type, "sim") != 0) {
 		api_error(ctx, 422, "invalid", "provider", "no simulator provider is configured");
@@ -267,10 +286,18 @@ void sim_server_tenant_texts(struct api_ctx *ctx)
 		api_error(ctx, 422, "invalid", "from", "from must be a phone number");
 		return;
 	}
+	/* A provider posting a text again after no answer keeps its id: stored once. */
 	sbuf_init(&id);
 	sbuf_adds(&id, "SIMIN");
-	crypto_random(rnd, sizeof(rnd));
-	codec_hex_encode(&id, rnd, sizeof(rnd), false);
+	if (given) {
+		sbuf_adds(&id, given);
+	} else {
+		crypto_random(rnd, sizeof(rnd));
+		codec_hex_encode(&id, rnd, sizeof(rnd), false);
+	}
+	struct sim_inbound *in = xcalloc(1, sizeof(*in));
+	in->ctx = ctx;
+	snprintf(in->id, sizeof(in->id), "%s", id.data);
 	struct json_object *o = json_object_new_object(), *data = json_object_new_object();
 	json_object_object_add(data, "message_id", json_object_new_string(id.data));
 	json_object_object_add(data, "from", json_object_new_string(e164));
@@ -280,7 +307,7 @@ void sim_server_tenant_texts(struct api_ctx *ctx)
 	json_object_object_add(o, "data", data);
 	url = xasprintf("%s/v1/providers/%s/inbound", ctx->app->cfg.self_url, p->name);
 	sim_post(ctx->app->sim_server, url, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
-		 sim_inbound_done, ctx);
+		 sim_inbound_done, in);
 	free(url);
 	json_object_put(o);
 	sbuf_free(&id);
