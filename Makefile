@@ -11,6 +11,13 @@ MODE := san
 MODE_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 MODE_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(FUZZ),1)
+# libFuzzer targets (make fuzz): clang, with ASan and UBSan, coverage for the fuzzer.
+MODE := fuzz
+CC := clang
+MODE_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+MODE_LDFLAGS := -fsanitize=address,undefined
 else ifeq ($(OPT),1)
 # The release build (the Dockerfile's too) is hardened: bounds-checked libc calls
 # (_FORTIFY_SOURCE=3, gcc 12 and -O2), stack canaries, a position-independent executable
@@ -112,6 +119,7 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory SANITIZE=1 WERROR=1 tests-build
+	@$(MAKE) --no-print-directory FUZZ=1 WERROR=1 fuzz-build
 	@BUILD=build/san tests/run.sh
 
 bench:
@@ -121,5 +129,38 @@ bench:
 
 clean:
 	rm -rf build bin
+
+# ---- fuzzing with libFuzzer (tests/fuzz/README.md) ----
+# One binary per target, build/fuzz/fuzzers/<target>, made with clang from the seeded
+# mutation fuzzers' sources (tests/unit/test_fuzz*.c) with FUZZ_TARGET naming the target.
+# `make fuzz` runs each for FUZZ_SECONDS (FUZZ_TARGETS="csv http" picks some), keeping what
+# it finds in build/fuzz/corpus/ and crashes in build/fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+FUZZ_SUITE_BASIC := csv phone template keyword_match flow
+FUZZ_SUITE_PROVIDERS := jsonscan twilio vonage messagebird firetext webhook sim
+FUZZ_SUITE_HTTP := http
+FUZZ_ALL := $(FUZZ_SUITE_HTTP) $(FUZZ_SUITE_BASIC) $(FUZZ_SUITE_PROVIDERS)
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_DIR := build/fuzz/fuzzers
+
+$(FUZZ_SUITE_BASIC:%=$(FUZZ_DIR)/%): $(FUZZ_DIR)/%: tests/unit/test_fuzz.c $(LIB_OBJ)
+$(FUZZ_SUITE_PROVIDERS:%=$(FUZZ_DIR)/%): $(FUZZ_DIR)/%: tests/unit/test_fuzz_providers.c $(LIB_OBJ)
+$(FUZZ_SUITE_HTTP:%=$(FUZZ_DIR)/%): $(FUZZ_DIR)/%: tests/unit/test_fuzz_http.c $(LIB_OBJ)
+$(FUZZ_ALL:%=$(FUZZ_DIR)/%):
+	@mkdir -p $(dir $@)
+	$(call SAY,FUZZ,$@)$(CC) $(CFLAGS_ALL) -MMD -MP -DFUZZ_TARGET='"$(notdir $@)"' \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_OBJ) $(LDLIBS_ALL)
+
+.PHONY: fuzz fuzz-build
+fuzz-build:
+ifeq ($(FUZZ),1)
+fuzz-build: $(FUZZ_ALL:%=$(FUZZ_DIR)/%)
+else
+	@$(MAKE) --no-print-directory FUZZ=1 WERROR=1 fuzz-build
+endif
+
+fuzz: deps
+	@$(MAKE) --no-print-directory FUZZ=1 WERROR=1 fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)

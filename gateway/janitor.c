@@ -79,7 +79,7 @@ void janitor_run(struct app *app)
 
 int64_t janitor_reserve_id(const char *conninfo, struct sbuf *err)
 {
-	PGconn *pg = PQconnectdb(conninfo);
+	PGconn *pg = db_connect_blocking(conninfo);
 	PGresult *r = NULL;
 	int64_t id = 0;
 

@@ -271,16 +271,19 @@ static long main_host_connections(const struct config *cfg)
 	return n;
 }
 
+/* A notification, or (channel NULL) the session connection back after a break. */
 static void main_notify(const char *channel, const char *payload, void *arg)
 {
 	struct app *app = arg;
-	(void)channel;
+
+	log_debug("db notification channel=%s payload=\"%s\"", channel ? channel : "(reconnected)",
+		  payload ? payload : "");
 	if (payload && strcmp(payload, AUTH_NOTIFY) == 0) {
 		if (app->auth)
 			auth_forget(app->auth);
 		return;
 	}
-	if (!app->stopping)
+	if (!app->stopping && app->sched)
 		sched_poke(app->sched);
 }
 

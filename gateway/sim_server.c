@@ -226,14 +226,39 @@ void sim_server_list(struct api_ctx *ctx)
 
 /* ---- POST /v1/sim/inbound: a tenant texts in ---- */
 
+/* What a tenant texting in will post, kept while the number is checked. */
+struct sim_inbound {
+	const struct provider_cfg *provider;
+	char from[PHONE_E164_MAX];
+	char *text;
+	char id[72]; /* the provider's message id: a text posted again keeps it, stored once */
+};
+
+static void sim_inbound_free(void *p)
+{
+	struct sim_inbound *in = p;
+
+	free(in->text);
+	free(in);
+}
+
 static void sim_inbound_done(struct httpc_response *resp, void *arg)
 {
 	struct api_ctx *ctx = arg;
+	const struct sim_inbound *in = ctx->state;
 	struct json_object *o = json_object_new_object();
 
+	json_object_object_add(o, "id", json_object_new_string(in->id));
 	json_object_object_add(o, "status", json_object_new_int((int)resp->status));
 	json_object_object_add(o, "answer", json_object_new_string(sbuf_str(&resp->body)));
 	api_reply_json(ctx, resp->status >= 200 && resp->status < 300 ? 202 : 502, o);
+}
+
+/* A message id given by the caller: letters, digits, '-' and '_'. */
+static bool sim_id_ok(const char *id)
+{
+	return *id && strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "0123456789-_") == strlen(id);
 }
 
 static const struct provider_cfg *sim_provider(const struct config *cfg, const char *name)
@@ -246,34 +271,13 @@ static const struct provider_cfg *sim_provider(const struct config *cfg, const c
 	return NULL;
 }
 
-/* What a tenant texting in will post, kept while the number is checked. */
-struct sim_inbound {
-	const struct provider_cfg *provider;
-	char from[PHONE_E164_MAX];
-	char *text;
-};
-
-static void sim_inbound_free(void *p)
-{
-	struct sim_inbound *in = p;
-
-	free(in->text);
-	free(in);
-}
-
 static void sim_inbound_post(struct api_ctx *ctx)
 {
 	struct sim_inbound *in = ctx->state;
-	unsigned char rnd[12];
-	struct sbuf id;
 	char *url;
 
-	sbuf_init(&id);
-	sbuf_adds(&id, "SIMIN");
-	crypto_random(rnd, sizeof(rnd));
-	codec_hex_encode(&id, rnd, sizeof(rnd), false);
 	struct json_object *o = json_object_new_object(), *data = json_object_new_object();
-	json_object_object_add(data, "message_id", json_object_new_string(id.data));
+	json_object_object_add(data, "message_id", json_object_new_string(in->id));
 	json_object_object_add(data, "from", json_object_new_string(in->from));
 	json_object_object_add(data, "to", json_object_new_string("+447700900000"));
 	json_object_object_add(data, "text", json_object_new_string(in->text));
@@ -284,7 +288,6 @@ static void sim_inbound_post(struct api_ctx *ctx)
 		 sim_inbound_done, ctx);
 	free(url);
 	json_object_put(o);
-	sbuf_free(&id);
 }
 
 static void sim_inbound_checked(const struct db_result *r, void *arg)
@@ -306,6 +309,24 @@ static void sim_inbound_checked(const struct db_result *r, void *arg)
 	sim_inbound_post(ctx);
 }
 
+/* The provider's id for a text: the caller's, so a text posted again is stored once. */
+static void sim_inbound_id(struct sim_inbound *in, const char *given)
+{
+	unsigned char rnd[12];
+	struct sbuf id;
+
+	sbuf_init(&id);
+	sbuf_adds(&id, "SIMIN");
+	if (given) {
+		sbuf_adds(&id, given);
+	} else {
+		crypto_random(rnd, sizeof(rnd));
+		codec_hex_encode(&id, rnd, sizeof(rnd), false);
+	}
+	snprintf(in->id, sizeof(in->id), "%s", id.data);
+	sbuf_free(&id);
+}
+
 /*
  * Where tenants are texted through a real provider, a text from one of their numbers
  * would be an officer impersonating them (a START lifts an opt-out, a YES gives consent):
@@ -313,17 +334,22 @@ static void sim_inbound_checked(const struct db_result *r, void *arg)
  */
 void sim_server_tenant_texts(struct api_ctx *ctx)
 {
-	static const char *const known[] = { "from", "text", "provider" };
+	static const char *const known[] = { "from", "text", "provider", "id" };
 	static const char tenant_sql[] =
 		"SELECT id FROM tenants WHERE phone = $1 AND erased_at IS NULL";
-	const char *from = NULL, *text = NULL, *name = NULL;
+	const char *from = NULL, *text = NULL, *name = NULL, *given = NULL;
 	char e164[PHONE_E164_MAX];
 
 	if (!api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) ||
 	    !api_field_string(ctx, ctx->json, "from", true, 32, &from) ||
 	    !api_field_string(ctx, ctx->json, "text", true, 1600, &text) ||
-	    !api_field_string(ctx, ctx->json, "provider", false, 100, &name))
+	    !api_field_string(ctx, ctx->json, "provider", false, 100, &name) ||
+	    !api_field_string(ctx, ctx->json, "id", false, 64, &given))
 		return;
+	if (given && !sim_id_ok(given)) {
+		api_error(ctx, 422, "invalid", "id", "id may hold only letters, digits, - and _");
+		return;
+	}
 	const struct provider_cfg *p = sim_provider(&ctx->app->cfg, name);
 	if (!p || strcmp(p->ops->type, "sim") != 0) {
 		api_error(ctx, 422, "invalid", "provider", "no simulator provider is configured");
@@ -337,6 +363,7 @@ void sim_server_tenant_texts(struct api_ctx *ctx)
 	in->provider = p;
 	memcpy(in->from, e164, sizeof(in->from));
 	in->text = xstrdup(text);
+	sim_inbound_id(in, given);
 	ctx->state = in;
 	ctx->state_free = sim_inbound_free;
 	if (p == ctx->app->cfg.default_provider) {

@@ -8,7 +8,7 @@
 
 #define DB_MAX_INFLIGHT 64
 #define DB_RECONNECT_MIN_MS 100
-#define DB_RECONNECT_MAX_MS 5000
+#define DB_RECONNECT_MAX_MS 2000
 #define DB_CONNECT_TIMEOUT_MS 10000
 #define DB_QUEUE_TIMEOUT_MS 15000
 #define DB_GROUP_MAX 256
@@ -60,6 +60,8 @@ enum db_conn_state {
 struct db_conn {
 	struct db *db;
 	PGconn *pg;
+	int turn;  /* how far the host list is turned: one more after each connect timeout */
+	bool lost; /* was up, went down: say so when it is back */
 	struct event *io;
 	short io_what;
 	struct event *timer; /* reconnect backoff, or connect timeout */
@@ -75,6 +77,8 @@ struct db_conn {
 struct db {
 	struct event_base *base;
 	char *conninfo;
+	PQconninfoOption *options; /* conninfo read by libpq, or NULL when it cannot be */
+	int64_t connect_timeout_ms; /* per attempt: the conninfo's connect_timeout, else 10 s */
 	struct db_conn *conns;
 	int nconns;
 	struct db_queue queue;   /* statements that run alone */
@@ -279,14 +283,16 @@ static void db_conn_fail(struct db_conn *c, const char *why)
 	snprintf(msg, sizeof(msg), "database connection lost: %s",
 		 c->pg ? PQerrorMessage(c->pg) : why);
 	msg[strcspn(msg, "\n")] = '\0';
-	if (c->state == DB_CONN_READY)
+	if (c->state == DB_CONN_READY || c->state == DB_CONN_SETUP) {
 		log_warn("db connection lost conn=%s reason=\"%s\"", db_conn_label(c), msg);
+		c->lost = true;
+	}
 	db_conn_watch(c, 0);
 	evtimer_del(c->timer);
 	PQfinish(c->pg);
 	c->pg = NULL;
 	c->state = DB_CONN_DOWN;
-	if (c->prepared) /* the session connection prepares nothing */
+	if (c->prepared) /* statements are prepared again on the next connection */
 		memset(c->prepared, 0, c->prepared_len);
 	db_conn_fail_jobs(c, msg);
 	db_conn_schedule_retry(c);
@@ -554,7 +560,10 @@ static void db_session_read(struct db_conn *c)
 		PGresult *r = PQgetResult(c->pg);
 		if (!r) {
 			c->state = DB_CONN_READY;
-			log_info("db session ready");
+			log_info("db session ready host=%s port=%s", PQhost(c->pg), PQport(c->pg));
+			/* Notifications sent while it was down are lost: say anything may be due. */
+			if (c->db->notify_cb)
+				c->db->notify_cb(NULL, NULL, c->db->notify_arg);
 			break;
 		}
 		if (!db_res_ok(r))
@@ -573,6 +582,10 @@ static void db_conn_established(struct db_conn *c)
 {
 	evtimer_del(c->timer);
 	c->backoff_ms = DB_RECONNECT_MIN_MS;
+	if (c->lost) /* which server: after a failover, the new primary */
+		log_info("db connection back conn=%s host=%s port=%s", db_conn_label(c),
+			 PQhost(c->pg), PQport(c->pg));
+	c->lost = false;
 	if (c->session) {
 		c->state = DB_CONN_SETUP;
 		if (!PQsendQuery(c->pg, c->db->session_sql)) {
@@ -624,19 +637,132 @@ static void db_conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct db_conn *c = arg;
 	(void)fd, (void)what;
 	log_warn("db connect timed out conn=%s", db_conn_label(c));
+	c->turn++; /* a host that does not answer at all: start from the next one */
 	db_conn_fail(c, "connect timed out");
+}
+
+/*
+ * What every connection starts from; the operator's conninfo overrides any of it. A server
+ * that takes no writes (a standby) is passed over, so with several hosts listed (host=a,b)
+ * each connection goes to whichever is the primary now. Dead peers are noticed by TCP
+ * keepalives and unacknowledged writes (tcp_user_timeout) within about 15 s.
+ */
+static const char *const db_default_keys[] = {
+	"fallback_application_name", "options", "keepalives", "keepalives_idle",
+	"keepalives_interval", "keepalives_count", "tcp_user_timeout", "target_session_attrs",
+};
+static const char *const db_default_values[] = {
+	"signpostd", "-c TimeZone=UTC", "1", "30", "10", "3", "15000", "read-write",
+};
+
+/* How many hosts a conninfo lists (host=a,b or hostaddr=...), at least 1. */
+static int db_host_count(const PQconninfoOption *o)
+{
+	int n = 1;
+
+	for (; o && o->keyword; o++) {
+		if (!o->val || (strcmp(o->keyword, "host") != 0 && strcmp(o->keyword, "hostaddr") != 0))
+			continue;
+		int k = 1;
+		for (const char *p = o->val; *p; p++)
+			k += *p == ',';
+		n = MAX(n, k);
+	}
+	return n;
+}
+
+/* A comma-separated list of n items turned left by turn places; other lists as they are. */
+static char *db_turn_list(const char *list, int n, int turn)
+{
+	int k = 1;
+	const char *p = list;
+	struct sbuf out;
+
+	for (const char *q = list; *q; q++)
+		k += *q == ',';
+	if (k != n || turn % n == 0)
+		return xstrdup(list);
+	for (int i = 0; i < turn % n; i++)
+		p = strchr(p, ',') + 1;
+	sbuf_init(&out);
+	sbuf_adds(&out, p);
+	sbuf_addc(&out, ',');
+	sbuf_add(&out, list, (size_t)(p - 1 - list));
+	return sbuf_detach(&out);
+}
+
+/*
+ * Starts a connection: the defaults, then the operator's options, with the host list (and
+ * hostaddr and port lists of the same length) turned by c->turn, so that after a host
+ * timed out the next attempt tries the others first. libpq tries hosts in order and
+ * cannot be told to give up on one that never answers.
+ */
+static PGconn *db_conn_start(struct db_conn *c)
+{
+	const PQconninfoOption *o = c->db->options;
+	size_t nd = ARRAY_LEN(db_default_keys), n = 0, i;
+	int hosts = db_host_count(o);
+	PGconn *pg;
+
+	while (o && o[n].keyword)
+		n++;
+	const char **keys = xcalloc(nd + n + 2, sizeof(*keys));
+	const char **values = xcalloc(nd + n + 2, sizeof(*values));
+	char **owned = xcalloc(n + 1, sizeof(*owned));
+	memcpy(keys, db_default_keys, sizeof(db_default_keys));
+	memcpy(values, db_default_values, sizeof(db_default_values));
+	i = nd;
+	if (!o) { /* libpq could not read it: let it say why */
+		keys[i] = "dbname";
+		values[i++] = c->db->conninfo;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (!o[k].val)
+			continue;
+		keys[i] = o[k].keyword;
+		values[i] = o[k].val;
+		if (hosts > 1 && (strcmp(o[k].keyword, "host") == 0 ||
+				  strcmp(o[k].keyword, "hostaddr") == 0 || strcmp(o[k].keyword, "port") == 0))
+			values[i] = owned[k] = db_turn_list(o[k].val, hosts, c->turn);
+		i++;
+	}
+	pg = PQconnectStartParams(keys, values, 0);
+	for (size_t k = 0; k < n; k++)
+		free(owned[k]);
+	free(owned);
+	free(keys);
+	free(values);
+	return pg;
+}
+
+/* The server's notices and warnings go to the log as one line each, not to stderr raw. */
+static void db_conn_notice(void *arg, const char *message)
+{
+	struct db_conn *c = arg;
+
+	log_warn("db notice conn=%s message=\"%.*s\"", db_conn_label(c),
+		 (int)strcspn(message, "\n"), message);
+}
+
+/* libpq leaves connect_timeout to programs that connect asynchronously: it is ours. */
+static int64_t db_connect_timeout_ms(const PQconninfoOption *o)
+{
+	int64_t s;
+
+	for (; o && o->keyword; o++)
+		if (strcmp(o->keyword, "connect_timeout") == 0 && o->val &&
+		    str_to_i64(o->val, 1, 3600, &s))
+			return MAX(s, 2) * 1000; /* as libpq: less than 2 s is 2 s */
+	return DB_CONNECT_TIMEOUT_MS;
 }
 
 static void db_conn_connect(struct db_conn *c)
 {
-	static const char *const keys[] = { "fallback_application_name", "options", "keepalives",
-					    "keepalives_idle", "keepalives_interval",
-					    "keepalives_count", "dbname", NULL };
-	const char *values[] = { "signpostd", "-c TimeZone=UTC", "1", "30", "10", "3",
-				 c->db->conninfo, NULL };
-	struct timeval tv = { DB_CONNECT_TIMEOUT_MS / 1000, 0 };
+	struct timeval tv = { (time_t)(c->db->connect_timeout_ms / 1000), 0 };
 
-	c->pg = PQconnectStartParams(keys, values, 1);
+	c->pg = db_conn_start(c);
+	if (c->pg)
+		PQsetNoticeProcessor(c->pg, db_conn_notice, c);
 	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) {
 		log_warn("db connect failed conn=%s reason=\"%.*s\"", db_conn_label(c),
 			 c->pg ? (int)strcspn(PQerrorMessage(c->pg), "\n") : 14,
@@ -714,6 +840,8 @@ struct db *db_new(struct event_base *base, const char *conninfo, int pool_size)
 
 	db->base = base;
 	db->conninfo = xstrdup(conninfo);
+	db->options = PQconninfoParse(conninfo, NULL);
+	db->connect_timeout_ms = db_connect_timeout_ms(db->options);
 	db->nconns = pool_size;
 	db->conns = xcalloc((size_t)pool_size, sizeof(*db->conns));
 	db->kick = event_new(base, -1, 0, db_kick_cb, db);
@@ -755,6 +883,7 @@ void db_free(struct db *db)
 	free(db->conns);
 	free(db->stmts);
 	free(db->conninfo);
+	PQconninfoFree(db->options);
 	free(db->session_sql);
 	free(db);
 }
@@ -847,10 +976,19 @@ void db_array_end(struct sbuf *out)
 	sbuf_addc(out, '}');
 }
 
+PGconn *db_connect_blocking(const char *conninfo)
+{
+	static const char *const keys[] = { "fallback_application_name", "connect_timeout",
+					    "target_session_attrs", "dbname", NULL };
+	const char *values[] = { "signpostd", "10", "read-write", conninfo, NULL };
+
+	return PQconnectdbParams(keys, values, 1);
+}
+
 int db_exec_blocking(const char *conninfo, const char *sql, int nparams,
 		     const char *const *params, struct sbuf *err, char sqlstate[6])
 {
-	PGconn *pg = PQconnectdb(conninfo);
+	PGconn *pg = db_connect_blocking(conninfo);
 	PGresult *r = NULL;
 	int rc = -1;
 

@@ -10,6 +10,15 @@
  *
  * A separate "session" connection (not pipelined) runs setup SQL every time it connects
  * (advisory locks, LISTEN) and delivers notifications.
+ *
+ * Connections that break are made again, with backoff (0.1 s doubling to 2 s), to the
+ * conninfo's primary: with several hosts (host=a,b or postgresql://a,b/db) libpq takes the
+ * first that accepts writes, so after a failover the pool, statements (prepared again on
+ * each new connection) and the session's setup follow the promoted server. Statements in
+ * flight on a broken connection fail with indeterminate set; queued ones wait for a
+ * connection (up to 15 s). An attempt gives up after the conninfo's connect_timeout
+ * (default 10 s), and the next starts from the next host, so a host that never answers
+ * (a machine gone rather than a server refusing) delays the others only so long.
  */
 #ifndef SIGNPOST_DB_H
 #define SIGNPOST_DB_H
@@ -30,6 +39,11 @@ struct db_result {
 };
 
 typedef void db_cb(const struct db_result *r, void *arg);
+/*
+ * A notification on a channel the session connection LISTENs to; channel and payload are
+ * NULL each time the session connection (re)connects and has run its setup, since
+ * notifications sent while it was down are lost: anything may be due.
+ */
 typedef void db_notify_cb(const char *channel, const char *payload, void *arg);
 
 struct db *db_new(struct event_base *base, const char *conninfo, int pool_size);
@@ -66,6 +80,12 @@ int db_ready_count(const struct db *db);
  */
 bool db_healthy(const struct db *db);
 size_t db_queue_len(const struct db *db);
+
+/*
+ * A blocking connection for the command line and start-up: the conninfo over defaults
+ * (a standby is passed over, 10 s to connect to each host). Check PQstatus.
+ */
+PGconn *db_connect_blocking(const char *conninfo);
 
 /*
  * Runs one statement on a connection of its own, blocking: for the command line, before

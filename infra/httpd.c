@@ -902,26 +902,12 @@ static void httpd_refuse(evutil_socket_t fd, const char *peer)
 	evutil_closesocket(fd);
 }
 
-static void httpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-			    int socklen, void *arg)
+static void httpd_conn_start(struct httpd_conn *c, struct bufferevent *bev)
 {
-	struct httpd *h = arg;
+	struct httpd *h = c->h;
 	struct timeval idle = { HTTPD_IDLE_TIMEOUT_S, 0 };
-	(void)l, (void)socklen;
 
-	if (h->nconns >= HTTPD_MAX_CONNS) {
-		evutil_closesocket(fd);
-		return;
-	}
-	struct httpd_conn *c = xcalloc(1, sizeof(*c));
-	c->h = h;
-	httpd_peer(c, sa);
-	if (httpd_peer_full(c)) {
-		httpd_refuse(fd, c->peer);
-		free(c);
-		return;
-	}
-	c->bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = bev;
 	c->resume = event_new(h->base, -1, 0, httpd_resume_cb, c);
 	c->timer = evtimer_new(h->base, httpd_timer_cb, c);
 	c->state = HTTPD_READ_HEAD;
@@ -933,6 +919,37 @@ static void httpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct
 	bufferevent_setcb(c->bev, httpd_read_cb, NULL, httpd_event_cb, c);
 	bufferevent_set_timeouts(c->bev, &idle, &idle);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void httpd_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+			    int socklen, void *arg)
+{
+	struct httpd *h = arg;
+	struct httpd_conn *c;
+	(void)l, (void)socklen;
+
+	if (h->nconns >= HTTPD_MAX_CONNS) {
+		evutil_closesocket(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->h = h;
+	httpd_peer(c, sa);
+	if (httpd_peer_full(c)) {
+		httpd_refuse(fd, c->peer);
+		free(c);
+		return;
+	}
+	httpd_conn_start(c, bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE));
+}
+
+void httpd_adopt(struct httpd *h, struct bufferevent *bev, const struct sockaddr *peer)
+{
+	struct httpd_conn *c = xcalloc(1, sizeof(*c));
+
+	c->h = h;
+	httpd_peer(c, peer);
+	httpd_conn_start(c, bev);
 }
 
 struct httpd *httpd_new(struct event_base *base, const struct httpd_handlers *handlers, void *arg)

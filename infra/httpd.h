@@ -22,9 +22,11 @@
 #define SIGNPOST_HTTPD_H
 
 #include <event2/event.h>
+#include <sys/socket.h>
 
 #include "common/util.h"
 
+struct bufferevent;
 struct httpd;
 struct httpd_req;
 
@@ -80,6 +82,12 @@ void httpd_set_limits(struct httpd *h, const struct httpd_limits *limits);
 bool httpd_addr_parse(const char *text, unsigned char out[16]) WUR;
 /* Binds and listens; -1 with a message in err. */
 int httpd_listen(struct httpd *h, const char *host, int port, struct sbuf *err) WUR;
+/*
+ * Serves a connection made elsewhere, as one accepted: how tests and the fuzzer feed the
+ * parser bytes through a bufferevent pair, without sockets. The server owns bev; peer is
+ * the client's address as accepting would have given it (no per-address cap applies).
+ */
+void httpd_adopt(struct httpd *h, struct bufferevent *bev, const struct sockaddr *peer);
 /* Stops accepting; open connections finish their current request. */
 void httpd_stop_accepting(struct httpd *h);
 void httpd_free(struct httpd *h);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "infra/db.h"
 #include "infra/log.h"
 
 
@@ -71,7 +72,7 @@ out:
 
 int migrate_run(const char *conninfo, struct sbuf *err)
 {
-	PGconn *pg = PQconnectdb(conninfo);
+	PGconn *pg = db_connect_blocking(conninfo);
 	int rc = -1;
 
 	if (PQstatus(pg) != CONNECTION_OK) {

@@ -172,6 +172,7 @@ static void firetext_code_failed(int64_t code, const char *text, struct send_res
 	snprintf(out->error_code, sizeof(out->error_code), "%lld", (long long)code);
 	snprintf(out->reason, sizeof(out->reason), "Firetext code %lld: %s", (long long)code,
 		 text ? text : "no description");
+	provider_text_fix(out->reason, sizeof(out->reason)); /* Firetext's bytes, cut anywhere */
 }
 
 static void firetext_parse_200(struct json_object *obj, struct send_result *out)

@@ -234,6 +234,7 @@ static void vonage_parse_200(struct json_object *obj, struct send_result *out)
 	provider_copy(out->error_code, sizeof(out->error_code), status);
 	snprintf(out->reason, sizeof(out->reason), "Vonage status %s: %s", status,
 		 text ? text : "no error-text");
+	provider_text_fix(out->reason, sizeof(out->reason)); /* Vonage's bytes, cut anywhere */
 }
 
 static void vonage_parse_send_result(void *priv, long status, const struct kvlist *headers,

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs every test: unit tests, the harness self-checks, differential tests against the
-# reference implementations, the docker-compose check and the integration tests against a
-# throwaway PostgreSQL. BUILD names the build directory (make test uses build/san).
+# Runs every test: unit tests, the libFuzzer targets briefly, the harness self-checks,
+# differential tests against the reference implementations, the docker-compose check and
+# the integration tests against a throwaway PostgreSQL. BUILD names the build directory
+# (make test uses build/san; the libFuzzer targets are in build/fuzz).
 #
 # Nothing is skipped quietly: a unit test source whose binary is not built, or a test
 # script that is missing or cannot be run, is a failing step. And the run fails when
@@ -20,7 +21,7 @@ BUILD=${BUILD:-build/san}
 export BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-STEP_FLOOR=43
+STEP_FLOOR=57
 failed=""
 ran=0
 
@@ -73,6 +74,22 @@ for src in tests/unit/test_*.c; do
 	t=$BUILD/tests/$(basename "$src" .c)
 	step "unit $(basename "$t")" run_test "$t"
 done
+
+# The libFuzzer targets (make fuzz-build), a few seconds each from their corpus in
+# tests/fuzz/corpus/: every seed, including the inputs that once failed, runs first.
+for t in $(ls tests/fuzz/corpus | grep -v '\.dict$'); do
+	step "libfuzzer $t" run_test tests/fuzz/run.sh --check "${FUZZ_CHECK_SECONDS:-3}" "$t"
+done
+
+# ... and a fuzzer that finds something must fail the step (SIGNPOST_FUZZ_BROKEN makes
+# every input fail a check).
+fuzz_selfcheck() {
+	out=$(SIGNPOST_FUZZ_BROKEN=1 FUZZ_LOGS=$BUILD/test-output/fuzz-selfcheck \
+		FUZZ_ARTIFACTS=$BUILD/test-output/fuzz-selfcheck tests/fuzz/run.sh --check 1 csv 2>&1) && { echo "$out"; echo "a failing fuzzer passed"; return 1; }
+	echo "$out" | grep -q "fuzz csv: a check failed" || { echo "$out"; return 1; }
+	echo "a fuzzer that finds a failing input fails the run"
+}
+step "libfuzzer self-check" fuzz_selfcheck
 
 # The harness must be able to fail: a deliberately broken check has to make it fail.
 selfcheck() {

@@ -64,6 +64,20 @@ class SimulatorTest(IntegrationCase):
         # Outside its window nothing is sent, and nothing is dropped either.
         self.assertEqual(counts["queued"], 7, counts)
 
+    def test_the_same_id_is_stored_once(self):
+        # A provider posting a text again (no answer the first time) keeps its id.
+        for _ in range(2):
+            r = self.api("POST", "/v1/sim/inbound", {"from": drama_number(7), "text": "hello",
+                                                     "id": "again-1"})
+            self.assertEqual(r.status, 202, r)
+            self.assertEqual(r.json["id"], "SIMINagain-1")
+        self.assertEqual(self.db.value("SELECT count(*) FROM inbound_messages WHERE "
+                                       "provider_msg_id = 'SIMINagain-1'"), 1)
+        r = self.api("POST", "/v1/sim/inbound", {"from": drama_number(7), "text": "x", "id": "a b"})
+        self.assertEqual((r.status, r.json["error"]["field"]), (422, "id"))
+        r = self.api("POST", "/v1/sim/inbound", {"from": drama_number(7), "text": "hello"})
+        self.assertRegex(r.json["id"], "^SIMIN[0-9a-f]{24}$")
+
     def test_tenant_texts_in(self):
         r = self.api("POST", "/v1/sim/inbound", {"from": drama_number(6), "text": "SKILLS"})
         self.assertEqual(r.status, 202, r)

@@ -16,7 +16,17 @@
  * TARGET, -v prints each input (hex) before running it, so the last line before a
  * sanitizer report is the input that caused it. Files in CORPUS_DIR/<target>/ are added
  * to that target's seeds, files directly in CORPUS_DIR to every target's. The first line
- * of output names the seed and where it came from.
+ * of output names the seed and where it came from. `-w DIR` writes each target's seeds to
+ * DIR/<target>/ and its dictionary to DIR/<target>.dict (how tests/fuzz/corpus began).
+ *
+ * The same targets build as libFuzzer fuzzers (make fuzz, tests/fuzz/README.md): with
+ * FUZZ_TARGET defined as a target's name, this header gives the binary libFuzzer's entry
+ * points instead of the suite's main, and runs that one target on each input libFuzzer
+ * makes. The target's random choices then come from a hash of the input, so an input
+ * always takes the same path, and a failed CHECK aborts, which libFuzzer reports as a
+ * crash and saves the input (SIGNPOST_FUZZ_BROKEN set in the environment fails every input,
+ * to show that a run which finds something fails). A suite defines fuzz_suite_open,
+ * fuzz_suite_targets and fuzz_suite_close for both ways of running.
  */
 #ifndef SIGNPOST_FUZZ_H
 #define SIGNPOST_FUZZ_H
@@ -26,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/util.h"
 #include "tests/check.h"
@@ -53,8 +64,14 @@ struct fuzz_opts {
 	uint64_t seed;
 	const char *only;
 	const char *corpus;
+	const char *write_dir;
 	bool verbose;
 };
+
+/* Defined by each suite: set-up, its targets, tear-down. */
+static int fuzz_suite_open(void);
+static size_t fuzz_suite_targets(const struct fuzz_target **targets);
+static void fuzz_suite_close(void);
 
 static uint64_t fuzz_state = 0x9e3779b97f4a7c15ull;
 /* The target running, for a run function several targets share. */
@@ -323,10 +340,61 @@ static inline bool fuzz_parse_seed(const char *s, uint64_t *seed)
 	return true;
 }
 
+/* A dictionary entry as libFuzzer reads it: "text" with \\, \" and \xNN escapes. */
+static inline void fuzz_write_dict_entry(FILE *f, const char *tok)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)tok; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 32 || *p > 126)
+			fprintf(f, "\\x%02X", *p);
+		else
+			fputc(*p, f);
+	}
+	fputs("\"\n", f);
+}
+
+/* Writes the target's seeds to dir/<target>/seed-N and its dictionary to dir/<target>.dict. */
+static inline int fuzz_write_seeds(const struct fuzz_target *t, const char *dir)
+{
+	char *sub = xasprintf("%s/%s", dir, t->name), *path;
+	int rc = 0;
+	FILE *f;
+
+	if (mkdir(sub, 0755) < 0 && errno != EEXIST)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < fuzz_count(t->seeds); i++) {
+		path = xasprintf("%s/seed-%zu", sub, i + 1);
+		f = fopen(path, "wb");
+		size_t n = strlen(t->seeds[i]);
+		if (!f || fwrite(t->seeds[i], 1, n, f) != n)
+			rc = -1;
+		if (f && fclose(f) != 0)
+			rc = -1;
+		free(path);
+	}
+	if (rc == 0 && t->dict) {
+		path = xasprintf("%s/%s.dict", dir, t->name);
+		f = fopen(path, "w");
+		for (size_t i = 0; f && t->dict[i]; i++)
+			fuzz_write_dict_entry(f, t->dict[i]);
+		if (!f || fclose(f) != 0)
+			rc = -1;
+		free(path);
+	}
+	if (rc < 0)
+		fprintf(stderr, "cannot write the seeds of %s to %s: %s\n", t->name, sub,
+			strerror(errno));
+	free(sub);
+	return rc;
+}
+
 static inline int fuzz_main(int argc, char **argv, const struct fuzz_target *targets,
 			    size_t ntargets, const char *suite)
 {
-	struct fuzz_opts o = { FUZZ_DEFAULT_ITERATIONS, FUZZ_DEFAULT_SEED, NULL, NULL, false };
+	struct fuzz_opts o = { FUZZ_DEFAULT_ITERATIONS, FUZZ_DEFAULT_SEED, NULL, NULL, NULL,
+			       false };
 	const char *env = getenv("SIGNPOST_TEST_SEED"), *from = "the default";
 
 	if (env && *env) {
@@ -347,13 +415,22 @@ static inline int fuzz_main(int argc, char **argv, const struct fuzz_target *tar
 			o.only = argv[++i];
 		else if (strcmp(argv[i], "-v") == 0)
 			o.verbose = true;
+		else if (strcmp(argv[i], "-w") == 0 && i + 1 < argc)
+			o.write_dir = argv[++i];
 		else if (argv[i][0] != '-')
 			o.corpus = argv[i];
 		else {
 			fprintf(stderr, "usage: %s [-n ITERATIONS] [-s SEED] [-t TARGET] [-v] "
-				"[CORPUS_DIR]\n", argv[0]);
+				"[-w DIR] [CORPUS_DIR]\n", argv[0]);
 			return 2;
 		}
+	}
+	if (o.write_dir) {
+		int rc = 0;
+		for (size_t i = 0; i < ntargets; i++)
+			if (!o.only || strstr(targets[i].name, o.only))
+				rc |= fuzz_write_seeds(&targets[i], o.write_dir);
+		return rc ? 1 : 0;
 	}
 	printf("%s: seed %llu (%s), %ld inputs per target\n", suite, (unsigned long long)o.seed,
 	       from, o.iterations);
@@ -363,6 +440,62 @@ static inline int fuzz_main(int argc, char **argv, const struct fuzz_target *tar
 			fuzz_run_target(&targets[i], &o);
 	return check_summary(suite);
 }
+
+#ifdef FUZZ_TARGET
+/* ---- libFuzzer: one target, FUZZ_TARGET, per binary ---- */
+
+static const struct fuzz_target *fuzz_libfuzzer_target;
+static bool fuzz_libfuzzer_broken; /* SIGNPOST_FUZZ_BROKEN: fail every input (self-check) */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const struct fuzz_target *targets;
+	size_t n;
+
+	(void)argc, (void)argv;
+	if (fuzz_suite_open() < 0)
+		abort();
+	n = fuzz_suite_targets(&targets);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(targets[i].name, FUZZ_TARGET) == 0)
+			fuzz_libfuzzer_target = &targets[i];
+	if (!fuzz_libfuzzer_target) {
+		fprintf(stderr, "no fuzz target named %s\n", FUZZ_TARGET);
+		abort();
+	}
+	fuzz_libfuzzer_broken = getenv("SIGNPOST_FUZZ_BROKEN") != NULL;
+	/* The suite stays open: libFuzzer ends the process with exit(). */
+	atexit(fuzz_suite_close);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *copy = xmalloc(size + 1);
+	int before = check_failures;
+
+	memcpy(copy, data, size);
+	copy[size] = '\0';
+	/* The target's random choices follow from the input (FNV-1a of it). */
+	fuzz_state = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < size; i++)
+		fuzz_state = (fuzz_state ^ data[i]) * 0x100000001b3ull;
+	if (!fuzz_state)
+		fuzz_state = 1;
+	fuzz_current = fuzz_libfuzzer_target;
+	fuzz_libfuzzer_target->run(copy, size);
+	CHECK(!fuzz_libfuzzer_broken);
+	free(copy);
+	if (check_failures != before) {
+		fprintf(stderr, "fuzz %s: a check failed on this input\n", FUZZ_TARGET);
+		abort();
+	}
+	return 0;
+}
+#endif
 
 /* Helpers for invariants. */
 static inline bool fuzz_terminated(const char *s, size_t size)

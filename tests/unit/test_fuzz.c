@@ -544,13 +544,6 @@ static void fuzz_keyword_set(const char *data, size_t len)
 	json_object_put(o);
 }
 
-static const char *const keyword_set_seeds[] = {
-	NULL, /* data_keywords_json, filled in main */
-	"{\"keywords\": [{\"word\": \"SGILIAU\", \"aliases\": [\"SGIL\"], \"action\": \"flow\", "
-	"\"target\": \"digital_skills\", \"reply\": \"Diolch!\"}, {\"word\": \"AROS\", \"action\": "
-	"\"opt_out\"}]}",
-	NULL,
-};
 
 static const char *const json_dict[] = {
 	"\"", ":", ",", "{", "}", "[", "]", "null", "true", "false", "0", "-1", "1e999",
@@ -680,36 +673,66 @@ static const char *const window_seeds[] = {
 	NULL,
 };
 
-int main(int argc, char **argv)
+static const char *const kw_seeds[] = {
+	data_keywords_json,
+	"{\"keywords\": [{\"word\": \"SGILIAU\", \"aliases\": [\"SGIL\"], \"action\": \"flow\", "
+	"\"target\": \"digital_skills\", \"reply\": \"Diolch!\"}, {\"word\": \"AROS\", \"action\": "
+	"\"opt_out\"}]}",
+	NULL,
+};
+static const char *const fl_seeds[] = { data_digital_skills_json, data_followup_json, NULL };
+
+static const struct fuzz_target suite_targets[] = {
+	{ "csv", csv_seeds, csv_dict, fuzz_csv },
+	{ "form", form_seeds, form_dict, fuzz_form },
+	{ "utf8", utf8_seeds, NULL, fuzz_utf8 },
+	{ "phone", phone_seeds, phone_dict, fuzz_phone },
+	{ "template", template_seeds, template_dict, fuzz_template },
+	{ "gsm", gsm_seeds, gsm_dict, fuzz_gsm },
+	{ "keyword_match", keyword_seeds, keyword_dict, fuzz_keyword_match },
+	{ "keyword_set", kw_seeds, json_dict, fuzz_keyword_set },
+	{ "flow", fl_seeds, json_dict, fuzz_flow },
+	{ "audience", audience_seeds, json_dict, fuzz_audience },
+	{ "window", window_seeds, json_dict, fuzz_window },
+};
+
+static int fuzz_suite_open(void)
 {
-	const char *kw_seeds[] = { data_keywords_json, keyword_set_seeds[1], NULL };
-	const char *fl_seeds[] = { data_digital_skills_json, data_followup_json, NULL };
 	struct json_object *kw = json_tokener_parse(data_keywords_json);
 	struct sbuf err;
-	const struct fuzz_target targets[] = {
-		{ "csv", csv_seeds, csv_dict, fuzz_csv },
-		{ "form", form_seeds, form_dict, fuzz_form },
-		{ "utf8", utf8_seeds, NULL, fuzz_utf8 },
-		{ "phone", phone_seeds, phone_dict, fuzz_phone },
-		{ "template", template_seeds, template_dict, fuzz_template },
-		{ "gsm", gsm_seeds, gsm_dict, fuzz_gsm },
-		{ "keyword_match", keyword_seeds, keyword_dict, fuzz_keyword_match },
-		{ "keyword_set", kw_seeds, json_dict, fuzz_keyword_set },
-		{ "flow", fl_seeds, json_dict, fuzz_flow },
-		{ "audience", audience_seeds, json_dict, fuzz_audience },
-		{ "window", window_seeds, json_dict, fuzz_window },
-	};
 
 	sbuf_init(&err);
 	fuzz_keywords = keyword_set_from_json(kw, &err);
 	json_object_put(kw);
-	if (!fuzz_keywords) {
+	if (!fuzz_keywords)
 		fprintf(stderr, "keywords: %s\n", sbuf_str(&err));
-		return 1;
-	}
 	sbuf_free(&err);
 	window_tz_init();
-	int rc = fuzz_main(argc, argv, targets, ARRAY_LEN(targets), "fuzz");
+	return fuzz_keywords ? 0 : -1;
+}
+
+static size_t fuzz_suite_targets(const struct fuzz_target **targets)
+{
+	*targets = suite_targets;
+	return ARRAY_LEN(suite_targets);
+}
+
+static void fuzz_suite_close(void)
+{
 	keyword_set_free(fuzz_keywords);
+	fuzz_keywords = NULL;
+}
+
+#ifndef FUZZ_TARGET
+int main(int argc, char **argv)
+{
+	const struct fuzz_target *targets;
+	size_t n = fuzz_suite_targets(&targets);
+
+	if (fuzz_suite_open() < 0)
+		return 1;
+	int rc = fuzz_main(argc, argv, targets, n, "fuzz");
+	fuzz_suite_close();
 	return rc;
 }
+#endif

@@ -389,8 +389,10 @@ static const char *const config_dict[] = {
 /*
  * json-c in strict mode is the reference for which documents are one JSON object and for
  * what a member holds. Where the two are known to differ, the scanner follows RFC 8259:
- * json-c ends a name at an escaped NUL, lets a control character through inside a string
- * and reads NaN and Infinity as numbers.
+ * json-c ends a name at an escaped NUL, lets a control character through inside a string,
+ * reads NaN and Infinity as numbers, and takes numbers RFC 8259 does not: a '.' with no
+ * digit after it ("21.e6", "1.") and leading zeros ("00", "-01"). (libFuzzer found the
+ * last two: tests/fuzz/corpus/jsonscan/json-c-number-*.)
  */
 static bool jsonscan_json_c_quirk(const char *data, size_t len)
 {
@@ -399,6 +401,12 @@ static bool jsonscan_json_c_quirk(const char *data, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		if (data[i] == '"')
 			in_string = !in_string;
+		else if (data[i] == '.' && !in_string && (i + 1 == len || data[i + 1] < '0' ||
+							  data[i + 1] > '9'))
+			return true;
+		else if (data[i] == '0' && !in_string && i + 1 < len && data[i + 1] >= '0' &&
+			 data[i + 1] <= '9' && (i == 0 || !strchr("0123456789.eE+", data[i - 1])))
+			return true; /* a leading zero, "00" or "-01" */
 		else if (data[i] == '\\' && in_string && len - i >= 6 &&
 			 memcmp(data + i + 1, "u0000", 5) == 0)
 			return true;
@@ -574,37 +582,70 @@ static void adapters_close(void)
 		if (adapters[i].ops)
 			provider_destroy(adapters[i].ops, adapters[i].priv);
 	free(adapters);
+	adapters = NULL;
+	nadapters = 0;
 }
 
-int main(int argc, char **argv)
+static struct fuzz_target *suite_targets;
+static size_t nsuite_targets;
+
+static int fuzz_suite_open(void)
 {
-	struct fuzz_target *targets;
-	size_t n = 0;
-	int fd, rc = 1;
+	int fd;
 
 	if (adapters_open() < 0)
-		goto out;
-	targets = xcalloc(nadapters + 2, sizeof(*targets));
-	for (; n < nadapters; n++) {
-		const char *type = adapters[n].ops->type;
-		targets[n] = (struct fuzz_target){ type, seeds_of(type), adapter_dict,
-						   fuzz_registered };
+		return -1;
+	suite_targets = xcalloc(nadapters + 2, sizeof(*suite_targets));
+	for (; nsuite_targets < nadapters; nsuite_targets++) {
+		const char *type = adapters[nsuite_targets].ops->type;
+		suite_targets[nsuite_targets] = (struct fuzz_target){ type, seeds_of(type),
+								      adapter_dict, fuzz_registered };
 	}
-	targets[n++] = (struct fuzz_target){ "config", config_seeds, config_dict, fuzz_config };
-	targets[n++] = (struct fuzz_target){ "jsonscan", jsonscan_seeds, jsonscan_dict,
-					     fuzz_jsonscan };
+	suite_targets[nsuite_targets++] = (struct fuzz_target){ "config", config_seeds,
+								config_dict, fuzz_config };
+	suite_targets[nsuite_targets++] = (struct fuzz_target){ "jsonscan", jsonscan_seeds,
+								jsonscan_dict, fuzz_jsonscan };
 	snprintf(config_path, sizeof(config_path), "/tmp/signpost-fuzz-config.XXXXXX");
-	if ((fd = mkstemp(config_path)) >= 0) {
-		close(fd);
-		setenv("SIGNPOST_CONFIG", config_path, 1);
-		unsetenv("SIGNPOST_LISTEN");
-		unsetenv("SIGNPOST_PUBLIC_URL");
-		unsetenv("SIGNPOST_LOG_LEVEL");
-		rc = fuzz_main(argc, argv, targets, n, "fuzz_providers");
-		unlink(config_path);
+	if ((fd = mkstemp(config_path)) < 0) {
+		config_path[0] = '\0';
+		return -1;
 	}
-	free(targets);
-out:
+	close(fd);
+	setenv("SIGNPOST_CONFIG", config_path, 1);
+	unsetenv("SIGNPOST_LISTEN");
+	unsetenv("SIGNPOST_PUBLIC_URL");
+	unsetenv("SIGNPOST_LOG_LEVEL");
+	return 0;
+}
+
+static size_t fuzz_suite_targets(const struct fuzz_target **targets)
+{
+	*targets = suite_targets;
+	return nsuite_targets;
+}
+
+static void fuzz_suite_close(void)
+{
+	if (config_path[0])
+		unlink(config_path);
+	config_path[0] = '\0';
+	free(suite_targets);
+	suite_targets = NULL;
+	nsuite_targets = 0;
 	adapters_close();
+}
+
+#ifndef FUZZ_TARGET
+int main(int argc, char **argv)
+{
+	const struct fuzz_target *targets;
+	int rc = 1;
+
+	if (fuzz_suite_open() == 0) {
+		size_t n = fuzz_suite_targets(&targets);
+		rc = fuzz_main(argc, argv, targets, n, "fuzz_providers");
+	}
+	fuzz_suite_close();
 	return rc;
 }
+#endif
