@@ -317,5 +317,10 @@ bool jsonscan_text(const struct jsonscan_member *m, char *dst, size_t size)
 	dst[0] = '\0';
 	if (m->kind != JSONSCAN_STRING && m->kind != JSONSCAN_NUMBER)
 		return false;
-	return jsonscan_decode(m->raw, m->raw_len, dst, size, &n);
+	bool fits = jsonscan_decode(m->raw, m->raw_len, dst, size, &n);
+	if (memchr(dst, '\0', n)) { /* "\u0000": no C string holds the value */
+		dst[0] = '\0';
+		return false;
+	}
+	return fits;
 }

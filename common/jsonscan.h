@@ -35,7 +35,8 @@ int jsonscan_members(const char *s, size_t len, struct jsonscan_member *m, size_
 /*
  * Copies a string member's value, escapes decoded (a lone surrogate as U+FFFD), or a
  * number as written, into dst (size > 0), always terminated. Returns false, with dst
- * empty, for a member of another kind, or with as much as fits when it does not fit.
+ * empty, for a member of another kind or a string holding U+0000 (which no C string can
+ * carry whole), or with as much as fits when it does not fit.
  */
 bool jsonscan_text(const struct jsonscan_member *m, char *dst, size_t size);
 

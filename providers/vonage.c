@@ -362,10 +362,10 @@ static int vonage_concat(const struct kvlist *f, struct sms_in *out, struct sbuf
 	out->concat_total = out->concat_part = 0;
 	if (!concat || strcmp(concat, "true") != 0)
 		return 0;
-	if (!ref || !total || !part || !str_to_i64(total, 2, 255, &t) ||
+	if (!ref || !*ref || !total || !part || !str_to_i64(total, 2, 255, &t) ||
 	    !str_to_i64(part, 1, t, &p)) {
 		sbuf_adds(err, "concat is true but concat-ref, concat-total or concat-part is "
-			       "missing or out of range");
+			       "missing, empty or out of range");
 		return -1;
 	}
 	if (provider_copy_field(out->concat_ref, sizeof(out->concat_ref), "concat-ref", ref,

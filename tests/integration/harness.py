@@ -53,8 +53,8 @@ PARTNERS_ON_LOOPBACK = {"allow_insecure_partner_urls": True, "partner_url_allow"
 
 def sim_config(**extra):
     """The built-in configuration (the simulator alone) with extra keys."""
-    return dict({"providers": [{"name": "sim", "type": "sim"}], "default_provider": "sim"},
-                **extra)
+    return dict({"providers": [{"name": "sim", "type": "sim"}], "default_provider": "sim",
+                 "simulator": True}, **extra)
 
 
 def generated_number(i):
@@ -404,7 +404,8 @@ def daemon_with_fake(db, name, kind, fake_args, entry):
     fake = FakeServer(kind, list(fake_args) + [
         "--webhook-base", "%s/v1/providers/%s" % (d.public_url, name)])
     d.config = {"providers": [dict(entry(fake), name=name)],
-                "default_provider": name, "org_name": "Kent Digital Help"}
+                "default_provider": name, "org_name": "Kent Digital Help",
+                **PARTNERS_ON_LOOPBACK}
     return d, fake
 
 

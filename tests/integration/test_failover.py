@@ -284,7 +284,7 @@ class FailoverTest(unittest.TestCase):
         self.pair.standby.start()
         counts = self.finish(cid)
         log = check_log(self.d.process.log_path)
-        self.assertIn("released texts claimed as the database connection was lost", log)
+        self.assertIn("dispatch texts of a lost claim given back", log)
         self.assertIn("db connection back conn=pool", log)
         print("\nconnections cut: %d backends terminated, %d webhooks acknowledged (%d answers "
               "not 200 sent again), counts %s" % (cut, len(self.hooks.acked), self.hooks.refused,

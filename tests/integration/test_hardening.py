@@ -119,7 +119,7 @@ class ConfigFileTest(IntegrationCase):
 
     TWILIO = {"providers": [{"name": "twilio", "type": "twilio", "account_sid": "AC" + "0" * 32,
                              "auth_token": "a-token", "from": "+447700900000"}]}
-    SIM = {"providers": [{"name": "sim", "type": "sim"}]}
+    SIM = {"providers": [{"name": "sim", "type": "sim"}], "simulator": True}
 
     def migrate(self, config, mode):
         path = os.path.join(TMP, "config-mode-%s.json" % uuid.uuid4().hex[:8])

@@ -231,7 +231,7 @@ class LimitsTest(IntegrationCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.d = Daemon(cls.db, {"providers": [{"name": "sim", "type": "sim"}, TWILIO],
-                                "http": LIMITS}).start()
+                                "http": LIMITS, "simulator": True}).start()
         cls.officer = cls.d.key("officer")
 
     @classmethod
