@@ -67,7 +67,7 @@ void api_keywords_put(struct api_ctx *ctx)
 	struct sbuf err;
 
 	sbuf_init(&err);
-	struct keyword_set *set = keyword_set_from_json(ctx->json, &err);
+	struct keyword_set *set = keyword_set_from_json(ctx->app->keyword_base, ctx->json, &err);
 	if (!set) {
 		api_error_from_message(ctx, sbuf_str(&err));
 		goto out;

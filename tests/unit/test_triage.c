@@ -11,6 +11,7 @@
 #include "gateway/rules.h"
 #include "gateway/triage.h"
 #include "tests/check.h"
+#include "tests/unit/keyword_data.h"
 #include "triage/flow.h"
 
 static struct app app;
@@ -18,16 +19,15 @@ static struct triage_decision d;
 
 static int setup(void)
 {
-	struct json_object *kw = json_object_from_file("data/keywords.json");
 	struct sbuf err;
 
 	sbuf_init(&err);
 	app.cfg.org_name = "Kent Digital Help";
-	app.keywords = kw ? keyword_set_from_json(kw, &err) : NULL;
+	app.keyword_base = keyword_data_base();
+	app.keywords = app.keyword_base ? keyword_data_set(app.keyword_base) : NULL;
 	app.rules = app.keywords ? rules_new(&app, &err) : NULL;
 	if (!app.rules)
 		fprintf(stderr, "setup: %s\n", sbuf_str(&err));
-	json_object_put(kw);
 	sbuf_free(&err);
 	return app.rules ? 0 : -1;
 }
@@ -379,5 +379,6 @@ out:
 	triage_decision_free(&d);
 	rules_free(app.rules);
 	keyword_set_free(app.keywords);
+	keyword_base_free(app.keyword_base);
 	return rc;
 }
