@@ -6,6 +6,7 @@
 #define SIGNPOST_TEST_KEYWORD_DATA_H
 
 #include <stdio.h>
+#include <string.h>
 
 #include "triage/keyword.h"
 
@@ -44,6 +45,39 @@ static inline struct keyword_set *keyword_data_set(const struct keyword_base *ba
 	json_object_put(o);
 	sbuf_free(&err);
 	return set;
+}
+
+/*
+ * Calls row(line, lineno, arg) for each row of a tests' table at path (lines starting with
+ * # and empty lines are not rows); a row it finds malformed (-1) is reported on stderr.
+ * Returns the number of rows, or -1 when the file cannot be read; *malformed counts the
+ * malformed rows.
+ */
+static inline int keyword_data_rows(const char *path, int (*row)(char *line, int lineno, void *arg),
+				    void *arg, int *malformed)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	int lineno = 0, rows = 0;
+
+	*malformed = 0;
+	if (!f) {
+		fprintf(stderr, "cannot read %s (run from the repository root)\n", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		rows++;
+		if (row(line, lineno, arg) < 0) {
+			fprintf(stderr, "%s:%d: malformed row\n", path, lineno);
+			(*malformed)++;
+		}
+	}
+	fclose(f);
+	return rows;
 }
 
 /* Undoes the \t, \n and \\ escapes of the tests' tables in place. */

@@ -67,8 +67,9 @@ static int category_index(const char *name)
 }
 
 /* Checks one row; -1 when it is malformed. */
-static int check_row(char *line, int lineno, struct tally *tallies)
+static int check_row(char *line, int lineno, void *arg)
 {
+	struct tally *tallies = arg;
 	char *col[4], got[96], want[96];
 	struct keyword_match m;
 	int c;
@@ -131,25 +132,12 @@ static void report(const struct tally *tallies)
 
 TEST(replies_table)
 {
-	FILE *f = fopen(REPLIES_PATH, "r");
 	struct tally tallies[ARRAY_LEN(categories)] = { { 0, 0 } };
-	char line[2048];
-	int lineno = 0;
+	int malformed;
+	int rows = keyword_data_rows(REPLIES_PATH, check_row, tallies, &malformed);
 
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		if (check_row(line, lineno, tallies) < 0) {
-			fprintf(stderr, "%s:%d: malformed row\n", REPLIES_PATH, lineno);
-			CHECK(!"malformed row");
-		}
-	}
-	fclose(f);
+	CHECK(rows > 0);
+	CHECK_INT(malformed, 0);
 	report(tallies);
 }
 
