@@ -55,7 +55,7 @@ PROVIDERS_SRC := $(wildcard providers/*.c)
 GATEWAY_SRC := $(filter-out gateway/main.c,$(wildcard gateway/*.c))
 LIB_SRC := $(COMMON_SRC) $(INFRA_SRC) $(DOMAIN_SRC) $(PROVIDERS_SRC) $(GATEWAY_SRC)
 MIGRATIONS := $(sort $(wildcard schema/*.sql))
-DATA_FILES := data/keywords.json data/bank-holidays-england-and-wales.json \
+DATA_FILES := data/keywords.json data/builtin-words.json data/bank-holidays-england-and-wales.json \
 	data/flows/digital_skills.json data/flows/followup.json data/common-passwords.txt
 # The console's files; console/build/ only makes console/vendor/ and is not shipped.
 CONSOLE_FILES := $(sort $(filter-out console/build/%,$(shell find console -type f \

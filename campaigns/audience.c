@@ -8,6 +8,7 @@
 
 #include "common/codec.h"
 #include "common/keys.h"
+#include "triage/texts.h"
 
 struct audience_list {
 	const char *key;   /* key in the input (under "tags" for the tag lists) */
@@ -27,20 +28,7 @@ static const struct audience_list audience_lists[] = {
 
 bool audience_language_valid(const char *code)
 {
-	size_t n = 0;
-
-	while (code[n] >= 'a' && code[n] <= 'z')
-		n++;
-	if (n < 2 || n > 3)
-		return false;
-	if (!code[n])
-		return true;
-	if (code[n] != '-')
-		return false;
-	code += n + 1;
-	for (n = 0; (code[n] >= 'a' && code[n] <= 'z') || (code[n] >= '0' && code[n] <= '9'); n++)
-		;
-	return n >= 2 && n <= 8 && !code[n];
+	return texts_lang_valid(code);
 }
 
 static char *audience_lower(const char *s)

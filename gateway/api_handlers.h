@@ -70,9 +70,17 @@ void api_key_revoke(struct api_ctx *ctx);
 /* api_keywords.c, api_flows.c */
 void api_keywords_get(struct api_ctx *ctx);
 void api_keywords_put(struct api_ctx *ctx);
+typedef void api_keywords_saved_fn(struct api_ctx *ctx);
+/* Stores set (taken) as the keyword set, uses it at once, then calls saved to answer. */
+void api_keywords_save(struct api_ctx *ctx, struct keyword_set *set, api_keywords_saved_fn *saved);
 void api_flow_list(struct api_ctx *ctx);
 void api_flow_get(struct api_ctx *ctx);
 void api_flow_put(struct api_ctx *ctx);
+
+/* api_replies.c */
+void api_replies_explain(struct api_ctx *ctx);
+void api_replies_unrecognised(struct api_ctx *ctx);
+void api_replies_map(struct api_ctx *ctx);
 
 /* session.c: console sign-in */
 void api_session_create(struct api_ctx *ctx);

@@ -41,25 +41,54 @@ static bool keywords_targets_ok(struct api_ctx *ctx, const struct keyword_set *s
 	return true;
 }
 
+/* What api_keywords_save answers once the set is stored and in use. */
+struct keywords_saving {
+	struct keyword_set *set;
+	api_keywords_saved_fn *saved;
+};
+
 static void keywords_stored(const struct db_result *r, void *arg)
 {
 	struct api_ctx *ctx = arg;
-	struct keyword_set *set = ctx->state;
+	struct keywords_saving *s = ctx->state;
 
 	if (r->error) {
 		api_db_error(ctx, r);
 		return;
 	}
 	keyword_set_free(ctx->app->keywords);
-	ctx->app->keywords = set;
-	ctx->state = NULL;
-	log_info("keyword set replaced keywords=%zu", keyword_set_count(set));
-	api_reply_json(ctx, 200, keyword_set_to_json(ctx->app->keywords));
+	ctx->app->keywords = s->set;
+	s->set = NULL;
+	log_info("keyword set replaced keywords=%zu", keyword_set_count(ctx->app->keywords));
+	s->saved(ctx);
 }
 
 static void keywords_state_free(void *p)
 {
-	keyword_set_free(p);
+	struct keywords_saving *s = p;
+
+	keyword_set_free(s->set);
+	free(s);
+}
+
+static void keywords_reply_set(struct api_ctx *ctx)
+{
+	api_reply_json(ctx, 200, keyword_set_to_json(ctx->app->keywords));
+}
+
+void api_keywords_save(struct api_ctx *ctx, struct keyword_set *set, api_keywords_saved_fn *saved)
+{
+	struct keywords_saving *s = xcalloc(1, sizeof(*s));
+	struct json_object *canon = keyword_set_to_json(set);
+	const char *params[] = { json_object_to_json_string_ext(canon, JSON_C_TO_STRING_PLAIN) };
+
+	*s = (struct keywords_saving){ .set = set, .saved = saved };
+	if (ctx->state_free)
+		ctx->state_free(ctx->state);
+	ctx->state = s;
+	ctx->state_free = keywords_state_free;
+	db_query(ctx->app->db, keywords_store_sql, 1, params, keywords_stored, ctx);
+	json_object_put(canon);
 }
 
 void api_keywords_put(struct api_ctx *ctx)
@@ -67,19 +96,12 @@ void api_keywords_put(struct api_ctx *ctx)
 	struct sbuf err;
 
 	sbuf_init(&err);
-	struct keyword_set *set = keyword_set_from_json(ctx->json, &err);
-	if (!set) {
+	struct keyword_set *set = keyword_set_from_json(ctx->app->keyword_base, ctx->json, &err);
+	if (!set)
 		api_error_from_message(ctx, sbuf_str(&err));
-		goto out;
-	}
-	ctx->state = set;
-	ctx->state_free = keywords_state_free;
-	if (!keywords_targets_ok(ctx, set))
-		goto out;
-	struct json_object *canon = keyword_set_to_json(set);
-	const char *params[] = { json_object_to_json_string_ext(canon, JSON_C_TO_STRING_PLAIN) };
-	db_query(ctx->app->db, keywords_store_sql, 1, params, keywords_stored, ctx);
-	json_object_put(canon);
-out:
+	else if (!keywords_targets_ok(ctx, set))
+		keyword_set_free(set);
+	else
+		api_keywords_save(ctx, set, keywords_reply_set);
 	sbuf_free(&err);
 }

@@ -36,7 +36,8 @@ struct app {
 	struct sched *sched;
 	struct dispatch *dispatch;
 	struct sim_server *sim_server; /* the built-in provider simulator (sim_server.c) */
-	struct keyword_set *keywords;
+	struct keyword_base *keyword_base; /* the built-in words (data/builtin-words.json) */
+	struct keyword_set *keywords; /* on keyword_base */
 	struct flow_set *flows;       /* triage flows by name (rules.c keeps them current) */
 	struct referral *referral;
 	struct rules *rules;          /* keeps keywords and flows current */

@@ -6,6 +6,8 @@
 
 /* The default keyword set. */
 extern const char data_keywords_json[];
+/* The built-in words: opt-outs, courtesy words, negations, languages (triage/keyword.h). */
+extern const char data_builtin_words_json[];
 /* Bank holidays in England and Wales as published by GOV.UK. */
 extern const char data_bank_holidays_england_and_wales_json[];
 /* The shipped triage flows (data/flows/). */

@@ -238,13 +238,19 @@ static int main_users(const struct config *cfg, int argc, char **argv)
 
 static int main_load_data(struct app *app)
 {
+	struct json_object *words = json_tokener_parse(data_builtin_words_json);
 	struct json_object *kw = json_tokener_parse(data_keywords_json);
 	struct json_object *hol = json_tokener_parse(data_bank_holidays_england_and_wales_json);
 	struct sbuf err;
 	int rc = -1;
 
 	sbuf_init(&err);
-	app->keywords = kw ? keyword_set_from_json(kw, &err) : NULL;
+	app->keyword_base = words ? keyword_base_from_json(words, &err) : NULL;
+	if (!app->keyword_base) {
+		fprintf(stderr, "signpostd: built-in words: %s\n", sbuf_str(&err));
+		goto out;
+	}
+	app->keywords = kw ? keyword_set_from_json(app->keyword_base, kw, &err) : NULL;
 	if (!app->keywords) {
 		fprintf(stderr, "signpostd: built-in keywords: %s\n", sbuf_str(&err));
 		goto out;
@@ -255,6 +261,7 @@ static int main_load_data(struct app *app)
 	}
 	rc = 0;
 out:
+	json_object_put(words);
 	json_object_put(kw);
 	json_object_put(hol);
 	sbuf_free(&err);
@@ -388,6 +395,7 @@ static void main_stop(struct app *app)
 	if (app->base)
 		event_base_free(app->base);
 	keyword_set_free(app->keywords);
+	keyword_base_free(app->keyword_base);
 	holidays_free(&app->holidays);
 }
 

@@ -83,15 +83,15 @@ static void rules_log_error(const char *what, const struct db_result *res)
 			  res->error);
 }
 
-static void rules_load_row(const char *kind, const char *body, struct keyword_set **kw,
-			   struct flow_set *flows)
+static void rules_load_row(const struct app *app, const char *kind, const char *body,
+			   struct keyword_set **kw, struct flow_set *flows)
 {
 	struct json_object *o = json_tokener_parse(body);
 	struct sbuf err;
 
 	sbuf_init(&err);
 	if (strcmp(kind, "keywords") == 0) {
-		*kw = o ? keyword_set_from_json(o, &err) : NULL;
+		*kw = o ? keyword_set_from_json(app->keyword_base, o, &err) : NULL;
 		if (!*kw)
 			log_error("stored keyword set refused: %s", sbuf_str(&err));
 	} else {
@@ -118,7 +118,7 @@ static void rules_data_loaded(const struct db_result *res, void *arg)
 		return;
 	flows = flow_set_new();
 	for (int i = 0; i < db_rows(res); i++)
-		rules_load_row(db_get(res, i, 1), db_get(res, i, 2), &kw, flows);
+		rules_load_row(app, db_get(res, i, 1), db_get(res, i, 2), &kw, flows);
 	if (kw) {
 		keyword_set_free(app->keywords);
 		app->keywords = kw;

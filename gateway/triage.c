@@ -20,7 +20,8 @@ static const char triage_lookup_sql[] =
 	"  AND m.kind = 'campaign' AND m.submitted_at > now() - interval '14 days' "
 	"  ORDER BY m.submitted_at DESC LIMIT 1), "
 	"EXISTS (SELECT 1 FROM inbound_messages i WHERE i.provider = $2 AND i.provider_msg_id = $3), "
-	"c.id, c.flow, c.step, c.answers::text, c.retries, c.category, c.help_request_id "
+	"c.id, c.flow, c.step, c.answers::text, c.retries, c.category, c.help_request_id, "
+	"t.language "
 	"FROM (SELECT 1) x LEFT JOIN tenants t ON t.phone = $1 "
 	"LEFT JOIN conversations c ON c.phone = $1 AND c.state = 'open' AND c.expires_at > now()";
 
@@ -44,6 +45,7 @@ enum {
 	LOOKUP_CONV_RETRIES,
 	LOOKUP_CONV_CATEGORY,
 	LOOKUP_CONV_HELP_REQUEST,
+	LOOKUP_LANGUAGE,
 };
 
 /*
@@ -53,8 +55,9 @@ enum {
  * repeated, $12 help-request category, $13 conversation op, $14 flow, $15 step, $16
  * answers (JSON), $17 conversation category, $18 close state, $19 conversation lifetime in
  * seconds, $20 needs a call, $21 consent, $22 open conversation id, $23 value to record,
- * $24 help request to record it on, $25 the webhook's replay id (NULL: none) and $26 until
- * when to keep it (gateway/replay.h).
+ * $24 help request to record it on, $25 the text's core, $26 the rule that decided, $27 a
+ * language to store on a tenant who has none, $28 the webhook's replay id (NULL: none)
+ * and $29 until when to keep it (gateway/replay.h).
  * Returns: inbound id (NULL for a repeat), whether the action was new, help request id,
  * reply messages queued, conversations and help requests changed.
  *
@@ -63,7 +66,7 @@ enum {
  * kind of decision has a statement of its own parts (triage_apply_sql).
  */
 
-/* Parameters of the store-and-act statement, $1 to $24 in order. */
+/* Parameters of the store-and-act statement, $1 to $29 in order. */
 enum {
 	APPLY_PROVIDER,
 	APPLY_PROVIDER_ID,
@@ -89,6 +92,9 @@ enum {
 	APPLY_CONV_ID,
 	APPLY_RECORD_VALUE,
 	APPLY_RECORD_ON,
+	APPLY_CORE,
+	APPLY_RULE,
+	APPLY_LANGUAGE,
 	APPLY_REPLAY_ID,
 	APPLY_REPLAY_UNTIL,
 	APPLY_NPARAMS,
@@ -118,7 +124,8 @@ enum {
 	TRIAGE_APPLY_RECORD = 1 << 6,
 	TRIAGE_APPLY_REPLY = 1 << 7,
 	TRIAGE_APPLY_REPLAY = 1 << 8, /* the webhook's replay id, recorded */
-	TRIAGE_APPLY_KINDS = 1 << 9,
+	TRIAGE_APPLY_LANGUAGE = 1 << 9,
+	TRIAGE_APPLY_KINDS = 1 << 10,
 };
 
 /* Every parameter's type, for those a statement's parts leave out. */
@@ -126,20 +133,27 @@ static const char triage_apply_head[] =
 	"WITH params AS (SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, "
 	"  $7::bigint, $8::text, $9::text, $10::text, $11::text, $12::text, $13::text, $14::text, "
 	"  $15::text, $16::jsonb, $17::text, $18::text, $19::int, $20::boolean, $21::boolean, "
-	"  $22::bigint, $23::text, $24::bigint, $25::text, $26::bigint"
+	"  $22::bigint, $23::text, $24::bigint, $25::text, $26::text, $27::text, $28::text, "
+	"  $29::bigint"
 	"), ins AS ("
 	"  INSERT INTO inbound_messages (provider, provider_msg_id, from_phone, to_phone, body, "
-	"    tenant_id, campaign_id, action, keyword) "
-	"  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+	"    tenant_id, campaign_id, action, keyword, core, rule) "
+	"  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $25, $26) "
 	"  ON CONFLICT (provider, provider_msg_id) DO NOTHING RETURNING id"
 	")";
 
-static const char triage_apply_replay[] = ", " REPLAY_CTE("$1", "$25", "$26");
+static const char triage_apply_replay[] = ", " REPLAY_CTE("$1", "$28", "$29");
 
 static const char triage_apply_opt_out[] =
 	", oo AS ("
 	"  INSERT INTO opt_outs (phone, source) SELECT $3, 'sms' FROM ins "
 	"  ON CONFLICT DO NOTHING RETURNING 1"
+	")";
+
+static const char triage_apply_language[] =
+	", lang AS ("
+	"  UPDATE tenants SET language = $27 WHERE id = $6 AND language IS NULL "
+	"  AND EXISTS (SELECT 1 FROM ins) RETURNING 1"
 	")";
 
 static const char triage_apply_opt_in[] =
@@ -162,10 +176,13 @@ static const char triage_apply_help[] =
 
 static const char triage_apply_start[] =
 	", conv_start AS ("
-	"  INSERT INTO conversations (phone, tenant_id, provider, flow, step, campaign_id, expires_at) "
-	"  SELECT $3, $6, $1, $14, $15, $7, now() + make_interval(secs => $19::int) FROM ins "
+	"  INSERT INTO conversations (phone, tenant_id, provider, flow, step, campaign_id, "
+	"    expires_at, answers, category) "
+	"  SELECT $3, $6, $1, $14, $15, $7, now() + make_interval(secs => $19::int), "
+	"    coalesce($16::jsonb, '{}'), $17 FROM ins "
 	"  ON CONFLICT (phone) WHERE state = 'open' DO UPDATE SET flow = EXCLUDED.flow, "
-	"    step = EXCLUDED.step, answers = '{}', category = NULL, retries = 0, "
+	"    step = EXCLUDED.step, answers = EXCLUDED.answers, category = EXCLUDED.category, "
+	"    retries = 0, "
 	"    tenant_id = EXCLUDED.tenant_id, provider = EXCLUDED.provider, "
 	"    campaign_id = EXCLUDED.campaign_id, help_request_id = NULL, last_inbound_at = now(), "
 	"    reminded_at = NULL, expires_at = EXCLUDED.expires_at RETURNING id"
@@ -228,6 +245,8 @@ static char *triage_apply_build(unsigned kinds)
 		sbuf_adds(&sql, triage_apply_opt_out);
 	if (kinds & TRIAGE_APPLY_OPT_IN)
 		sbuf_adds(&sql, triage_apply_opt_in);
+	if (kinds & TRIAGE_APPLY_LANGUAGE)
+		sbuf_adds(&sql, triage_apply_language);
 	if (kinds & TRIAGE_APPLY_HELP)
 		sbuf_adds(&sql, triage_apply_help);
 	if (kinds & TRIAGE_APPLY_START)
@@ -256,6 +275,7 @@ static char *triage_apply_build(unsigned kinds)
 	triage_apply_count(&sql, kinds, TRIAGE_APPLY_STEP, "conv_step");
 	triage_apply_count(&sql, kinds, TRIAGE_APPLY_CLOSE, "conv_close");
 	triage_apply_count(&sql, kinds, TRIAGE_APPLY_RECORD, "rec");
+	triage_apply_count(&sql, kinds, TRIAGE_APPLY_LANGUAGE, "lang");
 	return sbuf_detach(&sql);
 }
 
@@ -277,6 +297,7 @@ static const char *triage_apply_sql(const struct triage_decision *d, bool with_r
 				  : 0) |
 			 (d->conv_op == TRIAGE_CONV_CLOSE ? TRIAGE_APPLY_CLOSE : 0) |
 			 (d->record_value ? TRIAGE_APPLY_RECORD : 0) |
+			 (d->learned_language ? TRIAGE_APPLY_LANGUAGE : 0) |
 			 (with_reply && (d->reply || d->reply_repeat) ? TRIAGE_APPLY_REPLY : 0) |
 			 (with_replay ? TRIAGE_APPLY_REPLAY : 0);
 
@@ -303,20 +324,61 @@ const char *triage_conv_op_str(enum triage_conv_op op)
 	return op < ARRAY_LEN(triage_conv_op_names) ? triage_conv_op_names[op] : "?";
 }
 
-/* Replies may name the organisation as {org}. */
-static char *triage_text(const struct app *app, const char *kw_reply, const char *fallback)
+/* The standard replies when the keyword set has none (sets saved before it had them). */
+static const char *const triage_default_replies[KEYWORD_REPLY_COUNT] = {
+	[KEYWORD_REPLY_OPT_OUT] = "You will not get any more texts from {org}. Text START if you "
+				  "change your mind.",
+	[KEYWORD_REPLY_OPT_IN] = "Welcome back: you will get texts from {org} again. Text STOP to "
+				 "stop them.",
+	[KEYWORD_REPLY_INFO] = "These texts are from {org} about free help getting online. Text "
+			       "SKILLS for help or STOP to stop them.",
+	[KEYWORD_REPLY_NOT_UNDERSTOOD] = "Sorry, we did not understand that. Text SKILLS for help "
+					 "getting online, or STOP to stop texts from {org}.",
+	[KEYWORD_REPLY_STRANGER] = "Thanks for your message. This number is {org}'s digital help "
+				   "service: text SKILLS if you would like help getting online.",
+	[KEYWORD_REPLY_HELP_REQUEST] = "Thanks! Someone from {org} will be in touch soon.",
+	[KEYWORD_REPLY_HELP_REQUEST_REPEAT] = "Thanks, we already have your request and someone "
+					      "will be in touch soon.",
+	[KEYWORD_REPLY_DID_YOU_MEAN] = "Did you mean {keyword}? Reply YES",
+	[KEYWORD_REPLY_WOULD_YOU_LIKE] = "Would you like help with {label}? Reply YES",
+	[KEYWORD_REPLY_NOT_AN_ANSWER] = "Sorry, we did not understand that.",
+	[KEYWORD_REPLY_WILL_CALL] = "Thanks. Someone from {org} will call you to help.",
+	[KEYWORD_REPLY_THANK_YOU] = "Thank you.",
+};
+
+/*
+ * A reply: own (a keyword's or an answer's, already in the decision's language) when there
+ * is one, else standard reply r in that language; {org}, {keyword} and {label} filled in.
+ */
+static char *triage_text(const struct app *app, const struct triage_decision *d, const char *own,
+			 enum keyword_reply r, const struct keyword *k)
 {
-	struct template_field org = { "org", app->cfg.org_name };
+	const char *std = keyword_set_reply(app->keywords, r, d->lang);
+	const char *label = k ? keyword_label_in(k, d->lang) : NULL;
+	struct template_field fields[] = {
+		{ "org", app->cfg.org_name },
+		{ "keyword", k ? k->word : NULL },
+		{ "label", label ? label : k ? k->word : NULL },
+	};
 	struct sbuf out;
 
 	sbuf_init(&out);
-	template_render(kw_reply && *kw_reply ? kw_reply : fallback, &org, 1, &out);
+	template_render(own && *own ? own : std ? std : triage_default_replies[r], fields,
+			ARRAY_LEN(fields), &out);
 	return sbuf_detach(&out);
 }
 
 static char *triage_dup(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
+}
+
+/* "first second", either may be NULL. */
+static char *triage_join(const char *first, const char *second)
+{
+	if (!first || !*first)
+		return xstrdup(second ? second : "");
+	return second ? xasprintf("%s %s", first, second) : xstrdup(first);
 }
 
 /* ---- conversations ---- */
@@ -332,67 +394,14 @@ static void triage_conv(struct triage_decision *out, enum triage_conv_op op, con
 	out->conv_step = triage_dup(step);
 }
 
-/* Starts flow target ("flow" or "flow:step"); false when there is no such flow or step. */
-static bool triage_start_flow(const struct app *app, const struct keyword *kw,
-			      struct triage_decision *out)
-{
-	const char *colon = kw->target ? strchr(kw->target, ':') : NULL;
-	char *name = kw->target ? xstrndup(kw->target, colon ? (size_t)(colon - kw->target)
-							     : strlen(kw->target)) : NULL;
-	const struct flow *f = flow_set_get(app->flows, name);
-	const struct flow_step *s = f ? flow_step(f, colon ? colon + 1 : f->start) : NULL;
-
-	free(name);
-	if (!s || !flow_is_entry(f, s->id))
-		return false;
-	out->action = TRIAGE_FLOW;
-	triage_conv(out, TRIAGE_CONV_START, f->name, s->id);
-	out->reply = kw->reply ? xasprintf("%s %s", kw->reply, s->question) : xstrdup(s->question);
-	return true;
-}
-
 static void triage_help_request(const struct app *app, const char *category, const char *reply,
 				struct triage_decision *out)
 {
 	out->action = TRIAGE_HELP_REQUEST;
 	free(out->category);
 	out->category = xstrdup(category && *category ? category : "digital_skills");
-	out->reply = triage_text(app, reply, "Thanks! Someone from {org} will be in touch soon.");
-	out->reply_repeat = xstrdup("Thanks, we already have your request and someone will be in "
-				    "touch soon.");
-}
-
-static void triage_keyword(const struct app *app, const struct keyword *kw,
-			   struct triage_decision *out)
-{
-	out->keyword = xstrdup(kw->word);
-	switch (kw->action) {
-	case KEYWORD_OPT_OUT:
-		out->action = TRIAGE_OPT_OUT;
-		out->reply = triage_text(app, kw->reply, "You will not get any more texts from {org}. "
-					 "Text START if you change your mind.");
-		break;
-	case KEYWORD_OPT_IN:
-		out->action = TRIAGE_OPT_IN;
-		out->reply = triage_text(app, kw->reply, "Welcome back: you will get texts from {org} "
-					 "again. Text STOP to stop them.");
-		break;
-	case KEYWORD_INFO:
-		out->action = TRIAGE_INFO;
-		out->reply = triage_text(app, kw->reply, "These texts are from {org} about free help "
-					 "getting online. Text SKILLS for help or STOP to stop them.");
-		break;
-	case KEYWORD_FLOW:
-		if (triage_start_flow(app, kw, out))
-			break;
-		/* no such flow: a help request in the branch's category, as before flows */
-		triage_help_request(app, kw->target && strchr(kw->target, ':')
-					 ? strchr(kw->target, ':') + 1 : kw->target, kw->reply, out);
-		break;
-	case KEYWORD_HELP_REQUEST:
-		triage_help_request(app, kw->target, kw->reply, out);
-		break;
-	}
+	out->reply = triage_text(app, out, reply, KEYWORD_REPLY_HELP_REQUEST, NULL);
+	out->reply_repeat = triage_text(app, out, NULL, KEYWORD_REPLY_HELP_REQUEST_REPEAT, NULL);
 }
 
 /* answers with step = value added, as JSON text. */
@@ -412,33 +421,98 @@ static char *triage_answers_add(const char *answers, const char *step, const cha
 	return s;
 }
 
+/*
+ * Answer a given at step s. op is how the conversation moves on to the next step:
+ * ADVANCE in an open one, START for a keyword that answers its flow's first question.
+ */
 static void triage_flow_answer(const struct app *app, const struct flow *f,
 			       const struct flow_step *s, const struct flow_answer *a,
-			       const struct triage_sender *who, struct triage_decision *out)
+			       const struct triage_sender *who, enum triage_conv_op op,
+			       struct triage_decision *out)
 {
 	const char *category = a->category ? a->category : who->conv_category;
 	const struct flow_step *next = a->next ? flow_step(f, a->next) : NULL;
+	const char *reply = flow_reply(a, out->lang);
 
 	out->answers = triage_answers_add(who->conv_answers, s->id, a->value);
 	out->conv_category = triage_dup(category);
 	out->action = TRIAGE_FLOW;
 	if (next) {
-		triage_conv(out, TRIAGE_CONV_ADVANCE, f->name, next->id);
-		out->reply = a->reply ? xasprintf("%s %s", a->reply, next->question)
-				      : xstrdup(next->question);
+		triage_conv(out, op, f->name, next->id);
+		out->reply = triage_join(reply, flow_question(next, out->lang));
 		return;
 	}
 	triage_conv(out, TRIAGE_CONV_CLOSE, f->name, s->id);
 	out->close_state = "done";
 	if (a->outcome == FLOW_HELP_REQUEST) {
-		triage_help_request(app, category ? category : f->category, a->reply, out);
+		triage_help_request(app, category ? category : f->category, reply, out);
 		out->consent = true;
 	} else if (a->outcome == FLOW_RECORD) {
 		out->action = TRIAGE_RECORD;
 		out->record_value = xstrdup(a->value);
-		out->reply = triage_text(app, a->reply, "Thank you.");
+		out->reply = triage_text(app, out, reply, KEYWORD_REPLY_THANK_YOU, NULL);
 	} else {
-		out->reply = triage_text(app, a->reply, "Thank you.");
+		out->reply = triage_text(app, out, reply, KEYWORD_REPLY_THANK_YOU, NULL);
+	}
+}
+
+/*
+ * Starts flow target ("flow" or "flow:step") of keyword kw, taking its answer at once when it
+ * has one (EMAIL answers the first question); false when there is no such flow or step.
+ */
+static bool triage_start_flow(const struct app *app, const struct keyword *kw,
+			      struct triage_decision *out)
+{
+	const char *colon = kw->target ? strchr(kw->target, ':') : NULL;
+	char *name = kw->target ? xstrndup(kw->target, colon ? (size_t)(colon - kw->target)
+							     : strlen(kw->target)) : NULL;
+	const struct flow *f = flow_set_get(app->flows, name);
+	const struct flow_step *s = f ? flow_step(f, colon ? colon + 1 : f->start) : NULL;
+	const struct flow_answer *a = s && kw->answer ? flow_answer(s, kw->answer) : NULL;
+	const struct triage_sender nobody = { 0 };
+
+	free(name);
+	if (!s || !flow_is_entry(f, s->id))
+		return false;
+	if (a && a->next && flow_step(f, a->next)) {
+		triage_flow_answer(app, f, s, a, &nobody, TRIAGE_CONV_START, out);
+		return true;
+	}
+	out->action = TRIAGE_FLOW;
+	triage_conv(out, TRIAGE_CONV_START, f->name, s->id);
+	out->reply = triage_join(keyword_reply_in(kw, out->lang), flow_question(s, out->lang));
+	return true;
+}
+
+static void triage_keyword(const struct app *app, const struct keyword *kw,
+			   struct triage_decision *out)
+{
+	const char *own = keyword_reply_in(kw, out->lang);
+
+	out->keyword = xstrdup(kw->word);
+	switch (kw->action) {
+	case KEYWORD_OPT_OUT:
+		out->action = TRIAGE_OPT_OUT;
+		out->reply = triage_text(app, out, own, KEYWORD_REPLY_OPT_OUT, kw);
+		break;
+	case KEYWORD_OPT_IN:
+		out->action = TRIAGE_OPT_IN;
+		out->reply = triage_text(app, out, own, KEYWORD_REPLY_OPT_IN, kw);
+		break;
+	case KEYWORD_INFO:
+		out->action = TRIAGE_INFO;
+		out->reply = triage_text(app, out, own, KEYWORD_REPLY_INFO, kw);
+		break;
+	case KEYWORD_FLOW:
+		if (triage_start_flow(app, kw, out))
+			break;
+		/* no such flow: a help request in the branch's category, as before flows */
+		triage_help_request(app, kw->target && strchr(kw->target, ':')
+					 ? strchr(kw->target, ':') + 1 : kw->target, own, out);
+		break;
+	case KEYWORD_HELP_REQUEST:
+		triage_help_request(app, kw->target, own, out);
+		break;
 	}
 }
 
@@ -450,45 +524,35 @@ static void triage_flow_unclear(const struct app *app, const struct flow *f,
 	out->answers = triage_answers_add(who->conv_answers, NULL, NULL);
 	out->conv_category = triage_dup(who->conv_category);
 	if (who->conv_retries < 1) {
+		char *sorry = triage_text(app, out, NULL, KEYWORD_REPLY_NOT_AN_ANSWER, NULL);
 		out->action = TRIAGE_FLOW;
 		triage_conv(out, TRIAGE_CONV_RETRY, f->name, s->id);
-		out->reply = xasprintf("Sorry, we did not understand that. %s", s->question);
+		out->reply = triage_join(sorry, flow_question(s, out->lang));
+		free(sorry);
 		return;
 	}
 	triage_conv(out, TRIAGE_CONV_CLOSE, f->name, s->id);
 	out->close_state = "handed_off";
-	triage_help_request(app, who->conv_category ? who->conv_category : f->category,
-			    "Thanks. Someone from {org} will call you to help.", out);
+	char *call = triage_text(app, out, NULL, KEYWORD_REPLY_WILL_CALL, NULL);
+	triage_help_request(app, who->conv_category ? who->conv_category : f->category, call, out);
+	free(call);
 	out->needs_call = true;
 }
 
-static bool triage_is_yes(const char *text)
-{
-	static const char *const yes[] = { "YES", "Y", "YEAH", "YEP", "YES PLEASE", "OK", "IE",
-					   "TAK" };
-	struct sbuf norm;
-	bool found = false;
-
-	sbuf_init(&norm);
-	keyword_normalise(text, &norm);
-	for (size_t i = 0; i < ARRAY_LEN(yes) && !found; i++)
-		found = strcmp(sbuf_str(&norm), yes[i]) == 0;
-	sbuf_free(&norm);
-	return found;
-}
-
-/* The keyword a typo question was about. */
-static const struct keyword *triage_keyword_named(const struct app *app, const char *word)
-{
-	const struct keyword *k = keyword_builtin(word);
-
-	for (size_t i = 0; !k && i < keyword_set_count(app->keywords); i++)
-		if (strcmp(keyword_set_get(app->keywords, i)->word, word) == 0)
-			k = keyword_set_get(app->keywords, i);
-	return k;
-}
-
 /* ---- deciding ---- */
+
+/* A question before acting: "Did you mean SKILLS?" or "Would you like help with email?". */
+static void triage_ask(const struct app *app, const struct keyword_match *m,
+		       struct triage_decision *out)
+{
+	out->action = TRIAGE_SUGGEST;
+	triage_conv(out, TRIAGE_CONV_START, TRIAGE_CONFIRM_FLOW, m->keyword->word);
+	out->reply = triage_text(app, out, NULL,
+				 m->kind == KEYWORD_MATCH_TYPO || !keyword_label_in(m->keyword, out->lang)
+					 ? KEYWORD_REPLY_DID_YOU_MEAN
+					 : KEYWORD_REPLY_WOULD_YOU_LIKE,
+				 m->keyword);
+}
 
 static void triage_fresh(const struct app *app, const struct keyword_match *m,
 			 const struct triage_sender *who, struct triage_decision *out)
@@ -497,18 +561,14 @@ static void triage_fresh(const struct app *app, const struct keyword_match *m,
 		triage_keyword(app, m->keyword, out);
 		return;
 	}
-	if (m->kind == KEYWORD_MATCH_TYPO) {
-		out->action = TRIAGE_SUGGEST;
-		triage_conv(out, TRIAGE_CONV_START, TRIAGE_CONFIRM_FLOW, m->keyword->word);
-		out->reply = xasprintf("Did you mean %s? Reply YES", m->keyword->word);
+	if (m->kind == KEYWORD_MATCH_TYPO || m->kind == KEYWORD_MATCH_CONFIRM) {
+		triage_ask(app, m, out);
 		return;
 	}
 	out->action = TRIAGE_NONE;
-	out->reply = who->known_tenant
-		? triage_text(app, NULL, "Sorry, we did not understand that. Text SKILLS for "
-			      "help getting online, or STOP to stop texts from {org}.")
-		: triage_text(app, NULL, "Thanks for your message. This number is {org}'s digital "
-			      "help service: text SKILLS if you would like help getting online.");
+	out->reply = triage_text(app, out, NULL,
+				 who->known_tenant ? KEYWORD_REPLY_NOT_UNDERSTOOD
+						   : KEYWORD_REPLY_STRANGER, NULL);
 }
 
 /* In a conversation: true when the text was handled as part of it. */
@@ -521,24 +581,44 @@ static bool triage_in_conversation(const struct app *app, const char *text,
 	const struct flow_answer *a = s ? flow_answer(s, text) : NULL;
 
 	if (strcmp(who->conv_flow, TRIAGE_CONFIRM_FLOW) == 0) {
-		const struct keyword *k = triage_keyword_named(app, who->conv_step);
-		if (!triage_is_yes(text) || !k)
+		const struct keyword *k = keyword_set_find(app->keywords, who->conv_step);
+		if (!keyword_is_yes(app->keywords, text) || !k)
 			return false;
 		triage_conv(out, TRIAGE_CONV_CLOSE, TRIAGE_CONFIRM_FLOW, who->conv_step);
 		out->close_state = "done";
-		triage_keyword(app, k, out);
+		triage_keyword(app, k, out); /* a flow it starts replaces the question */
 		return true;
 	}
 	if (!s)
 		return false;
 	if (a) {
-		triage_flow_answer(app, f, s, a, who, out);
+		triage_flow_answer(app, f, s, a, who, TRIAGE_CONV_ADVANCE, out);
 		return true;
 	}
 	if (m->kind == KEYWORD_MATCH_EXACT)
 		return false; /* a keyword that is not an answer: start afresh */
 	triage_flow_unclear(app, f, s, who, out);
 	return true;
+}
+
+/* What the text says beside its action: its core, rule and language. */
+static void triage_note(const struct app *app, const char *text, const struct keyword_match *m,
+			const struct triage_sender *who, struct triage_decision *out)
+{
+	struct sbuf core;
+
+	sbuf_init(&core);
+	keyword_core(app->keywords, text, &core);
+	if (core.len == 0)
+		keyword_normalise(text, &core);
+	out->core = sbuf_detach(&core);
+	out->rule = keyword_rule_str(m->rule);
+	if (m->language[0])
+		snprintf(out->lang, sizeof(out->lang), "%s", m->language);
+	else if (who->language && texts_lang_valid(who->language))
+		snprintf(out->lang, sizeof(out->lang), "%s", who->language);
+	if (who->known_tenant && !who->language && m->language[0])
+		out->learned_language = xstrdup(m->language);
 }
 
 void triage_decide(const struct app *app, const char *text, const struct triage_sender *who,
@@ -548,6 +628,7 @@ void triage_decide(const struct app *app, const char *text, const struct triage_
 
 	memset(out, 0, sizeof(*out));
 	keyword_match(app->keywords, text, &m);
+	triage_note(app, text, &m, who, out);
 	if (m.kind == KEYWORD_MATCH_EXACT &&
 	    (m.keyword->action == KEYWORD_OPT_OUT || m.keyword->action == KEYWORD_OPT_IN ||
 	     m.keyword->action == KEYWORD_INFO)) {
@@ -578,6 +659,8 @@ void triage_decision_free(struct triage_decision *d)
 	free(d->answers);
 	free(d->conv_category);
 	free(d->record_value);
+	free(d->core);
+	free(d->learned_language);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -627,6 +710,7 @@ void triage_lookup_from_row(const struct db_result *r, struct triage_lookup *out
 	who->conv_retries = (int)db_get_i64(r, 0, LOOKUP_CONV_RETRIES);
 	who->conv_category = db_get(r, 0, LOOKUP_CONV_CATEGORY);
 	who->conv_help_request = db_get(r, 0, LOOKUP_CONV_HELP_REQUEST);
+	who->language = db_get(r, 0, LOOKUP_LANGUAGE);
 }
 
 /* The parameters that say what to do: the decision and the sender's conversation. */
@@ -650,6 +734,9 @@ static void triage_apply_decision(const struct triage_lookup *l, const struct tr
 	v[APPLY_CONV_ID] = l->who.conv_id;
 	v[APPLY_RECORD_VALUE] = d->record_value;
 	v[APPLY_RECORD_ON] = l->who.conv_help_request;
+	v[APPLY_CORE] = d->core;
+	v[APPLY_RULE] = d->rule;
+	v[APPLY_LANGUAGE] = d->learned_language;
 }
 
 void triage_apply_params(const struct triage_text *t, const struct triage_lookup *l,

@@ -13,7 +13,14 @@
  * a conversation the text is read as an answer to the current step first; a keyword that
  * is not an answer restarts; anything else is asked again once with the options, then
  * handed to an officer as a help request that needs a call. A likely typo of a keyword
- * asks "Did you mean SKILLS? Reply YES" (a short "confirm" conversation) instead of acting.
+ * asks "Did you mean SKILLS? Reply YES" (a short "confirm" conversation) instead of acting,
+ * and so does a reply that only suggests one ("Would you like help with email? Reply YES").
+ *
+ * Replies are in the language of the text's own words when the matcher recognised one, else
+ * in the tenant's language, wherever the keyword set or the flow has that language's text
+ * (English otherwise). A language guessed from a tenant's text is stored on the tenant when
+ * they had none, for the next campaign. Each stored text keeps its core and the rule that
+ * decided, from which GET /v1/replies/unrecognised groups what was not understood.
  */
 #ifndef SIGNPOST_TRIAGE_H
 #define SIGNPOST_TRIAGE_H
@@ -55,6 +62,7 @@ struct triage_sender {
 	const char *conv_category;
 	const char *conv_help_request;
 	int conv_retries;
+	const char *language;       /* the tenant's language code, or NULL */
 };
 
 struct triage_decision {
@@ -72,6 +80,10 @@ struct triage_decision {
 	bool consent;          /* the tenant agreed to be contacted by a partner */
 	bool needs_call;
 	char *record_value;    /* TRIAGE_RECORD */
+	char lang[TEXTS_LANG_MAX]; /* replies are in this language where the data has it; "" English */
+	char *core;            /* the text's core, normalised (keyword_core): how replies are grouped */
+	const char *rule;      /* the keyword rule that decided (keyword_rule_str) */
+	char *learned_language; /* a language guessed from the text, for a tenant who has none */
 };
 
 void triage_decide(const struct app *app, const char *text, const struct triage_sender *who,
@@ -120,7 +132,7 @@ struct triage_outcome {
 };
 
 /* The most parameters a triage statement takes (the store-and-act statement's). */
-#define TRIAGE_PARAMS_MAX 26
+#define TRIAGE_PARAMS_MAX 29
 
 /* A statement's parameters, pointing into what they were built from, ttl and until. */
 struct triage_params {

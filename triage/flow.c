@@ -33,6 +33,7 @@ static void flow_answer_clear(struct flow_answer *a)
 	free(a->category);
 	free(a->next);
 	free(a->reply);
+	texts_clear(&a->replies);
 	free(a->label);
 }
 
@@ -43,6 +44,7 @@ static void flow_step_clear(struct flow_step *s)
 	free(s->answers);
 	free(s->id);
 	free(s->question);
+	texts_clear(&s->questions);
 	free(s->label);
 }
 
@@ -148,6 +150,19 @@ static WUR int flow_label(struct json_object *obj, const char *where, char **out
 	return 0;
 }
 
+/* Optional texts in other languages ("questions", "replies"): {"pl": "..."}. */
+static WUR int flow_texts(struct json_object *obj, const char *where, const char *key,
+			  struct texts *out, struct sbuf *err)
+{
+	struct json_object *v;
+	char path[128];
+
+	if (!json_object_object_get_ex(obj, key, &v) || json_object_is_type(v, json_type_null))
+		return 0;
+	snprintf(path, sizeof(path), "%s%s", where, key);
+	return texts_from_json(out, v, path, false, FLOW_TEXT_MAX, err);
+}
+
 static struct json_object *flow_array(struct json_object *obj, const char *where,
 				      const char *key, bool required, struct sbuf *err)
 {
@@ -221,7 +236,7 @@ static WUR int flow_answer_from_json(struct flow_step *s, struct json_object *ob
 				     const char *where, struct sbuf *err)
 {
 	static const char *const known[] = { "match", "value", "category", "next", "outcome",
-					     "reply", "label" };
+					     "reply", "replies", "label" };
 	struct flow_answer *a = &s->answers[s->nanswers];
 	struct json_object *arr;
 	char *outcome = NULL;
@@ -241,6 +256,7 @@ static WUR int flow_answer_from_json(struct flow_step *s, struct json_object *ob
 	    flow_string(obj, where, "next", false, true, &a->next, err) < 0 ||
 	    flow_string(obj, where, "outcome", false, true, &outcome, err) < 0 ||
 	    flow_string(obj, where, "reply", false, false, &a->reply, err) < 0 ||
+	    flow_texts(obj, where, "replies", &a->replies, err) < 0 ||
 	    flow_label(obj, where, &a->label, err) < 0)
 		goto out;
 	if (!a->next == !outcome) {
@@ -258,7 +274,7 @@ out:
 static WUR int flow_step_from_json(struct flow *f, struct json_object *obj, size_t idx,
 				   struct sbuf *err)
 {
-	static const char *const known[] = { "id", "question", "label", "answers" };
+	static const char *const known[] = { "id", "question", "questions", "label", "answers" };
 	struct flow_step *s = &f->steps[f->nsteps++];
 	struct json_object *arr;
 	char where[96];
@@ -271,6 +287,7 @@ static WUR int flow_step_from_json(struct flow *f, struct json_object *obj, size
 	if (!flow_known_keys(obj, where, known, ARRAY_LEN(known), err) ||
 	    flow_string(obj, where, "id", true, true, &s->id, err) < 0 ||
 	    flow_string(obj, where, "question", true, false, &s->question, err) < 0 ||
+	    flow_texts(obj, where, "questions", &s->questions, err) < 0 ||
 	    flow_label(obj, where, &s->label, err) < 0 ||
 	    !(arr = flow_array(obj, where, "answers", true, err)))
 		return -1;
@@ -471,6 +488,20 @@ static const struct flow_answer *flow_answer_exact(const struct flow_step *s, co
 			if (strcmp(s->answers[i].match[j], word) == 0)
 				return &s->answers[i];
 	return NULL;
+}
+
+const char *flow_question(const struct flow_step *s, const char *lang)
+{
+	const char *q = texts_get(&s->questions, lang);
+
+	return q ? q : s->question;
+}
+
+const char *flow_reply(const struct flow_answer *a, const char *lang)
+{
+	const char *r = texts_get(&a->replies, lang);
+
+	return r ? r : a->reply;
 }
 
 const struct flow_answer *flow_answer(const struct flow_step *s, const char *text)

@@ -15,7 +15,9 @@
  * Steps and answers may carry a "label" (at most 200 bytes, one line): the question as
  * staff ask it about someone else ("What would they like help with?") and the answer as
  * a choice on a screen ("Getting online"), for referrals made in the console. Labels are
- * never texted.
+ * never texted. A step's "questions" and an answer's "replies" give the question and the
+ * reply in other languages ({"pl": "..."}); a tenant who writes in one of them, or whose
+ * language it is, is texted in it.
  *
  * Loading validates: names are lower-case letters, digits and "_"; every "next" names a
  * step; every step is reachable from "start" or an entry; from every step some outcome can
@@ -30,6 +32,7 @@
 #include <json-c/json.h>
 
 #include "common/util.h"
+#include "triage/texts.h"
 
 enum flow_outcome {
 	FLOW_NEXT,
@@ -48,12 +51,14 @@ struct flow_answer {
 	char *next;        /* FLOW_NEXT */
 	enum flow_outcome outcome;
 	char *reply;       /* or NULL */
+	struct texts replies; /* reply in other languages */
 	char *label;       /* or NULL */
 };
 
 struct flow_step {
 	char *id;
 	char *question;
+	struct texts questions; /* question in other languages */
 	char *label;       /* or NULL */
 	struct flow_answer *answers;
 	size_t nanswers;
@@ -75,6 +80,10 @@ void flow_free(struct flow *f);
 const struct flow_step *flow_step(const struct flow *f, const char *id);
 /* True for the start step and the entries. */
 bool flow_is_entry(const struct flow *f, const char *id);
+/* The step's question in lang, else in English. */
+const char *flow_question(const struct flow_step *s, const char *lang);
+/* The answer's reply in lang, else in English (NULL when it has none). */
+const char *flow_reply(const struct flow_answer *a, const char *lang);
 /* The answer a tenant's text gives at this step, or NULL when it is not understood. */
 const struct flow_answer *flow_answer(const struct flow_step *s, const char *text);
 

@@ -13,6 +13,7 @@ import * as help from './pages/help.js';
 import * as outcomes from './pages/outcomes.js';
 import * as partners from './pages/partners.js';
 import * as refer from './pages/refer.js';
+import * as replies from './pages/replies.js';
 import * as tenants from './pages/tenants.js';
 import * as users from './pages/users.js';
 
@@ -40,6 +41,8 @@ const ROUTES = [
   ['/console/help-requests/:id/decline', help.decline, EVERYONE, 'help'],
   ['/console/refer', refer.page, EVERYONE, 'help'],
   ['/console/outcomes', outcomes.page, STAFF, 'outcomes'],
+  ['/console/replies', replies.page, STAFF, 'replies'],
+  ['/console/replies/:key', replies.map, ADMIN, 'replies'],
   ['/console/partners', partners.list, ADMIN, 'partners'],
   ['/console/partners/new', partners.create, ADMIN, 'partners'],
   ['/console/partners/:id', partners.edit, ADMIN, 'partners'],
@@ -53,6 +56,7 @@ const NAV = [
   ['tenants', 'Tenants', '/console/tenants', STAFF],
   ['help', 'Help requests', '/console/help-requests', EVERYONE],
   ['outcomes', 'Outcomes', '/console/outcomes', STAFF],
+  ['replies', 'Replies', '/console/replies', STAFF],
   ['partners', 'Partners', '/console/partners', ADMIN],
   ['users', 'Users', '/console/users', ADMIN],
 ];

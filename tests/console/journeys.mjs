@@ -313,6 +313,43 @@ const steps = [
     await check(officer, 'campaigns');
   }],
 
+  ['replies: why one is handled as it is, and teaching one not understood', async () => {
+    for (const text of ['sort my telly out', 'Sort my telly out please']) {
+      const r = await api('POST', '/v1/sim/inbound', { from: '+447700900377', text });
+      assert.equal(r.status, 202);
+    }
+    await until(async () => (await api('GET', '/v1/replies/unrecognised')).json.items.length > 0, 'the replies stored');
+    await officer.getByRole('link', { name: 'Replies' }).click();
+    await heading(officer, 'Replies');
+    await officer.getByRole('button', { name: 'Explain' }).click();
+    await officer.getByRole('link', { name: 'Enter a reply to explain' }).waitFor();
+    await officer.getByLabel('A reply').fill('I don’t want these texts');
+    await officer.getByRole('button', { name: 'Explain' }).click();
+    await officer.getByText('Opts the number out: no more texts').waitFor();
+    await officer.getByText('opt_out_phrase').waitFor();
+    const row = officer.getByRole('row', { name: /SORT MY TELLY OUT/ });
+    assert.match(await row.innerText(), /\b2\b/, 'both replies counted in one group');
+    assert.equal(await officer.getByRole('link', { name: /Teach/ }).count(), 0, 'officers do not teach');
+    await check(officer, 'replies');
+
+    const admin = await person(browser);
+    await signIn(admin, users.admin);
+    await admin.getByRole('link', { name: 'Replies' }).click();
+    await heading(admin, 'Replies');
+    await admin.getByRole('link', { name: 'Teach “SORT MY TELLY OUT”' }).click();
+    await heading(admin, 'Teach “SORT MY TELLY OUT”');
+    await admin.getByRole('button', { name: 'Teach it' }).click();
+    await admin.getByRole('link', { name: 'Choose the keyword it means' }).waitFor();
+    await check(admin, 'replies-teach-errors');
+    await admin.getByLabel('COMPUTER').check();
+    await admin.getByRole('button', { name: 'Teach it' }).click();
+    await heading(admin, 'Replies');
+    await admin.getByText('“SORT MY TELLY OUT” now means COMPUTER.').waitFor();
+    assert.equal(await admin.getByRole('row', { name: /SORT MY TELLY OUT/ }).count(), 0, 'taught: no longer listed');
+    await check(admin, 'replies-taught');
+    await admin.context().close();
+  }],
+
   ['admin: partners and the webhook secret shown once', async () => {
     const admin = await person(browser);
     await signIn(admin, users.admin);

@@ -228,7 +228,7 @@ TEST(refused_flows)
 	CHECK_STR(load_error(two_steps("{\"match\": [\"x\"], \"value\": \"x\", \"outcome\": \"end\", "
 				       "\"colour\": \"red\"}")),
 		  "steps[1].answers[0]: unknown key \"colour\" (the keys are match, value, category, "
-		  "next, outcome, reply and label)");
+		  "next, outcome, reply, replies and label)");
 	CHECK_STR(load_error("{\"name\": \"t\", \"category\": \"c\", \"start\": \"a\", \"steps\": ["
 			     "{\"id\": \"a\", \"question\": \"A?\", \"answers\": [{\"match\": [\"1\"], "
 			     "\"value\": \"one\", \"outcome\": \"end\"}]},"

@@ -468,6 +468,7 @@ static const char *const gsm_dict[] = {
 
 /* ---- keywords ---- */
 
+static struct keyword_base *fuzz_base;
 static struct keyword_set *fuzz_keywords;
 
 static void fuzz_keyword_match(const char *data, size_t len)
@@ -480,7 +481,8 @@ static void fuzz_keyword_match(const char *data, size_t len)
 	keyword_match(fuzz_keywords, data, &b);
 	CHECK(a.kind == b.kind && a.keyword == b.keyword);
 	CHECK(a.kind == KEYWORD_MATCH_NONE || a.kind == KEYWORD_MATCH_EXACT ||
-	      a.kind == KEYWORD_MATCH_TYPO);
+	      a.kind == KEYWORD_MATCH_TYPO || a.kind == KEYWORD_MATCH_CONFIRM);
+	CHECK((a.kind == KEYWORD_MATCH_NONE) == (a.rule == KEYWORD_RULE_NONE));
 	CHECK((a.kind == KEYWORD_MATCH_NONE) == (a.keyword == NULL));
 	if (a.keyword) {
 		bool known = keyword_builtin(a.keyword->word) == a.keyword;
@@ -521,14 +523,14 @@ static void fuzz_keyword_set(const char *data, size_t len)
 	if (!o)
 		return;
 	sbuf_init(&err);
-	struct keyword_set *set = keyword_set_from_json(o, &err);
+	struct keyword_set *set = keyword_set_from_json(fuzz_base, o, &err);
 	CHECK(set ? err.len == 0 : err.len > 0);
 	if (set) {
 		/* What was accepted is written out as a set that loads again, the same. */
 		struct json_object *j = keyword_set_to_json(set);
 		struct sbuf err2;
 		sbuf_init(&err2);
-		struct keyword_set *again = keyword_set_from_json(j, &err2);
+		struct keyword_set *again = keyword_set_from_json(fuzz_base, j, &err2);
 		CHECK(again != NULL);
 		if (again) {
 			CHECK_INT(keyword_set_count(again), keyword_set_count(set));
@@ -698,11 +700,14 @@ static const struct fuzz_target suite_targets[] = {
 
 static int fuzz_suite_open(void)
 {
+	struct json_object *words = json_tokener_parse(data_builtin_words_json);
 	struct json_object *kw = json_tokener_parse(data_keywords_json);
 	struct sbuf err;
 
 	sbuf_init(&err);
-	fuzz_keywords = keyword_set_from_json(kw, &err);
+	fuzz_base = words ? keyword_base_from_json(words, &err) : NULL;
+	fuzz_keywords = fuzz_base ? keyword_set_from_json(fuzz_base, kw, &err) : NULL;
+	json_object_put(words);
 	json_object_put(kw);
 	if (!fuzz_keywords)
 		fprintf(stderr, "keywords: %s\n", sbuf_str(&err));
@@ -720,6 +725,8 @@ static size_t fuzz_suite_targets(const struct fuzz_target **targets)
 static void fuzz_suite_close(void)
 {
 	keyword_set_free(fuzz_keywords);
+	keyword_base_free(fuzz_base);
+	fuzz_base = NULL;
 	fuzz_keywords = NULL;
 }
 

@@ -1,8 +1,10 @@
 /*
- * test_keyword.c: keyword sets from JSON, normalisation, and matching tenants' replies.
+ * test_keyword.c: built-in words and keyword sets from JSON, normalisation, and matching
+ * tenants' replies: the rules, their names and explanations, languages, the lexicon.
  *
- * tests/data/keyword_cases.tsv holds the replies and their expected outcomes against the
- * shipped data/keywords.json; every row is checked. Run from the repository root.
+ * tests/data/keyword_cases.tsv holds replies and their expected outcomes against the
+ * shipped data/keywords.json and data/builtin-words.json; every row is checked (the larger
+ * table of replies as tenants write them is test_replies's). Run from the repository root.
  *
  * `test_keyword --match` reads plain text lines from stdin and prints
  * "<kind> <word or -> <action or ->" per line, to try replies by hand.
@@ -13,11 +15,12 @@
 
 #include "common/util.h"
 #include "tests/check.h"
-#include "triage/keyword.h"
+#include "tests/unit/keyword_data.h"
+#include "triage/lexicon.h"
 
 #define CASES_PATH "tests/data/keyword_cases.tsv"
-#define KEYWORDS_PATH "data/keywords.json"
 
+static struct keyword_base *base;
 static struct keyword_set *shipped;
 static struct sbuf err;
 
@@ -34,33 +37,18 @@ static const char *outcome(const struct keyword_set *set, const char *text)
 	return buf;
 }
 
-/* Undoes the \t, \n and \\ escapes of the cases file in place. */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (*s == '\\' && (s[1] == 't' || s[1] == 'n' || s[1] == '\\')) {
-			s++;
-			*o++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : '\\';
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-}
-
 /* Checks one "text<TAB>kind<TAB>word" row; returns -1 for a malformed row. */
-static int check_row(char *line, int lineno)
+static int check_row(char *line, int lineno, void *arg)
 {
 	char *tab1 = strchr(line, '\t');
 	char *tab2 = tab1 ? strchr(tab1 + 1, '\t') : NULL;
 	char want[128];
 
+	(void)arg;
 	if (!tab2 || strchr(tab2 + 1, '\t'))
 		return -1;
 	*tab1 = *tab2 = '\0';
-	unescape(line);
+	keyword_data_unescape(line);
 	snprintf(want, sizeof(want), "%s %s", tab1 + 1, tab2 + 1);
 	const char *got = outcome(shipped, line);
 	check_count++;
@@ -74,37 +62,22 @@ static int check_row(char *line, int lineno)
 
 TEST(cases_file)
 {
-	FILE *f = fopen(CASES_PATH, "r");
-	char line[1024];
-	int lineno = 0, rows = 0;
+	int malformed;
+	int rows = keyword_data_rows(CASES_PATH, check_row, NULL, &malformed);
 
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		rows++;
-		if (check_row(line, lineno) < 0) {
-			fprintf(stderr, "%s:%d: malformed row\n", CASES_PATH, lineno);
-			CHECK(!"malformed row");
-		}
-	}
-	fclose(f);
+	CHECK_INT(malformed, 0);
 	CHECK(rows >= 150);
 }
 
 TEST(shipped_set)
 {
-	CHECK_INT(keyword_set_count(shipped), 6);
+	CHECK_INT(keyword_set_count(shipped), 9);
 	const struct keyword *k = keyword_set_get(shipped, 0);
 	CHECK_STR(k->word, "SKILLS");
 	CHECK_INT(k->action, KEYWORD_HELP_REQUEST);
 	CHECK_STR(k->target, "digital_skills");
 	CHECK_STR(k->reply, "Thanks! Someone from the digital skills team will be in touch soon.");
-	CHECK_INT(k->naliases, 1);
+	CHECK_INT(k->naliases, 5);
 	CHECK_STR(k->aliases[0], "SKILL");
 	CHECK_STR(keyword_set_get(shipped, 1)->target, "digital_skills:money");
 	CHECK_INT(keyword_set_get(shipped, 1)->action, KEYWORD_FLOW);
@@ -113,7 +86,9 @@ TEST(shipped_set)
 	CHECK_STR(keyword_set_get(shipped, 3)->aliases[0], "UNIVERSAL CREDIT");
 	CHECK_INT(keyword_set_get(shipped, 4)->action, KEYWORD_INFO);
 	CHECK_STR(keyword_set_get(shipped, 5)->target, "digital_skills");
-	CHECK(keyword_set_get(shipped, 6) == NULL);
+	CHECK_STR(keyword_set_get(shipped, 6)->word, "EMAIL");
+	CHECK_STR(keyword_set_get(shipped, 8)->word, "SCAMS");
+	CHECK(keyword_set_get(shipped, 9) == NULL);
 	CHECK(keyword_set_get(NULL, 0) == NULL);
 	CHECK_INT(keyword_set_count(NULL), 0);
 }
@@ -147,10 +122,15 @@ TEST(normalise)
 TEST(builtins_always_win)
 {
 	struct keyword_match m;
+	struct keyword_set *empty = keyword_set_new(base);
 
-	keyword_match(NULL, "stop", &m);
+	/* A set with no keywords still opts out: the built-in words are the base's. */
+	keyword_match(empty, "stop", &m);
 	CHECK_INT(m.kind, KEYWORD_MATCH_EXACT);
 	CHECK_INT(m.keyword->action, KEYWORD_OPT_OUT);
+	keyword_match(empty, "I don't want these texts", &m);
+	CHECK_INT(m.keyword->action, KEYWORD_OPT_OUT);
+	keyword_set_free(empty);
 	keyword_match(NULL, "skills", &m);
 	CHECK_INT(m.kind, KEYWORD_MATCH_NONE);
 	CHECK(m.keyword == NULL);
@@ -166,9 +146,9 @@ TEST(builtins_always_win)
 	CHECK(m.keyword == keyword_builtin("STOP"));
 	CHECK(keyword_builtin("STOP") != NULL);
 	CHECK(keyword_builtin("SKILLS") == NULL);
-	CHECK(keyword_is_reserved("PLEASE"));
-	CHECK(keyword_is_reserved("START AGAIN"));
-	CHECK(!keyword_is_reserved("SKILLS"));
+	CHECK(keyword_base_reserves(base, "PLEASE"));
+	CHECK(keyword_base_reserves(base, "START AGAIN"));
+	CHECK(!keyword_base_reserves(base, "SKILLS"));
 	CHECK_STR(keyword_action_str(KEYWORD_OPT_OUT), "opt_out");
 	CHECK_STR(keyword_action_str(KEYWORD_HELP_REQUEST), "help_request");
 	CHECK_STR(keyword_action_str((enum keyword_action)42), "unknown");
@@ -182,7 +162,7 @@ static const char *load(const char *json, struct keyword_set **out)
 	struct json_object *o = json_tokener_parse(json);
 
 	sbuf_reset(&err);
-	*out = keyword_set_from_json(o, &err);
+	*out = keyword_set_from_json(base, o, &err);
 	json_object_put(o);
 	return *out ? "ok" : sbuf_str(&err);
 }
@@ -201,12 +181,12 @@ TEST(json_errors)
 	CHECK_STR(load_err("{\"keywords\": []}"), "ok");
 	CHECK_STR(load_err("[]"), "keywords: the set must be an object {\"keywords\": [...]}");
 	CHECK_STR(load_err("{\"keyword\": []}"),
-		  "keyword: unknown key \"keyword\", did you mean \"keywords\"? (the keys are keywords)");
+		  "keyword: unknown key \"keyword\", did you mean \"keywords\"? (the keys are keywords, replies and not_typos)");
 	CHECK_STR(load_err("{\"keywords\": {}}"), "keywords: must be a list of keywords");
 	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"flow\", "
 			   "\"target\": \"money\", \"replies\": \"x\"}]}"),
-		  "keywords[0] (BILLS): unknown key \"replies\" (the keys are word, aliases, "
-		  "action, target and reply)");
+		  "keywords[0] (BILLS).replies: must be an object of texts by language, such as "
+		  "{\"pl\": \"...\"}");
 	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"action\": \"call\"}]}"),
 		  "keywords[0] (BILLS): action must be \"opt_out\", \"opt_in\", \"info\", \"flow\" or "
 		  "\"help_request\"");
@@ -229,7 +209,7 @@ TEST(json_errors)
 		  "a courtesy word such as PLEASE) and cannot be a keyword");
 	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"BILLS\", \"aliases\": [\"Yes\"], "
 			   "\"action\": \"info\"}]}"),
-		  "keywords[0] (BILLS): each alias \"YES\" is built in (an opt-out or opt-in "
+		  "keywords[0] (BILLS): aliases[0] \"YES\" is built in (an opt-out or opt-in "
 		  "word, or a courtesy word such as PLEASE) and cannot be a keyword");
 	CHECK_STR(load_err("{\"keywords\": [{\"word\": \"!!\", \"action\": \"info\"}]}"),
 		  "keywords[0] (!!): word must be a word (or a phrase of up to four words) of "
@@ -260,10 +240,9 @@ TEST(json_round_trip)
 	struct keyword_set *again;
 	const char *json = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 
-	CHECK(strstr(json, "{\"word\":\"SKILLS\",\"aliases\":[\"SKILL\"],\"action\":"
-			   "\"help_request\",\"target\":\"digital_skills\",\"reply\":") != NULL);
-	CHECK(strstr(json, "{\"word\":\"MONEY\",\"action\":\"flow\",\"target\":"
-			   "\"digital_skills:money\"}") != NULL);
+	CHECK(strstr(json, "{\"word\":\"SKILLS\",\"aliases\":[\"SKILL\",") != NULL);
+	CHECK(strstr(json, "\"words\":{\"pl\":[\"POMOC\",\"POMOCY\"],") != NULL);
+	CHECK(strstr(json, "\"action\":\"flow\",\"target\":\"digital_skills:money\"") != NULL);
 	CHECK_STR(load(json, &again), "ok");
 	struct json_object *o2 = keyword_set_to_json(again);
 	CHECK_STR(json_object_to_json_string_ext(o2, JSON_C_TO_STRING_PLAIN), json);
@@ -271,7 +250,7 @@ TEST(json_round_trip)
 	json_object_put(o);
 	keyword_set_free(again);
 	keyword_set_free(NULL);
-	struct keyword_set *empty = keyword_set_new();
+	struct keyword_set *empty = keyword_set_new(base);
 	CHECK_INT(keyword_set_count(empty), 0);
 	CHECK_STR(outcome(empty, "SKILLS"), "none -");
 	CHECK_STR(outcome(empty, "Unsubscribe"), "exact UNSUBSCRIBE");
@@ -323,13 +302,8 @@ static int match_stdin(void)
 
 static int load_shipped(void)
 {
-	struct json_object *o = json_object_from_file(KEYWORDS_PATH);
-
-	shipped = o ? keyword_set_from_json(o, &err) : NULL;
-	json_object_put(o);
-	if (!shipped)
-		fprintf(stderr, "test_keyword: cannot load %s (run from the repository root): %s\n",
-			KEYWORDS_PATH, sbuf_str(&err));
+	base = keyword_data_base();
+	shipped = base ? keyword_data_set(base) : NULL;
 	return shipped ? 0 : -1;
 }
 
@@ -354,6 +328,7 @@ int main(int argc, char **argv)
 	rc = check_summary("keyword");
 out:
 	keyword_set_free(shipped);
+	keyword_base_free(base);
 	sbuf_free(&err);
 	sbuf_free(&norm_out);
 	return rc;

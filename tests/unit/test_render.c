@@ -9,6 +9,7 @@
 #include "campaigns/template.h"
 #include "common/util.h"
 #include "tests/check.h"
+#include "tests/unit/keyword_data.h"
 
 static struct gsm_info gi;
 
@@ -87,10 +88,11 @@ TEST(invites_reply)
 	struct json_object *o = json_tokener_parse(
 		"{\"keywords\": [{\"word\": \"SKILLS\", \"aliases\": [\"SKILL\"], "
 		"\"action\": \"help_request\", \"target\": \"digital_skills\"}]}");
+	struct keyword_base *base = keyword_data_base();
 	struct keyword_set *set;
 
 	sbuf_init(&err);
-	set = keyword_set_from_json(o, &err);
+	set = base ? keyword_set_from_json(base, o, &err) : NULL;
 	CHECK(set != NULL);
 	CHECK(render_invites_reply("Free help. Reply SKILLS", set));
 	CHECK(render_invites_reply("Text SKILL to 07700 900000", set));
@@ -104,6 +106,7 @@ TEST(invites_reply)
 	CHECK(!render_invites_reply("Text SKILLS", NULL));
 	CHECK(render_invites_reply("Text START", NULL));
 	keyword_set_free(set);
+	keyword_base_free(base);
 	json_object_put(o);
 	sbuf_free(&err);
 }

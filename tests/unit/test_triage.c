@@ -11,6 +11,7 @@
 #include "gateway/rules.h"
 #include "gateway/triage.h"
 #include "tests/check.h"
+#include "tests/unit/keyword_data.h"
 #include "triage/flow.h"
 
 static struct app app;
@@ -18,16 +19,15 @@ static struct triage_decision d;
 
 static int setup(void)
 {
-	struct json_object *kw = json_object_from_file("data/keywords.json");
 	struct sbuf err;
 
 	sbuf_init(&err);
 	app.cfg.org_name = "Kent Digital Help";
-	app.keywords = kw ? keyword_set_from_json(kw, &err) : NULL;
+	app.keyword_base = keyword_data_base();
+	app.keywords = app.keyword_base ? keyword_data_set(app.keyword_base) : NULL;
 	app.rules = app.keywords ? rules_new(&app, &err) : NULL;
 	if (!app.rules)
 		fprintf(stderr, "setup: %s\n", sbuf_str(&err));
-	json_object_put(kw);
 	sbuf_free(&err);
 	return app.rules ? 0 : -1;
 }
@@ -117,6 +117,65 @@ TEST(typos_ask_first)
 	CHECK_STR(decide("confirm", "STOP", 0, "Y"), "opt_out close done");
 	CHECK_STR(decide("confirm", "MONEY", 0, "yes"), "flow start -");
 	CHECK_STR(decide("confirm", "SKILLS", 0, "no thanks"), "none close cancelled");
+}
+
+TEST(plain_requests)
+{
+	/* A branch named in plain words starts it; a word that only hints asks first. */
+	CHECK_STR(decide(NULL, NULL, 0, "I want to learn to use email"), "flow start -");
+	CHECK_STR(d.conv_step, "how"); /* EMAIL answers the first question at once */
+	CHECK_STR(d.answers, "{\"topic\":\"communicating\"}");
+	CHECK_STR(d.conv_category, "communicating");
+	CHECK(reply_starts("How would you like help?"));
+	CHECK_STR(d.rule, "keyword_in_sentence");
+	CHECK_STR(decide(NULL, NULL, 0, "I need to sort my bills"), "suggest start -");
+	CHECK_STR(d.conv_flow, "confirm");
+	CHECK_STR(d.conv_step, "MONEY");
+	CHECK_STR(d.reply, "Would you like help with banking, bills and saving money online? "
+		  "Reply YES");
+	CHECK_STR(d.rule, "hint");
+	CHECK_STR(decide(NULL, NULL, 0, "STPO"), "suggest start -");
+	CHECK_STR(d.reply, "Did you mean STOP? Reply YES");
+	CHECK_STR(decide(NULL, NULL, 0, "monkey"), "none keep -");
+	CHECK_STR(d.core, "MONKEY");
+	CHECK_STR(d.rule, "none");
+	CHECK_STR(decide(NULL, NULL, 0, "I don't want these texts"), "opt_out keep -");
+	CHECK_STR(decide(NULL, NULL, 0, "please don't stop texting me"), "none keep -");
+}
+
+/* Decides text for a tenant whose language is lang (NULL: none). */
+static void decide_lang(const char *lang, const char *text)
+{
+	struct triage_sender who = { .known_tenant = true, .language = lang };
+
+	triage_decision_free(&d);
+	triage_decide(&app, text, &who, &d);
+}
+
+TEST(languages)
+{
+	/* The text's own words choose the reply's language, and teach the tenant's. */
+	decide_lang(NULL, "nie wysyłajcie mi wiadomości");
+	CHECK_INT(d.action, TRIAGE_OPT_OUT);
+	CHECK_STR(d.lang, "pl");
+	CHECK_STR(d.learned_language, "pl");
+	CHECK(reply_starts("Nie będziesz już otrzymywać wiadomości od Kent Digital Help"));
+	decide_lang(NULL, "AJUTOR");
+	CHECK_STR(d.lang, "ro");
+	CHECK_STR(d.learned_language, "ro");
+	/* A tenant with a language gets it for words of no language, and keeps it. */
+	decide_lang("lt", "STOP");
+	CHECK_STR(d.lang, "lt");
+	CHECK(d.learned_language == NULL);
+	CHECK(reply_starts("Daugiau negausite žinučių"));
+	decide_lang("pl", "money");
+	CHECK(reply_starts("Jaka pomoc z pieniędzmi?"));
+	/* Where the data has no text in the language, English. */
+	decide_lang("ne", "STOP");
+	CHECK(reply_starts("You will not get any more texts"));
+	decide_lang(NULL, "hello");
+	CHECK_STR(d.lang, "");
+	CHECK(d.learned_language == NULL);
 }
 
 TEST(follow_up_and_stale_flows)
@@ -224,10 +283,11 @@ static const struct triage_text text_in = { "tw", "SM1", "+447700900123", "+4477
 TEST(lookup_params_and_rows)
 {
 	/* t.id, campaign, seen, c.id, c.flow, c.step, c.answers, c.retries, c.category,
-	   c.help_request_id */
+	   c.help_request_id, t.language */
 	const char *tenant_row[] = { "12", "34", "f", "7", "digital_skills", "when",
-				     "{\"money\": \"bills\"}", "1", "money", "56" };
-	const char *stranger_row[] = { NULL, NULL, "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+				     "{\"money\": \"bills\"}", "1", "money", "56", "pl" };
+	const char *stranger_row[] = { NULL, NULL, "t", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+				       NULL };
 	struct db_result r = { .sqlstate = "", .constraint = "" };
 	struct triage_params p;
 	struct triage_lookup l;
@@ -251,6 +311,7 @@ TEST(lookup_params_and_rows)
 	CHECK_INT(l.who.conv_retries, 1);
 	CHECK_STR(l.who.conv_category, "money");
 	CHECK_STR(l.who.conv_help_request, "56");
+	CHECK_STR(l.who.language, "pl");
 	PQclear(r.pg);
 
 	r.pg = row_of(ARRAY_LEN(stranger_row), stranger_row);
@@ -259,6 +320,7 @@ TEST(lookup_params_and_rows)
 	CHECK(!l.tenant_id && !l.campaign_id && !l.who.conv_id && !l.who.conv_flow);
 	CHECK(!l.who.conv_answers && !l.who.conv_category && !l.who.conv_help_request);
 	CHECK_INT(l.who.conv_retries, 0);
+	CHECK(!l.who.language);
 	PQclear(r.pg);
 }
 
@@ -276,7 +338,7 @@ TEST(apply_params)
 	triage_decision_free(&d);
 	triage_decide(&app, t.text, &l.who, &d);
 	triage_apply_params(&t, &l, &d, 86400, &p);
-	CHECK_INT(p.n, 26);
+	CHECK_INT(p.n, 29);
 	CHECK_STR(p.v[0], "tw");
 	CHECK_STR(p.v[1], "SM1");
 	CHECK_STR(p.v[2], "+447700900123");
@@ -301,14 +363,17 @@ TEST(apply_params)
 	CHECK_STR(p.v[21], "7");
 	CHECK(p.v[22] == NULL);
 	CHECK_STR(p.v[23], "56");
-	CHECK(p.v[24] == NULL && p.v[25] == NULL); /* no replay id */
+	CHECK_STR(p.v[24], "YES PLEASE"); /* the core, or all of it when all is courtesy */
+	CHECK_STR(p.v[25], "none");       /* no keyword rule: an answer */
+	CHECK(p.v[26] == NULL);           /* no language to learn */
+	CHECK(p.v[27] == NULL && p.v[28] == NULL); /* no replay id */
 
 	/* A webhook's replay id goes with the text, to be recorded in the same statement. */
 	struct verify_result auth = { "jti-1", 1700000065 };
 	t.auth = &auth;
 	triage_apply_params(&t, &l, &d, 86400, &p);
-	CHECK_STR(p.v[24], "jti-1");
-	CHECK_STR(p.v[25], "1700000065");
+	CHECK_STR(p.v[27], "jti-1");
+	CHECK_STR(p.v[28], "1700000065");
 	t.auth = NULL;
 
 	/* A provider that carries replies in its answer queues none; a follow-up answer is recorded. */
@@ -378,6 +443,8 @@ int main(void)
 	RUN(unclear_answers);
 	RUN(builtins_win_in_conversations);
 	RUN(typos_ask_first);
+	RUN(plain_requests);
+	RUN(languages);
 	RUN(follow_up_and_stale_flows);
 	RUN(texts_are_checked_once);
 	RUN(lookup_params_and_rows);
@@ -388,5 +455,6 @@ out:
 	triage_decision_free(&d);
 	rules_free(app.rules);
 	keyword_set_free(app.keywords);
+	keyword_base_free(app.keyword_base);
 	return rc;
 }
