@@ -391,8 +391,8 @@ static const char *const config_dict[] = {
  * what a member holds. Where the two are known to differ, the scanner follows RFC 8259:
  * json-c ends a name at an escaped NUL, lets a control character through inside a string,
  * reads NaN and Infinity as numbers, and takes numbers RFC 8259 does not: a '.' with no
- * digit after it ("21.e6", "1.") and leading zeros ("00", "-01"). (libFuzzer found the
- * last two: tests/fuzz/corpus/jsonscan/json-c-number-*.)
+ * digit after it ("21.e6", "1.") or none before it ("-.5"), and leading zeros ("00",
+ * "-01"). (libFuzzer found the last three: tests/fuzz/corpus/jsonscan/json-c-number-*.)
  */
 static bool jsonscan_json_c_quirk(const char *data, size_t len)
 {
@@ -404,6 +404,9 @@ static bool jsonscan_json_c_quirk(const char *data, size_t len)
 		else if (data[i] == '.' && !in_string && (i + 1 == len || data[i + 1] < '0' ||
 							  data[i + 1] > '9'))
 			return true;
+		else if (data[i] == '.' && !in_string && (i == 0 || data[i - 1] < '0' ||
+							  data[i - 1] > '9'))
+			return true; /* "-.5" */
 		else if (data[i] == '0' && !in_string && i + 1 < len && data[i + 1] >= '0' &&
 			 data[i + 1] <= '9' && (i == 0 || !strchr("0123456789.eE+", data[i - 1])))
 			return true; /* a leading zero, "00" or "-01" */
