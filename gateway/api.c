@@ -11,6 +11,7 @@
 #include "gateway/auth.h"
 #include "gateway/console.h"
 #include "gateway/dispatch.h"
+#include "gateway/docs.h"
 #include "gateway/session.h"
 #include "infra/log.h"
 #include "infra/migrate.h"
@@ -23,6 +24,9 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/", AUTH_ROLE_NONE, API_BODY_NONE, console_redirect, NULL },
 	{ "GET", "/console", AUTH_ROLE_NONE, API_BODY_NONE, console_redirect, NULL },
 	{ "GET", "/console/{*}", AUTH_ROLE_NONE, API_BODY_NONE, console_serve, NULL },
+	{ "GET", "/v1/openapi.json", AUTH_ROLE_NONE, API_BODY_NONE, docs_openapi, NULL },
+	{ "GET", "/v1/docs", AUTH_ROLE_NONE, API_BODY_NONE, docs_page, NULL },
+	{ "GET", "/v1/docs/docs.css", AUTH_ROLE_NONE, API_BODY_NONE, docs_stylesheet, NULL },
 	{ "POST", "/v1/session", AUTH_ROLE_NONE, API_BODY_JSON, api_session_create, NULL },
 	{ "GET", "/v1/session", API_ALL, API_BODY_NONE, api_session_get, NULL },
 	{ "DELETE", "/v1/session", API_ALL, API_BODY_NONE, api_session_delete, NULL },
