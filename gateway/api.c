@@ -564,10 +564,11 @@ static bool api_match(const char *pattern, const char *path, struct api_ctx *ctx
 	return !*pattern && !*path;
 }
 
-static const struct api_route *api_route_find(struct api_ctx *ctx, bool *path_known)
+/* The route for method and path (HEAD takes GET's), its captures in ctx->params. */
+static const struct api_route *api_route_match(const char *method, const char *path,
+					       struct api_ctx *ctx, bool *path_known)
 {
-	const struct httpd_req *req = ctx->req;
-	bool head = strcmp(req->method, "HEAD") == 0;
+	bool head = strcmp(method, "HEAD") == 0;
 
 	*path_known = false;
 	for (size_t i = 0; i < ARRAY_LEN(api_routes); i++) {
@@ -575,13 +576,35 @@ static const struct api_route *api_route_find(struct api_ctx *ctx, bool *path_kn
 		for (int p = 0; p < ctx->nparams; p++)
 			free(ctx->params[p]);
 		ctx->nparams = 0;
-		if (!api_match(r->pattern, req->path, ctx))
+		if (!api_match(r->pattern, path, ctx))
 			continue;
 		*path_known = true;
-		if (strcmp(r->method, req->method) == 0 || (head && strcmp(r->method, "GET") == 0))
+		if (strcmp(r->method, method) == 0 || (head && strcmp(r->method, "GET") == 0))
 			return r;
 	}
 	return NULL;
+}
+
+static const struct api_route *api_route_find(struct api_ctx *ctx, bool *path_known)
+{
+	return api_route_match(ctx->req->method, ctx->req->path, ctx, path_known);
+}
+
+const struct api_route *api_route_table(size_t *n)
+{
+	*n = ARRAY_LEN(api_routes);
+	return api_routes;
+}
+
+const struct api_route *api_route_lookup(const char *method, const char *path)
+{
+	struct api_ctx ctx = { 0 };
+	bool path_known;
+	const struct api_route *r = api_route_match(method, path, &ctx, &path_known);
+
+	for (int p = 0; p < ctx.nparams; p++)
+		free(ctx.params[p]);
+	return r;
 }
 
 /*
