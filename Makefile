@@ -83,9 +83,10 @@ $(BUILD)/gen/docs/api.html: docs/openapi.json scripts/openapi-html.py
 	@mkdir -p $(dir $@)
 	$(call SAY,GEN,$@)scripts/openapi-html.py docs/openapi.json > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/gen/docs.c: docs/openapi.json $(BUILD)/gen/docs/api.html docs/openapi.css scripts/embed-docs.sh
-	$(call SAY,GEN,$@)scripts/embed-docs.sh docs/openapi.json $(BUILD)/gen/docs/api.html \
-		docs/openapi.css > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/docs.c: docs/openapi.json $(BUILD)/gen/docs/api.html docs/openapi.css \
+		scripts/embed-console.sh
+	$(call SAY,GEN,$@)scripts/embed-console.sh --docs docs/openapi.json \
+		$(BUILD)/gen/docs/api.html docs/openapi.css > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(call SAY,CC,$<)$(CC) $(CFLAGS_ALL) -c -o $@ $<

@@ -1,6 +1,6 @@
 /*
- * docs.h: the API reference, built into the binary (scripts/embed-docs.sh): the OpenAPI 3.1
- * description docs/openapi.json at GET /v1/openapi.json, and the HTML page
+ * docs.h: the API reference, built into the binary (scripts/embed-console.sh --docs): the
+ * OpenAPI 3.1 description docs/openapi.json at GET /v1/openapi.json, and the HTML page
  * scripts/openapi-html.py makes from it at GET /v1/docs, with its stylesheet. No key; each
  * is revalidated by ETag. The page has no script and no inline style, so it is served with
  * the same Content-Security-Policy as everything else.

@@ -163,10 +163,9 @@ class Page:
         self.w('<a class="skip" href="#main">Skip to the reference</a>')
         self.w("<nav aria-label=\"Contents\"><h2>Contents</h2><ul>")
         self.w('<li><a href="#authentication">Authentication</a></li>')
-        for tag in doc.get("tags", []):
+        used = [t for t in doc.get("tags", []) if t["name"] in ops_by_tag]
+        for tag in used:
             name = tag["name"]
-            if name not in ops_by_tag:
-                continue
             self.w('<li><a href="#%s">%s</a><ul>' % (anchor("tag", name), esc(name)))
             for path, m, op, _ in ops_by_tag[name]:
                 self.w('<li><a href="#%s"><span class="method method-%s">%s</span> %s</a></li>' % (
@@ -181,10 +180,8 @@ class Page:
         for name, scheme in doc["components"].get("securitySchemes", {}).items():
             self.w("<dt><code>%s</code></dt><dd>%s</dd>" % (esc(name), prose(scheme.get("description", ""))))
         self.w("</dl>")
-        for tag in doc.get("tags", []):
+        for tag in used:
             name = tag["name"]
-            if name not in ops_by_tag:
-                continue
             self.w('<h2 id="%s">%s</h2>' % (anchor("tag", name), esc(name)))
             self.w(prose(tag.get("description", "")))
             for path, m, op, item in ops_by_tag[name]:
