@@ -19,17 +19,17 @@ def esc(s):
     return html.escape(str(s), quote=True)
 
 
+def inline(text):
+    """One paragraph of the descriptions' little markdown: **bold** and `code`."""
+    p = esc(text or "")
+    p = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", p)
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", p).replace("\n", " ")
+
+
 def prose(text):
-    """The description's little markdown: paragraphs, **bold**, `code`."""
-    out = []
-    for para in re.split(r"\n\s*\n", (text or "").strip()):
-        if not para:
-            continue
-        p = esc(para)
-        p = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", p)
-        p = re.sub(r"`([^`]+)`", r"<code>\1</code>", p)
-        out.append("<p>%s</p>" % p.replace("\n", " "))
-    return "\n".join(out)
+    """The descriptions' little markdown: paragraphs, **bold**, `code`."""
+    paras = re.split(r"\n\s*\n", (text or "").strip())
+    return "\n".join("<p>%s</p>" % inline(para) for para in paras if para)
 
 
 def anchor(kind, name):
@@ -97,7 +97,7 @@ class Page:
         for name, p in props.items():
             self.w("<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
                 esc(name), self.type_of(p), "yes" if name in required else "",
-                esc((p.get("description") if isinstance(p, dict) else "") or "")))
+                inline(p.get("description") if isinstance(p, dict) else "")))
         self.w("</tbody></table>")
         closed = s.get("additionalProperties") is False or s.get("unevaluatedProperties") is False
         if closed:
@@ -125,11 +125,11 @@ class Page:
             self.w("<p>No key.</p>")
         params = [self.deref(p) for p in item.get("parameters", []) + op.get("parameters", [])]
         if params:
-            self.w("<h4>Parameters</h4><table><thead><tr><th>Name</th><th>In</th><th>Type</th><th>Required</th><th>Description</th></tr></thead><tbody>")
+            self.w("<h4>Parameters</h4><table class=\"params\"><thead><tr><th>Name</th><th>In</th><th>Type</th><th>Required</th><th>Description</th></tr></thead><tbody>")
             for p in params:
                 self.w("<tr><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
                     esc(p["name"]), esc(p["in"]), self.type_of(p.get("schema", {})),
-                    "yes" if p.get("required") else "", esc(p.get("description", ""))))
+                    "yes" if p.get("required") else "", inline(p.get("description", ""))))
             self.w("</tbody></table>")
         body = self.deref(op.get("requestBody")) if op.get("requestBody") else None
         if body:
@@ -139,15 +139,33 @@ class Page:
             for mt, c in body.get("content", {}).items():
                 self.w("<p><code>%s</code></p>" % esc(mt))
                 self.schema_block(c.get("schema"))
-                if "example" in c:
-                    self.example(c["example"])
+                self.media_example(c, "Example request")
         self.w("<h4>Answers</h4><table><thead><tr><th>Status</th><th>Description</th><th>Body</th></tr></thead><tbody>")
         for status, r in op.get("responses", {}).items():
             r = self.deref(r)
             bodies = "<br>".join("<code>%s</code>: %s" % (esc(mt), self.type_of(c.get("schema", {})))
                                  for mt, c in r.get("content", {}).items())
-            self.w("<tr><td>%s</td><td>%s</td><td>%s</td></tr>" % (esc(status), esc(r.get("description", "")), bodies))
-        self.w("</tbody></table></section>")
+            self.w("<tr><td>%s</td><td>%s</td><td>%s</td></tr>" % (esc(status), inline(r.get("description", "")), bodies))
+        self.w("</tbody></table>")
+        for status, r in op.get("responses", {}).items():
+            if status.startswith("2"):
+                for c in self.deref(r).get("content", {}).values():
+                    self.media_example(c, "Example answer (%s)" % status)
+        self.w("</section>")
+
+    def media_example(self, media, label):
+        """The example of a request or answer body: its own, or its schema's."""
+        schema = self.deref(media.get("schema", {}))
+        for holder in (media, schema):
+            if "example" in holder:
+                self.example(holder["example"], label)
+                return
+            if holder.get("examples"):
+                first = holder["examples"]
+                first = next(iter(first.values())) if isinstance(first, dict) else first[0]
+                self.example(self.deref(first).get("value", first) if isinstance(first, dict) and
+                             ("value" in first or "$ref" in first) else first, label)
+                return
 
     def render(self):
         doc, info = self.doc, self.doc["info"]
