@@ -4,6 +4,7 @@ ETag, under the same Content-Security-Policy as every other answer."""
 import gzip
 import json
 import os
+import urllib.parse
 
 from harness import IntegrationCase, Daemon, ROOT
 from harness import http as request
@@ -60,6 +61,11 @@ class ReferenceTest(IntegrationCase):
         self.assertEqual(css.status, 200)
         self.assertEqual(css.headers["Content-Type"], "text/css; charset=utf-8")
         self.assertEqual(request("POST", self.d.base + "/v1/docs", b"").status, 405)
+
+    def test_root_and_console_lead_to_the_console(self):
+        for path in ("/", "/console"):
+            r = request("GET", self.d.base + path)
+            self.assertEqual((r.status, urllib.parse.urlsplit(r.url).path), (200, "/console/"), path)
 
     def test_errors_are_json(self):
         r = request("GET", self.d.base + "/v1/docs/nothing.js")
