@@ -2,7 +2,9 @@
 # check.sh: docs/openapi.json against OpenAPI 3.1, and the API against docs/openapi.json.
 #
 #   tests/openapi/check.sh lint [SPEC]                  the description is valid OpenAPI 3.1
-#   tests/openapi/check.sh exchanges EXCHANGES [SPEC]   every recorded exchange matches it
+#   tests/openapi/check.sh exchanges [--every-operation] EXCHANGES [SPEC]
+#                                                       every recorded exchange matches it
+#                                                       (and every operation was called)
 #
 # lint runs @redocly/cli (tests/openapi/package-lock.json) with the rules of redocly.yaml:
 # the OpenAPI 3.1 structure, JSON Schema 2020-12 schemas, every $ref resolving, and every
@@ -29,11 +31,14 @@ lint)
 	fi
 	;;
 exchanges)
-	[ $# -ge 2 ] || { echo "usage: check.sh exchanges EXCHANGES.jsonl [SPEC]"; exit 2; }
-	exec /usr/bin/python3 tests/openapi/check_exchanges.py "${3:-docs/openapi.json}" "$2"
+	shift
+	every=
+	[ "${1:-}" = --every-operation ] && { every=$1; shift; }
+	[ $# -ge 1 ] || { echo "usage: check.sh exchanges [--every-operation] EXCHANGES.jsonl [SPEC]"; exit 2; }
+	exec /usr/bin/python3 tests/openapi/check_exchanges.py $every "${2:-docs/openapi.json}" "$1"
 	;;
 *)
-	echo "usage: check.sh lint [SPEC] | check.sh exchanges EXCHANGES.jsonl [SPEC]"
+	echo "usage: check.sh lint [SPEC] | check.sh exchanges [--every-operation] EXCHANGES.jsonl [SPEC]"
 	exit 2
 	;;
 esac

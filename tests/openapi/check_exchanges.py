@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Holds every recorded HTTP exchange with signpostd against docs/openapi.json.
 
-    check_exchanges.py OPENAPI.json EXCHANGES.jsonl...
+    check_exchanges.py [--every-operation] OPENAPI.json EXCHANGES.jsonl...
 
 tests/integration/harness.py records each request the integration tests make through http()
 to a running daemon (method, path, query, request body and its type, status, response body
@@ -16,6 +16,9 @@ description (path and method, as the daemon's route table would choose it), and 
 - the request is checked too (path and query parameters, JSON body): a request the
   description refuses must not have been accepted (2xx), and a query parameter the operation
   does not document is an error.
+
+With --every-operation (the whole suite's run), an operation that no exchange called is an
+error too.
 
 Prints one line per kind of problem (with how often, and the first test that hit it) and a
 summary; exits 1 when anything is wrong, 2 when it cannot run (a file missing or unreadable).
@@ -284,7 +287,7 @@ class Checker:
             return
         self.check_response(ex, response)
 
-    def report(self, out=sys.stdout):
+    def report(self, every_operation=False, out=sys.stdout):
         for (where, kind, _), (n, ex, detail) in sorted(self.problems.items(), key=lambda kv: kv[0]):
             print("FAIL %s: %s: %s (%d time%s; first in %s)" % (where, kind, detail, n, "" if n == 1 else "s",
                                                              ex.get("test") or "?"), file=out)
@@ -295,12 +298,18 @@ class Checker:
         if self.ignored_query:
             print("query parameters sent that no operation lists (the daemon ignores them): " +
                   ", ".join(sorted(self.ignored_query)), file=out)
+        if unused and every_operation:
+            for t, m in sorted(unused):
+                print("FAIL %s %s: no test called it (a test that does belongs with the route)" % (m, t), file=out)
+            return False
         if unused:
             print("not exercised by any test: " + ", ".join("%s %s" % (m, t) for t, m in sorted(unused)), file=out)
         return not self.problems
 
 
 def main(argv):
+    every_operation = "--every-operation" in argv
+    argv = [a for a in argv if a != "--every-operation"]
     if len(argv) < 3:
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
@@ -320,7 +329,7 @@ def main(argv):
     checker = Checker(spec)
     for ex in exchanges:
         checker.check(ex)
-    return 0 if checker.report() else 1
+    return 0 if checker.report(every_operation) else 1
 
 
 if __name__ == "__main__":

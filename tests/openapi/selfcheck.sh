@@ -10,7 +10,8 @@
 # exchanges that it does not allow: a member it does not have, a status, route, redirect
 # or method it does not list, a body or an error of the wrong shape, the wrong media type,
 # a request it refuses answered 2xx, and a query parameter the daemon reads but it does
-# not list; and a description that lost a member the daemon sends. No exchanges at all is
+# not list; and a description that lost a member the daemon sends; and with
+# --every-operation, exchanges that leave an operation uncalled. No exchanges at all is
 # exit 2. Runs from any directory; needs what check.sh needs and $BUILD/tests/test_routes.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -120,6 +121,7 @@ expect 1 "undocumented response type: text/html" /usr/bin/python3 $check docs/op
 expect 1 "refuses was accepted: body phone" /usr/bin/python3 $check docs/openapi.json "$tmp/accepted.jsonl"
 expect 1 "reads a query parameter the description does not list: colour" /usr/bin/python3 $check docs/openapi.json "$tmp/query.jsonl"
 expect 1 "opted_out' was unexpected" /usr/bin/python3 $check "$tmp/lost-member.json" "$tmp/good.jsonl"
+expect 1 "FAIL GET /v1/partners: no test called it" tests/openapi/check.sh exchanges --every-operation "$tmp/good.jsonl"
 expect 2 "no exchanges" /usr/bin/python3 $check docs/openapi.json "$tmp/none.jsonl"
 expect 2 "cannot read" /usr/bin/python3 $check docs/openapi.json "$tmp/missing.jsonl"
 
