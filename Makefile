@@ -62,6 +62,8 @@ CONSOLE_FILES := $(sort $(filter-out console/build/%,$(shell find console -type 
 	-not -path '*/node_modules/*' 2>/dev/null)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/data.o \
 	$(BUILD)/gen/console.o
+# The API reference: docs/openapi.json, the page made from it, its stylesheet.
+LIB_OBJ += $(BUILD)/gen/docs.o
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -88,6 +90,15 @@ $(BUILD)/gen/data.c: $(DATA_FILES) scripts/embed-data.sh
 $(BUILD)/gen/console.c: $(CONSOLE_FILES) scripts/embed-console.sh
 	@mkdir -p $(dir $@)
 	$(call SAY,GEN,$@)scripts/embed-console.sh $(CONSOLE_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/docs/api.html: docs/openapi.json scripts/openapi-html.py
+	@mkdir -p $(dir $@)
+	$(call SAY,GEN,$@)scripts/openapi-html.py docs/openapi.json > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/docs.c: docs/openapi.json $(BUILD)/gen/docs/api.html docs/openapi.css \
+		scripts/embed-console.sh
+	$(call SAY,GEN,$@)scripts/embed-console.sh --docs docs/openapi.json \
+		$(BUILD)/gen/docs/api.html docs/openapi.css > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(call SAY,CC,$<)$(CC) $(CFLAGS_ALL) -c -o $@ $<

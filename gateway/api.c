@@ -12,6 +12,7 @@
 #include "gateway/auth.h"
 #include "gateway/console.h"
 #include "gateway/dispatch.h"
+#include "gateway/docs.h"
 #include "gateway/session.h"
 #include "infra/log.h"
 #include "infra/migrate.h"
@@ -27,6 +28,9 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/", AUTH_ROLE_NONE, API_BODY_NONE, console_redirect, NULL },
 	{ "GET", "/console", AUTH_ROLE_NONE, API_BODY_NONE, console_redirect, NULL },
 	{ "GET", "/console/{*}", AUTH_ROLE_NONE, API_BODY_NONE, console_serve, NULL },
+	{ "GET", "/v1/openapi.json", AUTH_ROLE_NONE, API_BODY_NONE, docs_openapi, NULL },
+	{ "GET", "/v1/docs", AUTH_ROLE_NONE, API_BODY_NONE, docs_page, NULL },
+	{ "GET", "/v1/docs/docs.css", AUTH_ROLE_NONE, API_BODY_NONE, docs_stylesheet, NULL },
 	{ "POST", "/v1/session", AUTH_ROLE_NONE, API_BODY_JSON, api_session_create, NULL },
 	{ "GET", "/v1/session", API_ALL, API_BODY_NONE, api_session_get, NULL },
 	{ "DELETE", "/v1/session", API_ALL, API_BODY_NONE, api_session_delete, NULL },
@@ -606,10 +610,14 @@ static bool api_route_on(const struct app *app, const struct api_route *r)
 				       r->handle != sim_server_list);
 }
 
-static const struct api_route *api_route_find(struct api_ctx *ctx, bool *path_known)
+/*
+ * The route for method and path (HEAD takes GET's), its captures in ctx->params; with
+ * ctx->app set, only the routes its configuration turns on.
+ */
+static const struct api_route *api_route_match(const char *method, const char *path,
+					       struct api_ctx *ctx, bool *path_known)
 {
-	const struct httpd_req *req = ctx->req;
-	bool head = strcmp(req->method, "HEAD") == 0;
+	bool head = strcmp(method, "HEAD") == 0;
 
 	*path_known = false;
 	for (size_t i = 0; i < ARRAY_LEN(api_routes); i++) {
@@ -617,13 +625,35 @@ static const struct api_route *api_route_find(struct api_ctx *ctx, bool *path_kn
 		for (int p = 0; p < ctx->nparams; p++)
 			free(ctx->params[p]);
 		ctx->nparams = 0;
-		if (!api_route_on(ctx->app, r) || !api_match(r->pattern, req->path, ctx))
+		if ((ctx->app && !api_route_on(ctx->app, r)) || !api_match(r->pattern, path, ctx))
 			continue;
 		*path_known = true;
-		if (strcmp(r->method, req->method) == 0 || (head && strcmp(r->method, "GET") == 0))
+		if (strcmp(r->method, method) == 0 || (head && strcmp(r->method, "GET") == 0))
 			return r;
 	}
 	return NULL;
+}
+
+static const struct api_route *api_route_find(struct api_ctx *ctx, bool *path_known)
+{
+	return api_route_match(ctx->req->method, ctx->req->path, ctx, path_known);
+}
+
+const struct api_route *api_route_table(size_t *n)
+{
+	*n = ARRAY_LEN(api_routes);
+	return api_routes;
+}
+
+const struct api_route *api_route_lookup(const char *method, const char *path)
+{
+	struct api_ctx ctx = { 0 };
+	bool path_known;
+	const struct api_route *r = api_route_match(method, path, &ctx, &path_known);
+
+	for (int p = 0; p < ctx.nparams; p++)
+		free(ctx.params[p]);
+	return r;
 }
 
 /*

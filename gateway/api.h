@@ -59,6 +59,11 @@ struct api_ctx {
 	void (*state_free)(void *state);
 };
 
+/* Every route, in the order they are tried (test_routes holds docs/openapi.json to it). */
+const struct api_route *api_route_table(size_t *n);
+/* The route the daemon would choose for method and path, or NULL when none takes them. */
+const struct api_route *api_route_lookup(const char *method, const char *path);
+
 void api_init(struct app *app);
 void api_shutdown(struct app *app);
 

@@ -89,11 +89,28 @@ static bool console_accepts_gzip(struct api_ctx *ctx)
 	return ae && strstr(ae, "gzip") && !strstr(ae, "gzip;q=0");
 }
 
+void console_send_file(struct api_ctx *ctx, const struct console_file *f,
+		       const char *cache_control)
+{
+	bool gz = f->gz && console_accepts_gzip(ctx);
+	char etag[48];
+
+	snprintf(etag, sizeof(etag), "%.*s%s\"", (int)strlen(f->etag) - 1, f->etag,
+		 gz ? "-gz" : "");
+	httpd_add_header(ctx->req, "Cache-Control", cache_control);
+	if (f->gz)
+		httpd_add_header(ctx->req, "Vary", "Accept-Encoding");
+	if (console_not_modified(ctx, etag))
+		return;
+	if (gz)
+		httpd_add_header(ctx->req, "Content-Encoding", "gzip");
+	api_reply(ctx, 200, f->type, (const char *)(gz ? f->gz : f->data), gz ? f->gz_len : f->len);
+}
+
 static void console_asset(struct api_ctx *ctx, const char *rest)
 {
 	size_t id_len = strlen(console_build_id);
 	const struct console_file *f = NULL;
-	char etag[48];
 
 	if (strncmp(rest, console_build_id, id_len) == 0 && rest[id_len] == '/' &&
 	    strcmp(rest + id_len + 1, CONSOLE_PAGE) != 0)
@@ -103,17 +120,7 @@ static void console_asset(struct api_ctx *ctx, const char *rest)
 			  "have been updated: reload the page)", ctx->req->path);
 		return;
 	}
-	bool gz = f->gz && console_accepts_gzip(ctx);
-	snprintf(etag, sizeof(etag), "%.*s%s\"", (int)strlen(f->etag) - 1, f->etag,
-		 gz ? "-gz" : "");
-	httpd_add_header(ctx->req, "Cache-Control", "public, max-age=31536000, immutable");
-	if (f->gz)
-		httpd_add_header(ctx->req, "Vary", "Accept-Encoding");
-	if (console_not_modified(ctx, etag))
-		return;
-	if (gz)
-		httpd_add_header(ctx->req, "Content-Encoding", "gzip");
-	api_reply(ctx, 200, f->type, (const char *)(gz ? f->gz : f->data), gz ? f->gz_len : f->len);
+	console_send_file(ctx, f, "public, max-age=31536000, immutable");
 }
 
 void console_serve(struct api_ctx *ctx)

@@ -37,5 +37,8 @@ void console_free(struct console *c);
 void console_redirect(struct api_ctx *ctx);
 /* GET /console/{*}: an asset, or the page. */
 void console_serve(struct api_ctx *ctx);
+/* One embedded file with its ETag (304 when it matches), gzip when accepted. */
+void console_send_file(struct api_ctx *ctx, const struct console_file *f,
+		       const char *cache_control);
 
 #endif

@@ -21,7 +21,7 @@ BUILD=${BUILD:-build/san}
 export BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-STEP_FLOOR=59
+STEP_FLOOR=63
 failed=""
 ran=0
 
@@ -106,6 +106,9 @@ fi
 if [ ! -d tests/console/node_modules ]; then
 	part "npm ci (console)" npm ci --prefix tests/console --no-audit --no-fund --loglevel=error
 fi
+if [ ! -d tests/openapi/node_modules ]; then
+	part "npm ci (openapi)" npm ci --prefix tests/openapi --no-audit --no-fund --loglevel=error
+fi
 # Every script in tests/diff/ but the shared library and the self-check of them all.
 for t in tests/diff/*.sh; do
 	case $t in */oracle_lib.sh | */selfcheck.sh) continue ;; esac
@@ -114,6 +117,10 @@ done
 # Each differential test must fail on a broken build: a checker exiting 2, aborting,
 # leaking, reporting with exit 0, or missing.
 step "differential self-check" run_test tests/diff/selfcheck.sh
+
+# docs/openapi.json is valid OpenAPI 3.1 (redocly lint), and both of its checks can fail.
+step "openapi lint" tests/openapi/check.sh lint
+step "openapi self-check" tests/openapi/selfcheck.sh
 
 step "docker-compose config" env SIGNPOST_DB_PASSWORD=config-check \
 	docker-compose -f docker-compose.yml config -q
@@ -135,6 +142,9 @@ if conninfo=$(scripts/pg.sh start "$tmp/pg"); then
 		SIGNPOST_TEST_OUT="$BUILD/test-output" \
 		step "integration" /usr/bin/python3 -m unittest discover -s tests/integration -p 'test_*.py' -v
 	scripts/pg.sh stop "$tmp/pg"
+	# Every exchange the integration tests had with signpostd, against docs/openapi.json;
+	# every operation it describes must have been called.
+	step "openapi exchanges" tests/openapi/check.sh exchanges --every-operation "$tmp/exchanges.jsonl"
 else
 	failed="$failed postgres"
 fi

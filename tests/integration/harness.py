@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import unittest
 import urllib.error
@@ -186,10 +187,11 @@ class Database:
 
 
 class Response:
-    def __init__(self, status, headers, body):
+    def __init__(self, status, headers, body, url=None):
         self.status = status
         self.headers = headers
         self.body = body
+        self.url = url
 
     @property
     def json(self):
@@ -197,6 +199,65 @@ class Response:
 
     def __repr__(self):
         return "<%d %s>" % (self.status, self.body[:300])
+
+
+# Every exchange with a running signpostd made through http() is recorded, one JSON line
+# each, for tests/openapi/check_exchanges.py to hold against docs/openapi.json.
+EXCHANGES = os.environ.get("SIGNPOST_TEST_EXCHANGES", os.path.join(TMP, "exchanges.jsonl"))
+EXCHANGE_BODY_MAX = 4 << 20
+_daemon_ports = set()
+
+
+def _recorded_body(data, content_type):
+    """A body as recorded: text when it is UTF-8, else base64; cut at EXCHANGE_BODY_MAX."""
+    if data is None:
+        return {}
+    if not isinstance(data, (bytes, bytearray)):  # a generator: sent chunked, not kept
+        return {"content_type": content_type, "streamed": True}
+    out = {"content_type": content_type, "length": len(data)}
+    if len(data) > EXCHANGE_BODY_MAX:
+        out["truncated"] = True
+        data = data[:EXCHANGE_BODY_MAX]
+    try:
+        out["text"] = data.decode()
+    except UnicodeDecodeError:
+        out["base64"] = base64.b64encode(data).decode()
+    return out
+
+
+def _current_test():
+    """The test method (or class set-up) that made the request, for the checker's reports."""
+    f = sys._getframe(2)
+    while f is not None:
+        me = f.f_locals.get("self", f.f_locals.get("cls"))
+        if f.f_code.co_name.startswith(("test", "setUp")) and me is not None:
+            name = me.__name__ if isinstance(me, type) else type(me).__name__
+            return "%s.%s.%s" % (f.f_globals.get("__name__"), name, f.f_code.co_name)
+        f = f.f_back
+    return ""
+
+
+def _record(method, url, data, headers, resp):
+    u = urllib.parse.urlsplit(url)
+    if u.hostname != "127.0.0.1" or u.port not in _daemon_ports:
+        return
+    final = urllib.parse.urlsplit(resp.url or url)
+    h = {k.lower(): v for k, v in (headers or {}).items()}
+    rh = {k.lower(): v for k, v in resp.headers.items()}
+    line = {
+        "test": _current_test(),
+        "method": method, "path": final.path, "query": final.query,
+        "redirected_from": u.path if final.path != u.path else None,
+        "auth": "bearer" if "authorization" in h else
+                "cookie" if "signpost_session=" in h.get("cookie", "") else None,
+        "csrf": "x-csrf-token" in h,
+        "request": _recorded_body(data, h.get("content-type")),
+        "status": resp.status,
+        "response": _recorded_body(resp.body, rh.get("content-type")),
+        "response_encoding": rh.get("content-encoding"),
+    }
+    with open(EXCHANGES, "a") as f:
+        f.write(json.dumps(line) + "\n")
 
 
 def http(method, url, body=None, headers=None, timeout=30):
@@ -208,9 +269,11 @@ def http(method, url, body=None, headers=None, timeout=30):
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return Response(r.status, dict(r.headers), r.read())
+            resp = Response(r.status, dict(r.headers), r.read(), r.geturl())
     except urllib.error.HTTPError as e:
-        return Response(e.code, dict(e.headers), e.read())
+        resp = Response(e.code, dict(e.headers), e.read(), e.geturl())
+    _record(method, url, data, headers, resp)
+    return resp
 
 
 _children = []
@@ -318,6 +381,7 @@ class Daemon:
 
     def start(self, wait=True):
         self.process = Process("signpostd", [SIGNPOSTD, "serve"], env=self.env())
+        _daemon_ports.add(self.port)
         if wait:
             wait_until(self.ready, timeout=60, what="signpostd /readyz")
             self.db.query(CHECK_MESSAGE_TRANSITIONS)
@@ -333,6 +397,7 @@ class Daemon:
             return False
 
     def stop(self, expect_code=0):
+        _daemon_ports.discard(self.port)
         if self.process:
             text = self.process.stop(expect_code=expect_code)
             self.process = None
@@ -340,6 +405,7 @@ class Daemon:
         return ""
 
     def kill9(self):
+        _daemon_ports.discard(self.port)
         self.process.kill9()
         self.process = None
 

@@ -517,6 +517,9 @@ class ConsoleApiTest(IntegrationCase):
                      key=self.admin)
         self.assertEqual(r.status, 201, r)
         token = r.json["invite_url"].split("#", 1)[1]
+        got = self.api("GET", "/v1/users/%d" % r.json["id"], key=self.admin)
+        self.assertEqual((got.status, got.json["email"], got.json["has_password"]),
+                         (200, "ola@example.org", False), got)
         password = "kettle tangerine lighthouse 47"
         r = self.d.api("POST", "/v1/invites/accept", {"token": token, "password": password})
         self.assertEqual(r.status, 201, r)

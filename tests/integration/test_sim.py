@@ -91,3 +91,10 @@ class SimulatorTest(IntegrationCase):
         wait_until(lambda: self.db.value("SELECT state FROM messages WHERE kind = 'reply' AND "
                                          "to_phone = %s", drama_number(6)) == "delivered",
                    what="reply delivered")
+
+    def test_unsigned_send_refused(self):
+        """The simulator's send endpoint takes only what the sim adapter signed."""
+        before = len(self.api("GET", "/v1/sim/messages").json["items"])
+        r = self.d.api("POST", "/sim/messages", {"to": drama_number(7), "text": "Hello"})
+        self.assertEqual((r.status, r.json["error"]["code"]), (403, "bad_signature"), r)
+        self.assertEqual(len(self.api("GET", "/v1/sim/messages").json["items"]), before)
