@@ -220,6 +220,12 @@ void api_reply_row(struct api_ctx *ctx, const struct db_result *r, int status, c
 	api_reply(ctx, status, "application/json", db_get(r, 0, 0), strlen(db_get(r, 0, 0)));
 }
 
+void api_db(struct api_ctx *ctx, const char *sql, int nparams, const char *const *params,
+	    db_cb *cb, void *arg)
+{
+	db_query_scoped(ctx->app->db, ctx->landlord_id, sql, nparams, params, cb, arg);
+}
+
 static void api_got(const struct db_result *r, void *arg)
 {
 	struct api_ctx *ctx = arg;
@@ -237,7 +243,7 @@ void api_get_by_id(struct api_ctx *ctx, const char *sql, const char *what)
 		return;
 	ctx->state = (void *)what; /* a static string: no state_free */
 	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, sql, 1, params, api_got, ctx);
+	api_db(ctx, sql, 1, params, api_got, ctx);
 }
 
 void api_reply_items(struct api_ctx *ctx, const struct db_result *r)
@@ -358,7 +364,7 @@ void api_list(struct api_ctx *ctx, const char *sql)
 	if (!api_page(ctx, &before, limit))
 		return;
 	const char *params[] = { before, limit };
-	db_query(ctx->app->db, sql, 2, params, api_listed, ctx);
+	api_db(ctx, sql, 2, params, api_listed, ctx);
 }
 
 /* ---- JSON field checks ---- */
@@ -532,7 +538,7 @@ void api_readyz(struct api_ctx *ctx)
 		api_error(ctx, 503, "stopping", NULL, "signpostd is shutting down");
 		return;
 	}
-	db_query(ctx->app->db, migrate_version_sql, 0, NULL, api_readyz_done, ctx);
+	api_db(ctx, migrate_version_sql, 0, NULL, api_readyz_done, ctx);
 }
 
 /* ---- routing ---- */
@@ -705,7 +711,8 @@ static void api_authorised(struct api_ctx *ctx)
 }
 
 /* The route's role check, the same for keys and sessions; then the handler may run. */
-static void api_admit(struct api_ctx *ctx, enum auth_role role, int64_t partner_id)
+static void api_admit(struct api_ctx *ctx, enum auth_role role, int64_t partner_id,
+		      int64_t landlord_id)
 {
 	if (!(ctx->route->roles & role)) {
 		api_error(ctx, 403, "forbidden", NULL, "a%s %s %s cannot use %s %s",
@@ -716,6 +723,7 @@ static void api_admit(struct api_ctx *ctx, enum auth_role role, int64_t partner_
 	}
 	ctx->role = role;
 	ctx->partner_id = partner_id;
+	ctx->landlord_id = landlord_id;
 	api_authorised(ctx);
 }
 
@@ -743,7 +751,7 @@ static void api_auth_done(const struct auth_key *key, bool unavailable, void *ar
 	}
 	ctx->key_id = key->id;
 	snprintf(ctx->actor, sizeof(ctx->actor), "API key %lld", (long long)key->id);
-	api_admit(ctx, key->role, key->partner_id);
+	api_admit(ctx, key->role, key->partner_id, key->landlord_id);
 }
 
 static bool api_method_safe(const struct httpd_req *req)
@@ -772,7 +780,7 @@ static void api_session_done(const struct session_user *u, bool unavailable, voi
 	snprintf(ctx->actor, sizeof(ctx->actor), "%.150s", u->email);
 	if (!api_method_safe(ctx->req) && !session_same_origin(ctx, u->csrf))
 		return;
-	api_admit(ctx, u->role, u->partner_id);
+	api_admit(ctx, u->role, u->partner_id, u->landlord_id);
 }
 
 /*

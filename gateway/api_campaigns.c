@@ -382,7 +382,7 @@ void api_campaign_create(struct api_ctx *ctx)
 	campaign_input_init(&in);
 	if (campaign_input_parse(ctx, true, &in)) {
 		campaign_input_params(&in, params);
-		db_query(ctx->app->db, campaign_insert_sql, 10, params, campaign_created, ctx);
+		api_db(ctx, campaign_insert_sql, 10, params, campaign_created, ctx);
 	}
 	campaign_input_free(&in);
 }
@@ -455,7 +455,7 @@ void api_campaign_update(struct api_ctx *ctx)
 	if (campaign_input_parse(ctx, true, &in)) {
 		campaign_input_params(&in, params);
 		params[10] = ctx->params[0];
-		db_query(ctx->app->db, campaign_update_sql, 11, params, campaign_updated, ctx);
+		api_db(ctx, campaign_update_sql, 11, params, campaign_updated, ctx);
 	}
 	campaign_input_free(&in);
 }
@@ -481,7 +481,7 @@ void campaign_row_load(struct api_ctx *ctx, db_cb *cb)
 	if (!api_param_id(ctx, 0, &id))
 		return;
 	const char *params[] = { ctx->params[0], ctx->app->cfg.default_provider->name };
-	db_query(ctx->app->db, campaign_row_sql, 2, params, cb, ctx);
+	api_db(ctx, campaign_row_sql, 2, params, cb, ctx);
 }
 
 static char *campaign_dup(const char *s)
@@ -611,7 +611,7 @@ static void campaign_transitioned(const struct db_result *r, void *arg)
 		return;
 	sched_poke(ctx->app->sched);
 	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, campaign_get_sql, 1, params, campaign_transition_got, ctx);
+	api_db(ctx, campaign_get_sql, 1, params, campaign_transition_got, ctx);
 }
 
 static void campaign_transition(struct api_ctx *ctx, const char *sql,
@@ -623,7 +623,7 @@ static void campaign_transition(struct api_ctx *ctx, const char *sql,
 		return;
 	ctx->state = (void *)move; /* a static: no state_free */
 	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, sql, 1, params, campaign_transitioned, ctx);
+	api_db(ctx, sql, 1, params, campaign_transitioned, ctx);
 }
 
 void api_campaign_pause(struct api_ctx *ctx)
@@ -697,7 +697,7 @@ static void campaign_schedule_loaded(const struct db_result *r, void *arg)
 	    !api_field_string(ctx, ctx->json, "start_at", false, 64, &start_at))
 		goto out;
 	const char *params[] = { ctx->params[0], start_at };
-	db_query(ctx->app->db, campaign_schedule_sql, 2, params, campaign_scheduled, ctx);
+	api_db(ctx, campaign_schedule_sql, 2, params, campaign_scheduled, ctx);
 out:
 	campaign_row_free(&c);
 }

@@ -261,7 +261,7 @@ static void import_send(struct import *im)
 	}
 	params[15] = im->col[IMPORT_LANGUAGE] >= 0 ? "true" : "false";
 	im->inflight++;
-	db_query(im->ctx->app->db, import_upsert_sql, 16, params, import_batch_done, im);
+	api_db(im->ctx, import_upsert_sql, 16, params, import_batch_done, im);
 	for (size_t i = 0; i < ARRAY_LEN(im->arrays); i++)
 		sbuf_reset(&im->arrays[i]);
 	im->batch_rows = 0;

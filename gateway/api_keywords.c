@@ -78,7 +78,7 @@ void api_keywords_put(struct api_ctx *ctx)
 		goto out;
 	struct json_object *canon = keyword_set_to_json(set);
 	const char *params[] = { json_object_to_json_string_ext(canon, JSON_C_TO_STRING_PLAIN) };
-	db_query(ctx->app->db, keywords_store_sql, 1, params, keywords_stored, ctx);
+	api_db(ctx, keywords_store_sql, 1, params, keywords_stored, ctx);
 	json_object_put(canon);
 out:
 	sbuf_free(&err);

@@ -310,7 +310,7 @@ static void outcomes_run(struct api_ctx *ctx, db_cb *cb)
 	if (!by)
 		return;
 	const char *params[] = { api_query(ctx, "from"), api_query(ctx, "to") };
-	db_query(ctx->app->db, by->sql, 2, params, cb, ctx);
+	api_db(ctx, by->sql, 2, params, cb, ctx);
 }
 
 static void outcomes_answered(const struct db_result *r, void *arg)

@@ -215,7 +215,7 @@ static void partner_save(struct api_ctx *ctx, const char *sql, const char *id)
 					 in.has_boroughs ? in.boroughs.data : NULL,
 					 in.capacity[0] ? in.capacity : NULL, in.url, in.secret,
 					 in.active[0] ? in.active : NULL, id };
-		db_query(ctx->app->db, sql, id ? 8 : 7, params, partner_saved, ctx);
+		api_db(ctx, sql, id ? 8 : 7, params, partner_saved, ctx);
 	}
 	sbuf_free(&in.categories);
 	sbuf_free(&in.boroughs);
@@ -246,6 +246,6 @@ static void partner_listed(const struct db_result *r, void *arg)
 
 void api_partner_list(struct api_ctx *ctx)
 {
-	db_query(ctx->app->db, partner_list_sql, 0, NULL, partner_listed, ctx);
+	api_db(ctx, partner_list_sql, 0, NULL, partner_listed, ctx);
 }
 

@@ -252,5 +252,5 @@ void api_referral_create(struct api_ctx *ctx)
 				 in.tenant_id[0] ? NULL : in.e164, in.first_name, in.borough,
 				 in.category, in.answers, in.consent ? "true" : "false", in.note,
 				 ctx->user_id ? user : NULL, ctx->user_id ? NULL : key, ctx->actor };
-	db_query(ctx->app->db, referral_insert_sql, 11, params, referral_stored, ctx);
+	api_db(ctx, referral_insert_sql, 11, params, referral_stored, ctx);
 }

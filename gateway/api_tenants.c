@@ -410,7 +410,7 @@ static void tenant_created(const struct db_result *r, void *arg)
 		tc->ref_conflict = strstr(r->constraint, "external_ref") != NULL;
 		const char *params[] = { tc->ref_conflict ? tc->external_ref : "",
 					 tc->ref_conflict ? "" : tc->phone };
-		db_query(ctx->app->db, tenant_owner_sql, 2, params, tenant_conflict_done, ctx);
+		api_db(ctx, tenant_owner_sql, 2, params, tenant_conflict_done, ctx);
 		return;
 	}
 	if (tenant_bad_time(ctx, r))
@@ -459,7 +459,7 @@ void api_tenant_create(struct api_ctx *ctx)
 	memcpy(tc->phone, t.e164, sizeof(tc->phone));
 	ctx->state = tc;
 	ctx->state_free = tenant_create_free;
-	db_query(ctx->app->db, tenant_insert_sql, 7, params, tenant_created, ctx);
+	api_db(ctx, tenant_insert_sql, 7, params, tenant_created, ctx);
 out:
 	tenant_input_free(&t);
 	sbuf_free(&msg);
@@ -499,7 +499,7 @@ void api_tenant_update(struct api_ctx *ctx)
 	if (api_param_id(ctx, 0, &id) && api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) &&
 	    tenant_extra(ctx, &extra)) {
 		const char *params[] = { ctx->params[0], extra.data };
-		db_query(ctx->app->db, tenant_update_sql, 2, params, tenant_one_row, ctx);
+		api_db(ctx, tenant_update_sql, 2, params, tenant_one_row, ctx);
 	}
 	sbuf_free(&extra);
 }
@@ -511,7 +511,7 @@ static void tenant_by_id(struct api_ctx *ctx, const char *sql, db_cb *cb)
 	if (!api_param_id(ctx, 0, &id))
 		return;
 	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, sql, 1, params, cb, ctx);
+	api_db(ctx, sql, 1, params, cb, ctx);
 }
 
 static void tenant_erased(const struct db_result *r, void *arg)
@@ -662,7 +662,7 @@ void api_tenant_list(struct api_ctx *ctx)
 	const char *params[] = { before, limit, q[0] ? sbuf_str(&name) : NULL,
 				 q[0] ? sbuf_str(&ref) : NULL,
 				 tenant_phone_digits(q, digits) ? digits : NULL };
-	db_query(ctx->app->db, tenant_list_sql, 5, params, tenant_listed, ctx);
+	api_db(ctx, tenant_list_sql, 5, params, tenant_listed, ctx);
 out:
 	sbuf_free(&name);
 	sbuf_free(&ref);
@@ -703,5 +703,5 @@ void api_tenant_texts(struct api_ctx *ctx)
 	}
 	snprintf(limit, sizeof(limit), "%lld", (long long)n);
 	const char *params[] = { ctx->params[0], limit };
-	db_query(ctx->app->db, tenant_texts_sql, 2, params, tenant_texts_done, ctx);
+	api_db(ctx, tenant_texts_sql, 2, params, tenant_texts_done, ctx);
 }

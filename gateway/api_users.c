@@ -99,7 +99,7 @@ static void users_listed(const struct db_result *r, void *arg)
 
 void api_user_list(struct api_ctx *ctx)
 {
-	db_query(ctx->app->db, users_list_sql, 0, NULL, users_listed, ctx);
+	api_db(ctx, users_list_sql, 0, NULL, users_listed, ctx);
 }
 
 void api_user_get(struct api_ctx *ctx)
@@ -181,7 +181,7 @@ void api_user_create(struct api_ctx *ctx)
 	link = users_new_invite(ctx, token, hash);
 	const char *params[] = { lower, name && *name ? name : NULL, role,
 				 partner[0] ? partner : NULL, hash, link };
-	db_query(ctx->app->db, users_insert_sql, 6, params, users_created, ctx);
+	api_db(ctx, users_insert_sql, 6, params, users_created, ctx);
 	OPENSSL_cleanse(token, sizeof(token));
 	free(link);
 	free(lower);
@@ -211,7 +211,7 @@ void api_user_update(struct api_ctx *ctx)
 		return;
 	}
 	const char *params[] = { ctx->params[0], name, active };
-	db_query(ctx->app->db, users_update_sql, 3, params, users_answer, ctx);
+	api_db(ctx, users_update_sql, 3, params, users_answer, ctx);
 }
 
 void api_user_invite(struct api_ctx *ctx)
@@ -224,7 +224,7 @@ void api_user_invite(struct api_ctx *ctx)
 		return;
 	link = users_new_invite(ctx, token, hash);
 	const char *params[] = { ctx->params[0], hash, link };
-	db_query(ctx->app->db, users_invite_sql, 3, params, users_answer, ctx);
+	api_db(ctx, users_invite_sql, 3, params, users_answer, ctx);
 	OPENSSL_cleanse(token, sizeof(token));
 	free(link);
 }
@@ -262,7 +262,7 @@ void api_invite_check(struct api_ctx *ctx)
 	    !invites_token(ctx, hash))
 		return;
 	const char *params[] = { hash };
-	db_query(ctx->app->db, invites_check_sql, 1, params, invites_checked, ctx);
+	api_db(ctx, invites_check_sql, 1, params, invites_checked, ctx);
 }
 
 static void invites_accepted(const struct db_result *r, void *arg)
@@ -289,7 +289,7 @@ static void invites_hashed(enum kdf_status status, bool match, const char *hash,
 		return;
 	}
 	const char *params[] = { ctx->state, hash };
-	db_query(ctx->app->db, invites_accept_sql, 2, params, invites_accepted, ctx);
+	api_db(ctx, invites_accept_sql, 2, params, invites_accepted, ctx);
 }
 
 void api_invite_accept(struct api_ctx *ctx)

@@ -28,6 +28,7 @@ struct auth_key {
 	int64_t id;
 	enum auth_role role;
 	int64_t partner_id; /* 0 unless role is partner */
+	int64_t landlord_id; /* an officer bound to a landlord, or 0 */
 };
 
 /* key NULL: not a valid key. unavailable: the database could not be asked. */
@@ -41,7 +42,14 @@ void auth_lookup(struct auth *a, const char *key, auth_cb *cb, void *arg);
 /*
  * Creates a key (blocking libpq; for the command line). Writes the key to key_out.
  */
-int auth_create_key(const char *conninfo, enum auth_role role, int64_t partner_id,
-		    const char *label, struct sbuf *key_out, struct sbuf *err) WUR;
+struct auth_key_spec {
+	enum auth_role role;
+	int64_t partner_id;   /* partner keys only */
+	const char *label;    /* may be NULL */
+	const char *landlord; /* the code of an officer key's landlord, or NULL */
+};
+
+int auth_create_key(const char *conninfo, const struct auth_key_spec *spec,
+		    struct sbuf *key_out, struct sbuf *err) WUR;
 
 #endif
