@@ -274,7 +274,7 @@ static bool campaign_window(struct api_ctx *ctx, struct send_window *w, struct s
 	return true;
 }
 
-static bool campaign_check_provider(struct api_ctx *ctx, const char *field, const char *name)
+bool campaign_check_provider(struct api_ctx *ctx, const char *field, const char *name)
 {
 	const struct config *cfg = &ctx->app->cfg;
 	struct sbuf names;

@@ -57,6 +57,12 @@ void api_referral_create(struct api_ctx *ctx);
 void api_outcomes(struct api_ctx *ctx);
 void api_outcomes_report(struct api_ctx *ctx);
 
+/* api_landlords.c */
+void api_landlord_create(struct api_ctx *ctx);
+void api_landlord_list(struct api_ctx *ctx);
+void api_landlord_get(struct api_ctx *ctx);
+void api_landlord_update(struct api_ctx *ctx);
+
 /* api_partners.c */
 void api_partner_create(struct api_ctx *ctx);
 void api_partner_list(struct api_ctx *ctx);

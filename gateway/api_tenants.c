@@ -31,13 +31,14 @@
 #define TENANT_JSON                                                                          \
 	"json_build_object('id', t.id, 'external_ref', t.external_ref, 'first_name', "         \
 	"t.first_name, 'phone', t.phone, 'borough', t.borough, 'landlord', t.landlord, "        \
+	"'landlord_id', t.landlord_id, "                                                        \
 	"'tags', t.tags, 'opted_out', EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = "        \
 	"t.phone), 'conversation', (SELECT json_build_object('flow', c.flow, 'step', c.step, "  \
 	"'expires_at', c.expires_at) FROM conversations c WHERE c.phone = t.phone AND "         \
 	"c.state = 'open' AND c.expires_at > now()), "                                          \
 	"'language', t.language, 'consent', CASE WHEN t.consent_at IS NOT NULL THEN "        \
 	"json_build_object('source', t.consent_source, 'at', t.consent_at, 'wording', "         \
-	"t.consent_wording) END, 'suppressed_at', t.suppressed_at, 'perm_fail_streak', "        \
+	"t.consent_wording, 'privacy_notice_version', t.consent_notice_version) END, 'suppressed_at', t.suppressed_at, 'perm_fail_streak', "        \
 	"t.perm_fail_streak, 'erased_at', t.erased_at, "                                         \
 	"'created_at', t.created_at, 'updated_at', t.updated_at)::text"
 
@@ -53,14 +54,23 @@ const char tenant_json_sql[] = TENANT_JSON;
 	"CASE WHEN jsonb_typeof(" p "::jsonb->'consent') = 'object' THEN coalesce(("          \
 	p "::jsonb->'consent'->>'at')::timestamptz, now()) END ELSE t.consent_at END"
 
+/*
+ * $5 names the landlord by code or name. Columns: the tenant, or NULL with why not:
+ * "unknown" (no such landlord) or "other" (a bound officer naming another landlord).
+ */
 static const char tenant_insert_sql[] =
-	"WITH t AS (INSERT INTO tenants (external_ref, first_name, phone, borough, landlord, tags, "
+	"WITH l AS (SELECT signpost_landlord_named($5) AS id), "
+	"t AS (INSERT INTO tenants (external_ref, first_name, phone, borough, landlord_id, tags, "
 	"language, consent_source, consent_wording, consent_at) "
-	"VALUES ($1, $2, $3, $4, $5, string_to_array($6, ';'), $7::jsonb->>'language', "
+	"SELECT $1, $2, $3, $4, coalesce(l.id, signpost_scope()), string_to_array($6, ';'), "
+	"$7::jsonb->>'language', "
 	"$7::jsonb->'consent'->>'source', $7::jsonb->'consent'->>'wording', "
 	"CASE WHEN jsonb_typeof($7::jsonb->'consent') = 'object' THEN "
-	"coalesce(($7::jsonb->'consent'->>'at')::timestamptz, now()) END) RETURNING *) "
-	"SELECT " TENANT_JSON " FROM t";
+	"coalesce(($7::jsonb->'consent'->>'at')::timestamptz, now()) END FROM l "
+	"WHERE ($5 IS NULL OR l.id IS NOT NULL) AND l.id IS NOT DISTINCT FROM "
+	"coalesce(signpost_scope(), l.id) RETURNING *) "
+	"SELECT (SELECT " TENANT_JSON " FROM t), CASE WHEN l.id IS NULL AND $5 IS NOT NULL "
+	"THEN 'unknown' WHEN l.id <> signpost_scope() THEN 'other' END FROM l";
 
 static const char tenant_update_sql[] =
 	"WITH t AS (UPDATE tenants t SET " TENANT_EXTRA_SET("$2") ", updated_at = now() "
@@ -401,6 +411,18 @@ static void tenant_conflict_done(const struct db_result *r, void *arg)
 			  "this phone number already belongs to another tenant (id %s)", owner);
 }
 
+static void tenant_landlord_refused(struct api_ctx *ctx, const char *why)
+{
+	const char *landlord = json_object_get_string(json_object_object_get(ctx->json, "landlord"));
+
+	if (why && strcmp(why, "other") == 0)
+		api_error(ctx, 422, "invalid", "landlord", "landlord: %s is another landlord: you may "
+			  "add only your own landlord's tenants", landlord);
+	else
+		api_error(ctx, 422, "invalid", "landlord", "landlord: no landlord has the code \"%s\" "
+			  "(GET /v1/landlords lists them)", landlord);
+}
+
 static void tenant_created(const struct db_result *r, void *arg)
 {
 	struct api_ctx *ctx = arg;
@@ -417,6 +439,10 @@ static void tenant_created(const struct db_result *r, void *arg)
 		return;
 	if (r->error) {
 		api_db_error(ctx, r);
+		return;
+	}
+	if (!db_get(r, 0, 0)) {
+		tenant_landlord_refused(ctx, db_get(r, 0, 1));
 		return;
 	}
 	api_reply(ctx, 201, "application/json", db_get(r, 0, 0), strlen(db_get(r, 0, 0)));

@@ -32,6 +32,25 @@ LANGUAGE sql IMMUTABLE AS $$
     'LANDLORD'), 12)
 $$;
 
+-- The landlord named by its code or, failing that, its name (any case), or NULL.
+CREATE FUNCTION signpost_landlord_named(p_text text) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+  SELECT id FROM landlords WHERE code = upper(btrim(p_text)) OR lower(name) = lower(btrim(p_text))
+  ORDER BY code = upper(btrim(p_text)) DESC LIMIT 1
+$$;
+
+-- The numbers and references, of those given, that belong to tenants of a landlord other
+-- than p_scope (NULL: none asked). It looks past the caller's scope (the SET clause) to
+-- refuse a bound officer's import rows that would take over another landlord's tenant,
+-- and tells only that.
+CREATE FUNCTION signpost_held_elsewhere(p_phones text[], p_refs text[], p_scope bigint)
+RETURNS TABLE (phone text, external_ref text)
+LANGUAGE sql STABLE SET signpost.landlord = '' AS $$
+  SELECT t.phone, t.external_ref FROM tenants t
+  WHERE p_scope IS NOT NULL AND t.landlord_id <> p_scope
+    AND (t.phone = ANY (p_phones) OR t.external_ref = ANY (p_refs))
+$$;
+
 -- The landlord a bulk load (SQL, COPY) names by code or by name, made when missing; a
 -- tenant written without one belongs to the statement's landlord, or to UNASSIGNED.
 -- The API resolves codes itself and refuses unknown ones.

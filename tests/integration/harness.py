@@ -22,6 +22,7 @@ import urllib.request
 import uuid
 
 import psycopg2
+import psycopg2.errors
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build/san"))
@@ -99,6 +100,20 @@ def check_log(path):
     return text
 
 
+OWNER_ROLE = "signpost"
+
+
+def ensure_owner_role(cur):
+    """The login role (not a superuser) that owns each test database and runs the daemon."""
+    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (OWNER_ROLE,))
+    if cur.fetchone():
+        return
+    try:
+        cur.execute("CREATE ROLE %s LOGIN NOSUPERUSER NOBYPASSRLS" % OWNER_ROLE)
+    except (psycopg2.errors.DuplicateObject, psycopg2.errors.UniqueViolation):
+        pass  # made meanwhile by a test running beside this one
+
+
 class Database:
     """A fresh database in the throwaway cluster."""
 
@@ -108,10 +123,15 @@ class Database:
         self.name = "%s_%s" % (prefix, uuid.uuid4().hex[:10])
         admin = psycopg2.connect(PG)
         admin.autocommit = True
-        admin.cursor().execute('CREATE DATABASE "%s"' % self.name)
+        ensure_owner_role(admin.cursor())
+        admin.cursor().execute('CREATE DATABASE "%s" OWNER %s' % (self.name, OWNER_ROLE))
         admin.close()
         self.conninfo = " ".join(p for p in PG.split() if not p.startswith("dbname=")) + \
             " dbname=" + self.name
+        # The daemon connects as the database's owner, not a superuser, so the row-level
+        # security of the landlords' data applies to it; assertions here may see all.
+        self.daemon_conninfo = " ".join(
+            p for p in self.conninfo.split() if not p.startswith("user=")) + " user=" + OWNER_ROLE
         self._conn = None
 
     def conn(self):
@@ -229,7 +249,7 @@ class Daemon:
     def env(self):
         env = dict(os.environ)
         env.update({
-            "SIGNPOST_DATABASE_URL": self.db.conninfo,
+            "SIGNPOST_DATABASE_URL": self.db.daemon_conninfo,
             "SIGNPOST_LISTEN": "127.0.0.1:%d" % self.port,
             "SIGNPOST_PUBLIC_URL": self.public_url,
             "SIGNPOST_LOG_LEVEL": "debug",
