@@ -32,7 +32,7 @@
 
 #define CAMPAIGN_JSON                                                                        \
 	"json_build_object('id', c.id, 'name', c.name, 'body', c.body, 'state', c.state, "     \
-	"'audience', c.audience, 'provider', c.provider, 'send_window', c.send_window, "       \
+	"'audience', c.audience, 'landlord_id', c.landlord_id, 'provider', c.provider, 'send_window', c.send_window, "       \
 	"'fallback_provider', c.fallback_provider, 'rate_per_minute', c.rate_per_minute, "     \
 	"'smart_encoding', c.smart_encoding, 'purpose', c.purpose, 'bodies', c.bodies, "        \
 	"'paused_at', c.paused_at, 'cancelled_at', c.cancelled_at, "                             \
@@ -61,7 +61,8 @@
 static const char campaign_insert_sql[] =
 	"WITH c AS (INSERT INTO campaigns (name, body, audience, provider, send_window, "
 	"fallback_provider, rate_per_minute, smart_encoding, purpose, bodies) "
-	"VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, $6, $7::int, coalesce($8::bool, true), "
+	"VALUES ($1, $2, $3::jsonb, coalesce($4, (SELECT l.provider FROM landlords l "
+	"WHERE l.id = signpost_scope())), $5::jsonb, $6, $7::int, coalesce($8::bool, true), "
 	"coalesce($9, 'service'), coalesce($10::jsonb, '{}')) RETURNING *) "
 	"SELECT " CAMPAIGN_JSON " FROM c";
 
@@ -73,7 +74,8 @@ static const char campaign_row_sql[] =
 	"SELECT id, body, bodies::text, smart_encoding, purpose = 'marketing', "
 	"coalesce(provider, $2), state, send_window::text, coalesce(rate_per_minute, 0), "
 	"extract(epoch FROM greatest(coalesce(start_at, now()), now()))::bigint, "
-	"fallback_provider, audience::text FROM campaigns WHERE id = $1";
+	"fallback_provider, (audience || CASE WHEN landlord_id IS NULL THEN '{}'::jsonb "
+	"ELSE jsonb_build_object('_landlord', landlord_id) END)::text FROM campaigns WHERE id = $1";
 
 static const char campaign_list_sql[] =
 	"SELECT coalesce(json_agg(j ORDER BY id DESC), '[]')::text FROM (SELECT c.id, "

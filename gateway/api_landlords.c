@@ -31,9 +31,9 @@ static const char landlord_insert_sql[] =
 /* $6 id; a field left out keeps its value, "" clears an optional one. */
 static const char landlord_update_sql[] =
 	"WITH l AS (UPDATE landlords SET code = coalesce($1, code), name = coalesce($2, name), "
-	"sender_id = CASE WHEN $3 IS NULL THEN sender_id ELSE nullif($3, '') END, "
-	"provider = CASE WHEN $4 IS NULL THEN provider ELSE nullif($4, '') END, "
-	"privacy_notice_version = CASE WHEN $5 IS NULL THEN privacy_notice_version "
+	"sender_id = CASE WHEN $3::text IS NULL THEN sender_id ELSE nullif($3, '') END, "
+	"provider = CASE WHEN $4::text IS NULL THEN provider ELSE nullif($4, '') END, "
+	"privacy_notice_version = CASE WHEN $5::text IS NULL THEN privacy_notice_version "
 	"ELSE nullif($5, '') END, updated_at = now() WHERE id = $6 RETURNING *), "
 	"names AS (UPDATE tenants t SET landlord = l.name FROM l WHERE t.landlord_id = l.id "
 	"AND t.erased_at IS NULL AND t.landlord IS DISTINCT FROM l.name) "

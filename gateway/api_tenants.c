@@ -67,8 +67,8 @@ static const char tenant_insert_sql[] =
 	"$7::jsonb->'consent'->>'source', $7::jsonb->'consent'->>'wording', "
 	"CASE WHEN jsonb_typeof($7::jsonb->'consent') = 'object' THEN "
 	"coalesce(($7::jsonb->'consent'->>'at')::timestamptz, now()) END FROM l "
-	"WHERE ($5 IS NULL OR l.id IS NOT NULL) AND l.id IS NOT DISTINCT FROM "
-	"coalesce(signpost_scope(), l.id) RETURNING *) "
+	"WHERE ($5 IS NULL OR l.id IS NOT NULL) AND (l.id IS NULL OR signpost_scope() IS NULL "
+	"OR l.id = signpost_scope()) RETURNING *) "
 	"SELECT (SELECT " TENANT_JSON " FROM t), CASE WHEN l.id IS NULL AND $5 IS NOT NULL "
 	"THEN 'unknown' WHEN l.id <> signpost_scope() THEN 'other' END FROM l";
 

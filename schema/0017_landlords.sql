@@ -40,15 +40,22 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The numbers and references, of those given, that belong to tenants of a landlord other
--- than p_scope (NULL: none asked). It looks past the caller's scope (the SET clause) to
--- refuse a bound officer's import rows that would take over another landlord's tenant,
--- and tells only that.
+-- than p_scope (NULL: none asked). It looks past the caller's scope, for this query alone,
+-- to refuse a bound officer's import rows that would take over another landlord's tenant,
+-- and tells only that. (A SET clause would do it more simply, but only a superuser may put
+-- a custom setting in one.)
 CREATE FUNCTION signpost_held_elsewhere(p_phones text[], p_refs text[], p_scope bigint)
 RETURNS TABLE (phone text, external_ref text)
-LANGUAGE sql STABLE SET signpost.landlord = '' AS $$
-  SELECT t.phone, t.external_ref FROM tenants t
-  WHERE p_scope IS NOT NULL AND t.landlord_id <> p_scope
-    AND (t.phone = ANY (p_phones) OR t.external_ref = ANY (p_refs))
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_scope IS NULL THEN
+    RETURN;
+  END IF;
+  PERFORM set_config('signpost.landlord', '', true);
+  RETURN QUERY SELECT t.phone, t.external_ref FROM tenants t
+    WHERE t.landlord_id <> p_scope AND (t.phone = ANY (p_phones) OR t.external_ref = ANY (p_refs));
+  PERFORM set_config('signpost.landlord', p_scope::text, true);
+END
 $$;
 
 -- The landlord a bulk load (SQL, COPY) names by code or by name, made when missing; a
