@@ -19,7 +19,8 @@ stop() {
 trap stop INT TERM EXIT
 
 if [ -z "${SIGNPOST_DATABASE_URL:-}" ]; then
-	SIGNPOST_DATABASE_URL=$(scripts/pg.sh start "$top/.run/pg")
+	# as the database's owner, not a superuser, so row-level security applies (pg.sh)
+	SIGNPOST_DATABASE_URL=$(scripts/pg.sh start "$top/.run/pg" | sed 's/user=postgres/user=signpost/')
 	own_pg=yes
 	echo "private PostgreSQL running in .run/pg"
 fi
