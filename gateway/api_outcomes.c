@@ -68,9 +68,11 @@
 	"count(*) FILTER (WHERE h.followup_outcome = 'yes'), "                                  \
 	"count(*) FILTER (WHERE h.followup_outcome = 'no') "                                    \
 	"FROM help_requests h " join " WHERE " OUTCOMES_IN("h.created_at") " GROUP BY 1"
+/* Opt-outs belong to numbers, not landlords: a bound officer counts its tenants' numbers. */
 #define OUTCOMES_OPT_OUTS(raw, join)                                                            \
 	"SELECT " raw ", 0, 0, 0, 0, 0, count(*), 0, 0 FROM opt_outs o " join                   \
-	" WHERE " OUTCOMES_IN("o.created_at") " GROUP BY 1"
+	" WHERE " OUTCOMES_IN("o.created_at") " AND (signpost_scope() IS NULL OR EXISTS ("      \
+	"SELECT 1 FROM tenants st WHERE st.phone = o.phone)) GROUP BY 1"
 
 /* g: the sums per grouping value, merged as norm says. */
 #define OUTCOMES_GROUPS(norm)                                                                   \

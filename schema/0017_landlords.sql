@@ -260,3 +260,18 @@ RETURNS TABLE (id bigint, phone text, first_name text, borough text, landlord te
 LANGUAGE sql STABLE SET jit = off AS $$
   SELECT * FROM signpost_audience_rules(p_audience, p_after, p_limit)
 $$;
+
+-- A user as the API shows it, now with the landlord an officer is bound to.
+CREATE OR REPLACE FUNCTION signpost_user_json(u users) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object('id', u.id, 'email', u.email, 'name', u.name, 'role', u.role,
+    'partner_id', u.partner_id,
+    'partner_name', (SELECT p.name FROM partners p WHERE p.id = u.partner_id),
+    'landlord_id', u.landlord_id,
+    'landlord_code', (SELECT l.code FROM landlords l WHERE l.id = u.landlord_id),
+    'active', u.active, 'has_password', u.password_hash IS NOT NULL,
+    'invite_expires_at', (SELECT max(i.expires_at) FROM user_invites i
+      WHERE i.user_id = u.id AND i.used_at IS NULL AND i.expires_at > now()),
+    'created_at', u.created_at, 'updated_at', u.updated_at,
+    'deactivated_at', u.deactivated_at, 'last_sign_in_at', u.last_sign_in_at)
+$$;

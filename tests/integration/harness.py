@@ -286,6 +286,13 @@ class Daemon:
         self.run(*args, input=password + "\n")
         return {"email": email, "password": password}
 
+    def landlords(self, *names):
+        """Landlord records for tenants to name (a tenant's landlord must be one)."""
+        for name in names:
+            self.db.query("INSERT INTO landlords (code, name) VALUES "
+                          "(signpost_landlord_code(%s), %s) ON CONFLICT DO NOTHING", name, name)
+        return self
+
     def start(self, wait=True):
         self.process = Process("signpostd", [SIGNPOSTD, "serve"], env=self.env())
         if wait:

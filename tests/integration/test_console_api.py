@@ -26,6 +26,7 @@ class ConsoleApiTest(IntegrationCase):
         cls.d = Daemon(cls.db).start()
         cls.admin = cls.d.key("admin")
         cls.officer = cls.d.key("officer")
+        cls.d.landlords("Orbit")
 
     @classmethod
     def tearDownClass(cls):

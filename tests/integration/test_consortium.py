@@ -125,6 +125,34 @@ class TestLandlords(ConsortiumCase):
         r = self.d.run("keys", "create", "--role", "admin", "--landlord", "ORBIT", check=False)
         self.assertNotEqual(r.returncode, 0)
 
+    def test_console_users_bound_to_a_landlord(self):
+        r = self.d.api("POST", "/v1/users", {"email": "a@orbit.example", "role": "officer",
+                                             "landlord": "orbit"}, key=self.admin)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual((r.json["landlord_id"], r.json["landlord_code"]), (self.orbit, "ORBIT"))
+        for body, field in (({"email": "b@x.example", "role": "officer", "landlord": "NOPE"},
+                             "landlord"),
+                            ({"email": "c@x.example", "role": "admin", "landlord": "ORBIT"},
+                             "landlord")):
+            r = self.d.api("POST", "/v1/users", body, key=self.admin)
+            self.assertEqual((r.status, r.json["error"]["field"]), (422, field), r)
+        self.d.user("w@wkh.example", "kettle river orange", "officer")
+        self.d.run("users", "create", "--email", "o@orbit.example", "--role", "officer",
+                   "--landlord", "ORBIT", input="kettle river orange\n")
+        r = self.d.api("POST", "/v1/session", {"email": "o@orbit.example",
+                                               "password": "kettle river orange"},
+                       headers={"Origin": self.d.base})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json["user"]["landlord_code"], "ORBIT")
+        cookie = re.match(r"signpost_session=([0-9a-f]{64});", r.headers["Set-Cookie"]).group(1)
+        h = {"Cookie": "signpost_session=" + cookie}
+        listed = self.d.api("GET", "/v1/tenants?limit=500", headers=h)
+        self.assertEqual(listed.status, 200, listed)
+        self.assertIn(OWN[0][2], listed.body.decode())
+        self.assertEqual(self.leaks(listed.body.decode()), [])
+        self.assertEqual(self.d.api("GET", "/v1/tenants/%d" % OTHER[0][0], headers=h).status,
+                         404)
+
     def test_consent_records_the_privacy_notice_in_force(self):
         self.d.api("PUT", "/v1/landlords/%d" % self.orbit, {"privacy_notice_version": "v7"},
                    key=self.admin)
@@ -225,6 +253,11 @@ class TestTenantsOfOneLandlord(ConsortiumCase):
 
 class TestOutcomesByLandlord(ConsortiumCase):
     def test_bound_officer_sees_its_own_figures(self):
+        for _, n, _ in OWN[:1] + OTHER:
+            self.db.query("INSERT INTO opt_outs (phone, source) VALUES (%s, 'sms')",
+                          drama_number(n))
+        self.db.query("INSERT INTO opt_outs (phone, source) VALUES (%s, 'sms')",
+                      drama_number(999))
         everyone = self.d.api("GET", "/v1/outcomes?by=landlord", key=self.officer)
         self.assertEqual(everyone.status, 200, everyone)
         names = {row["key"] for row in everyone.json["rows"]}
@@ -233,6 +266,12 @@ class TestOutcomesByLandlord(ConsortiumCase):
         self.assertEqual(mine.status, 200, mine)
         names = {row["key"] for row in mine.json["rows"]}
         self.assertEqual(names, {"Orbit"}, mine.json)
+        self.assertEqual(mine.json["totals"]["opted_out"], 1, mine.json)
+        self.assertEqual(mine.json["totals"]["referred"], 1, mine.json)
+        self.assertEqual(everyone.json["totals"]["opted_out"], 4, everyone.json)
+        self.assertEqual(everyone.json["totals"]["referred"], 2, everyone.json)
+        by_month = self.api("GET", "/v1/outcomes?by=month")
+        self.assertEqual(by_month.json["totals"], mine.json["totals"])
 
 
 # Path parameters by the resource they name: landlord-owned ones take the seeded object
