@@ -32,7 +32,8 @@
 
 #define CAMPAIGN_JSON                                                                        \
 	"json_build_object('id', c.id, 'name', c.name, 'body', c.body, 'state', c.state, "     \
-	"'audience', c.audience, 'landlord_id', c.landlord_id, 'provider', c.provider, 'send_window', c.send_window, "       \
+	"'audience', c.audience, 'landlord_id', c.landlord_id, 'provider', c.provider, "       \
+	"'send_window', c.send_window, "                                                        \
 	"'fallback_provider', c.fallback_provider, 'rate_per_minute', c.rate_per_minute, "     \
 	"'smart_encoding', c.smart_encoding, 'purpose', c.purpose, 'bodies', c.bodies, "        \
 	"'paused_at', c.paused_at, 'cancelled_at', c.cancelled_at, "                             \

@@ -38,7 +38,8 @@
 	"c.state = 'open' AND c.expires_at > now()), "                                          \
 	"'language', t.language, 'consent', CASE WHEN t.consent_at IS NOT NULL THEN "        \
 	"json_build_object('source', t.consent_source, 'at', t.consent_at, 'wording', "         \
-	"t.consent_wording, 'privacy_notice_version', t.consent_notice_version) END, 'suppressed_at', t.suppressed_at, 'perm_fail_streak', "        \
+	"t.consent_wording, 'privacy_notice_version', t.consent_notice_version) END, "         \
+	"'suppressed_at', t.suppressed_at, 'perm_fail_streak', "                                \
 	"t.perm_fail_streak, 'erased_at', t.erased_at, "                                         \
 	"'created_at', t.created_at, 'updated_at', t.updated_at)::text"
 

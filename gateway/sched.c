@@ -49,7 +49,8 @@ static const char sched_expand_lease_sql[] =
 /*
  * $1 campaign, $2 shard, $3 default provider, $4 batch size, $5 shards. One batch of one
  * shard: its next tenants by id after its cursor that match the audience (signpost_audience)
- * become queued messages (with the tenant's landlord, for its scope), and the cursor moves in the same transaction, so a batch is
+ * become queued messages (with the tenant's landlord, for its scope), and the cursor
+ * moves in the same transaction, so a batch is
  * never done twice. Should two daemons ever expand the same batch at once, the unique
  * index on (campaign, tenant) fails the later one whole. A cancelled campaign's shards end
  * at their next batch (the janitor cancels what a batch under way at the cancel queued).

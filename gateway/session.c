@@ -22,7 +22,8 @@
 static const char session_lookup_sql[] =
 	"WITH s AS ("
 	"  SELECT s.token_hash, s.csrf_token, u.id, u.role, coalesce(u.partner_id, 0) AS partner, "
-	"    u.email, coalesce(u.landlord_id, 0) AS landlord, s.last_seen_at < now() - interval '1 minute' AS stale "
+	"    u.email, coalesce(u.landlord_id, 0) AS landlord, "
+	"    s.last_seen_at < now() - interval '1 minute' AS stale "
 	"  FROM sessions s JOIN users u ON u.id = s.user_id "
 	"  LEFT JOIN partners p ON p.id = u.partner_id "
 	"  WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active AND coalesce(p.active, true)"

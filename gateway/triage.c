@@ -124,8 +124,9 @@ static const char triage_apply_head[] =
 	"  $22::bigint, $23::text, $24::bigint"
 	"), ins AS ("
 	"  INSERT INTO inbound_messages (provider, provider_msg_id, from_phone, to_phone, body, "
-	"    tenant_id, campaign_id, action, keyword) "
-	"  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+	"    tenant_id, campaign_id, action, keyword, landlord_id) "
+	"  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+	"    (SELECT landlord_id FROM tenants WHERE id = $6)) "
 	"  ON CONFLICT (provider, provider_msg_id) DO NOTHING RETURNING id"
 	")";
 
@@ -194,9 +195,10 @@ static const char triage_apply_record[] =
 static const char triage_apply_reply[] =
 	", fresh AS (SELECT %s AS v"
 	"), reply AS ("
-	"  INSERT INTO messages (kind, tenant_id, to_phone, body, provider, in_reply_to, expires_at) "
+	"  INSERT INTO messages (kind, tenant_id, to_phone, body, provider, in_reply_to, expires_at, "
+	"    landlord_id) "
 	"  SELECT 'reply', $6, $3, CASE WHEN fresh.v THEN $10 ELSE $11 END, $1, ins.id, "
-	"    now() + interval '1 day' FROM ins, fresh "
+	"    now() + interval '1 day', (SELECT landlord_id FROM tenants WHERE id = $6) FROM ins, fresh "
 	"  WHERE (CASE WHEN fresh.v THEN $10 ELSE $11 END) IS NOT NULL RETURNING id"
 	")";
 

@@ -171,14 +171,17 @@ BEGIN
 END
 $$;
 CREATE TRIGGER messages_landlord BEFORE INSERT ON messages FOR EACH ROW
-  WHEN (NEW.landlord_id IS NULL) EXECUTE FUNCTION signpost_row_landlord();
+  WHEN (NEW.landlord_id IS NULL AND (NEW.tenant_id IS NOT NULL OR signpost_scope() IS NOT NULL))
+  EXECUTE FUNCTION signpost_row_landlord();
 CREATE TRIGGER inbound_messages_landlord BEFORE INSERT OR UPDATE OF tenant_id
   ON inbound_messages FOR EACH ROW WHEN (NEW.landlord_id IS NULL AND NEW.tenant_id IS NOT NULL)
   EXECUTE FUNCTION signpost_row_landlord();
 CREATE TRIGGER conversations_landlord BEFORE INSERT OR UPDATE OF tenant_id ON conversations
-  FOR EACH ROW WHEN (NEW.landlord_id IS NULL) EXECUTE FUNCTION signpost_row_landlord();
+  FOR EACH ROW WHEN (NEW.landlord_id IS NULL AND (NEW.tenant_id IS NOT NULL
+    OR signpost_scope() IS NOT NULL)) EXECUTE FUNCTION signpost_row_landlord();
 CREATE TRIGGER help_requests_landlord BEFORE INSERT OR UPDATE OF tenant_id ON help_requests
-  FOR EACH ROW WHEN (NEW.landlord_id IS NULL) EXECUTE FUNCTION signpost_row_landlord();
+  FOR EACH ROW WHEN (NEW.landlord_id IS NULL AND (NEW.tenant_id IS NOT NULL
+    OR signpost_scope() IS NOT NULL)) EXECUTE FUNCTION signpost_row_landlord();
 
 -- The scope: unscoped statements see every row, scoped ones their landlord's. FORCE, so
 -- the daemon's own role, which owns the tables, is held to it too.
