@@ -252,6 +252,31 @@ class TestTenantsOfOneLandlord(ConsortiumCase):
 
 
 class TestOutcomesByLandlord(ConsortiumCase):
+    def test_texts_in_carry_the_tenants_landlord(self):
+        for phone in (drama_number(OTHER[1][1]), drama_number(990)):
+            r = self.d.api("POST", "/v1/sim/inbound", {"from": phone, "text": "SKILLS"},
+                           key=self.officer)
+            self.assertLess(r.status, 300, r)
+        wait_until(lambda: self.db.value("SELECT count(*) FROM help_requests h JOIN "
+                                         "inbound_messages i ON i.id = h.inbound_message_id") == 2,
+                   what="two help requests from texts")
+        self.assertEqual(self.db.query(
+            "SELECT i.landlord_id, h.landlord_id FROM inbound_messages i JOIN help_requests h "
+            "ON h.inbound_message_id = i.id WHERE i.from_phone = %s", drama_number(OTHER[1][1])),
+            [(self.wkh, self.wkh)])
+        self.assertEqual(self.db.value("SELECT landlord_id FROM inbound_messages WHERE "
+                                       "from_phone = %s", drama_number(990)), None)
+        wait_until(lambda: self.db.value("SELECT count(*) FROM messages WHERE kind = 'reply' "
+                                         "AND to_phone = %s", drama_number(OTHER[1][1])),
+                   what="the reply")
+        self.assertEqual(self.db.value("SELECT landlord_id FROM messages WHERE kind = 'reply' "
+                                       "AND to_phone = %s LIMIT 1", drama_number(OTHER[1][1])),
+                         self.wkh)
+        # the bound officer of the other landlord sees neither
+        listed = self.api("GET", "/v1/tenants/%d/texts" % OTHER[1][0])
+        self.assertEqual(listed.status, 404, listed)
+
+
     def test_bound_officer_sees_its_own_figures(self):
         for _, n, _ in OWN[:1] + OTHER:
             self.db.query("INSERT INTO opt_outs (phone, source) VALUES (%s, 'sms')",
