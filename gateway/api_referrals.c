@@ -35,10 +35,11 @@ static const char referral_insert_sql[] =
 	"    $6::jsonb, $7::boolean, $8, $9::bigint, $10::bigint "
 	"  FROM (VALUES (1)) one LEFT JOIN t ON true "
 	"  WHERE $1::bigint IS NULL OR (t.id IS NOT NULL AND t.erased_at IS NULL) "
-	"  RETURNING id, created_at"
+	"  RETURNING id, created_at, landlord_id"
 	"), ev AS ("
-	"  INSERT INTO help_request_events (help_request_id, at, from_state, to_state, actor, note) "
-	"  SELECT id, created_at, NULL, 'new', $11, $8 FROM hr"
+	"  INSERT INTO help_request_events (help_request_id, at, from_state, to_state, actor, note, "
+	"    landlord_id) "
+	"  SELECT id, created_at, NULL, 'new', $11, $8, landlord_id FROM hr"
 	") SELECT EXISTS (SELECT 1 FROM t), EXISTS (SELECT 1 FROM t WHERE erased_at IS NOT NULL), "
 	"(SELECT id FROM hr)";
 

@@ -159,6 +159,27 @@ UPDATE inbound_messages m SET landlord_id = t.landlord_id FROM tenants t WHERE t
 UPDATE conversations m SET landlord_id = t.landlord_id FROM tenants t WHERE t.id = m.tenant_id;
 UPDATE help_requests m SET landlord_id = t.landlord_id FROM tenants t WHERE t.id = m.tenant_id;
 
+-- A help request's history carries its landlord, written with each move (a policy that
+-- looked the request up could not see one made by the same statement).
+ALTER TABLE help_request_events ADD COLUMN landlord_id bigint;
+UPDATE help_request_events e SET landlord_id = h.landlord_id FROM help_requests h
+  WHERE h.id = e.help_request_id;
+CREATE OR REPLACE FUNCTION signpost_help_request_event() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO help_request_events (help_request_id, from_state, to_state, partner_id,
+      escalation_reason, outcome, actor, note, landlord_id)
+    VALUES (NEW.id, OLD.state, NEW.state, NEW.partner_id,
+      CASE WHEN NEW.escalated_at IS NOT NULL AND OLD.escalated_at IS NULL
+        THEN NEW.escalation_reason END,
+      CASE WHEN NEW.outcome IS DISTINCT FROM OLD.outcome THEN NEW.outcome END,
+      NEW.actor, CASE WHEN NEW.note IS DISTINCT FROM OLD.note THEN NEW.note END,
+      NEW.landlord_id);
+  NEW.actor := NULL;
+  RETURN NEW;
+END
+$$;
+
 -- The tenant's landlord; without a tenant, the landlord of the officer writing the row.
 CREATE FUNCTION signpost_row_landlord() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -194,8 +215,8 @@ CREATE POLICY scope ON conversations
   USING (signpost_scope() IS NULL OR landlord_id = signpost_scope());
 CREATE POLICY scope ON help_requests
   USING (signpost_scope() IS NULL OR landlord_id = signpost_scope());
-CREATE POLICY scope ON help_request_events USING (signpost_scope() IS NULL OR EXISTS (
-  SELECT 1 FROM help_requests h WHERE h.id = help_request_id));
+CREATE POLICY scope ON help_request_events
+  USING (signpost_scope() IS NULL OR landlord_id = signpost_scope());
 ALTER TABLE tenants ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 ALTER TABLE campaigns ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 ALTER TABLE messages ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;

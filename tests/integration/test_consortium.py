@@ -153,6 +153,25 @@ class TestLandlords(ConsortiumCase):
         self.assertEqual(self.d.api("GET", "/v1/tenants/%d" % OTHER[0][0], headers=h).status,
                          404)
 
+    def test_bound_officer_refers_and_moves_help_requests(self):
+        r = self.api("POST", "/v1/referrals", {"first_name": "Morgan", "phone": drama_number(961),
+                                               "borough": "Thanet", "category": "money",
+                                               "consent": True})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.db.value("SELECT landlord_id FROM help_requests WHERE id = %s",
+                                       r.json["id"]), self.orbit)
+        got = self.api("GET", "/v1/help-requests/%d" % r.json["id"])
+        self.assertEqual(got.status, 200, got)
+        self.assertTrue(got.json["history"], got.json)
+        r = self.api("POST", "/v1/referrals", {"tenant_id": OTHER[0][0], "category": "money",
+                                               "consent": True})
+        self.assertEqual(r.status // 100, 4, r)
+        own = self.ids["own"]["help-requests"]
+        r = self.api("POST", "/v1/help-requests/%d/accept" % own, {})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.db.value("SELECT count(*) FROM help_request_events WHERE "
+                                       "help_request_id = %s AND to_state = 'accepted'", own), 1)
+
     def test_consent_records_the_privacy_notice_in_force(self):
         self.d.api("PUT", "/v1/landlords/%d" % self.orbit, {"privacy_notice_version": "v7"},
                    key=self.admin)
