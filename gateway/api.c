@@ -41,6 +41,7 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/v1/tenants/facets", API_STAFF, API_BODY_NONE, api_tenant_facets, NULL },
 	{ "GET", "/v1/tenants/{}", API_STAFF, API_BODY_NONE, api_tenant_get, NULL },
 	{ "GET", "/v1/tenants/{}/texts", API_STAFF, API_BODY_NONE, api_tenant_texts, NULL },
+	{ "GET", "/v1/tenants/{}/export", API_STAFF, API_BODY_NONE, api_tenant_export, NULL },
 	{ "PATCH", "/v1/tenants/{}", API_STAFF, API_BODY_JSON, api_tenant_update, NULL },
 	{ "DELETE", "/v1/tenants/{}", API_STAFF, API_BODY_NONE, api_tenant_erase, NULL },
 	{ "POST", "/v1/tenants/{}/opt-out", API_STAFF, API_BODY_JSON, api_tenant_opt_out, NULL },

@@ -25,6 +25,8 @@ void api_tenant_import(struct api_ctx *ctx);
 int api_tenant_import_body(struct api_ctx *ctx, const char *data, size_t len);
 /* api_tenant_facets.c */
 void api_tenant_facets(struct api_ctx *ctx);
+/* api_tenant_export.c */
+void api_tenant_export(struct api_ctx *ctx);
 
 /* api_campaigns.c */
 void api_campaign_create(struct api_ctx *ctx);

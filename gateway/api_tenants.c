@@ -28,21 +28,6 @@
 #define TENANT_SEARCH_MAX 100   /* bytes of ?q= */
 #define TENANT_PHONE_DIGITS 6   /* the fewest digits searched for as a phone number */
 
-#define TENANT_JSON                                                                          \
-	"json_build_object('id', t.id, 'external_ref', t.external_ref, 'first_name', "         \
-	"t.first_name, 'phone', t.phone, 'borough', t.borough, 'landlord', t.landlord, "        \
-	"'landlord_id', t.landlord_id, "                                                        \
-	"'tags', t.tags, 'opted_out', EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = "        \
-	"t.phone), 'conversation', (SELECT json_build_object('flow', c.flow, 'step', c.step, "  \
-	"'expires_at', c.expires_at) FROM conversations c WHERE c.phone = t.phone AND "         \
-	"c.state = 'open' AND c.expires_at > now()), "                                          \
-	"'language', t.language, 'consent', CASE WHEN t.consent_at IS NOT NULL THEN "        \
-	"json_build_object('source', t.consent_source, 'at', t.consent_at, 'wording', "         \
-	"t.consent_wording, 'privacy_notice_version', t.consent_notice_version) END, "         \
-	"'suppressed_at', t.suppressed_at, 'perm_fail_streak', "                                \
-	"t.perm_fail_streak, 'erased_at', t.erased_at, "                                         \
-	"'created_at', t.created_at, 'updated_at', t.updated_at)::text"
-
 const char tenant_json_sql[] = TENANT_JSON;
 
 /* $7 is the checked {"language", "consent"} object (see tenant_extra). */

@@ -172,6 +172,24 @@ class TestLandlords(ConsortiumCase):
         self.assertEqual(self.db.value("SELECT count(*) FROM help_request_events WHERE "
                                        "help_request_id = %s AND to_state = 'accepted'", own), 1)
 
+    def test_export_is_everything_held_about_a_tenant(self):
+        tid = OWN[0][0]
+        r = self.api("GET", "/v1/tenants/%d/export" % tid)
+        self.assertEqual(r.status, 200, r)
+        e = r.json
+        self.assertEqual((e["tenant"]["id"], e["tenant"]["first_name"]), (tid, OWN[0][2]))
+        self.assertEqual(e["landlord"]["code"], "ORBIT")
+        self.assertEqual([m["body"] for m in e["texts_sent"]], ["Hello"])
+        self.assertEqual([m["body"] for m in e["texts_received"]], ["SKILLS"])
+        self.assertEqual([h["category"] for h in e["help_requests"]], ["skills"])
+        self.assertEqual(e["help_requests"][0]["partner"], "Library")
+        self.assertEqual(self.leaks(r.body.decode()), [])
+        self.assertEqual(self.api("GET", "/v1/tenants/%d/export" % OTHER[0][0]).status, 404)
+        other = self.d.api("GET", "/v1/tenants/%d/export" % OTHER[0][0], key=self.officer)
+        self.assertEqual((other.status, other.json["tenant"]["first_name"]), (200, OTHER[0][2]))
+        self.assertEqual(self.d.api("GET", "/v1/tenants/%d/export" % tid,
+                                    key=self.partner_key).status, 403)
+
     def test_consent_records_the_privacy_notice_in_force(self):
         self.d.api("PUT", "/v1/landlords/%d" % self.orbit, {"privacy_notice_version": "v7"},
                    key=self.admin)
