@@ -265,6 +265,8 @@ class TestTenantsOfOneLandlord(ConsortiumCase):
         body = {"name": "Everyone", "body": "Digital help at the library", "audience": {
             "all": True}, "send_window": {"days": ["mon", "tue", "wed", "thu", "fri", "sat",
                                                    "sun"], "start": "00:00", "end": "24:00"}}
+        self.d.api("PUT", "/v1/landlords/%d" % self.orbit, {"sender_id": "OrbitHomes"},
+                   key=self.admin)
         r = self.api("POST", "/v1/campaigns", body)
         self.assertEqual(r.status, 201, r)
         cid = r.json["id"]
@@ -286,6 +288,14 @@ class TestTenantsOfOneLandlord(ConsortiumCase):
             "WHERE m.campaign_id = %s AND t.landlord_id <> %s", cid, self.orbit), 0)
         self.assertEqual(self.db.value("SELECT count(*) FROM messages WHERE campaign_id = %s "
                                        "AND landlord_id = %s", cid, self.orbit), own)
+        # texts go from the landlord's sender ID
+        wait_until(lambda: self.db.value("SELECT count(*) FROM messages WHERE campaign_id = %s "
+                                         "AND state IN ('submitted', 'delivered')", cid) == own,
+                   what="the texts sent")
+        sent = [m for m in self.d.api("GET", "/v1/sim/messages", key=self.officer).json["items"]
+                if m["text"] == body["body"]]
+        self.assertEqual(len(sent), own, sent)
+        self.assertEqual({m["from"] for m in sent}, {"OrbitHomes"}, sent)
 
 
 class TestOutcomesByLandlord(ConsortiumCase):
