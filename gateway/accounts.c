@@ -75,9 +75,15 @@ int accounts_create(const char *conninfo, const struct account *a, const char *p
 	password_hash(password, &hash);
 	snprintf(partner, sizeof(partner), "%lld", (long long)a->partner_id);
 	const char *params[] = { email, a->name, auth_role_str(a->role),
-				 a->partner_id ? partner : NULL, hash.data };
+				 a->partner_id ? partner : NULL, hash.data, a->landlord };
 	rc = accounts_exec(conninfo, "INSERT INTO users (email, name, role, partner_id, "
-			   "password_hash) VALUES ($1, $2, $3, $4::bigint, $5)", 5, params, err);
+			   "password_hash, landlord_id) SELECT $1, $2, $3, $4::bigint, $5, l.id "
+			   "FROM (SELECT $6::text AS code) x LEFT JOIN landlords l ON l.code = "
+			   "upper(x.code) WHERE x.code IS NULL OR l.id IS NOT NULL", 6, params, err);
+	if (rc == 0) {
+		sbuf_printf(err, "there is no landlord with code %s", a->landlord);
+		rc = -1;
+	}
 	sbuf_free(&hash);
 	free(email);
 	return rc < 0 ? -1 : 0;

@@ -14,6 +14,7 @@ struct account {
 	const char *name;  /* may be NULL */
 	enum auth_role role;
 	int64_t partner_id; /* partner users only */
+	const char *landlord; /* the code of an officer's landlord, or NULL */
 };
 
 /* Reads one line from f as the password; -1 with a message when it is unacceptable. */

@@ -49,6 +49,7 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/v1/tenants/facets", API_STAFF, API_BODY_NONE, api_tenant_facets, NULL },
 	{ "GET", "/v1/tenants/{}", API_STAFF, API_BODY_NONE, api_tenant_get, NULL },
 	{ "GET", "/v1/tenants/{}/texts", API_STAFF, API_BODY_NONE, api_tenant_texts, NULL },
+	{ "GET", "/v1/tenants/{}/export", API_STAFF, API_BODY_NONE, api_tenant_export, NULL },
 	{ "PATCH", "/v1/tenants/{}", API_STAFF, API_BODY_JSON, api_tenant_update, NULL },
 	{ "DELETE", "/v1/tenants/{}", API_STAFF, API_BODY_NONE, api_tenant_erase, NULL },
 	{ "POST", "/v1/tenants/{}/opt-out", API_STAFF, API_BODY_JSON, api_tenant_opt_out, NULL },
@@ -78,6 +79,10 @@ static const struct api_route api_routes[] = {
 	{ "GET", "/v1/outcomes/report.csv", API_STAFF, API_BODY_NONE, api_outcomes_report, NULL },
 	{ "GET", "/v1/outcomes", API_STAFF, API_BODY_NONE, api_outcomes, NULL },
 	{ "POST", "/v1/referrals", API_ALL, API_BODY_JSON, api_referral_create, NULL },
+	{ "POST", "/v1/landlords", AUTH_ROLE_ADMIN, API_BODY_JSON, api_landlord_create, NULL },
+	{ "GET", "/v1/landlords", API_STAFF, API_BODY_NONE, api_landlord_list, NULL },
+	{ "GET", "/v1/landlords/{}", API_STAFF, API_BODY_NONE, api_landlord_get, NULL },
+	{ "PUT", "/v1/landlords/{}", AUTH_ROLE_ADMIN, API_BODY_JSON, api_landlord_update, NULL },
 	{ "POST", "/v1/partners", AUTH_ROLE_ADMIN, API_BODY_JSON, api_partner_create, NULL },
 	{ "GET", "/v1/partners", API_STAFF, API_BODY_NONE, api_partner_list, NULL },
 	{ "GET", "/v1/partners/{}", API_STAFF, API_BODY_NONE, api_partner_get, NULL },
@@ -237,6 +242,12 @@ void api_reply_row(struct api_ctx *ctx, const struct db_result *r, int status, c
 	api_reply(ctx, status, "application/json", db_get(r, 0, 0), strlen(db_get(r, 0, 0)));
 }
 
+void api_db(struct api_ctx *ctx, const char *sql, int nparams, const char *const *params,
+	    db_cb *cb, void *arg)
+{
+	db_query_scoped(ctx->app->db, ctx->landlord_id, sql, nparams, params, cb, arg);
+}
+
 static void api_got(const struct db_result *r, void *arg)
 {
 	struct api_ctx *ctx = arg;
@@ -254,7 +265,7 @@ void api_get_by_id(struct api_ctx *ctx, const char *sql, const char *what)
 		return;
 	ctx->state = (void *)what; /* a static string: no state_free */
 	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, sql, 1, params, api_got, ctx);
+	api_db(ctx, sql, 1, params, api_got, ctx);
 }
 
 void api_reply_items(struct api_ctx *ctx, const struct db_result *r)
@@ -375,7 +386,7 @@ void api_list(struct api_ctx *ctx, const char *sql)
 	if (!api_page(ctx, &before, limit))
 		return;
 	const char *params[] = { before, limit };
-	db_query(ctx->app->db, sql, 2, params, api_listed, ctx);
+	api_db(ctx, sql, 2, params, api_listed, ctx);
 }
 
 /* ---- JSON field checks ---- */
@@ -786,7 +797,8 @@ static void api_authorised(struct api_ctx *ctx)
 }
 
 /* The route's role check, the same for keys and sessions; then the handler may run. */
-static void api_admit(struct api_ctx *ctx, enum auth_role role, int64_t partner_id)
+static void api_admit(struct api_ctx *ctx, enum auth_role role, int64_t partner_id,
+		      int64_t landlord_id)
 {
 	if (!(ctx->route->roles & role)) {
 		api_error(ctx, 403, "forbidden", NULL, "a%s %s %s cannot use %s %s",
@@ -797,6 +809,7 @@ static void api_admit(struct api_ctx *ctx, enum auth_role role, int64_t partner_
 	}
 	ctx->role = role;
 	ctx->partner_id = partner_id;
+	ctx->landlord_id = landlord_id;
 	api_authorised(ctx);
 }
 
@@ -853,7 +866,7 @@ static void api_auth_done(const struct auth_key *key, bool unavailable, void *ar
 	}
 	ctx->key_id = key->id;
 	snprintf(ctx->actor, sizeof(ctx->actor), "API key %lld", (long long)key->id);
-	api_admit(ctx, key->role, key->partner_id);
+	api_admit(ctx, key->role, key->partner_id, key->landlord_id);
 }
 
 static bool api_method_safe(const struct httpd_req *req)
@@ -883,7 +896,7 @@ static void api_session_done(const struct session_user *u, bool unavailable, voi
 	snprintf(ctx->actor, sizeof(ctx->actor), "%.150s", u->email);
 	if (!api_method_safe(ctx->req) && !session_same_origin(ctx, u->csrf))
 		return;
-	api_admit(ctx, u->role, u->partner_id);
+	api_admit(ctx, u->role, u->partner_id, u->landlord_id);
 }
 
 /*

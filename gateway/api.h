@@ -52,6 +52,8 @@ struct api_ctx {
 	int64_t key_id;     /* the API key that authenticated the request, or 0 */
 	int64_t user_id;    /* the console user whose session did, or 0 */
 	int64_t partner_id;
+	/* A bound officer's landlord, or 0: every statement through api_db is scoped to it. */
+	int64_t landlord_id;
 	char csrf[72];      /* the session's CSRF token (console users) */
 	char actor[160];    /* who is asking, for records: the user's email or "API key 7" */
 	struct json_object *json;
@@ -85,6 +87,13 @@ void api_db_error(struct api_ctx *ctx, const struct db_result *r);
 void api_reply_row(struct api_ctx *ctx, const struct db_result *r, int status, const char *what);
 /* GET of one resource: sql with $1 the id in the path, answered by api_reply_row. */
 void api_get_by_id(struct api_ctx *ctx, const char *sql, const char *what);
+/*
+ * Every statement of a request goes through here: a bound officer's (ctx->landlord_id) is
+ * scoped to that landlord's rows by the database (db_query_scoped), anyone else's is not.
+ * Handlers never call db_query themselves, so none can forget the scope.
+ */
+void api_db(struct api_ctx *ctx, const char *sql, int nparams, const char *const *params,
+	    db_cb *cb, void *arg);
 /* Answers {"items": <row 0, column 0>}. */
 void api_reply_items(struct api_ctx *ctx, const struct db_result *r);
 /* 422 with the message of a failed data check, naming the field it starts with. */

@@ -38,6 +38,8 @@ void campaign_row_free(struct campaign_row *c);
  * after answering the error.
  */
 int campaign_row_from_body(struct api_ctx *ctx, struct campaign_row *c) WUR;
+/* true when name is NULL or a configured provider; answers 422 naming field otherwise. */
+bool campaign_check_provider(struct api_ctx *ctx, const char *field, const char *name) WUR;
 /* The body a tenant with this language (NULL: none) receives. */
 const char *campaign_row_body(const struct campaign_row *c, const char *language);
 /* Formats t as ISO 8601 UTC ("2026-12-01T09:30:00Z") into buf[32]. */

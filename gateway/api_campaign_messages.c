@@ -88,7 +88,7 @@ static void messages_test_loaded(const struct db_result *r, void *arg)
 		db_array_add(&to, cfg->staff_numbers[i], strlen(cfg->staff_numbers[i]));
 	db_array_end(&to);
 	const char *params[] = { ctx->params[0], to.data, text.data, c.provider, segs };
-	db_query(ctx->app->db, messages_test_sql, 5, params, messages_test_done, ctx);
+	api_db(ctx, messages_test_sql, 5, params, messages_test_done, ctx);
 out:
 	campaign_row_free(&c);
 	sbuf_free(&text);
@@ -170,7 +170,7 @@ void api_campaign_messages(struct api_ctx *ctx)
 	ctx->state = xstrdup(limit);
 	ctx->state_free = free;
 	const char *params[] = { ctx->params[0], from, state, limit };
-	db_query(ctx->app->db, messages_page_sql, 4, params, messages_paged, ctx);
+	api_db(ctx, messages_page_sql, 4, params, messages_paged, ctx);
 }
 
 /* ---- GET /v1/campaigns/{id}/report.csv ---- */
@@ -243,7 +243,7 @@ static void report_next(void *arg)
 	struct report *rp = arg;
 	const char *params[] = { rp->ctx->params[0], rp->cursor, MESSAGES_REPORT_PAGE };
 
-	db_query(rp->ctx->app->db, messages_report_sql, 3, params, report_page, rp);
+	api_db(rp->ctx, messages_report_sql, 3, params, report_page, rp);
 }
 
 void api_campaign_report(struct api_ctx *ctx)

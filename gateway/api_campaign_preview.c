@@ -375,7 +375,7 @@ static void preview_next(struct preview *pv)
 	const char *params[] = { pv->c.audience, pv->cursor, PREVIEW_BATCH, pv->fields,
 				 pv->c.marketing ? "true" : "false", pv->bodies };
 
-	db_query(pv->ctx->app->db, preview_batch_sql, 6, params, preview_batch_done, pv);
+	api_db(pv->ctx, preview_batch_sql, 6, params, preview_batch_done, pv);
 }
 
 /* Reads the audience of pv->c, stored or not, from its first tenant. */

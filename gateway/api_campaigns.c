@@ -32,7 +32,8 @@
 
 #define CAMPAIGN_JSON                                                                        \
 	"json_build_object('id', c.id, 'name', c.name, 'body', c.body, 'state', c.state, "     \
-	"'audience', c.audience, 'provider', c.provider, 'send_window', c.send_window, "       \
+	"'audience', c.audience, 'landlord_id', c.landlord_id, 'provider', c.provider, "       \
+	"'send_window', c.send_window, "                                                        \
 	"'fallback_provider', c.fallback_provider, 'rate_per_minute', c.rate_per_minute, "     \
 	"'smart_encoding', c.smart_encoding, 'purpose', c.purpose, 'bodies', c.bodies, "        \
 	"'paused_at', c.paused_at, 'cancelled_at', c.cancelled_at, "                             \
@@ -61,7 +62,8 @@
 static const char campaign_insert_sql[] =
 	"WITH c AS (INSERT INTO campaigns (name, body, audience, provider, send_window, "
 	"fallback_provider, rate_per_minute, smart_encoding, purpose, bodies) "
-	"VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, $6, $7::int, coalesce($8::bool, true), "
+	"VALUES ($1, $2, $3::jsonb, coalesce($4, (SELECT l.provider FROM landlords l "
+	"WHERE l.id = signpost_scope())), $5::jsonb, $6, $7::int, coalesce($8::bool, true), "
 	"coalesce($9, 'service'), coalesce($10::jsonb, '{}')) RETURNING *) "
 	"SELECT " CAMPAIGN_JSON " FROM c";
 
@@ -73,7 +75,8 @@ static const char campaign_row_sql[] =
 	"SELECT id, body, bodies::text, smart_encoding, purpose = 'marketing', "
 	"coalesce(provider, $2), state, send_window::text, coalesce(rate_per_minute, 0), "
 	"extract(epoch FROM greatest(coalesce(start_at, now()), now()))::bigint, "
-	"fallback_provider, audience::text FROM campaigns WHERE id = $1";
+	"fallback_provider, (audience || CASE WHEN landlord_id IS NULL THEN '{}'::jsonb "
+	"ELSE jsonb_build_object('_landlord', landlord_id) END)::text FROM campaigns WHERE id = $1";
 
 static const char campaign_list_sql[] =
 	"SELECT coalesce(json_agg(j ORDER BY id DESC), '[]')::text FROM (SELECT c.id, "
@@ -274,7 +277,7 @@ static bool campaign_window(struct api_ctx *ctx, struct send_window *w, struct s
 	return true;
 }
 
-static bool campaign_check_provider(struct api_ctx *ctx, const char *field, const char *name)
+bool campaign_check_provider(struct api_ctx *ctx, const char *field, const char *name)
 {
 	const struct config *cfg = &ctx->app->cfg;
 	struct sbuf names;
@@ -382,7 +385,7 @@ void api_campaign_create(struct api_ctx *ctx)
 	campaign_input_init(&in);
 	if (campaign_input_parse(ctx, true, &in)) {
 		campaign_input_params(&in, params);
-		db_query(ctx->app->db, campaign_insert_sql, 10, params, campaign_created, ctx);
+		api_db(ctx, campaign_insert_sql, 10, params, campaign_created, ctx);
 	}
 	campaign_input_free(&in);
 }
@@ -455,7 +458,7 @@ void api_campaign_update(struct api_ctx *ctx)
 	if (campaign_input_parse(ctx, true, &in)) {
 		campaign_input_params(&in, params);
 		params[10] = ctx->params[0];
-		db_query(ctx->app->db, campaign_update_sql, 11, params, campaign_updated, ctx);
+		api_db(ctx, campaign_update_sql, 11, params, campaign_updated, ctx);
 	}
 	campaign_input_free(&in);
 }
@@ -481,7 +484,7 @@ void campaign_row_load(struct api_ctx *ctx, db_cb *cb)
 	if (!api_param_id(ctx, 0, &id))
 		return;
 	const char *params[] = { ctx->params[0], ctx->app->cfg.default_provider->name };
-	db_query(ctx->app->db, campaign_row_sql, 2, params, cb, ctx);
+	api_db(ctx, campaign_row_sql, 2, params, cb, ctx);
 }
 
 static char *campaign_dup(const char *s)
@@ -611,7 +614,7 @@ static void campaign_transitioned(const struct db_result *r, void *arg)
 		return;
 	sched_poke(ctx->app->sched);
 	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, campaign_get_sql, 1, params, campaign_transition_got, ctx);
+	api_db(ctx, campaign_get_sql, 1, params, campaign_transition_got, ctx);
 }
 
 static void campaign_transition(struct api_ctx *ctx, const char *sql,
@@ -623,7 +626,7 @@ static void campaign_transition(struct api_ctx *ctx, const char *sql,
 		return;
 	ctx->state = (void *)move; /* a static: no state_free */
 	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, sql, 1, params, campaign_transitioned, ctx);
+	api_db(ctx, sql, 1, params, campaign_transitioned, ctx);
 }
 
 void api_campaign_pause(struct api_ctx *ctx)
@@ -697,7 +700,7 @@ static void campaign_schedule_loaded(const struct db_result *r, void *arg)
 	    !api_field_string(ctx, ctx->json, "start_at", false, 64, &start_at))
 		goto out;
 	const char *params[] = { ctx->params[0], start_at };
-	db_query(ctx->app->db, campaign_schedule_sql, 2, params, campaign_scheduled, ctx);
+	api_db(ctx, campaign_schedule_sql, 2, params, campaign_scheduled, ctx);
 out:
 	campaign_row_free(&c);
 }

@@ -106,7 +106,7 @@ void api_flow_put(struct api_ctx *ctx)
 		goto out;
 	const char *params[] = { f->name, json_object_to_json_string_ext(f->json,
 									  JSON_C_TO_STRING_PLAIN) };
-	db_query(ctx->app->db, flows_store_sql, 2, params, flows_stored, ctx);
+	api_db(ctx, flows_store_sql, 2, params, flows_stored, ctx);
 out:
 	sbuf_free(&err);
 }

@@ -25,6 +25,8 @@ void api_tenant_import(struct api_ctx *ctx);
 int api_tenant_import_body(struct api_ctx *ctx, const char *data, size_t len);
 /* api_tenant_facets.c */
 void api_tenant_facets(struct api_ctx *ctx);
+/* api_tenant_export.c */
+void api_tenant_export(struct api_ctx *ctx);
 
 /* api_campaigns.c */
 void api_campaign_create(struct api_ctx *ctx);
@@ -56,6 +58,12 @@ void api_referral_create(struct api_ctx *ctx);
 /* api_outcomes.c */
 void api_outcomes(struct api_ctx *ctx);
 void api_outcomes_report(struct api_ctx *ctx);
+
+/* api_landlords.c */
+void api_landlord_create(struct api_ctx *ctx);
+void api_landlord_list(struct api_ctx *ctx);
+void api_landlord_get(struct api_ctx *ctx);
+void api_landlord_update(struct api_ctx *ctx);
 
 /* api_partners.c */
 void api_partner_create(struct api_ctx *ctx);

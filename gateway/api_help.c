@@ -202,7 +202,7 @@ static void help_query_list(struct api_ctx *ctx, const char *sql, db_cb *cb)
 				 api_query(ctx, "borough"), api_query(ctx, "campaign_id"),
 				 api_query(ctx, "partner_id"), api_query(ctx, "queue"),
 				 api_query(ctx, "tenant_id"), api_query(ctx, "source") };
-	db_query(ctx->app->db, sql, 11, params, cb, ctx);
+	api_db(ctx, sql, 11, params, cb, ctx);
 }
 
 void api_help_list(struct api_ctx *ctx)
@@ -258,7 +258,7 @@ void api_help_get(struct api_ctx *ctx)
 	if (!api_param_id(ctx, 0, &id))
 		return;
 	const char *params[] = { help_partner(ctx, partner), ctx->params[0] };
-	db_query(ctx->app->db, help_get_sql, 2, params, help_got, ctx);
+	api_db(ctx, help_get_sql, 2, params, help_got, ctx);
 }
 
 static void help_made(const struct db_result *r, void *arg)
@@ -271,7 +271,7 @@ void api_help_made(struct api_ctx *ctx, const char *id)
 	char partner[24];
 	const char *params[] = { help_partner(ctx, partner), id };
 
-	db_query(ctx->app->db, help_made_sql, 2, params, help_made, ctx);
+	api_db(ctx, help_made_sql, 2, params, help_made, ctx);
 }
 
 static void help_moved(const struct db_result *r, void *arg)
@@ -340,5 +340,5 @@ void api_help_move(struct api_ctx *ctx)
 	}
 	const char *params[] = { help_partner(ctx, partner), ctx->params[0], action, outcome, note,
 				 ctx->actor };
-	db_query(ctx->app->db, help_move_sql, 6, params, help_moved, ctx);
+	api_db(ctx, help_move_sql, 6, params, help_moved, ctx);
 }

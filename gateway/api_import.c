@@ -47,19 +47,38 @@ static const char *const import_col_names[IMPORT_NCOLS] = {
 /*
  * Columns 0-5 as text arrays, 6 the line numbers, 7-10 whether optional columns exist,
  * 11-14 language and consent as text arrays, 15 whether the language column exists. An empty
- * consent_source leaves recorded consent as it was.
+ * consent_source leaves recorded consent as it was. A row names its landlord by code (or
+ * name); an unknown one, and for a bound officer another landlord or a number or
+ * reference another landlord's tenant holds, are rows refused (bad); an empty landlord
+ * keeps the tenant's, or for a new tenant the officer's (UNASSIGNED for the consortium).
  */
 static const char import_upsert_sql[] =
-	"WITH r AS ("
+	"WITH r0 AS ("
 	"  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
 	"    $6::text[], $7::int[], $12::text[], $13::text[], $14::text[], $15::text[]) "
 	"    AS r(external_ref, first_name, phone, borough, landlord, tags, line, language, "
 	"    consent_source, consent_at, consent_wording)"
+	"), r AS ("
+	"  SELECT r0.*, signpost_landlord_named(nullif(r0.landlord, '')) AS lid FROM r0"
+	"), held AS ("
+	"  SELECT * FROM signpost_held_elsewhere((SELECT array_agg(phone) FROM r), "
+	"    (SELECT array_agg(external_ref) FROM r), signpost_scope())"
+	"), bad AS ("
+	"  SELECT line, 'landlord: no landlord has the code \"' || landlord || "
+	"    '\" (GET /v1/landlords lists them)' AS why FROM r "
+	"  WHERE nullif(landlord, '') IS NOT NULL AND lid IS NULL "
+	"  UNION ALL SELECT line, 'landlord: ' || landlord || ' is another landlord: you may ' "
+	"    || 'import only your own landlord''s tenants' FROM r WHERE lid <> signpost_scope() "
+	"  UNION ALL SELECT line, 'external_ref: this tenant (or number) belongs to another ' "
+	"    || 'landlord' FROM r WHERE EXISTS (SELECT 1 FROM held h "
+	"    WHERE h.phone = r.phone OR h.external_ref = r.external_ref)"
 	"), taken AS ("
 	"  SELECT r.line, t.external_ref AS owner FROM r JOIN tenants t ON t.phone = r.phone "
-	"  WHERE t.external_ref IS DISTINCT FROM r.external_ref"
+	"  WHERE t.external_ref IS DISTINCT FROM r.external_ref "
+	"    AND NOT EXISTS (SELECT 1 FROM bad WHERE bad.line = r.line)"
 	"), ok AS ("
-	"  SELECT r.* FROM r WHERE NOT EXISTS (SELECT 1 FROM taken WHERE taken.line = r.line)"
+	"  SELECT r.* FROM r WHERE NOT EXISTS (SELECT 1 FROM taken WHERE taken.line = r.line) "
+	"    AND NOT EXISTS (SELECT 1 FROM bad WHERE bad.line = r.line)"
 	"), carry AS ("
 	"  INSERT INTO opt_outs (phone, source) "
 	"  SELECT ok.phone, 'officer' FROM ok JOIN tenants t ON t.external_ref = ok.external_ref "
@@ -67,17 +86,19 @@ static const char import_upsert_sql[] =
 	"    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = t.phone) "
 	"  ON CONFLICT DO NOTHING"
 	"), up AS ("
-	"  INSERT INTO tenants AS t (external_ref, first_name, phone, borough, landlord, tags, "
+	"  INSERT INTO tenants AS t (external_ref, first_name, phone, borough, landlord_id, tags, "
 	"    language, consent_source, consent_at, consent_wording) "
 	"  SELECT external_ref, nullif(first_name, ''), phone, nullif(borough, ''), "
-	"    nullif(landlord, ''), string_to_array(coalesce(tags, ''), ';'), nullif(language, ''), "
+	"    coalesce(lid, (SELECT o.landlord_id FROM tenants o WHERE o.external_ref = "
+	"    ok.external_ref), signpost_scope()), string_to_array(coalesce(tags, ''), ';'), "
+	"    nullif(language, ''), "
 	"    nullif(consent_source, ''), CASE WHEN consent_source <> '' THEN "
 	"    coalesce(nullif(consent_at, '')::timestamptz, now()) END, "
 	"    CASE WHEN consent_source <> '' THEN nullif(consent_wording, '') END FROM ok "
 	"  ON CONFLICT (external_ref) DO UPDATE SET phone = EXCLUDED.phone, "
 	"    first_name = CASE WHEN $8 THEN EXCLUDED.first_name ELSE t.first_name END, "
 	"    borough = CASE WHEN $9 THEN EXCLUDED.borough ELSE t.borough END, "
-	"    landlord = CASE WHEN $10 THEN EXCLUDED.landlord ELSE t.landlord END, "
+	"    landlord_id = CASE WHEN $10 THEN EXCLUDED.landlord_id ELSE t.landlord_id END, "
 	"    tags = CASE WHEN $11 THEN EXCLUDED.tags ELSE t.tags END, "
 	"    language = CASE WHEN $16 THEN EXCLUDED.language ELSE t.language END, "
 	"    consent_source = coalesce(EXCLUDED.consent_source, t.consent_source), "
@@ -88,7 +109,8 @@ static const char import_upsert_sql[] =
 	"  RETURNING (xmax = 0) AS created"
 	") "
 	"SELECT 0, count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created), NULL "
-	"FROM up UNION ALL SELECT 1, line, 0, owner FROM taken";
+	"FROM up UNION ALL SELECT 1, line, 0, owner FROM taken "
+	"UNION ALL SELECT 2, line, 0, why FROM bad";
 
 struct import_reject {
 	size_t line;
@@ -230,9 +252,11 @@ static void import_batch_done(const struct db_result *r, void *arg)
 		if (db_get_i64(r, i, 0) == 0) {
 			im->created += db_get_i64(r, i, 1);
 			im->updated += db_get_i64(r, i, 2);
-		} else {
+		} else if (db_get_i64(r, i, 0) == 1) {
 			import_reject(im, (size_t)db_get_i64(r, i, 1),
 				      "phone: this number already belongs to tenant %s", db_get(r, i, 3));
+		} else {
+			import_reject(im, (size_t)db_get_i64(r, i, 1), "%s", db_get(r, i, 3));
 		}
 	}
 	if (im->batch_full) {
@@ -261,7 +285,7 @@ static void import_send(struct import *im)
 	}
 	params[15] = im->col[IMPORT_LANGUAGE] >= 0 ? "true" : "false";
 	im->inflight++;
-	db_query(im->ctx->app->db, import_upsert_sql, 16, params, import_batch_done, im);
+	api_db(im->ctx, import_upsert_sql, 16, params, import_batch_done, im);
 	for (size_t i = 0; i < ARRAY_LEN(im->arrays); i++)
 		sbuf_reset(&im->arrays[i]);
 	im->batch_rows = 0;

@@ -38,5 +38,5 @@ void api_key_revoke(struct api_ctx *ctx)
 	if (!api_param_id(ctx, 0, &id))
 		return;
 	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, auth_revoke_sql, 1, params, keys_revoked, ctx);
+	api_db(ctx, auth_revoke_sql, 1, params, keys_revoked, ctx);
 }

@@ -87,7 +87,7 @@ void api_keywords_save(struct api_ctx *ctx, struct keyword_set *set, api_keyword
 		ctx->state_free(ctx->state);
 	ctx->state = s;
 	ctx->state_free = keywords_state_free;
-	db_query(ctx->app->db, keywords_store_sql, 1, params, keywords_stored, ctx);
+	api_db(ctx, keywords_store_sql, 1, params, keywords_stored, ctx);
 	json_object_put(canon);
 }
 

@@ -69,9 +69,11 @@
 	"count(*) FILTER (WHERE h.followup_outcome = 'yes'), "                                  \
 	"count(*) FILTER (WHERE h.followup_outcome = 'no') "                                    \
 	"FROM help_requests h " join " WHERE " OUTCOMES_IN("h.created_at") " GROUP BY 1"
+/* Opt-outs belong to numbers, not landlords: a bound officer counts its tenants' numbers. */
 #define OUTCOMES_OPT_OUTS(raw, join)                                                            \
 	"SELECT " raw ", 0, 0, 0, 0, 0, count(*), 0, 0 FROM opt_outs o " join                   \
-	" WHERE " OUTCOMES_IN("o.created_at") " GROUP BY 1"
+	" WHERE " OUTCOMES_IN("o.created_at") " AND (signpost_scope() IS NULL OR EXISTS ("      \
+	"SELECT 1 FROM tenants st WHERE st.phone = o.phone)) GROUP BY 1"
 
 /* g: the sums per grouping value, merged as norm says. */
 #define OUTCOMES_GROUPS(norm)                                                                   \
@@ -311,7 +313,7 @@ static void outcomes_run(struct api_ctx *ctx, db_cb *cb)
 	if (!by)
 		return;
 	const char *params[] = { api_query(ctx, "from"), api_query(ctx, "to") };
-	db_query(ctx->app->db, by->sql, 2, params, cb, ctx);
+	api_db(ctx, by->sql, 2, params, cb, ctx);
 }
 
 static void outcomes_answered(const struct db_result *r, void *arg)

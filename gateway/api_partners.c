@@ -240,7 +240,7 @@ static void partner_write(struct partner_save *s)
 				 in->capacity[0] ? in->capacity : NULL, in->url, in->secret,
 				 in->active[0] ? in->active : NULL, s->id };
 
-	db_query(s->ctx->app->db, s->sql, s->id ? 8 : 7, params, partner_saved, s->ctx);
+	api_db(s->ctx, s->sql, s->id ? 8 : 7, params, partner_saved, s->ctx);
 	partner_save_free(s);
 }
 
@@ -298,6 +298,6 @@ static void partner_listed(const struct db_result *r, void *arg)
 
 void api_partner_list(struct api_ctx *ctx)
 {
-	db_query(ctx->app->db, partner_list_sql, 0, NULL, partner_listed, ctx);
+	api_db(ctx, partner_list_sql, 0, NULL, partner_listed, ctx);
 }
 

@@ -35,10 +35,11 @@ static const char referral_insert_sql[] =
 	"    $6::jsonb, $7::boolean, $8, $9::bigint, $10::bigint "
 	"  FROM (VALUES (1)) one LEFT JOIN t ON true "
 	"  WHERE $1::bigint IS NULL OR (t.id IS NOT NULL AND t.erased_at IS NULL) "
-	"  RETURNING id, created_at"
+	"  RETURNING id, created_at, landlord_id"
 	"), ev AS ("
-	"  INSERT INTO help_request_events (help_request_id, at, from_state, to_state, actor, note) "
-	"  SELECT id, created_at, NULL, 'new', $11, $8 FROM hr"
+	"  INSERT INTO help_request_events (help_request_id, at, from_state, to_state, actor, note, "
+	"    landlord_id) "
+	"  SELECT id, created_at, NULL, 'new', $11, $8, landlord_id FROM hr"
 	") SELECT EXISTS (SELECT 1 FROM t), EXISTS (SELECT 1 FROM t WHERE erased_at IS NOT NULL), "
 	"(SELECT id FROM hr)";
 
@@ -252,5 +253,5 @@ void api_referral_create(struct api_ctx *ctx)
 				 in.tenant_id[0] ? NULL : in.e164, in.first_name, in.borough,
 				 in.category, in.answers, in.consent ? "true" : "false", in.note,
 				 ctx->user_id ? user : NULL, ctx->user_id ? NULL : key, ctx->actor };
-	db_query(ctx->app->db, referral_insert_sql, 11, params, referral_stored, ctx);
+	api_db(ctx, referral_insert_sql, 11, params, referral_stored, ctx);
 }

@@ -195,7 +195,7 @@ void api_replies_unrecognised(struct api_ctx *ctx)
 	ctx->state = xmalloc(sizeof(int));
 	*(int *)ctx->state = limit;
 	ctx->state_free = free;
-	db_query(ctx->app->db, replies_unrecognised_sql, 1, params, replies_unrecognised_loaded, ctx);
+	api_db(ctx, replies_unrecognised_sql, 1, params, replies_unrecognised_loaded, ctx);
 }
 
 /* ---- teaching one ---- */
@@ -312,5 +312,5 @@ void api_replies_map(struct api_ctx *ctx)
 	if (!replies_target(ctx))
 		return;
 	snprintf(days, sizeof(days), "%d", REPLIES_DAYS_MAX);
-	db_query(ctx->app->db, replies_core_sql, 2, params, replies_core_found, ctx);
+	api_db(ctx, replies_core_sql, 2, params, replies_core_found, ctx);
 }

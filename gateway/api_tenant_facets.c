@@ -36,5 +36,5 @@ static void api_tenant_facets_done(const struct db_result *r, void *arg)
 
 void api_tenant_facets(struct api_ctx *ctx)
 {
-	db_query(ctx->app->db, facets_sql, 0, NULL, api_tenant_facets_done, ctx);
+	api_db(ctx, facets_sql, 0, NULL, api_tenant_facets_done, ctx);
 }

@@ -28,19 +28,6 @@
 #define TENANT_SEARCH_MAX 100   /* bytes of ?q= */
 #define TENANT_PHONE_DIGITS 6   /* the fewest digits searched for as a phone number */
 
-#define TENANT_JSON                                                                          \
-	"json_build_object('id', t.id, 'external_ref', t.external_ref, 'first_name', "         \
-	"t.first_name, 'phone', t.phone, 'borough', t.borough, 'landlord', t.landlord, "        \
-	"'tags', t.tags, 'opted_out', EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = "        \
-	"t.phone), 'conversation', (SELECT json_build_object('flow', c.flow, 'step', c.step, "  \
-	"'expires_at', c.expires_at) FROM conversations c WHERE c.phone = t.phone AND "         \
-	"c.state = 'open' AND c.expires_at > now()), "                                          \
-	"'language', t.language, 'consent', CASE WHEN t.consent_at IS NOT NULL THEN "        \
-	"json_build_object('source', t.consent_source, 'at', t.consent_at, 'wording', "         \
-	"t.consent_wording) END, 'suppressed_at', t.suppressed_at, 'perm_fail_streak', "        \
-	"t.perm_fail_streak, 'erased_at', t.erased_at, "                                         \
-	"'created_at', t.created_at, 'updated_at', t.updated_at)::text"
-
 const char tenant_json_sql[] = TENANT_JSON;
 
 /* $7 is the checked {"language", "consent"} object (see tenant_extra). */
@@ -53,14 +40,23 @@ const char tenant_json_sql[] = TENANT_JSON;
 	"CASE WHEN jsonb_typeof(" p "::jsonb->'consent') = 'object' THEN coalesce(("          \
 	p "::jsonb->'consent'->>'at')::timestamptz, now()) END ELSE t.consent_at END"
 
+/*
+ * $5 names the landlord by code or name. Columns: the tenant, or NULL with why not:
+ * "unknown" (no such landlord) or "other" (a bound officer naming another landlord).
+ */
 static const char tenant_insert_sql[] =
-	"WITH t AS (INSERT INTO tenants (external_ref, first_name, phone, borough, landlord, tags, "
+	"WITH l AS (SELECT signpost_landlord_named($5) AS id), "
+	"t AS (INSERT INTO tenants (external_ref, first_name, phone, borough, landlord_id, tags, "
 	"language, consent_source, consent_wording, consent_at) "
-	"VALUES ($1, $2, $3, $4, $5, string_to_array($6, ';'), $7::jsonb->>'language', "
+	"SELECT $1, $2, $3, $4, coalesce(l.id, signpost_scope()), string_to_array($6, ';'), "
+	"$7::jsonb->>'language', "
 	"$7::jsonb->'consent'->>'source', $7::jsonb->'consent'->>'wording', "
 	"CASE WHEN jsonb_typeof($7::jsonb->'consent') = 'object' THEN "
-	"coalesce(($7::jsonb->'consent'->>'at')::timestamptz, now()) END) RETURNING *) "
-	"SELECT " TENANT_JSON " FROM t";
+	"coalesce(($7::jsonb->'consent'->>'at')::timestamptz, now()) END FROM l "
+	"WHERE ($5 IS NULL OR l.id IS NOT NULL) AND (l.id IS NULL OR signpost_scope() IS NULL "
+	"OR l.id = signpost_scope()) RETURNING *) "
+	"SELECT (SELECT " TENANT_JSON " FROM t), CASE WHEN l.id IS NULL AND $5 IS NOT NULL "
+	"THEN 'unknown' WHEN l.id <> signpost_scope() THEN 'other' END FROM l";
 
 static const char tenant_update_sql[] =
 	"WITH t AS (UPDATE tenants t SET " TENANT_EXTRA_SET("$2") ", updated_at = now() "
@@ -391,6 +387,18 @@ static void tenant_conflict_done(const struct db_result *r, void *arg)
 			  "this phone number already belongs to another tenant (id %s)", owner);
 }
 
+static void tenant_landlord_refused(struct api_ctx *ctx, const char *why)
+{
+	const char *landlord = json_object_get_string(json_object_object_get(ctx->json, "landlord"));
+
+	if (why && strcmp(why, "other") == 0)
+		api_error(ctx, 422, "invalid", "landlord", "landlord: %s is another landlord: you may "
+			  "add only your own landlord's tenants", landlord);
+	else
+		api_error(ctx, 422, "invalid", "landlord", "landlord: no landlord has the code \"%s\" "
+			  "(GET /v1/landlords lists them)", landlord);
+}
+
 static void tenant_created(const struct db_result *r, void *arg)
 {
 	struct api_ctx *ctx = arg;
@@ -400,13 +408,17 @@ static void tenant_created(const struct db_result *r, void *arg)
 		tc->ref_conflict = strstr(r->constraint, "external_ref") != NULL;
 		const char *params[] = { tc->ref_conflict ? tc->external_ref : "",
 					 tc->ref_conflict ? "" : tc->phone };
-		db_query(ctx->app->db, tenant_owner_sql, 2, params, tenant_conflict_done, ctx);
+		api_db(ctx, tenant_owner_sql, 2, params, tenant_conflict_done, ctx);
 		return;
 	}
 	if (tenant_bad_time(ctx, r))
 		return;
 	if (r->error) {
 		api_db_error(ctx, r);
+		return;
+	}
+	if (!db_get(r, 0, 0)) {
+		tenant_landlord_refused(ctx, db_get(r, 0, 1));
 		return;
 	}
 	api_reply(ctx, 201, "application/json", db_get(r, 0, 0), strlen(db_get(r, 0, 0)));
@@ -449,7 +461,7 @@ void api_tenant_create(struct api_ctx *ctx)
 	memcpy(tc->phone, t.e164, sizeof(tc->phone));
 	ctx->state = tc;
 	ctx->state_free = tenant_create_free;
-	db_query(ctx->app->db, tenant_insert_sql, 7, params, tenant_created, ctx);
+	api_db(ctx, tenant_insert_sql, 7, params, tenant_created, ctx);
 out:
 	tenant_input_free(&t);
 	sbuf_free(&msg);
@@ -489,7 +501,7 @@ void api_tenant_update(struct api_ctx *ctx)
 	if (api_param_id(ctx, 0, &id) && api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) &&
 	    tenant_extra(ctx, &extra)) {
 		const char *params[] = { ctx->params[0], extra.data };
-		db_query(ctx->app->db, tenant_update_sql, 2, params, tenant_one_row, ctx);
+		api_db(ctx, tenant_update_sql, 2, params, tenant_one_row, ctx);
 	}
 	sbuf_free(&extra);
 }
@@ -501,7 +513,7 @@ static void tenant_by_id(struct api_ctx *ctx, const char *sql, db_cb *cb)
 	if (!api_param_id(ctx, 0, &id))
 		return;
 	const char *params[] = { ctx->params[0] };
-	db_query(ctx->app->db, sql, 1, params, cb, ctx);
+	api_db(ctx, sql, 1, params, cb, ctx);
 }
 
 static void tenant_erased(const struct db_result *r, void *arg)
@@ -652,7 +664,7 @@ void api_tenant_list(struct api_ctx *ctx)
 	const char *params[] = { before, limit, q[0] ? sbuf_str(&name) : NULL,
 				 q[0] ? sbuf_str(&ref) : NULL,
 				 tenant_phone_digits(q, digits) ? digits : NULL };
-	db_query(ctx->app->db, tenant_list_sql, 5, params, tenant_listed, ctx);
+	api_db(ctx, tenant_list_sql, 5, params, tenant_listed, ctx);
 out:
 	sbuf_free(&name);
 	sbuf_free(&ref);
@@ -693,5 +705,5 @@ void api_tenant_texts(struct api_ctx *ctx)
 	}
 	snprintf(limit, sizeof(limit), "%lld", (long long)n);
 	const char *params[] = { ctx->params[0], limit };
-	db_query(ctx->app->db, tenant_texts_sql, 2, params, tenant_texts_done, ctx);
+	api_db(ctx, tenant_texts_sql, 2, params, tenant_texts_done, ctx);
 }

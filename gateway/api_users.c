@@ -33,15 +33,23 @@ static const char users_list_sql[] =
 static const char users_get_sql[] =
 	"SELECT signpost_user_json(u)::text FROM users u WHERE u.id = $1";
 
-/* $1 email, $2 name, $3 role, $4 partner, $5 token hash, $6 invitation link. */
+/*
+ * $1 email, $2 name, $3 role, $4 partner, $5 token hash, $6 invitation link, $7 the code
+ * of a bound officer's landlord. Columns: the user (NULL: the email is taken), and whether
+ * the landlord is known.
+ */
 static const char users_insert_sql[] =
-	"WITH u AS (INSERT INTO users (email, name, role, partner_id) "
-	"  VALUES ($1, $2, $3, $4::bigint) ON CONFLICT (email) DO NOTHING RETURNING *), "
+	"WITH l AS (SELECT id FROM landlords WHERE code = upper($7::text)), "
+	"u AS (INSERT INTO users (email, name, role, partner_id, landlord_id) "
+	"  SELECT $1, $2, $3, $4::bigint, (SELECT id FROM l) "
+	"  WHERE $7::text IS NULL OR EXISTS (SELECT 1 FROM l) "
+	"  ON CONFLICT (email) DO NOTHING RETURNING *), "
 	"i AS (INSERT INTO user_invites (token_hash, user_id, expires_at) "
 	"  SELECT $5, id, now() + interval '" USERS_INVITE_HOURS " hours' FROM u "
 	"  RETURNING expires_at) "
-	"SELECT (signpost_user_json(u) || jsonb_build_object('invite_url', $6::text, "
-	"'invite_expires_at', (SELECT expires_at FROM i)))::text FROM u";
+	"SELECT (SELECT (signpost_user_json(u) || jsonb_build_object('invite_url', $6::text, "
+	"'invite_expires_at', (SELECT expires_at FROM i)))::text FROM u), "
+	"$7::text IS NULL OR EXISTS (SELECT 1 FROM l)";
 
 /* $1 id, $2 name, $3 active. Deactivating ends sessions and unused invitations. */
 static const char users_update_sql[] =
@@ -99,7 +107,7 @@ static void users_listed(const struct db_result *r, void *arg)
 
 void api_user_list(struct api_ctx *ctx)
 {
-	db_query(ctx->app->db, users_list_sql, 0, NULL, users_listed, ctx);
+	api_db(ctx, users_list_sql, 0, NULL, users_listed, ctx);
 }
 
 void api_user_get(struct api_ctx *ctx)
@@ -136,7 +144,13 @@ static void users_created(const struct db_result *r, void *arg)
 		api_error(ctx, 422, "invalid", "partner_id", "partner_id: there is no such partner");
 		return;
 	}
-	if (!r->error && db_rows(r) == 0) {
+	if (!r->error && !db_get_bool(r, 0, 1)) {
+		api_error(ctx, 422, "invalid", "landlord", "landlord: no landlord has the code \"%s\" "
+			  "(GET /v1/landlords lists them)",
+			  json_object_get_string(json_object_object_get(ctx->json, "landlord")));
+		return;
+	}
+	if (!r->error && !db_get(r, 0, 0)) {
 		api_error(ctx, 409, "conflict", "email", "A user with this email address already "
 			  "exists");
 		return;
@@ -146,12 +160,14 @@ static void users_created(const struct db_result *r, void *arg)
 	users_answer(r, arg);
 }
 
-static bool users_role(struct api_ctx *ctx, const char **role, char partner[16])
+static bool users_role(struct api_ctx *ctx, const char **role, char partner[16],
+		       const char **landlord)
 {
 	enum auth_role r;
 
 	if (!api_field_string(ctx, ctx->json, "role", true, 20, role) ||
-	    !api_field_int(ctx, ctx->json, "partner_id", 1, INT64_MAX, partner))
+	    !api_field_int(ctx, ctx->json, "partner_id", 1, INT64_MAX, partner) ||
+	    !api_field_string(ctx, ctx->json, "landlord", false, 20, landlord))
 		return false;
 	if (!auth_role_parse(*role, &r)) {
 		api_error(ctx, 422, "invalid", "role", "Choose a role: admin, officer or partner");
@@ -163,25 +179,31 @@ static bool users_role(struct api_ctx *ctx, const char **role, char partner[16])
 						: "Only partner users belong to a partner");
 		return false;
 	}
+	if (*landlord && !**landlord)
+		*landlord = NULL;
+	if (*landlord && r != AUTH_ROLE_OFFICER) {
+		api_error(ctx, 422, "invalid", "landlord", "Only officers are bound to a landlord");
+		return false;
+	}
 	return true;
 }
 
 void api_user_create(struct api_ctx *ctx)
 {
-	static const char *const known[] = { "email", "name", "role", "partner_id" };
-	const char *email = NULL, *name = NULL, *role = NULL;
+	static const char *const known[] = { "email", "name", "role", "partner_id", "landlord" };
+	const char *email = NULL, *name = NULL, *role = NULL, *landlord = NULL;
 	char partner[16] = "", token[USERS_TOKEN_HEX + 1], hash[USERS_TOKEN_HEX + 1];
 	char *lower = NULL, *link;
 
 	if (!api_known_keys(ctx, ctx->json, "", known, ARRAY_LEN(known)) ||
 	    !api_field_string(ctx, ctx->json, "email", true, USERS_MAX_EMAIL, &email) ||
 	    !api_field_string(ctx, ctx->json, "name", false, USERS_MAX_NAME, &name) ||
-	    !users_role(ctx, &role, partner) || !users_email(ctx, email, &lower))
+	    !users_role(ctx, &role, partner, &landlord) || !users_email(ctx, email, &lower))
 		return;
 	link = users_new_invite(ctx, token, hash);
 	const char *params[] = { lower, name && *name ? name : NULL, role,
-				 partner[0] ? partner : NULL, hash, link };
-	db_query(ctx->app->db, users_insert_sql, 6, params, users_created, ctx);
+				 partner[0] ? partner : NULL, hash, link, landlord };
+	api_db(ctx, users_insert_sql, 7, params, users_created, ctx);
 	OPENSSL_cleanse(token, sizeof(token));
 	free(link);
 	free(lower);
@@ -211,7 +233,7 @@ void api_user_update(struct api_ctx *ctx)
 		return;
 	}
 	const char *params[] = { ctx->params[0], name, active };
-	db_query(ctx->app->db, users_update_sql, 3, params, users_answer, ctx);
+	api_db(ctx, users_update_sql, 3, params, users_answer, ctx);
 }
 
 void api_user_invite(struct api_ctx *ctx)
@@ -224,7 +246,7 @@ void api_user_invite(struct api_ctx *ctx)
 		return;
 	link = users_new_invite(ctx, token, hash);
 	const char *params[] = { ctx->params[0], hash, link };
-	db_query(ctx->app->db, users_invite_sql, 3, params, users_answer, ctx);
+	api_db(ctx, users_invite_sql, 3, params, users_answer, ctx);
 	OPENSSL_cleanse(token, sizeof(token));
 	free(link);
 }
@@ -262,7 +284,7 @@ void api_invite_check(struct api_ctx *ctx)
 	    !invites_token(ctx, hash))
 		return;
 	const char *params[] = { hash };
-	db_query(ctx->app->db, invites_check_sql, 1, params, invites_checked, ctx);
+	api_db(ctx, invites_check_sql, 1, params, invites_checked, ctx);
 }
 
 static void invites_accepted(const struct db_result *r, void *arg)
@@ -289,7 +311,7 @@ static void invites_hashed(enum kdf_status status, bool match, const char *hash,
 		return;
 	}
 	const char *params[] = { ctx->state, hash };
-	db_query(ctx->app->db, invites_accept_sql, 2, params, invites_accepted, ctx);
+	api_db(ctx, invites_accept_sql, 2, params, invites_accepted, ctx);
 }
 
 void api_invite_accept(struct api_ctx *ctx)

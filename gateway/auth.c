@@ -62,8 +62,8 @@ struct auth_pending {
 
 /* A key works until it is revoked, and a partner's key only while the partner is active. */
 static const char auth_lookup_sql[] =
-	"SELECT k.id, k.role, coalesce(k.partner_id, 0) FROM api_keys k "
-	"LEFT JOIN partners p ON p.id = k.partner_id "
+	"SELECT k.id, k.role, coalesce(k.partner_id, 0), coalesce(k.landlord_id, 0) "
+	"FROM api_keys k LEFT JOIN partners p ON p.id = k.partner_id "
 	"WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND coalesce(p.active, true)";
 
 static struct auth_entry *auth_slot(struct auth *a, const char *hash)
@@ -84,6 +84,7 @@ static void auth_lookup_done(const struct db_result *r, void *arg)
 	if (!r->error && db_rows(r) == 1 && auth_role_parse(db_get(r, 0, 1), &key.role)) {
 		key.id = db_get_i64(r, 0, 0);
 		key.partner_id = db_get_i64(r, 0, 2);
+		key.landlord_id = db_get_i64(r, 0, 3);
 		found = true;
 	}
 	/* Only while the notification connection is up would a revocation reach the cache. */
@@ -139,8 +140,8 @@ void auth_free(struct auth *a)
 	free(a);
 }
 
-int auth_create_key(const char *conninfo, enum auth_role role, int64_t partner_id,
-		    const char *label, struct sbuf *key_out, struct sbuf *err)
+int auth_create_key(const char *conninfo, const struct auth_key_spec *spec,
+		    struct sbuf *key_out, struct sbuf *err)
 {
 	char token[AUTH_HASH_LEN + 1], hash[AUTH_HASH_LEN + 1], partner[24], state[6];
 	struct sbuf why;
@@ -149,15 +150,20 @@ int auth_create_key(const char *conninfo, enum auth_role role, int64_t partner_i
 	crypto_random_hex(token, 32);
 	sbuf_printf(key_out, "sp_%s", token);
 	crypto_token_hash(key_out->data, hash);
-	snprintf(partner, sizeof(partner), "%lld", (long long)partner_id);
-	const char *params[] = { hash, auth_role_str(role), partner_id ? partner : NULL, label };
+	snprintf(partner, sizeof(partner), "%lld", (long long)spec->partner_id);
+	const char *params[] = { hash, auth_role_str(spec->role), spec->partner_id ? partner : NULL,
+				 spec->label, spec->landlord };
 	sbuf_init(&why);
-	rc = db_exec_blocking(conninfo, "INSERT INTO api_keys (key_hash, role, partner_id, label) "
-			      "VALUES ($1, $2, $3, $4)", 4, params, &why, state);
+	rc = db_exec_blocking(conninfo, "INSERT INTO api_keys (key_hash, role, partner_id, label, "
+			      "landlord_id) SELECT $1, $2, $3::bigint, $4, l.id FROM (SELECT $5::text "
+			      "AS code) x LEFT JOIN landlords l ON l.code = upper(x.code) "
+			      "WHERE x.code IS NULL OR l.id IS NOT NULL", 5, params, &why, state);
 	if (rc < 0)
 		sbuf_printf(err, "%s%s", state[0] ? "cannot store the key: " : "", why.data);
+	else if (rc == 0)
+		sbuf_printf(err, "there is no landlord with code %s", spec->landlord);
 	sbuf_free(&why);
-	return rc < 0 ? -1 : 0;
+	return rc <= 0 ? -1 : 0;
 }
 
 /* What `signpostd keys list` shows of each key: never the key or its hash. */

@@ -48,6 +48,7 @@ struct auth_key {
 	int64_t id;
 	enum auth_role role;
 	int64_t partner_id; /* 0 unless role is partner */
+	int64_t landlord_id; /* an officer bound to a landlord, or 0 */
 };
 
 /* key NULL: not a valid key. unavailable: the database could not be asked. */
@@ -63,8 +64,15 @@ void auth_forget(struct auth *a);
 /*
  * Creates a key (blocking libpq; for the command line). Writes the key to key_out.
  */
-int auth_create_key(const char *conninfo, enum auth_role role, int64_t partner_id,
-		    const char *label, struct sbuf *key_out, struct sbuf *err) WUR;
+struct auth_key_spec {
+	enum auth_role role;
+	int64_t partner_id;   /* partner keys only */
+	const char *label;    /* may be NULL */
+	const char *landlord; /* the code of an officer key's landlord, or NULL */
+};
+
+int auth_create_key(const char *conninfo, const struct auth_key_spec *spec,
+		    struct sbuf *key_out, struct sbuf *err) WUR;
 /* Writes every key (id, role, partner, label, created, status) to out, blocking. */
 int auth_list_keys(const char *conninfo, FILE *out, struct sbuf *err) WUR;
 /* Revokes key id and tells every daemon, blocking; -1 when there is no such key. */

@@ -18,7 +18,10 @@
 #define DISPATCH_BACKOFF_BASE_S 5
 #define DISPATCH_BACKOFF_CAP_S 900
 
-/* Columns of both claim statements; CLAIM_SMART only in campaign claims (CLAIM_IS_TEMPLATE). */
+/*
+ * Columns of both claim statements; CLAIM_SMART and CLAIM_SENDER (the sender ID of the
+ * tenant's landlord, or NULL) only in campaign claims (CLAIM_IS_TEMPLATE).
+ */
 enum {
 	CLAIM_ID,
 	CLAIM_TO,
@@ -31,6 +34,7 @@ enum {
 	CLAIM_STATE,
 	CLAIM_IS_TEMPLATE,
 	CLAIM_SMART,
+	CLAIM_SENDER,
 };
 
 /*
@@ -67,8 +71,9 @@ static const char claim_campaign_sql[] =
 	") "
 	"SELECT u.id, u.to_phone, u.attempts, extract(epoch FROM u.expires_at)::bigint, "
 	"  t.first_name, t.borough, t.landlord, coalesce(c.bodies ->> t.language, c.body), "
-	"  u.state, true, c.smart_encoding "
-	"FROM upd u LEFT JOIN tenants t ON t.id = u.tenant_id JOIN campaigns c ON c.id = $1";
+	"  u.state, true, c.smart_encoding, l.sender_id "
+	"FROM upd u LEFT JOIN tenants t ON t.id = u.tenant_id JOIN campaigns c ON c.id = $1 "
+	"LEFT JOIN landlords l ON l.id = t.landlord_id";
 
 static const char claim_other_sql[] =
 	"WITH due AS ("
@@ -509,6 +514,7 @@ static void dispatch_send_one(struct dispatch_provider *p, const struct db_resul
 		.unicode = gi.encoding == GSM_ENC_UCS2, .segments = gi.segments,
 		.status_url = status_url, .validity_s = cfg->validity_s,
 		.now = clock_wall_ms() / 1000,
+		.from = db_get_bool(r, row, CLAIM_IS_TEMPLATE) ? db_get(r, row, CLAIM_SENDER) : NULL,
 	};
 	http_req_init(&req);
 	p->inflight++;

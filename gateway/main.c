@@ -4,6 +4,7 @@
  *   signpostd [serve]      run the daemon (applies pending migrations first)
  *   signpostd migrate      apply pending migrations and exit
  *   signpostd keys create --role admin|officer|partner [--partner ID] [--label TEXT]
+ *                         [--landlord CODE]
  *   signpostd keys list    every key, without the key itself
  *   signpostd keys revoke ID
  *   signpostd users create --email EMAIL --role admin|officer|partner [--partner ID]
@@ -51,9 +52,11 @@ static const char usage[] =
 	"usage: signpostd [serve]\n"
 	"       signpostd migrate\n"
 	"       signpostd keys create --role admin|officer|partner [--partner ID] [--label TEXT]\n"
+	"                             [--landlord CODE]  (an officer bound to a landlord)\n"
 	"       signpostd keys list\n"
 	"       signpostd keys revoke ID\n"
 	"       signpostd users create --email EMAIL --role admin|officer|partner [--partner ID]\n"
+	"                              [--landlord CODE]\n"
 	"                              [--name TEXT]   (password: one line on standard input)\n"
 	"       signpostd users set-password --email EMAIL   (likewise)\n"
 	"\n"
@@ -128,7 +131,7 @@ static int main_keys(const struct config *cfg, int argc, char **argv)
 {
 	enum auth_role role = AUTH_ROLE_NONE;
 	int64_t partner = 0;
-	const char *label = NULL;
+	const char *label = NULL, *landlord = NULL;
 	struct sbuf key, err;
 	int rc = 2;
 
@@ -146,6 +149,8 @@ static int main_keys(const struct config *cfg, int argc, char **argv)
 			i++;
 		else if (strcmp(argv[i], "--label") == 0 && v)
 			label = argv[++i];
+		else if (strcmp(argv[i], "--landlord") == 0 && v)
+			landlord = argv[++i];
 		else {
 			fprintf(stderr, "signpostd keys create: bad argument \"%s\"\n%s", argv[i], usage);
 			return 2;
@@ -156,9 +161,14 @@ static int main_keys(const struct config *cfg, int argc, char **argv)
 			"key also needs --partner ID and only a partner key takes it\n");
 		return 2;
 	}
+	if (landlord && role != AUTH_ROLE_OFFICER) {
+		fprintf(stderr, "signpostd keys create: only an officer key is bound to a landlord\n");
+		return 2;
+	}
 	sbuf_init(&key);
 	sbuf_init(&err);
-	if (auth_create_key(cfg->database_url, role, partner, label, &key, &err) == 0) {
+	struct auth_key_spec spec = { role, partner, label, landlord };
+	if (auth_create_key(cfg->database_url, &spec, &key, &err) == 0) {
 		printf("%s\n", key.data);
 		rc = 0;
 	} else {
@@ -183,6 +193,8 @@ static int main_users_args(int argc, char **argv, struct account *a, bool creati
 		else if (creating && strcmp(argv[i], "--partner") == 0 && v &&
 			 str_to_i64(v, 1, INT64_MAX, &a->partner_id))
 			i++;
+		else if (creating && strcmp(argv[i], "--landlord") == 0 && v)
+			a->landlord = argv[++i];
 		else if (creating && strcmp(argv[i], "--name") == 0 && v)
 			a->name = argv[++i];
 		else {
@@ -199,6 +211,10 @@ static int main_users_args(int argc, char **argv, struct account *a, bool creati
 			 (a->role == AUTH_ROLE_PARTNER) != (a->partner_id != 0))) {
 		fprintf(stderr, "signpostd users create: give --role admin|officer|partner; a "
 			"partner user also needs --partner ID and only a partner user takes it\n");
+		return -1;
+	}
+	if (a->landlord && a->role != AUTH_ROLE_OFFICER) {
+		fprintf(stderr, "signpostd users create: only an officer is bound to a landlord\n");
 		return -1;
 	}
 	return 0;

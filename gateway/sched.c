@@ -49,7 +49,8 @@ static const char sched_expand_lease_sql[] =
 /*
  * $1 campaign, $2 shard, $3 default provider, $4 batch size, $5 shards. One batch of one
  * shard: its next tenants by id after its cursor that match the audience (signpost_audience)
- * become queued messages, and the cursor moves in the same transaction, so a batch is
+ * become queued messages (with the tenant's landlord, for its scope), and the cursor
+ * moves in the same transaction, so a batch is
  * never done twice. Should two daemons ever expand the same batch at once, the unique
  * index on (campaign, tenant) fails the later one whole. A cancelled campaign's shards end
  * at their next batch (the janitor cancels what a batch under way at the cancel queued).
@@ -63,10 +64,11 @@ static const char sched_expand_sql[] =
 	"  SELECT cursor FROM campaign_expansion, c WHERE campaign_id = $1 AND shard = $2 "
 	"  AND NOT done"
 	"), t AS ("
-	"  SELECT a.id, a.phone FROM sh, signpost_audience($1, sh.cursor, $4, $5, $2) a"
+	"  SELECT a.id, a.phone, a.landlord_id FROM sh, "
+	"    signpost_audience($1, sh.cursor, $4, $5, $2) a"
 	"), ins AS ("
-	"  INSERT INTO messages (kind, campaign_id, tenant_id, to_phone, provider) "
-	"  SELECT 'campaign', c.id, t.id, t.phone, c.provider FROM t, c"
+	"  INSERT INTO messages (kind, campaign_id, tenant_id, to_phone, provider, landlord_id) "
+	"  SELECT 'campaign', c.id, t.id, t.phone, c.provider, t.landlord_id FROM t, c"
 	"), cur AS ("
 	"  UPDATE campaign_expansion e SET cursor = coalesce(b.last, e.cursor), done = b.n < $4 "
 	"  FROM (SELECT max(id) AS last, count(*) AS n FROM t) b "

@@ -22,7 +22,8 @@
 static const char session_lookup_sql[] =
 	"WITH s AS ("
 	"  SELECT s.token_hash, s.csrf_token, u.id, u.role, coalesce(u.partner_id, 0) AS partner, "
-	"    u.email, s.last_seen_at < now() - interval '1 minute' AS stale "
+	"    u.email, coalesce(u.landlord_id, 0) AS landlord, "
+	"    s.last_seen_at < now() - interval '1 minute' AS stale "
 	"  FROM sessions s JOIN users u ON u.id = s.user_id "
 	"  LEFT JOIN partners p ON p.id = u.partner_id "
 	"  WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active AND coalesce(p.active, true)"
@@ -30,7 +31,7 @@ static const char session_lookup_sql[] =
 	"  UPDATE sessions SET last_seen_at = now(), "
 	"    expires_at = now() + make_interval(secs => $2::int) "
 	"  WHERE token_hash = (SELECT token_hash FROM s WHERE stale)"
-	") SELECT id, role, partner, csrf_token, email FROM s";
+	") SELECT id, role, partner, csrf_token, email, landlord FROM s";
 
 /*
  * $1 email. Recent failures (the newest five), when the oldest of them stops counting,
@@ -112,6 +113,7 @@ static void session_looked_up(const struct db_result *r, void *arg)
 		u.partner_id = db_get_i64(r, 0, 2);
 		snprintf(u.csrf, sizeof(u.csrf), "%s", db_get(r, 0, 3));
 		snprintf(u.email, sizeof(u.email), "%s", db_get(r, 0, 4));
+		u.landlord_id = db_get_i64(r, 0, 5);
 	}
 	p->cb(found ? &u : NULL, r->error != NULL, p->arg);
 	free(p);
@@ -219,7 +221,7 @@ void session_start(struct api_ctx *ctx, int64_t user_id, const char *email)
 	snprintf(idle, sizeof(idle), "%d", ctx->app->cfg.session_idle_s);
 	log_info("session started user=%s", id);
 	const char *params[] = { id, hash, csrf, idle, email, ctx->app->cfg.org_name };
-	db_query(ctx->app->db, session_insert_sql, 6, params, session_started, sn);
+	api_db(ctx, session_insert_sql, 6, params, session_started, sn);
 }
 
 /* ---- POST /v1/session: signing in ---- */
@@ -270,7 +272,7 @@ static void sign_in_verified(enum kdf_status status, bool match, const char *has
 		session_start(si->ctx, si->user_id, si->email);
 	} else {
 		const char *params[] = { si->email };
-		db_query(si->ctx->app->db, session_failed_sql, 1, params, sign_in_refused, si);
+		api_db(si->ctx, session_failed_sql, 1, params, sign_in_refused, si);
 	}
 }
 
@@ -328,7 +330,7 @@ void api_session_create(struct api_ctx *ctx)
 	snprintf(window, sizeof(window), "%d", SESSION_FAILURE_WINDOW_S);
 	snprintf(max, sizeof(max), "%d", SESSION_MAX_FAILURES);
 	const char *params[] = { si->email, window, max };
-	db_query(ctx->app->db, session_check_sql, 3, params, sign_in_checked, si);
+	api_db(ctx, session_check_sql, 3, params, sign_in_checked, si);
 }
 
 /* ---- GET and DELETE /v1/session ---- */
@@ -355,7 +357,7 @@ void api_session_get(struct api_ctx *ctx)
 	}
 	snprintf(id, sizeof(id), "%lld", (long long)ctx->user_id);
 	const char *params[] = { id, ctx->csrf, ctx->app->cfg.org_name };
-	db_query(ctx->app->db, session_get_sql, 3, params, session_got, ctx);
+	api_db(ctx, session_get_sql, 3, params, session_got, ctx);
 }
 
 static void session_deleted(const struct db_result *r, void *arg)
@@ -382,5 +384,5 @@ void api_session_delete(struct api_ctx *ctx)
 	}
 	crypto_token_hash(token, hash);
 	const char *params[] = { hash };
-	db_query(ctx->app->db, session_delete_sql, 1, params, session_deleted, ctx);
+	api_db(ctx, session_delete_sql, 1, params, session_deleted, ctx);
 }

@@ -28,6 +28,7 @@ struct session_user {
 	int64_t user_id;
 	enum auth_role role;
 	int64_t partner_id; /* 0 unless role is partner */
+	int64_t landlord_id; /* an officer bound to a landlord, or 0 */
 	char csrf[SESSION_TOKEN_HEX + 1];
 	char email[256];
 };

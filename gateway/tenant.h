@@ -28,7 +28,22 @@ void tenant_input_free(struct tenant_input *t);
 /* On error sets *field and writes a message for officers to msg. */
 int tenant_check(struct tenant_input *t, const char **field, struct sbuf *msg) WUR;
 
-/* SQL expression building a tenant's JSON from the row alias t (see api_tenants.c). */
-extern const char tenant_json_sql[];
+/* SQL expression building a tenant's JSON (as text) from the row alias t. */
+#define TENANT_JSON                                                                          \
+	"json_build_object('id', t.id, 'external_ref', t.external_ref, 'first_name', "         \
+	"t.first_name, 'phone', t.phone, 'borough', t.borough, 'landlord', t.landlord, "        \
+	"'landlord_id', t.landlord_id, "                                                        \
+	"'tags', t.tags, 'opted_out', EXISTS (SELECT 1 FROM opt_outs o WHERE o.phone = "        \
+	"t.phone), 'conversation', (SELECT json_build_object('flow', c.flow, 'step', c.step, "  \
+	"'expires_at', c.expires_at) FROM conversations c WHERE c.phone = t.phone AND "         \
+	"c.state = 'open' AND c.expires_at > now()), "                                          \
+	"'language', t.language, 'consent', CASE WHEN t.consent_at IS NOT NULL THEN "        \
+	"json_build_object('source', t.consent_source, 'at', t.consent_at, 'wording', "         \
+	"t.consent_wording, 'privacy_notice_version', t.consent_notice_version) END, "         \
+	"'suppressed_at', t.suppressed_at, 'perm_fail_streak', "                                \
+	"t.perm_fail_streak, 'erased_at', t.erased_at, "                                         \
+	"'created_at', t.created_at, 'updated_at', t.updated_at)::text"
+
+extern const char tenant_json_sql[]; /* TENANT_JSON */
 
 #endif

@@ -135,10 +135,11 @@ static const char triage_apply_head[] =
 	"  $15::text, $16::jsonb, $17::text, $18::text, $19::int, $20::boolean, $21::boolean, "
 	"  $22::bigint, $23::text, $24::bigint, $25::text, $26::text, $27::text, $28::text, "
 	"  $29::bigint"
+	"), ll AS (SELECT landlord_id AS id FROM tenants WHERE id = $6"
 	"), ins AS ("
 	"  INSERT INTO inbound_messages (provider, provider_msg_id, from_phone, to_phone, body, "
-	"    tenant_id, campaign_id, action, keyword, core, rule) "
-	"  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $25, $26) "
+	"    tenant_id, campaign_id, action, keyword, core, rule, landlord_id) "
+	"  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $25, $26, (SELECT id FROM ll)) "
 	"  ON CONFLICT (provider, provider_msg_id) DO NOTHING RETURNING id"
 	")";
 
@@ -168,22 +169,23 @@ static const char triage_apply_help[] =
 	"  AND h.state NOT IN ('resolved', 'closed_no_contact') LIMIT 1"
 	"), hr AS ("
 	"  INSERT INTO help_requests (tenant_id, phone, category, campaign_id, inbound_message_id, "
-	"    borough, answers, consent, needs_call) "
+	"    borough, answers, consent, needs_call, landlord_id) "
 	"  SELECT $6, $3, $12, $7, ins.id, (SELECT borough FROM tenants WHERE id = $6), "
-	"    coalesce($16::jsonb, '{}'), $21, $20 FROM ins "
+	"    coalesce($16::jsonb, '{}'), $21, $20, (SELECT id FROM ll) FROM ins "
 	"  WHERE NOT EXISTS (SELECT 1 FROM open_hr) RETURNING id"
 	")";
 
 static const char triage_apply_start[] =
 	", conv_start AS ("
 	"  INSERT INTO conversations (phone, tenant_id, provider, flow, step, campaign_id, "
-	"    expires_at, answers, category) "
+	"    expires_at, answers, category, landlord_id) "
 	"  SELECT $3, $6, $1, $14, $15, $7, now() + make_interval(secs => $19::int), "
-	"    coalesce($16::jsonb, '{}'), $17 FROM ins "
+	"    coalesce($16::jsonb, '{}'), $17, (SELECT id FROM ll) FROM ins "
 	"  ON CONFLICT (phone) WHERE state = 'open' DO UPDATE SET flow = EXCLUDED.flow, "
 	"    step = EXCLUDED.step, answers = EXCLUDED.answers, category = EXCLUDED.category, "
 	"    retries = 0, "
-	"    tenant_id = EXCLUDED.tenant_id, provider = EXCLUDED.provider, "
+	"    tenant_id = EXCLUDED.tenant_id, landlord_id = EXCLUDED.landlord_id, "
+	"    provider = EXCLUDED.provider, "
 	"    campaign_id = EXCLUDED.campaign_id, help_request_id = NULL, last_inbound_at = now(), "
 	"    reminded_at = NULL, expires_at = EXCLUDED.expires_at RETURNING id"
 	")";
@@ -218,9 +220,10 @@ static const char triage_apply_record[] =
 static const char triage_apply_reply[] =
 	", fresh AS (SELECT %s AS v"
 	"), reply AS ("
-	"  INSERT INTO messages (kind, tenant_id, to_phone, body, provider, in_reply_to, expires_at) "
+	"  INSERT INTO messages (kind, tenant_id, to_phone, body, provider, in_reply_to, expires_at, "
+	"    landlord_id) "
 	"  SELECT 'reply', $6, $3, CASE WHEN fresh.v THEN $10 ELSE $11 END, $1, ins.id, "
-	"    now() + interval '1 day' FROM ins, fresh "
+	"    now() + interval '1 day', (SELECT id FROM ll) FROM ins, fresh "
 	"  WHERE (CASE WHEN fresh.v THEN $10 ELSE $11 END) IS NOT NULL RETURNING id"
 	")";
 

@@ -15,6 +15,7 @@
 #define DB_STUCK_MS 5000 /* a connection whose oldest statement waits longer is not answering */
 
 enum db_phase {
+	DB_PHASE_SCOPE,   /* waiting for the set_config of a scoped statement */
 	DB_PHASE_PREPARE, /* waiting for the PQsendPrepare result */
 	DB_PHASE_QUERY,   /* collecting the query's results */
 	DB_PHASE_SYNC,    /* waiting for the pipeline sync */
@@ -39,6 +40,8 @@ struct db_job {
 	char **params;
 	db_cb *cb;
 	void *arg;
+	int64_t scope;   /* the landlord the statement is scoped to, or 0 */
+	bool preparing;  /* sent with its PQsendPrepare */
 	enum db_phase phase;
 	PGresult *res;
 	int64_t queued_at;
@@ -330,17 +333,38 @@ static void db_conn_flush(struct db_conn *c)
 
 /* ---- pool: sending ---- */
 
+/*
+ * A scoped statement is preceded, in its own transaction, by a transaction-local
+ * set_config of signpost.landlord: the scope cannot outlive the statement, whether it
+ * commits or not, so no statement after it needs a reset, and when the set_config fails
+ * the statement does not run.
+ */
+static int db_conn_send_scope(struct db_conn *c, const struct db_job *j)
+{
+	static const char sql[] = "SELECT set_config('signpost.landlord', $1, true)";
+	char scope[24];
+	const char *params[] = { scope };
+
+	snprintf(scope, sizeof(scope), "%lld", (long long)j->scope);
+	return PQsendQueryParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0) ? 0 : -1;
+}
+
 static int db_conn_send(struct db_conn *c, struct db_job *j)
 {
 	char name[16];
 
 	snprintf(name, sizeof(name), "s%d", j->stmt);
-	j->phase = DB_PHASE_QUERY;
-	if (!db_conn_prepared(c, j->stmt)) {
+	j->preparing = !db_conn_prepared(c, j->stmt);
+	j->phase = j->preparing ? DB_PHASE_PREPARE : DB_PHASE_QUERY;
+	if (j->scope) {
+		if (db_conn_send_scope(c, j) < 0)
+			return -1;
+		j->phase = DB_PHASE_SCOPE;
+	}
+	if (j->preparing) {
 		if (!PQsendPrepare(c->pg, name, j->sql, j->nparams, NULL))
 			return -1;
 		db_conn_set_prepared(c, j->stmt, true);
-		j->phase = DB_PHASE_PREPARE;
 	}
 	if (!PQsendQueryPrepared(c->pg, name, j->nparams, (const char *const *)j->params, NULL,
 				 NULL, 0) ||
@@ -414,12 +438,13 @@ static void db_kick_cb(evutil_socket_t fd, short what, void *arg)
 	db_dispatch(arg);
 }
 
-static void db_enqueue(struct db *db, struct db_queue *q, const char *sql, int nparams,
-		       const char *const *params, db_cb *cb, void *arg)
+static void db_enqueue(struct db *db, struct db_queue *q, int64_t scope, const char *sql,
+		       int nparams, const char *const *params, db_cb *cb, void *arg)
 {
 	struct db_job *j = db_job_new(sql, nparams, params, cb, arg);
 
 	j->stmt = db_stmt_id(db, sql);
+	j->scope = scope;
 	db_queue_push(q, j);
 	event_active(db->kick, EV_TIMEOUT, 0);
 }
@@ -427,13 +452,20 @@ static void db_enqueue(struct db *db, struct db_queue *q, const char *sql, int n
 void db_query(struct db *db, const char *sql, int nparams, const char *const *params,
 	      db_cb *cb, void *arg)
 {
-	db_enqueue(db, &db->queue, sql, nparams, params, cb, arg);
+	db_enqueue(db, &db->queue, 0, sql, nparams, params, cb, arg);
+}
+
+void db_query_scoped(struct db *db, int64_t landlord_id, const char *sql, int nparams,
+		     const char *const *params, db_cb *cb, void *arg)
+{
+	db_enqueue(db, &db->queue, landlord_id > 0 ? landlord_id : 0, sql, nparams, params, cb,
+		   arg);
 }
 
 void db_query_grouped(struct db *db, const char *sql, int nparams, const char *const *params,
 		      db_cb *cb, void *arg)
 {
-	db_enqueue(db, &db->grouped, sql, nparams, params, cb, arg);
+	db_enqueue(db, &db->grouped, 0, sql, nparams, params, cb, arg);
 }
 
 /* ---- pool: receiving ---- */
@@ -444,7 +476,7 @@ static void db_job_take_result(struct db_job *j, PGresult *r)
 		PQclear(r); /* keep the first error */
 		return;
 	}
-	if (j->phase == DB_PHASE_PREPARE && db_res_ok(r)) {
+	if (j->phase != DB_PHASE_QUERY && db_res_ok(r)) {
 		PQclear(r);
 		return;
 	}
@@ -493,6 +525,8 @@ static bool db_conn_step(struct db_conn *c)
 	if (j->phase != DB_PHASE_SYNC) {
 		if (r) {
 			db_job_take_result(j, r);
+		} else if (j->phase == DB_PHASE_SCOPE) {
+			j->phase = j->preparing ? DB_PHASE_PREPARE : DB_PHASE_QUERY;
 		} else if (j->phase == DB_PHASE_PREPARE) {
 			if (j->res)
 				db_conn_set_prepared(c, j->stmt, false);

@@ -55,6 +55,14 @@ void db_query(struct db *db, const char *sql, int nparams, const char *const *pa
 	      db_cb *cb, void *arg);
 
 /*
+ * Like db_query, for a statement that may see and write only the rows of one landlord
+ * (the row-level security of schema/0017_landlords.sql): signpost.landlord is set for it
+ * alone, in its transaction. landlord_id 0 is unscoped, as db_query.
+ */
+void db_query_scoped(struct db *db, int64_t landlord_id, const char *sql, int nparams,
+		     const char *const *params, db_cb *cb, void *arg);
+
+/*
  * Like db_query, for statements that may share one transaction with other grouped
  * statements queued meanwhile, so that one commit covers them all; cb runs after that
  * commit. When the shared transaction fails nothing of it is kept and each statement runs

@@ -1,7 +1,9 @@
 #!/bin/sh
 # A private PostgreSQL cluster in a directory, on a unix socket only.
-#   scripts/pg.sh start DIR    initialise (once) and start; prints the conninfo
+#   scripts/pg.sh start DIR    initialise (once) and start; prints the conninfo (as postgres)
 #   scripts/pg.sh stop DIR [fast|immediate]   immediate: as in a crash, without a checkpoint
+# The database signpost belongs to the login role signpost, not a superuser: signpostd
+# connects as it (user=signpost) so that row-level security applies to it.
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the postgres user.
 set -eu
 
@@ -37,8 +39,12 @@ start)
 		start >/dev/null ||
 		{ cat "$dir/postgres.log" >&2; exit 1; }
 	as_owner "$bin/psql" -h "$dir/socket" -U postgres -d postgres -tAq \
+		-c "SELECT 1 FROM pg_roles WHERE rolname = 'signpost'" | grep -q 1 ||
+		as_owner "$bin/psql" -h "$dir/socket" -U postgres -d postgres -q \
+			-c "CREATE ROLE signpost LOGIN NOSUPERUSER NOBYPASSRLS" >/dev/null
+	as_owner "$bin/psql" -h "$dir/socket" -U postgres -d postgres -tAq \
 		-c "SELECT 1 FROM pg_database WHERE datname = 'signpost'" | grep -q 1 ||
-		as_owner "$bin/createdb" -h "$dir/socket" -U postgres signpost
+		as_owner "$bin/createdb" -h "$dir/socket" -U postgres -O signpost signpost
 	echo "host=$dir/socket user=postgres dbname=signpost"
 	;;
 stop)

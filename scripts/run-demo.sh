@@ -19,7 +19,8 @@ stop() {
 trap stop INT TERM EXIT
 
 if [ -z "${SIGNPOST_DATABASE_URL:-}" ]; then
-	SIGNPOST_DATABASE_URL=$(scripts/pg.sh start "$top/.run/pg")
+	# as the database's owner, not a superuser, so row-level security applies (pg.sh)
+	SIGNPOST_DATABASE_URL=$(scripts/pg.sh start "$top/.run/pg" | sed 's/user=postgres/user=signpost/')
 	own_pg=yes
 	echo "private PostgreSQL running in .run/pg"
 fi
@@ -48,8 +49,12 @@ until curl -fs "$base/readyz" >/dev/null 2>&1; do
 	sleep 0.1
 done
 
-# Demo tenants (numbers from Ofcom's drama range) and two partners, once. Importing the
-# same file again only updates the same tenants.
+# The consortium's landlords, demo tenants (numbers from Ofcom's drama range) and two
+# partners, once. Importing the same file again only updates the same tenants.
+for l in '{"code":"ORBIT","name":"Orbit"}' '{"code":"GOLDING","name":"Golding Homes"}' \
+	'{"code":"TCHG","name":"Town & Country Housing"}' '{"code":"WKH","name":"West Kent"}'; do
+	curl -s -X POST "$base/v1/landlords" -H "Authorization: Bearer $key" -d "$l" >/dev/null
+done
 curl -fs -X POST "$base/v1/tenants/import" -H "Authorization: Bearer $key" \
 	-H "Content-Type: text/csv" --data-binary @scripts/demo-tenants.csv >/dev/null
 if [ "$(curl -fs "$base/v1/partners" -H "Authorization: Bearer $key")" = '{"items": []}' ]; then

@@ -24,6 +24,7 @@ import urllib.request
 import uuid
 
 import psycopg2
+import psycopg2.errors
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build/san"))
@@ -112,6 +113,20 @@ def check_log(path):
     return text
 
 
+OWNER_ROLE = "signpost"
+
+
+def ensure_owner_role(cur):
+    """The login role (not a superuser) that owns each test database and runs the daemon."""
+    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (OWNER_ROLE,))
+    if cur.fetchone():
+        return
+    try:
+        cur.execute("CREATE ROLE %s LOGIN NOSUPERUSER NOBYPASSRLS" % OWNER_ROLE)
+    except (psycopg2.errors.DuplicateObject, psycopg2.errors.UniqueViolation):
+        pass  # made meanwhile by a test running beside this one
+
+
 class Cluster:
     """A PostgreSQL cluster of a test's own (scripts/pg.sh under SIGNPOST_TEST_TMP), for
     tests that stop and start PostgreSQL; remove() stops it and deletes it."""
@@ -150,10 +165,15 @@ class Database:
         self.name = "%s_%s" % (prefix, uuid.uuid4().hex[:10])
         admin = psycopg2.connect(self.pg)
         admin.autocommit = True
-        admin.cursor().execute('CREATE DATABASE "%s"' % self.name)
+        ensure_owner_role(admin.cursor())
+        admin.cursor().execute('CREATE DATABASE "%s" OWNER %s' % (self.name, OWNER_ROLE))
         admin.close()
         self.conninfo = " ".join(p for p in self.pg.split() if not p.startswith("dbname=")) + \
             " dbname=" + self.name
+        # The daemon connects as the database's owner, not a superuser, so the row-level
+        # security of the landlords' data applies to it; assertions here may see all.
+        self.daemon_conninfo = " ".join(
+            p for p in self.conninfo.split() if not p.startswith("user=")) + " user=" + OWNER_ROLE
         self._conn = None
 
     def conn(self):
@@ -339,7 +359,7 @@ class Daemon:
     def env(self):
         env = dict(os.environ)
         env.update({
-            "SIGNPOST_DATABASE_URL": self.db.conninfo,
+            "SIGNPOST_DATABASE_URL": getattr(self.db, "daemon_conninfo", self.db.conninfo),
             "SIGNPOST_LISTEN": "127.0.0.1:%d" % self.port,
             "SIGNPOST_PUBLIC_URL": self.public_url,
             "SIGNPOST_LOG_LEVEL": "debug",
@@ -378,6 +398,13 @@ class Daemon:
             args += ["--partner", str(partner)]
         self.run(*args, input=password + "\n")
         return {"email": email, "password": password}
+
+    def landlords(self, *names):
+        """Landlord records for tenants to name (a tenant's landlord must be one)."""
+        for name in names:
+            self.db.query("INSERT INTO landlords (code, name) VALUES "
+                          "(signpost_landlord_code(%s), %s) ON CONFLICT DO NOTHING", name, name)
+        return self
 
     def start(self, wait=True):
         self.process = Process("signpostd", [SIGNPOSTD, "serve"], env=self.env())

@@ -11,6 +11,7 @@ class ApiTest(IntegrationCase):
         cls.d = Daemon(cls.db).start()
         cls.admin = cls.d.key("admin")
         cls.officer = cls.d.key("officer")
+        cls.d.landlords("Orbit", "Golding Homes")
         partner = cls.db.value("INSERT INTO partners (name) VALUES ('Library') RETURNING id")
         cls.partner = cls.d.key("partner", partner)
 
@@ -212,6 +213,7 @@ class ImportStreamTest(IntegrationCase):
         super().setUpClass()
         cls.d = Daemon(cls.db).start()
         cls.officer = cls.d.key("officer")
+        cls.d.landlords("Orbit")
 
     @classmethod
     def tearDownClass(cls):

@@ -22,6 +22,7 @@ class ConsoleJourneysTest(IntegrationCase):
             "staff_numbers": ["07700 900990"]}).start()
         admin_key = cls.d.key("admin")
         cls.officer_key = cls.d.key("officer")
+        cls.d.landlords("Orbit", "Golding Homes", "West Kent")
         every = ["digital_skills", "getting_online", "communicating", "universal_credit",
                  "money", "jobs", "staying_safe"]
         cls.p1 = cls.d.api("POST", "/v1/partners", {"name": "Thanet Library", "categories": every,

@@ -27,6 +27,7 @@ class ConsoleApiTest(IntegrationCase):
         cls.d = Daemon(cls.db, sim_config(**PARTNERS_ON_LOOPBACK)).start()
         cls.admin = cls.d.key("admin")
         cls.officer = cls.d.key("officer")
+        cls.d.landlords("Orbit")
 
     @classmethod
     def tearDownClass(cls):

@@ -48,6 +48,7 @@ class StoryMixin:
         self.addCleanup(self.d.stop)
         self.d.start()
         self.key = self.d.key("officer")
+        self.d.landlords("Orbit")
         for i in range(self.first, self.first + 7):
             r = self.d.api("POST", "/v1/tenants", {
                 "external_ref": "%s-%d" % (self.name, i), "first_name": "Name%d" % i,

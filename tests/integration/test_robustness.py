@@ -76,6 +76,7 @@ class RobustnessTest(IntegrationCase):
         cls.d = Daemon(cls.db, CONFIG).start()
         cls.admin = cls.d.key("admin")
         cls.officer = cls.d.key("officer")
+        cls.d.landlords("Orbit")
         r = cls.d.api("POST", "/v1/tenants", {"external_ref": "R-0", "first_name": "Sam",
                                                "phone": drama_number(770), "borough": "Thanet"},
                       key=cls.officer)

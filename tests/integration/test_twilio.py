@@ -30,6 +30,7 @@ class TwilioStoryTest(unittest.TestCase):
         self.d = Daemon(self.db, twilio_config(self.fake)).start()
         self.addCleanup(self.d.stop)
         self.key = self.d.key("officer")
+        self.d.landlords("Orbit")
 
     def maidstone_campaign(self):
         """Five tenants in Maidstone, two in Thanet, and a campaign to Maidstone."""
@@ -199,6 +200,7 @@ class TwilioBehindProxyTest(IntegrationCase):
         cls.d = Daemon(cls.db, twilio_config(cls.fake),
                        public_url="https://signpost.example.org/gw").start()
         cls.key = cls.d.key("officer")
+        cls.d.landlords("Orbit")
 
     @classmethod
     def tearDownClass(cls):

@@ -22,7 +22,7 @@ export async function list(ctx) {
       caption: 'People who can sign in', captionSize: 's', head: ['Name', 'Email address', 'Role', 'State', 'Last signed in'],
       rows: items.map((u) => [
         html`<a class="govuk-link" href="/console/users/${u.id}">${u.name || u.email}</a>`, u.email,
-        u.partner_name ? `${words(u.role)} (${u.partner_name})` : words(u.role), stateTag(u),
+        u.partner_name || u.landlord_code ? `${words(u.role)} (${u.partner_name || u.landlord_code})` : words(u.role), stateTag(u),
         u.last_sign_in_at ? dateTime(u.last_sign_in_at) : 'Never',
       ]),
     })}`);
@@ -43,7 +43,7 @@ function inviteLink(ctx, u, first) {
 }
 
 export async function create(ctx) {
-  const { items: partners } = await get('/v1/partners');
+  const [{ items: partners }, { items: landlords }] = await Promise.all([get('/v1/partners'), get('/v1/landlords')]);
   render(ctx.main, html`${backLink('/console/users', 'All users')}
     <div class="govuk-grid-row"><div class="govuk-grid-column-two-thirds">
     <h1 class="govuk-heading-l">Invite a user</h1>
@@ -56,6 +56,8 @@ export async function create(ctx) {
         { value: 'admin', label: 'Administrator', hint: 'Everything, including partners and users.' }] })}
       ${select({ id: 'partner_id', label: 'Their organisation (partner staff only)', options: [{ value: '', label: 'Choose an organisation' },
         ...partners.filter((p) => p.active).map((p) => ({ value: String(p.id), label: p.name }))] })}
+      ${select({ id: 'landlord', label: 'Their landlord (housing officers only)', hint: 'An officer of one landlord sees only its tenants; the whole consortium sees every landlord\'s.',
+        options: [{ value: '', label: 'The whole consortium' }, ...landlords.map((l) => ({ value: l.code, label: l.name }))] })}
       ${button('Invite')}
     </form></div></div>`);
   const form = qs('#user', ctx.main);
@@ -65,6 +67,7 @@ export async function create(ctx) {
     const body = { email: v.email.trim(), role: v.role || undefined };
     if (v.name.trim()) body.name = v.name.trim();
     if (v.partner_id && v.role === 'partner') body.partner_id = Number(v.partner_id);
+    if (v.landlord && v.role === 'officer') body.landlord = v.landlord;
     try {
       inviteLink(ctx, await post('/v1/users', body), true);
       history.replaceState(null, '', '/console/users/new');
@@ -82,6 +85,7 @@ export async function show(ctx) {
     <h1 class="govuk-heading-l">${u.name || u.email}</h1>
     <p class="govuk-body">${stateTag(u)}</p>
     ${summaryList([['Email address', u.email], ['Role', words(u.role)], u.partner_name ? ['Organisation', u.partner_name] : null,
+      u.landlord_code ? ['Landlord', u.landlord_code] : null,
       ['Last signed in', u.last_sign_in_at ? dateTime(u.last_sign_in_at) : 'Never'],
       u.invite_expires_at ? ['Invitation link', `Works until ${dateTime(u.invite_expires_at)}`] : null])}
     <form novalidate id="actions"><div class="govuk-button-group">
