@@ -6,7 +6,7 @@ import os
 import re
 import unittest
 
-from harness import ROOT, Daemon, IntegrationCase, drama_number, wait_until
+from harness import ALL_WEEK, ROOT, Daemon, IntegrationCase, drama_number, sim_config, wait_until
 
 # Tenants seeded with ids no other row reaches, so their ids, numbers and names can be
 # searched for in any answer.
@@ -23,12 +23,16 @@ def route_table():
     return re.findall(r'\{\s*"([A-Z]+)",\s*"([^"]+)",\s*([A-Z_| ]+),', table)
 
 
+# A campaign's audience and window as the API stores them.
+AUDIENCE = {"boroughs": [], "landlords": [], "languages": [], "tags_all": [], "tags_any": [],
+            "tags_none": []}
+
+
 class ConsortiumCase(IntegrationCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.d = Daemon(cls.db, config={"providers": [{"name": "sim", "type": "sim"}],
-                                       "default_provider": "sim"}).start()
+        cls.d = Daemon(cls.db, config=sim_config()).start()
         cls.admin = cls.d.key("admin")
         for code, name in (("ORBIT", "Orbit"), ("WKH", "West Kent Housing")):
             r = cls.d.api("POST", "/v1/landlords", {"code": code, "name": name}, key=cls.admin)
@@ -60,8 +64,9 @@ class ConsortiumCase(IntegrationCase):
         for side, rows, landlord in (("own", OWN, cls.orbit), ("other", OTHER, cls.wkh)):
             tid, n, _ = rows[0]
             cid = q("INSERT INTO campaigns (name, body, audience, send_window, landlord_id) "
-                    "VALUES (%s, 'Hello', '{\"all\": true}', '{}', %s) RETURNING id",
-                    "Campaign " + side, landlord)[0][0]
+                    "VALUES (%s, 'Hello', %s, %s, %s) RETURNING id",
+                    "Campaign " + side, json.dumps(AUDIENCE), json.dumps(dict(ALL_WEEK, skip_holidays=False)),
+                    landlord)[0][0]
             q("INSERT INTO messages (kind, campaign_id, tenant_id, to_phone, body, provider) "
               "VALUES ('campaign', %s, %s, %s, 'Hello', 'sim')", cid, tid, drama_number(n))
             q("INSERT INTO inbound_messages (provider, provider_msg_id, from_phone, body, "
@@ -351,7 +356,7 @@ class TestOutcomesByLandlord(ConsortiumCase):
 # here fails test_every_route_has_a_row: a new route needs its row.
 OWNED = {"tenants", "campaigns", "help-requests"}
 SHARED = {"users": "1", "partners": "1", "landlords": "1", "flows": "default",
-          "providers": "sim", "console": "index.html"}
+          "providers": "sim", "console": "index.html", "replies": "no-such-reply", "keys": "999999"}
 SECOND = {"help-requests": "accept"}
 ROLES = {"ADMIN": "admin", "OFFICER": "officer", "PARTNER": "partner"}
 

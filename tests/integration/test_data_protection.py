@@ -134,6 +134,7 @@ class ErasureTest(unittest.TestCase):
             "boroughs": ["Thanet"], "webhook_url": self.partner.url,
             "webhook_secret": PARTNER_SECRET}, key=self.admin)["id"]
         partner_key = self.d.key("partner", pid)
+        self.d.landlords("Orbit")
         tid = self.api("POST", "/v1/tenants", {
             "external_ref": self.REF, "first_name": self.NAME, "phone": "07700 900123",
             "borough": "Thanet", "landlord": "Orbit", "tags": ["older"],
