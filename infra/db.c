@@ -32,6 +32,7 @@ enum db_job_kind {
 
 struct db_job {
 	struct db_job *next;
+	struct db *db;
 	enum db_job_kind kind;
 	const char *sql;
 	int stmt;
@@ -97,6 +98,7 @@ struct db {
 	char *session_sql;
 	db_notify_cb *notify_cb;
 	void *notify_arg;
+	struct db_stats stats;
 };
 
 static void db_conn_connect(struct db_conn *c);
@@ -202,6 +204,8 @@ static void db_job_finish(struct db_job *j, const char *error, bool indeterminat
 	} else if (!error) {
 		r.error = "no result";
 	}
+	if (r.error)
+		j->db->stats.errors++;
 	if (r.error)
 		log_debug("db query failed sqlstate=%s error=\"%.*s\"", r.sqlstate,
 			  (int)strcspn(r.error, "\n"), r.error);
@@ -347,6 +351,7 @@ static int db_conn_send(struct db_conn *c, struct db_job *j)
 	    (db_job_syncs(j) && !PQpipelineSync(c->pg)))
 		return -1;
 	j->sent_at = clock_mono_ms();
+	metrics_observe_ms(&c->db->stats.queue_wait, j->sent_at - j->queued_at);
 	db_queue_push(&c->sent, j);
 	return 0;
 }
@@ -419,6 +424,7 @@ static void db_enqueue(struct db *db, struct db_queue *q, const char *sql, int n
 {
 	struct db_job *j = db_job_new(sql, nparams, params, cb, arg);
 
+	j->db = db;
 	j->stmt = db_stmt_id(db, sql);
 	db_queue_push(q, j);
 	event_active(db->kick, EV_TIMEOUT, 0);
@@ -912,6 +918,24 @@ bool db_healthy(const struct db *db)
 			return true;
 	}
 	return false;
+}
+
+const struct db_stats *db_stats(const struct db *db)
+{
+	return &db->stats;
+}
+
+int db_pool_size(const struct db *db)
+{
+	return db->nconns;
+}
+
+int db_busy_count(const struct db *db)
+{
+	int n = 0;
+	for (int i = 0; i < db->nconns; i++)
+		n += db->conns[i].state == DB_CONN_READY && db->conns[i].sent.len > 0;
+	return n;
 }
 
 size_t db_queue_len(const struct db *db)
