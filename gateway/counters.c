@@ -307,27 +307,23 @@ static void counters_write_db(struct metrics_out *o, const struct db_result *r)
 	struct db *db = counters.app->db;
 	const struct db_stats *st = db_stats(db);
 
-	metrics_family(o, METRICS_GAUGE, "signpost_database_up",
-		       "1 when this scrape's statement ran, 0 when the database could not answer.");
-	metrics_value_u64(o, NULL, r && !r->error);
-	metrics_family(o, METRICS_GAUGE, "signpost_database_pool_connections",
-		       "Connections in the pool.");
-	metrics_value_u64(o, NULL, (uint64_t)db_pool_size(db));
-	metrics_family(o, METRICS_GAUGE, "signpost_database_pool_ready",
-		       "Connections in the pool that are up.");
-	metrics_value_u64(o, NULL, (uint64_t)db_ready_count(db));
-	metrics_family(o, METRICS_GAUGE, "signpost_database_pool_in_use",
-		       "Connections with statements in flight.");
-	metrics_value_u64(o, NULL, (uint64_t)db_busy_count(db));
-	metrics_family(o, METRICS_GAUGE, "signpost_database_statements_queued",
-		       "Statements waiting for a connection.");
-	metrics_value_u64(o, NULL, (uint64_t)db_queue_len(db));
+	metrics_single(o, METRICS_GAUGE, "signpost_database_up",
+		       "1 when this scrape's statement ran, 0 when the database could not answer.",
+		       r && !r->error);
+	metrics_single(o, METRICS_GAUGE, "signpost_database_pool_connections",
+		       "Connections in the pool.", db_pool_size(db));
+	metrics_single(o, METRICS_GAUGE, "signpost_database_pool_ready",
+		       "Connections in the pool that are up.", db_ready_count(db));
+	metrics_single(o, METRICS_GAUGE, "signpost_database_pool_in_use",
+		       "Connections with statements in flight.", db_busy_count(db));
+	metrics_single(o, METRICS_GAUGE, "signpost_database_statements_queued",
+		       "Statements waiting for a connection.", db_queue_len(db));
 	metrics_family(o, METRICS_HISTOGRAM, "signpost_database_queue_wait_seconds",
 		       "Time a statement waited for a connection before it was sent.");
 	metrics_histogram(o, NULL, &st->queue_wait);
-	metrics_family(o, METRICS_COUNTER, "signpost_database_query_errors",
-		       "Statements that failed (errors, lost connections, database unavailable).");
-	metrics_value_u64(o, NULL, st->errors);
+	metrics_single(o, METRICS_COUNTER, "signpost_database_query_errors",
+		       "Statements that failed (errors, lost connections, database unavailable).",
+		       st->errors);
 }
 
 static void counters_route_labels(struct sbuf *l, size_t i, const char *code)
@@ -397,18 +393,17 @@ static void counters_write_process(struct metrics_out *o)
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	metrics_family(o, METRICS_GAUGE, "process_resident_memory_bytes",
-		       "Resident memory size in bytes.");
-	metrics_value_u64(o, NULL, counters_rss_bytes());
-	metrics_family(o, METRICS_GAUGE, "process_open_fds", "Open file descriptors.");
-	metrics_value_u64(o, NULL, counters_open_fds());
-	metrics_family(o, METRICS_COUNTER, "process_cpu_seconds",
-		       "User and system CPU time spent, in seconds.");
-	metrics_value(o, NULL, (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-				       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
-	metrics_family(o, METRICS_GAUGE, "process_start_time_seconds",
-		       "Start time of the process since the Unix epoch, in seconds.");
-	metrics_value(o, NULL, counters.started_s);
+	metrics_single(o, METRICS_GAUGE, "process_resident_memory_bytes",
+		       "Resident memory size in bytes.", counters_rss_bytes());
+	metrics_single(o, METRICS_GAUGE, "process_open_fds", "Open file descriptors.",
+		       counters_open_fds());
+	metrics_single(o, METRICS_COUNTER, "process_cpu_seconds",
+		       "User and system CPU time spent, in seconds.",
+		       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+			       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	metrics_single(o, METRICS_GAUGE, "process_start_time_seconds",
+		       "Start time of the process since the Unix epoch, in seconds.",
+		       counters.started_s);
 }
 
 static void counters_write(struct sbuf *b, enum metrics_format f, const struct db_result *r)

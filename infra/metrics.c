@@ -122,6 +122,13 @@ void metrics_value_u64(struct metrics_out *o, const char *labels, uint64_t v)
 	sbuf_printf(o->b, " %llu\n", (unsigned long long)v);
 }
 
+void metrics_single(struct metrics_out *o, enum metrics_type type, const char *name,
+		    const char *help, double v)
+{
+	metrics_family(o, type, name, help);
+	metrics_value(o, NULL, v);
+}
+
 void metrics_histogram(struct metrics_out *o, const char *labels, const struct metrics_hist *h)
 {
 	uint64_t cumulative = 0;

@@ -54,6 +54,9 @@ void metrics_labels(struct sbuf *out, ...);
 /* A sample of the current family (a counter's gets _total); labels may be NULL or "". */
 void metrics_value(struct metrics_out *o, const char *labels, double v);
 void metrics_value_u64(struct metrics_out *o, const char *labels, uint64_t v);
+/* A family of one sample without labels. */
+void metrics_single(struct metrics_out *o, enum metrics_type type, const char *name,
+		    const char *help, double v);
 /* The _bucket, _sum and _count samples of the current (histogram) family. */
 void metrics_histogram(struct metrics_out *o, const char *labels, const struct metrics_hist *h);
 /* Ends the exposition ("# EOF" in OpenMetrics). */

@@ -12,7 +12,7 @@ NAME = re.compile(r"\b((?:signpost|process)_[a-z_]+)\b")
 def families():
     src = open(os.path.join(ROOT, "gateway", "counters.c")).read()
     found = set()
-    for kind, name in re.findall(r"metrics_family\(o, METRICS_(\w+), \"(\w+)\"", src):
+    for kind, name in re.findall(r"metrics_(?:family|single)\(o, METRICS_(\w+), \"(\w+)\"", src):
         suffixes = {"COUNTER": ["_total"], "GAUGE": [""],
                     "HISTOGRAM": ["_bucket", "_sum", "_count"]}[kind]
         found.update(name + s for s in suffixes)
