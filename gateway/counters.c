@@ -59,9 +59,10 @@ static const char *const counters_class_names[] = { "none", "1xx", "2xx", "3xx",
 
 static struct counters_provider *counters_of(const struct provider_cfg *p)
 {
-	size_t i = (size_t)(p - counters.providers);
-
-	return p && counters.providers && i < counters.nproviders ? &counters.provider[i] : NULL;
+	if (!p || !counters.providers || p < counters.providers ||
+	    p >= counters.providers + counters.nproviders)
+		return NULL;
+	return &counters.provider[p - counters.providers];
 }
 
 static int counters_class(long status)
