@@ -146,7 +146,6 @@ void api_reply(struct api_ctx *ctx, int status, const char *content_type, const 
 	struct httpd_req *req = ctx->req;
 
 	api_count(ctx, status);
-
 	if (status >= 500 || log_enabled(LOG_DEBUG))
 		log_msg(status >= 500 ? LOG_WARN : LOG_DEBUG,
 			"http method=%s path=%s status=%d ms=%lld", req->method, req->path, status,
@@ -160,7 +159,6 @@ void api_reply_end(struct api_ctx *ctx, bool complete)
 	struct httpd_req *req = ctx->req;
 
 	api_count(ctx, 200);
-
 	if (!complete || log_enabled(LOG_DEBUG))
 		log_msg(complete ? LOG_DEBUG : LOG_WARN, "http method=%s path=%s status=200%s ms=%lld",
 			req->method, req->path, complete ? "" : " (cut short)",
