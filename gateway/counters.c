@@ -147,7 +147,9 @@ static void counters_write_texts(struct metrics_out *o, struct sbuf *l)
 		       "Texts that reached a final state, by provider (from send answers and delivery receipts).");
 	for (size_t i = 0; i < counters.nproviders; i++)
 		for (int s = 0; s < MSG__COUNT; s++) {
-			if (!msg_state_final((enum msg_state)s))
+			/* cancelled and skipped are marked in bulk by SQL, never counted here */
+			if (!msg_state_final((enum msg_state)s) || s == MSG_CANCELLED ||
+			    s == MSG_SKIPPED)
 				continue;
 			metrics_labels(l, "provider", counters.providers[i].name, "state",
 				       msg_state_str((enum msg_state)s), NULL);
