@@ -7,11 +7,13 @@ import unittest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as om_parse
 from prometheus_client.parser import text_string_to_metric_families as text_parse
 
-from harness import (ALL_WEEK, Daemon, Database, FakeServer, drama_number, free_port, http,
-                     post_twilio, wait_until)
+from fake_partner import FakePartner
+from harness import (ALL_WEEK, PARTNERS_ON_LOOPBACK, Daemon, Database, FakeServer, drama_number,
+                     free_port, http, post_twilio, wait_until)
 
 SID = "AC" + "0123456789abcdef" * 2
 TOKEN = "test-auth-token-not-a-secret"
+PARTNER_SECRET = "whsec_" + "bWV0cmljcy10ZXN0LXNlY3JldC0wMTIz"  # base64 of a test string
 
 
 def twilio_config(fake):
@@ -19,7 +21,9 @@ def twilio_config(fake):
         {"name": "twilio", "type": "twilio", "base_url": fake.base, "account_sid": SID,
          "auth_token": TOKEN, "from": "+447700900000", "segments_per_second": 50},
         {"name": "sim", "type": "sim"}],
-        "default_provider": "twilio", "simulator": True, "org_name": "Kent Digital Help"}
+        "default_provider": "twilio", "simulator": True, "org_name": "Kent Digital Help",
+        "triage": {"partner_retry_seconds": 1, "partner_retry_max_seconds": 2},
+        **PARTNERS_ON_LOOPBACK}
 
 
 def samples(text, parse=text_parse):
@@ -218,7 +222,37 @@ class MetricsTest(unittest.TestCase):
         finally:
             d.stop()
 
-    def test_6_bad_listen_address(self):
+    def test_6_partner_webhooks(self):
+        """A partner that is down, then up: each answer counted once, by outcome."""
+        fake = FakePartner(PARTNER_SECRET)
+        self.addCleanup(fake.stop)
+        r = self.d.api("POST", "/v1/partners", {
+            "name": "Maidstone Digital Champions", "categories": ["digital_skills"],
+            "boroughs": ["Maidstone"], "capacity": 5, "webhook_url": fake.url,
+            "webhook_secret": PARTNER_SECRET}, key=self.admin)
+        self.assertEqual(r.status, 201, r)
+        r = self.api("POST", "/v1/tenants", {"external_ref": "M-200", "first_name": "Jo",
+                                             "phone": drama_number(200), "borough": "Maidstone",
+                                             "landlord": "Orbit"})
+        self.assertEqual(r.status, 201, r)
+        before = self.snap()
+        fake.down = True
+        self.assertEqual(self.inbound(drama_number(200), "SKILLS", "SM" + "p" * 32).status, 200)
+        wait_until(lambda: len(fake.all()) >= 2, what="partner webhook retried while down")
+        fake.down = False
+        d = lambda snap, outcome: (value(snap, "signpost_partner_webhooks_total", outcome=outcome) -
+                                   value(before, "signpost_partner_webhooks_total", outcome=outcome))
+        # The fake records a request before it answers: wait for the daemon to read the answer.
+        wait_until(lambda: d(self.snap(), "delivered") == 1, what="partner webhook delivered")
+        after = self.snap()
+        failed = [x for x in fake.all() if x[3] == 503]
+        self.assertEqual(len(fake.accepted()), 1)
+        self.assertEqual(d(after, "delivered"), 1)
+        self.assertEqual(d(after, "failed"), len(failed))
+        self.assertEqual(value(after, "signpost_help_requests", state="assigned",
+                               partner="Maidstone Digital Champions"), 1)
+
+    def test_7_bad_listen_address(self):
         r = Daemon(self.db, extra_env={"SIGNPOST_METRICS_LISTEN": "nowhere"}).run(
             "serve", check=False)
         self.assertNotEqual(r.returncode, 0)
