@@ -11,6 +11,7 @@
 #include "gateway/api_handlers.h"
 #include "gateway/auth.h"
 #include "gateway/console.h"
+#include "gateway/counters.h"
 #include "gateway/dispatch.h"
 #include "gateway/docs.h"
 #include "gateway/session.h"
@@ -25,6 +26,7 @@
 static const struct api_route api_routes[] = {
 	{ "GET", "/healthz", AUTH_ROLE_NONE, API_BODY_NONE, api_healthz, NULL },
 	{ "GET", "/readyz", AUTH_ROLE_NONE, API_BODY_NONE, api_readyz, NULL },
+	{ "GET", "/metrics", AUTH_ROLE_ADMIN, API_BODY_NONE, counters_api, NULL },
 	{ "GET", "/", AUTH_ROLE_NONE, API_BODY_NONE, console_redirect, NULL },
 	{ "GET", "/console", AUTH_ROLE_NONE, API_BODY_NONE, console_redirect, NULL },
 	{ "GET", "/console/{*}", AUTH_ROLE_NONE, API_BODY_NONE, console_serve, NULL },
@@ -139,11 +141,25 @@ static void api_ctx_free(struct api_ctx *ctx)
 	free(p);
 }
 
+const struct api_route *api_route_at(size_t i)
+{
+	return i < ARRAY_LEN(api_routes) ? &api_routes[i] : NULL;
+}
+
+static void api_count(const struct api_ctx *ctx, int status)
+{
+	const struct api_route *r = ctx->route;
+
+	counters_http(r ? (int)(r - api_routes) : -1, r && r->body == API_BODY_RAW, status,
+		      clock_mono_ms() - ctx->req->started_ms);
+}
+
 void api_reply(struct api_ctx *ctx, int status, const char *content_type, const char *body,
 	       size_t len)
 {
 	struct httpd_req *req = ctx->req;
 
+	api_count(ctx, status);
 	if (status >= 500 || log_enabled(LOG_DEBUG))
 		log_msg(status >= 500 ? LOG_WARN : LOG_DEBUG,
 			"http method=%s path=%s status=%d ms=%lld", req->method, req->path, status,
@@ -156,6 +172,7 @@ void api_reply_end(struct api_ctx *ctx, bool complete)
 {
 	struct httpd_req *req = ctx->req;
 
+	api_count(ctx, 200);
 	if (!complete || log_enabled(LOG_DEBUG))
 		log_msg(complete ? LOG_DEBUG : LOG_WARN, "http method=%s path=%s status=200%s ms=%lld",
 			req->method, req->path, complete ? "" : " (cut short)",
@@ -613,9 +630,14 @@ static bool api_match(const char *pattern, const char *path, struct api_ctx *ctx
 	return !*pattern && !*path;
 }
 
-/* The simulator's routes exist only when the configuration says "simulator": true. */
+/*
+ * The simulator's routes exist only when the configuration says "simulator": true;
+ * /metrics only when SIGNPOST_METRICS_LISTEN does not serve it on a listener of its own.
+ */
 static bool api_route_on(const struct app *app, const struct api_route *r)
 {
+	if (r->handle == counters_api)
+		return !app->cfg.metrics_host;
 	return app->cfg.simulator || (r->handle != sim_server_accept &&
 				       r->handle != sim_server_tenant_texts &&
 				       r->handle != sim_server_list);

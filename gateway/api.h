@@ -67,6 +67,8 @@ const struct api_route *api_route_table(size_t *n);
 const struct api_route *api_route_lookup(const char *method, const char *path);
 
 void api_init(struct app *app);
+/* The route table's i-th route, or NULL past its end (for /metrics' labels). */
+const struct api_route *api_route_at(size_t i);
 void api_shutdown(struct app *app);
 
 void api_reply(struct api_ctx *ctx, int status, const char *content_type, const char *body,

@@ -28,19 +28,33 @@ static const char *config_env(const char *name, const char *fallback)
 	return v && *v ? v : fallback;
 }
 
-static int config_listen(struct config *cfg, struct sbuf *err)
+/* host:port from the environment variable var, whose value is listen. */
+static int config_host_port(const char *var, const char *listen, char **host, int *port,
+			    struct sbuf *err)
 {
-	const char *listen = config_env("SIGNPOST_LISTEN", CONFIG_DEFAULT_LISTEN);
 	const char *colon = strrchr(listen, ':');
-	int64_t port;
+	int64_t n;
 
-	if (!colon || colon == listen || !str_to_i64(colon + 1, 1, 65535, &port)) {
-		sbuf_printf(err, "SIGNPOST_LISTEN: \"%s\" is not host:port (for example 127.0.0.1:8080)",
+	if (!colon || colon == listen || !str_to_i64(colon + 1, 1, 65535, &n)) {
+		sbuf_printf(err, "%s: \"%s\" is not host:port (for example 127.0.0.1:8080)", var,
 			    listen);
 		return -1;
 	}
-	cfg->listen_host = xstrndup(listen, (size_t)(colon - listen));
-	cfg->listen_port = (int)port;
+	*host = xstrndup(listen, (size_t)(colon - listen));
+	*port = (int)n;
+	return 0;
+}
+
+static int config_listen(struct config *cfg, struct sbuf *err)
+{
+	const char *listen = config_env("SIGNPOST_LISTEN", CONFIG_DEFAULT_LISTEN);
+	const char *metrics = config_env("SIGNPOST_METRICS_LISTEN", NULL);
+
+	if (config_host_port("SIGNPOST_LISTEN", listen, &cfg->listen_host, &cfg->listen_port,
+			     err) < 0 ||
+	    (metrics && config_host_port("SIGNPOST_METRICS_LISTEN", metrics, &cfg->metrics_host,
+					 &cfg->metrics_port, err) < 0))
+		return -1;
 	cfg->self_url = xasprintf("http://%s", listen);
 	return 0;
 }
@@ -658,6 +672,7 @@ void config_free(struct config *cfg)
 	free(cfg->http.exempt);
 	free(cfg->database_url);
 	free(cfg->listen_host);
+	free(cfg->metrics_host);
 	free(cfg->public_url);
 	free(cfg->self_url);
 	free(cfg->sim_secret);

@@ -62,6 +62,8 @@ struct config {
 	char *database_url;     /* libpq conninfo or URI; "" uses libpq's defaults */
 	char *listen_host;
 	int listen_port;
+	char *metrics_host;      /* SIGNPOST_METRICS_LISTEN: /metrics alone, no key; or NULL */
+	int metrics_port;
 	char *public_url;       /* no trailing slash */
 	char *self_url;         /* http://listen_host:listen_port */
 	char *sim_secret;

@@ -7,6 +7,7 @@
 #include "campaigns/render.h"
 #include "common/crypto.h"
 #include "gateway/lifecycle.h"
+#include "gateway/counters.h"
 #include "gateway/throttle.h"
 #include "infra/db.h"
 #include "infra/httpc.h"
@@ -440,6 +441,19 @@ static void dispatch_flow_result(struct dispatch_provider *p, enum throttle_outc
 			 p->fc.bucket.rate);
 }
 
+static enum counters_send dispatch_counted(const struct httpc_response *resp,
+					   const struct send_result *sr)
+{
+	if (resp->status == 0)
+		return resp->maybe_sent ? COUNTERS_SEND_UNKNOWN : COUNTERS_SEND_UNREACHABLE;
+	switch (sr->outcome) {
+	case SEND_OK: return COUNTERS_SEND_ACCEPTED;
+	case SEND_TEMPFAIL: return COUNTERS_SEND_TEMPORARY;
+	case SEND_PERMFAIL: break;
+	}
+	return COUNTERS_SEND_PERMANENT;
+}
+
 static void dispatch_sent(struct httpc_response *resp, void *arg)
 {
 	struct dispatch_send *s = arg;
@@ -464,6 +478,7 @@ static void dispatch_sent(struct httpc_response *resp, void *arg)
 		dispatch_classify(s, &sr, &r);
 	}
 	dispatch_flow_result(p, dispatch_flow_outcome(resp, &sr), sr.retry_after_s);
+	counters_send(p->cfg, dispatch_counted(resp, &sr), resp->status, resp->elapsed_ms, r.state);
 	log_debug("message sent id=%lld provider=%s status=%ld", (long long)s->id, p->cfg->name,
 		  resp->status);
 	lifecycle_log(LIFECYCLE_MESSAGE, s->id, MSG_SENDING, r.state);
@@ -844,6 +859,21 @@ void dispatch_free(struct dispatch *d)
 	event_free(d->kick_ev);
 	event_free(d->timer_ev);
 	free(d);
+}
+
+bool dispatch_provider_view(struct dispatch *d, size_t i, struct dispatch_view *out)
+{
+	int64_t now = clock_mono_ms();
+
+	if (i >= d->nproviders)
+		return false;
+	struct dispatch_provider *p = &d->providers[i];
+	throttle_refusing(&p->fc, now); /* brings the breaker up to date */
+	(void)throttle_bucket_available(&p->fc.bucket, now); /* and the bucket */
+	*out = (struct dispatch_view){ .name = p->cfg->name, .breaker = p->fc.breaker,
+				       .limited = p->fc.bucket.rate > 0,
+				       .tokens = p->fc.bucket.tokens, .inflight = p->inflight };
+	return true;
 }
 
 struct json_object *dispatch_providers_json(struct dispatch *d)

@@ -14,6 +14,7 @@
 
 #include "campaigns/window.h"
 #include "gateway/app.h"
+#include "gateway/throttle.h"
 
 /* A running campaign as the scheduler sees it. */
 struct dispatch_campaign {
@@ -38,6 +39,17 @@ void dispatch_stop(struct dispatch *d);
  * array the caller owns.
  */
 struct json_object *dispatch_providers_json(struct dispatch *d);
+/* One provider's flow control as /metrics shows it. */
+struct dispatch_view {
+	const char *name;
+	enum throttle_breaker breaker;
+	bool limited;  /* it has a rate: tokens means something */
+	double tokens; /* segments in its bucket now; negative: debt */
+	int inflight;
+};
+
+/* The i-th configured provider's view, brought up to date; false past the last. */
+bool dispatch_provider_view(struct dispatch *d, size_t i, struct dispatch_view *out);
 /* Nothing in flight and nothing waiting to be written. */
 bool dispatch_idle(const struct dispatch *d);
 

@@ -5,6 +5,7 @@
 
 #include "gateway/api_handlers.h"
 #include "gateway/concat.h"
+#include "gateway/counters.h"
 #include "gateway/replay.h"
 #include "gateway/triage.h"
 #include "infra/log.h"
@@ -25,6 +26,7 @@ struct inbound *inbound_open(struct api_ctx *ctx, struct http_in *hin, char **ur
 
 	struct provider_cfg *p = config_provider(&ctx->app->cfg, ctx->params[0]);
 	if (!p) {
+		counters_refused(COUNTERS_REFUSED_UNKNOWN_PROVIDER);
 		api_error(ctx, 404, "not_found", NULL, "no provider named \"%s\" is configured",
 			  ctx->params[0]);
 		return NULL;
@@ -42,6 +44,7 @@ struct inbound *inbound_open(struct api_ctx *ctx, struct http_in *hin, char **ur
 	if (provider_verify(p->ops, p->priv, hin, &in->auth, &err) < 0) {
 		log_warn("webhook refused provider=%s path=%s reason=\"%s\"", p->name, req->path,
 			 sbuf_str(&err));
+		counters_refused(COUNTERS_REFUSED_BAD_SIGNATURE);
 		api_error(ctx, 403, "bad_signature", NULL,
 			  "the webhook signature or credentials do not match this provider's configuration");
 		sbuf_free(&err);
@@ -49,6 +52,12 @@ struct inbound *inbound_open(struct api_ctx *ctx, struct http_in *hin, char **ur
 	}
 	sbuf_free(&err);
 	return in;
+}
+
+void inbound_malformed(struct api_ctx *ctx, const struct sbuf *err)
+{
+	counters_refused(COUNTERS_REFUSED_MALFORMED);
+	api_error(ctx, 400, "bad_request", NULL, "%s", sbuf_str(err));
 }
 
 void inbound_db_error(struct api_ctx *ctx, const struct db_result *r)
@@ -61,6 +70,7 @@ void inbound_db_error(struct api_ctx *ctx, const struct db_result *r)
 	}
 	log_warn("webhook refused provider=%s path=%s reason=\"a repeat: replay id %s was "
 		 "received before\"", in->provider->name, ctx->req->path, in->auth.replay_id);
+	counters_refused(COUNTERS_REFUSED_REPLAYED);
 	api_error(ctx, 403, "replayed", NULL, "this signed webhook was received before; each is "
 		  "accepted once");
 }
@@ -80,6 +90,7 @@ void inbound_unstored(struct api_ctx *ctx, void (*answer)(struct api_ctx *ctx))
 {
 	struct inbound *in = ctx->state;
 
+	counters_webhook(in->provider, COUNTERS_WEBHOOK_IGNORED);
 	if (!replay_has(&in->auth)) {
 		answer(ctx);
 		return;
@@ -130,6 +141,7 @@ static void inbound_part_stored(const struct concat_result *res, void *arg)
 		inbound_db_error(ctx, res->failed);
 		return;
 	case CONCAT_WAITING:
+		counters_webhook(in->provider, COUNTERS_WEBHOOK_IGNORED);
 		inbound_answer(ctx, NULL);
 		return;
 	case CONCAT_COMPLETE:
@@ -162,7 +174,7 @@ void inbound_webhook(struct api_ctx *ctx)
 		rc = -1;
 	in->text.auth = &in->auth;
 	if (rc < 0)
-		api_error(ctx, 400, "bad_request", NULL, "%s", sbuf_str(&err));
+		inbound_malformed(ctx, &err);
 	else if (rc == 0)
 		inbound_unstored(ctx, inbound_answer_empty);
 	else if (in->sms.concat_total > 1)

@@ -35,6 +35,8 @@ struct inbound *inbound_open(struct api_ctx *ctx, struct http_in *hin, char **ur
  * answer, once its replay id (if any) is recorded: a replay of it is refused like any.
  */
 void inbound_unstored(struct api_ctx *ctx, void (*answer)(struct api_ctx *ctx));
+/* Answers 400 with what the adapter said of a webhook it could not read. */
+void inbound_malformed(struct api_ctx *ctx, const struct sbuf *err);
 /* Answers a failed statement: 403 for a webhook whose replay id was recorded before. */
 void inbound_db_error(struct api_ctx *ctx, const struct db_result *r);
 

@@ -29,6 +29,7 @@
 #include "gateway/app.h"
 #include "gateway/auth.h"
 #include "gateway/console.h"
+#include "gateway/counters.h"
 #include "gateway/data.h"
 #include "gateway/dispatch.h"
 #include "gateway/janitor.h"
@@ -343,6 +344,7 @@ static void main_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("stopping signal=%d: finishing work in flight", (int)sig);
 	app->stopping = true;
 	httpd_stop_accepting(app->httpd);
+	counters_stop();
 	sched_stop(app->sched);
 	dispatch_stop(app->dispatch);
 	sd->deadline_ms = clock_mono_ms() + SHUTDOWN_GRACE_S * 1000;
@@ -376,6 +378,10 @@ static int main_start(struct app *app)
 		goto out;
 	}
 	app->dispatch = dispatch_new(app);
+	if (counters_start(app, &err) < 0) {
+		fprintf(stderr, "signpostd: %s\n", err.data);
+		goto out;
+	}
 	app->referral = referral_new(app);
 	app->rules = rules_new(app, &err);
 	if (!app->rules) {
@@ -402,6 +408,7 @@ static void main_stop(struct app *app)
 	dispatch_free(app->dispatch);
 	if (app->httpd)
 		api_shutdown(app);
+	counters_free();
 	sim_server_free(app->sim_server);
 	httpc_free(app->httpc);
 	referral_free(app->referral);

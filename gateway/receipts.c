@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "gateway/counters.h"
 #include "gateway/inbound.h"
 #include "gateway/lifecycle.h"
 #include "gateway/replay.h"
@@ -66,6 +67,9 @@ static void receipts_done(const struct db_result *r, void *arg)
 	}
 	log_debug("receipt provider=%s id=%s status=%s new=%s moved=%s", in->provider->name,
 		  in->status.provider_id, in->status.raw_status, db_get(r, 0, 0), db_get(r, 0, 1));
+	counters_webhook(in->provider, COUNTERS_WEBHOOK_RECEIPT);
+	if (db_get_i64(r, 0, 1) > 0 && msg_state_final(in->status.state))
+		counters_text(in->provider, in->status.state);
 	if (db_get(r, 0, 3))
 		lifecycle_log_names(LIFECYCLE_MESSAGE, db_get(r, 0, 2), db_get(r, 0, 3),
 				    msg_state_str(in->status.state));
@@ -91,7 +95,7 @@ void receipts_webhook(struct api_ctx *ctx)
 	rc = provider_parse_status(in->provider->ops, in->provider->priv, &hin, &in->status, &err);
 	if (rc <= 0) {
 		if (rc < 0)
-			api_error(ctx, 400, "bad_request", NULL, "%s", sbuf_str(&err));
+			inbound_malformed(ctx, &err);
 		else
 			inbound_unstored(ctx, receipts_answer_empty);
 		sbuf_free(&err);

@@ -6,6 +6,7 @@
 
 #include "campaigns/window.h"
 #include "common/stdwebhook.h"
+#include "gateway/counters.h"
 #include "gateway/lifecycle.h"
 #include "gateway/partner_url.h"
 #include "gateway/rules.h"
@@ -268,7 +269,10 @@ static void referral_sent(struct httpc_response *resp, void *arg)
 	struct referral_send *s = arg;
 	struct referral *r = s->r;
 
-	if (resp->status >= 200 && resp->status < 300)
+	bool ok = resp->status >= 200 && resp->status < 300;
+
+	counters_partner(ok ? COUNTERS_PARTNER_DELIVERED : COUNTERS_PARTNER_FAILED);
+	if (ok)
 		log_info("partner webhook delivered outbox=%s partner=%s status=%ld", s->id,
 			 s->partner, resp->status);
 	else
@@ -296,6 +300,7 @@ static void referral_send(struct referral *r, const struct db_result *res, int r
 	if (url && partner_url_form(&r->app->cfg, url, &err) < 0) {
 		log_warn("partner webhook not sent partner=%s error=\"%s\"", db_get(res, row, 1),
 			 sbuf_str(&err));
+		counters_partner(COUNTERS_PARTNER_NOT_SENT);
 		referral_record(r, db_get(res, row, 0), 0, sbuf_str(&err));
 		goto out;
 	}
@@ -304,6 +309,7 @@ static void referral_send(struct referral *r, const struct db_result *res, int r
 				   strlen(body)) < 0) {
 		log_error("partner webhook not sent: no URL or no usable secret partner=%s",
 			  db_get(res, row, 1));
+		counters_partner(COUNTERS_PARTNER_NOT_SENT);
 		referral_record(r, db_get(res, row, 0), 0, "the partner has no webhook URL or secret");
 		goto out;
 	}

@@ -6,6 +6,7 @@
 
 #include "campaigns/template.h"
 #include "common/codec.h"
+#include "gateway/counters.h"
 #include "gateway/replay.h"
 #include "infra/log.h"
 #include "sms/phone.h"
@@ -820,6 +821,9 @@ static void triage_applied(const struct db_result *r, void *arg)
 		triage_finish(job, NULL, NULL, true);
 		return;
 	}
+	if (o.fresh)
+		counters_inbound(config_provider(&job->app->cfg, job->text.provider),
+				 job->decision.action);
 	triage_log(job, &o);
 	triage_finish(job, NULL, o.fresh ? job->decision.reply : job->decision.reply_repeat,
 		      false);

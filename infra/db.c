@@ -33,6 +33,7 @@ enum db_job_kind {
 
 struct db_job {
 	struct db_job *next;
+	struct db *db;
 	enum db_job_kind kind;
 	const char *sql;
 	int stmt;
@@ -100,6 +101,7 @@ struct db {
 	char *session_sql;
 	db_notify_cb *notify_cb;
 	void *notify_arg;
+	struct db_stats stats;
 };
 
 static void db_conn_connect(struct db_conn *c);
@@ -205,6 +207,8 @@ static void db_job_finish(struct db_job *j, const char *error, bool indeterminat
 	} else if (!error) {
 		r.error = "no result";
 	}
+	if (r.error)
+		j->db->stats.errors++;
 	if (r.error)
 		log_debug("db query failed sqlstate=%s error=\"%.*s\"", r.sqlstate,
 			  (int)strcspn(r.error, "\n"), r.error);
@@ -371,6 +375,7 @@ static int db_conn_send(struct db_conn *c, struct db_job *j)
 	    (db_job_syncs(j) && !PQpipelineSync(c->pg)))
 		return -1;
 	j->sent_at = clock_mono_ms();
+	metrics_observe_ms(&c->db->stats.queue_wait, j->sent_at - j->queued_at);
 	db_queue_push(&c->sent, j);
 	return 0;
 }
@@ -443,6 +448,7 @@ static void db_enqueue(struct db *db, struct db_queue *q, int64_t scope, const c
 {
 	struct db_job *j = db_job_new(sql, nparams, params, cb, arg);
 
+	j->db = db;
 	j->stmt = db_stmt_id(db, sql);
 	j->scope = scope;
 	db_queue_push(q, j);
@@ -946,6 +952,24 @@ bool db_healthy(const struct db *db)
 			return true;
 	}
 	return false;
+}
+
+const struct db_stats *db_stats(const struct db *db)
+{
+	return &db->stats;
+}
+
+int db_pool_size(const struct db *db)
+{
+	return db->nconns;
+}
+
+int db_busy_count(const struct db *db)
+{
+	int n = 0;
+	for (int i = 0; i < db->nconns; i++)
+		n += db->conns[i].state == DB_CONN_READY && db->conns[i].sent.len > 0;
+	return n;
 }
 
 size_t db_queue_len(const struct db *db)

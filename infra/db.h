@@ -27,6 +27,7 @@
 #include <libpq-fe.h>
 
 #include "common/util.h"
+#include "infra/metrics.h"
 
 struct db;
 
@@ -88,6 +89,17 @@ int db_ready_count(const struct db *db);
  */
 bool db_healthy(const struct db *db);
 size_t db_queue_len(const struct db *db);
+
+/* What the pool has done since start, for /metrics. */
+struct db_stats {
+	struct metrics_hist queue_wait; /* from a statement's db_query to its sending */
+	uint64_t errors;                /* statements that failed, whatever the cause */
+};
+
+const struct db_stats *db_stats(const struct db *db);
+/* Connections in the pool, and those with statements in flight. */
+int db_pool_size(const struct db *db);
+int db_busy_count(const struct db *db);
 
 /*
  * A blocking connection for the command line and start-up: the conninfo over defaults

@@ -21,7 +21,7 @@ BUILD=${BUILD:-build/san}
 export BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-STEP_FLOOR=63
+STEP_FLOOR=65
 failed=""
 ran=0
 
@@ -124,6 +124,10 @@ step "openapi self-check" tests/openapi/selfcheck.sh
 
 step "docker-compose config" env SIGNPOST_DB_PASSWORD=config-check \
 	docker-compose -f docker-compose.yml config -q
+
+# docs/alerts.yml through promtool (check and unit tests), the Grafana dashboard as JSON,
+# and the metric names both use.
+step "monitoring files" run_test tests/monitoring/check.sh
 
 # The release build (make OPT=1, as the Dockerfile builds it): PIE, full RELRO, stack
 # protector and _FORTIFY_SOURCE, after showing that an unhardened binary is refused.
