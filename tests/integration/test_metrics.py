@@ -54,6 +54,7 @@ class MetricsTest(unittest.TestCase):
         cls.metrics_port = free_port()
         cls.d = Daemon(cls.db, twilio_config(cls.fake), extra_env={
             "SIGNPOST_METRICS_LISTEN": "127.0.0.1:%d" % cls.metrics_port}).start()
+        cls.d.landlords("Orbit")
         cls.metrics = "http://127.0.0.1:%d" % cls.metrics_port
         cls.key = cls.d.key("officer")
         cls.admin = cls.d.key("admin")
