@@ -603,6 +603,7 @@ int config_load(struct config *cfg, struct sbuf *err)
 {
 	const char *path = config_env("SIGNPOST_CONFIG", NULL);
 	const char *level = config_env("SIGNPOST_LOG_LEVEL", NULL);
+	const char *format = config_env("SIGNPOST_LOG_FORMAT", NULL);
 	struct json_object *root = NULL;
 	struct sbuf sub;
 	int rc = -1;
@@ -629,6 +630,10 @@ int config_load(struct config *cfg, struct sbuf *err)
 	}
 	if (level && !log_level_parse(level, &cfg->log_level)) {
 		sbuf_adds(err, "SIGNPOST_LOG_LEVEL: must be one of error, warn, info, debug");
+		goto out;
+	}
+	if (format && !log_format_parse(format, &cfg->log_format)) {
+		sbuf_adds(err, "SIGNPOST_LOG_FORMAT: must be text or json");
 		goto out;
 	}
 	rc = 0;

@@ -67,6 +67,7 @@ struct config {
 	char *sim_secret;
 	char *org_name;         /* who is texting, for HELP replies */
 	enum log_level log_level;
+	enum log_format log_format; /* SIGNPOST_LOG_FORMAT: text (default) or json */
 	int db_pool_size;
 	int session_idle_s;     /* a console session ends after this long without use */
 	struct provider_cfg *providers;

@@ -58,7 +58,7 @@ static const char usage[] =
 	"       signpostd users set-password --email EMAIL   (likewise)\n"
 	"\n"
 	"Environment: SIGNPOST_DATABASE_URL, SIGNPOST_LISTEN (default 127.0.0.1:8080),\n"
-	"SIGNPOST_PUBLIC_URL, SIGNPOST_CONFIG (JSON file), SIGNPOST_LOG_LEVEL.\n";
+	"SIGNPOST_PUBLIC_URL, SIGNPOST_CONFIG (JSON file), SIGNPOST_LOG_LEVEL, SIGNPOST_LOG_FORMAT (text, json).\n";
 
 struct shutdown {
 	struct app *app;
@@ -80,6 +80,7 @@ static int main_load_config(struct config *cfg)
 	}
 	sbuf_free(&err);
 	log_set_level(cfg->log_level);
+	log_set_format(cfg->log_format);
 	return 0;
 }
 
