@@ -84,8 +84,13 @@ struct config {
 	struct retention_cfg retention;
 };
 
-/* Reads the environment and the config file; on error writes a message to err. */
+/*
+ * Reads the environment and the config file; on error writes to err one line per problem
+ * found (the file's sections are all read, so each is told).
+ */
 int config_load(struct config *cfg, struct sbuf *err) WUR;
+/* The same with the file at path (NULL: the built-in configuration) instead of SIGNPOST_CONFIG. */
+int config_load_file(struct config *cfg, const char *path, struct sbuf *err) WUR;
 void config_free(struct config *cfg);
 struct provider_cfg *config_provider(const struct config *cfg, const char *name);
 

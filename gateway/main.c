@@ -9,6 +9,8 @@
  *   signpostd users create --email EMAIL --role admin|officer|partner [--partner ID]
  *                          [--name TEXT]      (the password is read from standard input)
  *   signpostd users set-password --email EMAIL  (likewise)
+ *   signpostd check-config [FILE]  the start-up checks of a configuration file, no connecting
+ *   signpostd version      this build's version and the versions of its libraries
  *
  * Start-up order: configuration, migrations, this daemon's registration, then the event
  * loop with the database pool, the HTTP client and server, dispatch and the scheduler.
@@ -16,6 +18,9 @@
  * flight and their results to be recorded; a second signal stops at once.
  */
 #include <curl/curl.h>
+#include <event2/event.h>
+#include <json-c/json_c_version.h>
+#include <libpq-fe.h>
 #include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +49,8 @@
 #include "infra/migrate.h"
 #include "triage/keyword.h"
 
+/* This release; raised when one is made. */
+#define SIGNPOST_VERSION "0.15.0"
 #define SHUTDOWN_GRACE_S 30
 #define HTTPC_MIN_HOST_CONNECTIONS 64
 
@@ -56,6 +63,8 @@ static const char usage[] =
 	"       signpostd users create --email EMAIL --role admin|officer|partner [--partner ID]\n"
 	"                              [--name TEXT]   (password: one line on standard input)\n"
 	"       signpostd users set-password --email EMAIL   (likewise)\n"
+	"       signpostd check-config [FILE]   (default: SIGNPOST_CONFIG)\n"
+	"       signpostd version\n"
 	"\n"
 	"Environment: SIGNPOST_DATABASE_URL, SIGNPOST_LISTEN (default 127.0.0.1:8080),\n"
 	"SIGNPOST_PUBLIC_URL, SIGNPOST_CONFIG (JSON file), SIGNPOST_LOG_LEVEL, SIGNPOST_LOG_FORMAT (text, json).\n";
@@ -67,13 +76,23 @@ struct shutdown {
 	int signals;
 };
 
+/* Each line of a configuration error, after prefix. */
+static void main_config_problems(const char *prefix, const char *problems)
+{
+	for (const char *p = problems; *p;) {
+		size_t n = strcspn(p, "\n");
+		fprintf(stderr, "%s%.*s\n", prefix, (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
 static int main_load_config(struct config *cfg)
 {
 	struct sbuf err;
 
 	sbuf_init(&err);
 	if (config_load(cfg, &err) < 0) {
-		fprintf(stderr, "signpostd: configuration error: %s\n", err.data);
+		main_config_problems("signpostd: configuration error: ", sbuf_str(&err));
 		sbuf_free(&err);
 		config_free(cfg); /* what was read before the error */
 		return -1;
@@ -97,6 +116,46 @@ static int main_migrate(const struct config *cfg)
 		fprintf(stderr, "signpostd: %s\n", err.data);
 	sbuf_free(&err);
 	return rc;
+}
+
+/* ---- check-config, version ---- */
+
+/* check-config [FILE]: 0 when the file passes start-up's checks, else each problem and 1. */
+static int main_check_config(int argc, char **argv)
+{
+	const char *path = argc > 0 ? argv[0] : getenv("SIGNPOST_CONFIG");
+	struct config cfg;
+	struct sbuf err;
+	int rc = 0;
+
+	if (argc > 1) {
+		fprintf(stderr, "signpostd check-config: give at most one file\n%s", usage);
+		return 2;
+	}
+	sbuf_init(&err);
+	if (config_load_file(&cfg, path && *path ? path : NULL, &err) < 0) {
+		main_config_problems("", sbuf_str(&err));
+		rc = 1;
+	} else {
+		printf("%s: configuration is valid (%zu providers, default %s)\n",
+		       path && *path ? path : "built-in configuration", cfg.nproviders,
+		       cfg.default_provider->name);
+		config_free(&cfg);
+	}
+	sbuf_free(&err);
+	return rc;
+}
+
+static void main_version(void)
+{
+	int pq = PQlibVersion();
+
+	printf("signpostd %s\n", SIGNPOST_VERSION);
+	printf("libevent %s\n", event_get_version());
+	printf("libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
+	printf("libpq %d.%d\n", pq / 10000, pq % 10000);
+	printf("json-c %s\n", json_c_version());
+	printf("%s\n", OpenSSL_version(OPENSSL_VERSION)); /* "OpenSSL 3.0.x ..." */
 }
 
 /* ---- keys create, list, revoke ---- */
@@ -435,6 +494,12 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		main_version();
+		return 0;
+	}
+	if (strcmp(cmd, "check-config") == 0)
+		return main_check_config(argc - 2, argv + 2);
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "keys") != 0 &&
 	    strcmp(cmd, "users") != 0) {
 		fprintf(stderr, "signpostd: unknown command \"%s\"\n%s", cmd, usage);
