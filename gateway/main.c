@@ -15,7 +15,9 @@
  * Start-up order: configuration, migrations, this daemon's registration, then the event
  * loop with the database pool, the HTTP client and server, dispatch and the scheduler.
  * SIGINT/SIGTERM stop accepting work and wait (up to SHUTDOWN_GRACE_S) for texts in
- * flight and their results to be recorded; a second signal stops at once.
+ * flight and their results to be recorded; a second signal stops at once. SIGHUP reads the
+ * configuration file again (reload.h), keeping the old one when the new one is refused.
+ * A service manager is told READY=1, RELOADING=1, STOPPING=1 and WATCHDOG=1 (notify.h).
  */
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -38,6 +40,7 @@
 #include "gateway/janitor.h"
 #include "gateway/lifecycle.h"
 #include "gateway/referral.h"
+#include "gateway/reload.h"
 #include "gateway/retention.h"
 #include "gateway/rules.h"
 #include "gateway/sched.h"
@@ -47,6 +50,7 @@
 #include "infra/kdf.h"
 #include "infra/log.h"
 #include "infra/migrate.h"
+#include "infra/notify.h"
 #include "triage/keyword.h"
 
 /* This release; raised when one is made. */
@@ -378,12 +382,45 @@ static void main_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("stopping signal=%d: finishing work in flight", (int)sig);
+	notify_send("STOPPING=1");
 	app->stopping = true;
 	httpd_stop_accepting(app->httpd);
 	sched_stop(app->sched);
 	dispatch_stop(app->dispatch);
 	sd->deadline_ms = clock_mono_ms() + SHUTDOWN_GRACE_S * 1000;
 	event_add(sd->poll, &tick);
+}
+
+/* SIGHUP: the configuration file again, or the old one kept with each problem logged. */
+static void main_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct app *app = arg;
+	struct sbuf err;
+	(void)sig, (void)what;
+
+	if (app->stopping)
+		return;
+	notify_send("RELOADING=1");
+	sbuf_init(&err);
+	if (reload_config(app, &err) == 0) {
+		log_info("configuration reloaded providers=%zu default=%s", app->cfg.nproviders,
+			 app->cfg.default_provider->name);
+	} else {
+		for (const char *p = sbuf_str(&err); *p;) {
+			size_t n = strcspn(p, "\n");
+			log_error("configuration reload refused, the running one is kept problem=\"%.*s\"",
+				  (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
+	sbuf_free(&err);
+	notify_send("READY=1");
+}
+
+static void main_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	notify_send("WATCHDOG=1");
 }
 
 static int main_start(struct app *app)
@@ -445,6 +482,7 @@ static void main_stop(struct app *app)
 	retention_free(app->retention);
 	rules_free(app->rules);
 	console_free(app->console);
+	reload_free(app);
 	if (app->base)
 		event_base_free(app->base);
 	keyword_set_free(app->keywords);
@@ -454,7 +492,8 @@ static void main_stop(struct app *app)
 static int main_serve(struct app *app)
 {
 	struct shutdown sd = { .app = app };
-	struct event *sigint = NULL, *sigterm = NULL;
+	struct event *sigint = NULL, *sigterm = NULL, *sighup = NULL, *watchdog = NULL;
+	int64_t watchdog_us = notify_watchdog_usec();
 	int rc = 1;
 
 	window_tz_init();
@@ -463,11 +502,19 @@ static int main_serve(struct app *app)
 	sd.poll = event_new(app->base, -1, EV_PERSIST, main_shutdown_poll, &sd);
 	sigint = evsignal_new(app->base, SIGINT, main_signal, &sd);
 	sigterm = evsignal_new(app->base, SIGTERM, main_signal, &sd);
+	sighup = evsignal_new(app->base, SIGHUP, main_reload, app);
 	event_add(sigint, NULL);
 	event_add(sigterm, NULL);
+	event_add(sighup, NULL);
+	if (watchdog_us > 0) { /* a heartbeat at half the interval the manager waits */
+		struct timeval half = { watchdog_us / 2000000, (watchdog_us / 2) % 1000000 };
+		watchdog = event_new(app->base, -1, EV_PERSIST, main_watchdog, NULL);
+		event_add(watchdog, &half);
+	}
 	log_info("signpostd listening on %s:%d daemon=%lld providers=%zu default=%s",
 		 app->cfg.listen_host, app->cfg.listen_port, (long long)app->daemon_id,
 		 app->cfg.nproviders, app->cfg.default_provider->name);
+	notify_send("READY=1");
 	event_base_dispatch(app->base);
 	log_info("signpostd stopped");
 	rc = 0;
@@ -476,6 +523,10 @@ out:
 		event_free(sigint);
 	if (sigterm)
 		event_free(sigterm);
+	if (sighup)
+		event_free(sighup);
+	if (watchdog)
+		event_free(watchdog);
 	if (sd.poll)
 		event_free(sd.poll);
 	main_stop(app);
