@@ -124,6 +124,9 @@ size_t log_escape(char *dst, size_t cap, const char *src, size_t len)
 
 /* ---- JSON lines ---- */
 
+/* Strings stop growing a JSON line past this many bytes (its message is 2047 at most). */
+#define LOG_JSON_CUT 6144
+
 /* A key=value pair starting at s[i]: the key's length, else 0. */
 static size_t log_key_len(const char *s, size_t i, size_t len)
 {
@@ -145,13 +148,13 @@ static size_t log_span_end(const char *s, size_t i, size_t len)
 	return len;
 }
 
-/* s[0..len) as a JSON string, with its quotes. */
+/* s[0..len) as a JSON string, with its quotes; cut (between characters) once the line is long. */
 static void log_json_string(struct sbuf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 
 	sbuf_addc(b, '"');
-	for (size_t i = 0; i < len;) {
+	for (size_t i = 0; i < len && b->len < LOG_JSON_CUT;) {
 		unsigned char c = (unsigned char)s[i];
 		size_t w = c >= 0x80 ? codec_utf8_char(s + i, len - i) : 1;
 		char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
@@ -163,7 +166,7 @@ static void log_json_string(struct sbuf *b, const char *s, size_t len)
 		else if (c < 0x20 || c == 0x7f)
 			sbuf_add(b, esc, 6);
 		else if (w == 0) /* not well-formed UTF-8: the text \xNN */
-			esc[1] = 'x', sbuf_adds(b, "\\\\"), sbuf_add(b, esc + 1, 3);
+			sbuf_adds(b, "\\\\x"), sbuf_add(b, esc + 4, 2);
 		else
 			sbuf_add(b, s + i, w);
 		i += w ? w : 1;
