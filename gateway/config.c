@@ -61,11 +61,16 @@ static int config_public_url(struct config *cfg, struct sbuf *err)
 	return 0;
 }
 
-static void config_sim_secret(struct config *cfg)
+/* The simulator's webhook secret: made for this process, or the running one's (reload). */
+static void config_sim_secret(struct config *cfg, const char *running)
 {
 	unsigned char key[24];
 	struct sbuf b;
 
+	if (running) {
+		cfg->sim_secret = xstrdup(running);
+		return;
+	}
 	sbuf_init(&b);
 	crypto_random(key, sizeof(key));
 	sbuf_adds(&b, "whsec_");
@@ -609,9 +614,10 @@ static int config_parse(struct config *cfg, struct json_object *root, const char
 	ok &= config_section(config_staff_numbers(cfg, root, &sub), where, &sub, err);
 	ok &= config_section(config_partner_urls(cfg, root, &sub), where, &sub, err);
 	prov = config_section(config_providers(cfg, root, &sub), where, &sub, err);
-	if (prov)
+	if (prov) { /* these two look at the providers */
 		ok &= config_section(config_default_provider(cfg, root, &sub), where, &sub, err);
-	ok &= config_section(config_simulator(cfg, root, &sub), where, &sub, err);
+		ok &= config_section(config_simulator(cfg, root, &sub), where, &sub, err);
+	}
 	ret = config_section(config_retention(cfg, root, &sub), where, &sub, err);
 	if (top && ret)
 		ok &= config_section(config_retention_check(cfg, &sub), where, &sub, err);
@@ -619,12 +625,26 @@ static int config_parse(struct config *cfg, struct json_object *root, const char
 	return ok && top && prov && ret ? 0 : -1;
 }
 
+static int config_load_with(struct config *cfg, const char *path, const char *sim_secret,
+			    struct sbuf *err);
+
 int config_load(struct config *cfg, struct sbuf *err)
 {
-	return config_load_file(cfg, config_env("SIGNPOST_CONFIG", NULL), err);
+	return config_load_with(cfg, config_env("SIGNPOST_CONFIG", NULL), NULL, err);
 }
 
 int config_load_file(struct config *cfg, const char *path, struct sbuf *err)
+{
+	return config_load_with(cfg, path, NULL, err);
+}
+
+int config_load_again(struct config *cfg, const struct config *running, struct sbuf *err)
+{
+	return config_load_with(cfg, config_env("SIGNPOST_CONFIG", NULL), running->sim_secret, err);
+}
+
+static int config_load_with(struct config *cfg, const char *path, const char *sim_secret,
+			    struct sbuf *err)
 {
 	const char *level = config_env("SIGNPOST_LOG_LEVEL", NULL);
 	const char *format = config_env("SIGNPOST_LOG_FORMAT", NULL);
@@ -639,7 +659,7 @@ int config_load_file(struct config *cfg, const char *path, struct sbuf *err)
 	cfg->session_idle_s = 8 * 3600;
 	if (config_listen(cfg, err) < 0 || config_public_url(cfg, err) < 0)
 		goto out;
-	config_sim_secret(cfg);
+	config_sim_secret(cfg, sim_secret);
 	if (path) {
 		if (config_read_file(path, &root, err) < 0 || config_file_mode(path, root, err) < 0)
 			goto out;

@@ -91,6 +91,8 @@ struct config {
 int config_load(struct config *cfg, struct sbuf *err) WUR;
 /* The same with the file at path (NULL: the built-in configuration) instead of SIGNPOST_CONFIG. */
 int config_load_file(struct config *cfg, const char *path, struct sbuf *err) WUR;
+/* config_load for a reload: what is made per process (the simulator's secret) is running's. */
+int config_load_again(struct config *cfg, const struct config *running, struct sbuf *err) WUR;
 void config_free(struct config *cfg);
 struct provider_cfg *config_provider(const struct config *cfg, const char *name);
 

@@ -72,7 +72,7 @@ int reload_config(struct app *app, struct sbuf *err)
 {
 	struct config *next = xcalloc(1, sizeof(*next));
 
-	if (config_load(next, err) < 0 || reload_check_fixed(&app->cfg, next, err) < 0) {
+	if (config_load_again(next, &app->cfg, err) < 0 || reload_check_fixed(&app->cfg, next, err) < 0) {
 		config_free(next);
 		free(next);
 		return -1;
