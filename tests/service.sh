@@ -13,7 +13,7 @@ root=$(pwd)
 work=$(mktemp -d /tmp/signpost-service.XXXXXX) || exit 2
 trap 'rm -rf "$work"' EXIT
 
-SANDBOX="Type=notify WatchdogSec= DynamicUser=yes ProtectSystem=strict NoNewPrivileges=yes
+SANDBOX="Type=notify WatchdogSec= User=signpost ProtectSystem=strict NoNewPrivileges=yes
 PrivateTmp=yes ProtectHome=yes RestrictAddressFamilies= SystemCallFilter=@system-service"
 
 # Prints what is wrong with the unit file $1, one line each; 0 only when nothing is.
