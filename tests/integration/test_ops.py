@@ -140,6 +140,16 @@ class JsonLogTest(IntegrationCase):
         self.assertEqual(http[0]["fields"]["path"], "/v1/campaigns")
         self.assertEqual(http[0]["fields"]["status"], "200")
 
+    def test_the_id_follows_a_sign_in_through_hashing(self):
+        # Database, then the password hash off the loop, then the database again: the
+        # refusal is logged at the end of that chain.
+        r = self.d.api("POST", "/v1/session", {"email": "nobody@example.org",
+                                               "password": "not the password at all"},
+                       headers={"X-Request-Id": "sign-in-1"})
+        self.assertEqual(r.status, 401, r)
+        refused = [l for l in self.lines() if l["message"] == "sign-in refused"]
+        self.assertEqual([l["fields"].get("request_id") for l in refused], ["sign-in-1"])
+
     def test_an_insane_request_id_is_replaced(self):
         seen = set()
         for given in (None, "two words", "x" * 65, "semi;colon", "caf\u00e9"):
