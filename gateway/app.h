@@ -45,6 +45,8 @@ struct app {
 	struct console *console;      /* the console's page, rendered for this configuration */
 	struct retention *retention;  /* clearing data past its retention period */
 	struct holidays holidays;
+	struct config **retired; /* configurations a reload replaced (reload.c), freed at exit */
+	size_t nretired;
 	int64_t daemon_id;
 	int schema_version;  /* as last read from the database, 0 before the first read */
 	int64_t schema_read_ms; /* when it was last asked for */

@@ -75,11 +75,16 @@ static int config_public_url(struct config *cfg, struct sbuf *err)
 	return 0;
 }
 
-static void config_sim_secret(struct config *cfg)
+/* The simulator's webhook secret: made for this process, or the running one's (reload). */
+static void config_sim_secret(struct config *cfg, const char *running)
 {
 	unsigned char key[24];
 	struct sbuf b;
 
+	if (running) {
+		cfg->sim_secret = xstrdup(running);
+		return;
+	}
 	sbuf_init(&b);
 	crypto_random(key, sizeof(key));
 	sbuf_adds(&b, "whsec_");
@@ -601,28 +606,66 @@ static int config_retention_check(const struct config *cfg, struct sbuf *err)
 	return -1;
 }
 
-static int config_parse(struct config *cfg, struct json_object *root, struct sbuf *err)
+/* One section's problem, if any, as a line "where: problem" of err; false when there is one. */
+static bool config_section(int rc, const char *where, struct sbuf *sub, struct sbuf *err)
 {
-	if (config_top_keys(cfg, root, err) < 0 || config_staff_numbers(cfg, root, err) < 0 ||
-	    config_partner_urls(cfg, root, err) < 0 ||
-	    config_providers(cfg, root, err) < 0 ||
-	    config_default_provider(cfg, root, err) < 0 ||
-	    config_simulator(cfg, root, err) < 0 || config_retention(cfg, root, err) < 0 ||
-	    config_retention_check(cfg, err) < 0)
-		return -1;
-	return 0;
+	if (rc == 0)
+		return true;
+	sbuf_printf(err, "%s%s: %s", err->len ? "\n" : "", where, sbuf_str(sub));
+	sbuf_reset(sub);
+	return false;
 }
+
+/* Every section is read, so that each problem is told, not only the first. */
+static int config_parse(struct config *cfg, struct json_object *root, const char *where,
+			struct sbuf *err)
+{
+	struct sbuf sub;
+	bool ok = true, top, prov, ret;
+
+	sbuf_init(&sub);
+	top = config_section(config_top_keys(cfg, root, &sub), where, &sub, err);
+	ok &= config_section(config_staff_numbers(cfg, root, &sub), where, &sub, err);
+	ok &= config_section(config_partner_urls(cfg, root, &sub), where, &sub, err);
+	prov = config_section(config_providers(cfg, root, &sub), where, &sub, err);
+	if (prov) { /* these two look at the providers */
+		ok &= config_section(config_default_provider(cfg, root, &sub), where, &sub, err);
+		ok &= config_section(config_simulator(cfg, root, &sub), where, &sub, err);
+	}
+	ret = config_section(config_retention(cfg, root, &sub), where, &sub, err);
+	if (top && ret)
+		ok &= config_section(config_retention_check(cfg, &sub), where, &sub, err);
+	sbuf_free(&sub);
+	return ok && top && prov && ret ? 0 : -1;
+}
+
+static int config_load_with(struct config *cfg, const char *path, const char *sim_secret,
+			    struct sbuf *err);
 
 int config_load(struct config *cfg, struct sbuf *err)
 {
-	const char *path = config_env("SIGNPOST_CONFIG", NULL);
+	return config_load_with(cfg, config_env("SIGNPOST_CONFIG", NULL), NULL, err);
+}
+
+int config_load_file(struct config *cfg, const char *path, struct sbuf *err)
+{
+	return config_load_with(cfg, path, NULL, err);
+}
+
+int config_load_again(struct config *cfg, const struct config *running, struct sbuf *err)
+{
+	return config_load_with(cfg, config_env("SIGNPOST_CONFIG", NULL), running->sim_secret, err);
+}
+
+static int config_load_with(struct config *cfg, const char *path, const char *sim_secret,
+			    struct sbuf *err)
+{
 	const char *level = config_env("SIGNPOST_LOG_LEVEL", NULL);
+	const char *format = config_env("SIGNPOST_LOG_FORMAT", NULL);
 	struct json_object *root = NULL;
-	struct sbuf sub;
 	int rc = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
-	sbuf_init(&sub);
 	cfg->database_url = xstrdup(config_env("SIGNPOST_DATABASE_URL", ""));
 	cfg->org_name = xstrdup("your housing association");
 	cfg->log_level = LOG_INFO;
@@ -630,19 +673,21 @@ int config_load(struct config *cfg, struct sbuf *err)
 	cfg->session_idle_s = 8 * 3600;
 	if (config_listen(cfg, err) < 0 || config_public_url(cfg, err) < 0)
 		goto out;
-	config_sim_secret(cfg);
+	config_sim_secret(cfg, sim_secret);
 	if (path) {
 		if (config_read_file(path, &root, err) < 0 || config_file_mode(path, root, err) < 0)
 			goto out;
 	} else {
 		root = json_tokener_parse(config_default_json);
 	}
-	if (config_parse(cfg, root, &sub) < 0) {
-		sbuf_printf(err, "%s: %s", path ? path : "built-in configuration", sbuf_str(&sub));
+	if (config_parse(cfg, root, path ? path : "built-in configuration", err) < 0)
 		goto out;
-	}
 	if (level && !log_level_parse(level, &cfg->log_level)) {
 		sbuf_adds(err, "SIGNPOST_LOG_LEVEL: must be one of error, warn, info, debug");
+		goto out;
+	}
+	if (format && !log_format_parse(format, &cfg->log_format)) {
+		sbuf_adds(err, "SIGNPOST_LOG_FORMAT: must be text or json");
 		goto out;
 	}
 	rc = 0;
@@ -650,7 +695,6 @@ out:
 	if (rc < 0)
 		config_free(cfg); /* what was parsed before the error */
 	json_object_put(root);
-	sbuf_free(&sub);
 	return rc;
 }
 

@@ -69,6 +69,7 @@ struct config {
 	char *sim_secret;
 	char *org_name;         /* who is texting, for HELP replies */
 	enum log_level log_level;
+	enum log_format log_format; /* SIGNPOST_LOG_FORMAT: text (default) or json */
 	int db_pool_size;
 	int session_idle_s;     /* a console session ends after this long without use */
 	struct provider_cfg *providers;
@@ -85,8 +86,15 @@ struct config {
 	struct retention_cfg retention;
 };
 
-/* Reads the environment and the config file; on error writes a message to err. */
+/*
+ * Reads the environment and the config file; on error writes to err one line per problem
+ * found (the file's sections are all read, so each is told).
+ */
 int config_load(struct config *cfg, struct sbuf *err) WUR;
+/* The same with the file at path (NULL: the built-in configuration) instead of SIGNPOST_CONFIG. */
+int config_load_file(struct config *cfg, const char *path, struct sbuf *err) WUR;
+/* config_load for a reload: what is made per process (the simulator's secret) is running's. */
+int config_load_again(struct config *cfg, const struct config *running, struct sbuf *err) WUR;
 void config_free(struct config *cfg);
 struct provider_cfg *config_provider(const struct config *cfg, const char *name);
 

@@ -828,6 +828,18 @@ struct dispatch *dispatch_new(struct app *app)
 	return d;
 }
 
+void dispatch_reconfigure(struct dispatch *d)
+{
+	int64_t now = clock_mono_ms();
+
+	for (size_t i = 0; i < d->nproviders; i++) {
+		struct dispatch_provider *p = &d->providers[i];
+		throttle_configure(&p->fc, p->cfg->segments_per_second, p->cfg->max_in_flight, now);
+		p->other_work = true;
+	}
+	dispatch_kick(d);
+}
+
 void dispatch_stop(struct dispatch *d)
 {
 	d->stopped = true;

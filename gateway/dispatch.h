@@ -33,6 +33,8 @@ void dispatch_set_campaigns(struct dispatch *d, const struct dispatch_campaign *
 /* Something may be due: claim now. */
 void dispatch_kick(struct dispatch *d);
 /* Stops claiming new work; sends in flight finish. */
+/* The providers' rates and windows changed (a configuration reload): apply them. */
+void dispatch_reconfigure(struct dispatch *d);
 void dispatch_stop(struct dispatch *d);
 /*
  * This daemon's view of each provider: breaker, rates, requests in flight. A new JSON

@@ -10,13 +10,20 @@
  *   signpostd users create --email EMAIL --role admin|officer|partner [--partner ID]
  *                          [--name TEXT]      (the password is read from standard input)
  *   signpostd users set-password --email EMAIL  (likewise)
+ *   signpostd check-config [FILE]  the start-up checks of a configuration file, no connecting
+ *   signpostd version      this build's version and the versions of its libraries
  *
  * Start-up order: configuration, migrations, this daemon's registration, then the event
  * loop with the database pool, the HTTP client and server, dispatch and the scheduler.
  * SIGINT/SIGTERM stop accepting work and wait (up to SHUTDOWN_GRACE_S) for texts in
- * flight and their results to be recorded; a second signal stops at once.
+ * flight and their results to be recorded; a second signal stops at once. SIGHUP reads the
+ * configuration file again (reload.h), keeping the old one when the new one is refused.
+ * A service manager is told READY=1, RELOADING=1, STOPPING=1 and WATCHDOG=1 (notify.h).
  */
 #include <curl/curl.h>
+#include <event2/event.h>
+#include <json-c/json_c_version.h>
+#include <libpq-fe.h>
 #include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +42,7 @@
 #include "gateway/janitor.h"
 #include "gateway/lifecycle.h"
 #include "gateway/referral.h"
+#include "gateway/reload.h"
 #include "gateway/retention.h"
 #include "gateway/rules.h"
 #include "gateway/sched.h"
@@ -44,8 +52,11 @@
 #include "infra/kdf.h"
 #include "infra/log.h"
 #include "infra/migrate.h"
+#include "infra/notify.h"
 #include "triage/keyword.h"
 
+/* This release; raised when one is made. */
+#define SIGNPOST_VERSION "0.15.0"
 #define SHUTDOWN_GRACE_S 30
 #define HTTPC_MIN_HOST_CONNECTIONS 64
 
@@ -60,9 +71,11 @@ static const char usage[] =
 	"                              [--landlord CODE]\n"
 	"                              [--name TEXT]   (password: one line on standard input)\n"
 	"       signpostd users set-password --email EMAIL   (likewise)\n"
+	"       signpostd check-config [FILE]   (default: SIGNPOST_CONFIG)\n"
+	"       signpostd version\n"
 	"\n"
 	"Environment: SIGNPOST_DATABASE_URL, SIGNPOST_LISTEN (default 127.0.0.1:8080),\n"
-	"SIGNPOST_PUBLIC_URL, SIGNPOST_CONFIG (JSON file), SIGNPOST_LOG_LEVEL.\n";
+	"SIGNPOST_PUBLIC_URL, SIGNPOST_CONFIG (JSON file), SIGNPOST_LOG_LEVEL, SIGNPOST_LOG_FORMAT (text, json).\n";
 
 struct shutdown {
 	struct app *app;
@@ -71,19 +84,30 @@ struct shutdown {
 	int signals;
 };
 
+/* Each line of a configuration error, after prefix. */
+static void main_config_problems(const char *prefix, const char *problems)
+{
+	for (const char *p = problems; *p;) {
+		size_t n = strcspn(p, "\n");
+		fprintf(stderr, "%s%.*s\n", prefix, (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
 static int main_load_config(struct config *cfg)
 {
 	struct sbuf err;
 
 	sbuf_init(&err);
 	if (config_load(cfg, &err) < 0) {
-		fprintf(stderr, "signpostd: configuration error: %s\n", err.data);
+		main_config_problems("signpostd: configuration error: ", sbuf_str(&err));
 		sbuf_free(&err);
 		config_free(cfg); /* what was read before the error */
 		return -1;
 	}
 	sbuf_free(&err);
 	log_set_level(cfg->log_level);
+	log_set_format(cfg->log_format);
 	return 0;
 }
 
@@ -100,6 +124,46 @@ static int main_migrate(const struct config *cfg)
 		fprintf(stderr, "signpostd: %s\n", err.data);
 	sbuf_free(&err);
 	return rc;
+}
+
+/* ---- check-config, version ---- */
+
+/* check-config [FILE]: 0 when the file passes start-up's checks, else each problem and 1. */
+static int main_check_config(int argc, char **argv)
+{
+	const char *path = argc > 0 ? argv[0] : getenv("SIGNPOST_CONFIG");
+	struct config cfg;
+	struct sbuf err;
+	int rc = 0;
+
+	if (argc > 1) {
+		fprintf(stderr, "signpostd check-config: give at most one file\n%s", usage);
+		return 2;
+	}
+	sbuf_init(&err);
+	if (config_load_file(&cfg, path && *path ? path : NULL, &err) < 0) {
+		main_config_problems("", sbuf_str(&err));
+		rc = 1;
+	} else {
+		printf("%s: configuration is valid (%zu providers, default %s)\n",
+		       path && *path ? path : "built-in configuration", cfg.nproviders,
+		       cfg.default_provider->name);
+		config_free(&cfg);
+	}
+	sbuf_free(&err);
+	return rc;
+}
+
+static void main_version(void)
+{
+	int pq = PQlibVersion();
+
+	printf("signpostd %s\n", SIGNPOST_VERSION);
+	printf("libevent %s\n", event_get_version());
+	printf("libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
+	printf("libpq %d.%d\n", pq / 10000, pq % 10000);
+	printf("json-c %s\n", json_c_version());
+	printf("%s\n", OpenSSL_version(OPENSSL_VERSION)); /* "OpenSSL 3.0.x ..." */
 }
 
 /* ---- keys create, list, revoke ---- */
@@ -342,6 +406,7 @@ static void main_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("stopping signal=%d: finishing work in flight", (int)sig);
+	notify_send("STOPPING=1");
 	app->stopping = true;
 	httpd_stop_accepting(app->httpd);
 	counters_stop();
@@ -349,6 +414,38 @@ static void main_signal(evutil_socket_t sig, short what, void *arg)
 	dispatch_stop(app->dispatch);
 	sd->deadline_ms = clock_mono_ms() + SHUTDOWN_GRACE_S * 1000;
 	event_add(sd->poll, &tick);
+}
+
+/* SIGHUP: the configuration file again, or the old one kept with each problem logged. */
+static void main_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct app *app = arg;
+	struct sbuf err;
+	(void)sig, (void)what;
+
+	if (app->stopping)
+		return;
+	notify_send("RELOADING=1");
+	sbuf_init(&err);
+	if (reload_config(app, &err) == 0) {
+		log_info("configuration reloaded providers=%zu default=%s", app->cfg.nproviders,
+			 app->cfg.default_provider->name);
+	} else {
+		for (const char *p = sbuf_str(&err); *p;) {
+			size_t n = strcspn(p, "\n");
+			log_error("configuration reload refused, the running one is kept problem=\"%.*s\"",
+				  (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
+	sbuf_free(&err);
+	notify_send("READY=1");
+}
+
+static void main_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	notify_send("WATCHDOG=1");
 }
 
 static int main_start(struct app *app)
@@ -415,6 +512,7 @@ static void main_stop(struct app *app)
 	retention_free(app->retention);
 	rules_free(app->rules);
 	console_free(app->console);
+	reload_free(app);
 	if (app->base)
 		event_base_free(app->base);
 	keyword_set_free(app->keywords);
@@ -425,7 +523,8 @@ static void main_stop(struct app *app)
 static int main_serve(struct app *app)
 {
 	struct shutdown sd = { .app = app };
-	struct event *sigint = NULL, *sigterm = NULL;
+	struct event *sigint = NULL, *sigterm = NULL, *sighup = NULL, *watchdog = NULL;
+	int64_t watchdog_us = notify_watchdog_usec();
 	int rc = 1;
 
 	window_tz_init();
@@ -434,11 +533,19 @@ static int main_serve(struct app *app)
 	sd.poll = event_new(app->base, -1, EV_PERSIST, main_shutdown_poll, &sd);
 	sigint = evsignal_new(app->base, SIGINT, main_signal, &sd);
 	sigterm = evsignal_new(app->base, SIGTERM, main_signal, &sd);
+	sighup = evsignal_new(app->base, SIGHUP, main_reload, app);
 	event_add(sigint, NULL);
 	event_add(sigterm, NULL);
+	event_add(sighup, NULL);
+	if (watchdog_us > 0) { /* a heartbeat at half the interval the manager waits */
+		struct timeval half = { watchdog_us / 2000000, (watchdog_us / 2) % 1000000 };
+		watchdog = event_new(app->base, -1, EV_PERSIST, main_watchdog, NULL);
+		event_add(watchdog, &half);
+	}
 	log_info("signpostd listening on %s:%d daemon=%lld providers=%zu default=%s",
 		 app->cfg.listen_host, app->cfg.listen_port, (long long)app->daemon_id,
 		 app->cfg.nproviders, app->cfg.default_provider->name);
+	notify_send("READY=1");
 	event_base_dispatch(app->base);
 	log_info("signpostd stopped");
 	rc = 0;
@@ -447,6 +554,10 @@ out:
 		event_free(sigint);
 	if (sigterm)
 		event_free(sigterm);
+	if (sighup)
+		event_free(sighup);
+	if (watchdog)
+		event_free(watchdog);
 	if (sd.poll)
 		event_free(sd.poll);
 	main_stop(app);
@@ -465,6 +576,12 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		main_version();
+		return 0;
+	}
+	if (strcmp(cmd, "check-config") == 0)
+		return main_check_config(argc - 2, argv + 2);
 	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "keys") != 0 &&
 	    strcmp(cmd, "users") != 0) {
 		fprintf(stderr, "signpostd: unknown command \"%s\"\n%s", cmd, usage);

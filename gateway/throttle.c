@@ -82,6 +82,17 @@ void throttle_init(struct throttle *f, double segments_per_second, int max_windo
 	throttle_bucket_init(&f->bucket, f->rate, now_ms);
 }
 
+void throttle_configure(struct throttle *f, double segments_per_second, int max_window,
+			int64_t now_ms)
+{
+	bool at_cap = f->window >= f->max_window;
+
+	f->rate = segments_per_second > 0 ? segments_per_second : 0;
+	f->max_window = max_window;
+	f->window = at_cap ? max_window : MIN(f->window, (double)max_window);
+	throttle_bucket_set_rate(&f->bucket, f->rate, now_ms);
+}
+
 static void throttle_breaker_tick(struct throttle *f, int64_t now_ms)
 {
 	if (f->breaker == THROTTLE_OPEN && now_ms >= f->open_until_ms) {

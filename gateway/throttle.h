@@ -70,6 +70,9 @@ struct throttle {
 };
 
 void throttle_init(struct throttle *f, double segments_per_second, int max_window, int64_t now_ms);
+/* A reloaded configuration: a new rate and window cap, the breaker's state kept. */
+void throttle_configure(struct throttle *f, double segments_per_second, int max_window,
+			int64_t now_ms);
 /* How many more messages may be claimed now with inflight requests outstanding. */
 int throttle_budget(struct throttle *f, int inflight, int64_t now_ms);
 /* n messages were claimed for sending: spends a token each and takes the probe slot. */

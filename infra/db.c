@@ -47,6 +47,7 @@ struct db_job {
 	PGresult *res;
 	int64_t queued_at;
 	int64_t sent_at;
+	char request_id[LOG_REQUEST_ID_SIZE]; /* the request it was queued for, "" for none */
 };
 
 struct db_queue {
@@ -179,6 +180,7 @@ static struct db_job *db_job_new(const char *sql, int nparams, const char *const
 	j->cb = cb;
 	j->arg = arg;
 	j->queued_at = clock_mono_ms();
+	snprintf(j->request_id, sizeof(j->request_id), "%s", log_request());
 	return j;
 }
 
@@ -193,6 +195,7 @@ static void db_job_finish(struct db_job *j, const char *error, bool indeterminat
 {
 	struct db_result r = { .pg = j->res, .error = error, .sqlstate = "", .constraint = "",
 			       .indeterminate = indeterminate };
+	char prev[LOG_REQUEST_ID_SIZE];
 
 	if (!error && j->res) {
 		if (!db_res_ok(j->res)) {
@@ -207,6 +210,7 @@ static void db_job_finish(struct db_job *j, const char *error, bool indeterminat
 	} else if (!error) {
 		r.error = "no result";
 	}
+	log_request_enter(j->request_id, prev); /* lines the callback writes are the request's */
 	if (r.error)
 		j->db->stats.errors++;
 	if (r.error)
@@ -214,6 +218,7 @@ static void db_job_finish(struct db_job *j, const char *error, bool indeterminat
 			  (int)strcspn(r.error, "\n"), r.error);
 	if (j->cb)
 		j->cb(&r, j->arg);
+	log_request_leave(prev);
 	PQclear(j->res);
 	free(j);
 }

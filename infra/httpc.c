@@ -1,6 +1,7 @@
 #include "infra/httpc.h"
 
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ struct httpc_xfer {
 	struct httpc_response resp;
 	httpc_cb *cb;
 	void *arg;
+	char request_id[LOG_REQUEST_ID_SIZE]; /* the HTTP request it was sent for, "" for none */
 	httpc_addr_check *check; /* NULL: any address */
 	void *check_arg;
 	struct sbuf refused;      /* why check refused the last address it refused */
@@ -225,6 +227,7 @@ void httpc_send_checked(struct httpc *c, struct http_req *req, httpc_addr_check 
 	http_req_init(req);
 	x->cb = cb;
 	x->arg = arg;
+	snprintf(x->request_id, sizeof(x->request_id), "%s", log_request());
 	x->check = check;
 	x->check_arg = check_arg;
 	sbuf_init(&x->refused);
@@ -282,7 +285,10 @@ static void httpc_finish(struct httpc *c, CURL *e, CURLcode code)
 		x->resp.bad_url = code == CURLE_URL_MALFORMAT || code == CURLE_UNSUPPORTED_PROTOCOL;
 	}
 	c->inflight--;
+	char prev[LOG_REQUEST_ID_SIZE];
+	log_request_enter(x->request_id, prev);
 	x->cb(&x->resp, x->arg);
+	log_request_leave(prev);
 	httpc_xfer_free(x);
 }
 

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "common/crypto.h"
 #include "infra/httpd_head.h"
 #include "infra/log.h"
 
@@ -130,12 +131,31 @@ static void httpd_req_free(struct httpd_req *req)
 	free(req);
 }
 
+_Static_assert(sizeof(((struct httpd_req *)0)->request_id) == LOG_REQUEST_ID_SIZE,
+	       "httpd_req.request_id");
+
+/* The request's id: the client's X-Request-Id when it is sane, else 32 random hex digits. */
+static void httpd_req_id(struct httpd_req *req)
+{
+	const char *given = httpd_req_header(req, "X-Request-Id");
+
+	if (given && log_request_id_ok(given))
+		snprintf(req->request_id, sizeof(req->request_id), "%s", given);
+	else
+		crypto_random_hex(req->request_id, 16);
+}
+
 /* The body has ended (normally or not): hand the request to the handler once. */
 static void httpd_req_body_end(struct httpd_req *req)
 {
+	char prev[LOG_REQUEST_ID_SIZE];
+
 	req->body_done = true;
-	if (!req->replied && req->httpd->handlers.on_complete)
-		req->httpd->handlers.on_complete(req, req->httpd->arg);
+	if (req->replied || !req->httpd->handlers.on_complete)
+		return;
+	log_request_enter(req->request_id, prev);
+	req->httpd->handlers.on_complete(req, req->httpd->arg);
+	log_request_leave(prev);
 }
 
 const char *httpd_req_header(const struct httpd_req *req, const char *name)
@@ -235,6 +255,8 @@ static void httpd_write_head(struct httpd_conn *c, struct httpd_req *req, int st
 	evbuffer_add_printf(out, "Connection: %s\r\n", c->keep_alive ? "keep-alive" : "close");
 	if (content_type)
 		evbuffer_add_printf(out, "Content-Type: %s\r\n", content_type);
+	if (req->request_id[0])
+		evbuffer_add_printf(out, "X-Request-Id: %s\r\n", req->request_id);
 	for (size_t i = 0; i < req->reply_headers.n; i++)
 		evbuffer_add_printf(out, "%s: %s\r\n", req->reply_headers.items[i].key,
 				    req->reply_headers.items[i].value);
@@ -376,10 +398,14 @@ bool httpd_reply_chunk(struct httpd_req *req, const char *data, size_t len)
 static void httpd_req_drained(struct httpd_req *req)
 {
 	void (*cb)(void *) = req->drain_cb;
+	char prev[LOG_REQUEST_ID_SIZE];
 
 	req->drain_cb = NULL;
-	if (cb)
-		cb(req->drain_arg);
+	if (!cb)
+		return;
+	log_request_enter(req->request_id, prev);
+	cb(req->drain_arg);
+	log_request_leave(prev);
 }
 
 /* Most of what was sent has been read: a streamed answer goes on, or the next request. */
@@ -567,8 +593,11 @@ static bool httpd_deliver(struct httpd_conn *c, const char *data, size_t n)
 	struct httpd_req *req = c->req;
 
 	if (req->streaming) {
-		if (req->httpd->handlers.on_body(req, data, n, req->httpd->arg) < 0 ||
-		    c->req != req) {
+		char prev[LOG_REQUEST_ID_SIZE];
+		log_request_enter(req->request_id, prev);
+		int rc = req->httpd->handlers.on_body(req, data, n, req->httpd->arg);
+		log_request_leave(prev);
+		if (rc < 0 || c->req != req) {
 			c->body_abandoned = true;
 			return false;
 		}
@@ -693,14 +722,18 @@ static void httpd_send_continue(struct httpd_conn *c)
 static void httpd_start_request(struct httpd_conn *c)
 {
 	struct httpd_req *req = c->req;
+	char prev[LOG_REQUEST_ID_SIZE];
 
 	c->state = HTTPD_READ_BODY;
 	req->body_limit = 1 << 20;
 	req->deadline_ms = c->h->limits.request_ms;
 	c->deadline_ms = req->started_ms + req->deadline_ms;
 	httpd_timer_at(c, c->deadline_ms);
+	httpd_req_id(req);
+	log_request_enter(req->request_id, prev);
 	c->h->handlers.on_headers(req, c->h->arg);
 	/* on_headers may have answered already, freeing req and maybe c's request slot. */
+	log_request_leave(prev);
 }
 
 /* The body is in (or abandoned): the handler has the request. */

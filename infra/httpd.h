@@ -54,6 +54,8 @@ struct httpd_req {
 	bool streaming;
 	bool reply_started;    /* httpd_reply_start was called */
 	int64_t started_ms;
+	/* From a sane X-Request-Id (log_request_id_ok), else made up; sent back in the answer. */
+	char request_id[65];
 	void *data;            /* the handler's own state */
 	/* private */
 	struct httpd_conn *conn;

@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/password.h"
+#include "infra/log.h"
 
 struct kdf_job {
 	struct kdf_job *next;
@@ -18,6 +20,7 @@ struct kdf_job {
 	bool match;
 	kdf_cb *cb;
 	void *arg;
+	char request_id[LOG_REQUEST_ID_SIZE]; /* the HTTP request that asked, "" for none */
 };
 
 struct kdf_list {
@@ -107,7 +110,10 @@ static void kdf_answer(struct kdf_job *j, enum kdf_status status)
 {
 	while (j) {
 		struct kdf_job *next = j->next;
+		char prev[LOG_REQUEST_ID_SIZE];
+		log_request_enter(j->request_id, prev);
 		j->cb(status, j->match, j->hashing ? j->encoded : NULL, j->arg);
+		log_request_leave(prev);
 		kdf_job_free(j);
 		j = next;
 	}
@@ -185,6 +191,7 @@ int kdf_verify(struct kdf *k, const char *password, const char *encoded, kdf_cb 
 	j->encoded = encoded ? xstrdup(encoded) : NULL;
 	j->cb = cb;
 	j->arg = arg;
+	snprintf(j->request_id, sizeof(j->request_id), "%s", log_request());
 	return kdf_queue(k, j);
 }
 
@@ -196,5 +203,6 @@ int kdf_hash(struct kdf *k, const char *password, kdf_cb *cb, void *arg)
 	j->hashing = true;
 	j->cb = cb;
 	j->arg = arg;
+	snprintf(j->request_id, sizeof(j->request_id), "%s", log_request());
 	return kdf_queue(k, j);
 }

@@ -8,7 +8,7 @@ for a in "$@"; do [ "$a" = --list ] && list=yes; done
 pkgs="gcc make pkg-config libevent-dev libcurl4-openssl-dev libpq-dev libjson-c-dev libssl-dev
 postgresql postgresql-contrib curl ca-certificates python3 python3-psycopg2 python3-phonenumbers
 python3-jsonschema perl docker-compose chromium fonts-liberation2 clang libclang-rt-dev
-python3-prometheus-client prometheus"
+python3-prometheus-client prometheus systemd"
 for a in "$@"; do [ "$a" = bench ] && pkgs="$pkgs wrk kannel procps"; done
 
 missing=""

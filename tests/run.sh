@@ -21,7 +21,7 @@ BUILD=${BUILD:-build/san}
 export BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-STEP_FLOOR=65
+STEP_FLOOR=66
 failed=""
 ran=0
 
@@ -132,6 +132,10 @@ step "monitoring files" run_test tests/monitoring/check.sh
 # The release build (make OPT=1, as the Dockerfile builds it): PIE, full RELRO, stack
 # protector and _FORTIFY_SOURCE, after showing that an unhardened binary is refused.
 step "release build hardening" run_test tests/hardening.sh
+
+# contrib/signpostd.service through systemd-analyze verify, with its sandboxing; the
+# Dockerfile's runtime image non-root with a HEALTHCHECK.
+step "service unit and image" run_test tests/service.sh
 
 # The fake providers themselves, against the adapters.
 for t in tests/fake/*_check.py; do

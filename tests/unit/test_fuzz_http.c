@@ -206,17 +206,23 @@ static void converse(const char *data, size_t len, bool pieces, struct sbuf *out
 	CHECK_INT(httpd_open_requests(server), 0);
 }
 
-/* Removes "Date: ..." lines, the only part of an answer that depends on the clock. */
+/*
+ * Removes "Date: ..." and "X-Request-Id: ..." lines, the only parts of an answer that
+ * depend on the clock or on chance (an id made up for a request that brought none).
+ */
 static void undate(struct sbuf *b)
 {
+	static const char *const names[] = { "\r\nDate: ", "\r\nX-Request-Id: " };
 	char *p;
 
-	while ((p = memmem(b->data, b->len, "\r\nDate: ", 8)) != NULL) {
-		char *eol = memmem(p + 2, b->len - (size_t)(p + 2 - b->data), "\r\n", 2);
-		size_t cut = eol ? (size_t)(eol - p) : b->len - (size_t)(p - b->data);
-		memmove(p, p + cut, b->len - (size_t)(p - b->data) - cut);
-		b->len -= cut;
-		b->data[b->len] = '\0';
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		while ((p = memmem(b->data, b->len, names[i], strlen(names[i]))) != NULL) {
+			char *eol = memmem(p + 2, b->len - (size_t)(p + 2 - b->data), "\r\n", 2);
+			size_t cut = eol ? (size_t)(eol - p) : b->len - (size_t)(p - b->data);
+			memmove(p, p + cut, b->len - (size_t)(p - b->data) - cut);
+			b->len -= cut;
+			b->data[b->len] = '\0';
+		}
 	}
 }
 

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/codec.h"
@@ -96,10 +97,63 @@ TEST(test_one_event_one_line)
 	CHECK(strlen(line) < 4096);
 }
 
+/* The part of a JSON line after its time. */
+static const char *after_time(const char *line)
+{
+	const char *p = strstr(line, "\",\"level\"");
+	CHECK(strncmp(line, "{\"time\":\"20", 11) == 0 && p != NULL);
+	return p ? p + 2 : "";
+}
+
+TEST(test_json_lines)
+{
+	char prev[LOG_REQUEST_ID_SIZE];
+
+	log_set_format(LOG_FORMAT_JSON);
+	/* Control characters take JSON's escapes; bytes not UTF-8 the text \xNN. */
+	CHECK_STR(after_time(logged("HS256\n\"x\\\x1b\xff")),
+		  "\"level\":\"warn\",\"message\":\"webhook refused\",\"fields\":{\"reason\":"
+		  "\"signing method HS256\\n\\\"x\\\\\\u001b\\\\xff is invalid\"}}\n");
+	/* A line written for a request carries its id. */
+	log_request_enter("req-1", prev);
+	CHECK_STR(after_time(logged("a")), "\"level\":\"warn\",\"message\":\"webhook refused\","
+		  "\"fields\":{\"reason\":\"signing method a is invalid\",\"request_id\":\"req-1\"}}\n");
+	log_request_leave(prev);
+	CHECK_STR(log_request(), "");
+	/* One line, valid UTF-8, even when cut. */
+	char big[3000];
+	memset(big, '\x01', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	const char *line = logged(big);
+	CHECK(strchr(line, '\n') == line + strlen(line) - 1);
+	CHECK(codec_utf8_valid(line, strlen(line)));
+	log_set_format(LOG_FORMAT_TEXT);
+	log_request_enter("req-2", prev);
+	CHECK(strstr(logged("a"), "is invalid\" request=req-2\n") != NULL);
+	log_request_leave(prev);
+}
+
+TEST(test_request_id_ok)
+{
+	CHECK(log_request_id_ok("0f1e-2d3c_4b.5a:6/7+8="));
+	CHECK(!log_request_id_ok(""));
+	CHECK(!log_request_id_ok("two words"));
+	CHECK(!log_request_id_ok("a\nb"));
+	CHECK(!log_request_id_ok("quote\""));
+	char long_id[70];
+	memset(long_id, 'a', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	CHECK(!log_request_id_ok(long_id));
+	long_id[64] = '\0';
+	CHECK(log_request_id_ok(long_id));
+}
+
 int main(void)
 {
 	RUN(test_escape);
 	RUN(test_escape_cut_between_characters);
 	RUN(test_one_event_one_line);
+	RUN(test_json_lines);
+	RUN(test_request_id_ok);
 	return check_summary("log");
 }

@@ -183,6 +183,31 @@ TEST(successes_reset_the_failure_count)
 	CHECK_STR(throttle_breaker_str(f.breaker), "closed");
 }
 
+/* A reload changes the rate and the window cap; an open breaker stays open. */
+TEST(configure_keeps_the_breaker)
+{
+	struct throttle f;
+
+	throttle_init(&f, 5, 64, 0);
+	for (int i = 0; i < THROTTLE_BREAKER_THRESHOLD; i++)
+		throttle_result(&f, THROTTLE_FAILED, 0, 0);
+	CHECK_STR(throttle_breaker_str(f.breaker), "open");
+	throttle_configure(&f, 50, 8, 0);
+	CHECK_STR(throttle_breaker_str(f.breaker), "open");
+	CHECK(throttle_refusing(&f, 0));
+	CHECK(f.rate == 50);
+	CHECK_INT(f.max_window, 8);
+
+	throttle_init(&f, 5, 64, 0);
+	throttle_configure(&f, 50, 8, 0); /* the window was at its cap: the new cap */
+	CHECK_INT(throttle_budget(&f, 0, 0), 5); /* the tokens it had ... */
+	CHECK_INT(throttle_budget(&f, 0, 1000), 8); /* ... filling at the new rate */
+	CHECK_INT(throttle_budget(&f, 6, 1000), 2);
+	throttle_configure(&f, 0, 100, 0); /* no rate of ours, a larger cap */
+	CHECK_INT(throttle_budget(&f, 0, 0), 100);
+	CHECK_INT(throttle_wait_ms(&f, 0), THROTTLE_NO_WAIT);
+}
+
 int main(void)
 {
 	RUN(bucket_unlimited);
@@ -195,5 +220,6 @@ int main(void)
 	RUN(breaker_probe_slot_returned_when_nothing_claimed);
 	RUN(cooldown_is_capped);
 	RUN(successes_reset_the_failure_count);
+	RUN(configure_keeps_the_breaker);
 	return check_summary("throttle");
 }
