@@ -70,6 +70,20 @@ out:
 	return rc;
 }
 
+/* Row-level security does not hold for a superuser or a role with BYPASSRLS: say so. */
+static void migrate_check_role(PGconn *pg)
+{
+	PGresult *res = PQexec(pg, "SELECT current_user FROM pg_roles "
+				   "WHERE rolname = current_user AND (rolsuper OR rolbypassrls)");
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		log_warn("db role=%s bypasses row-level security (a superuser or BYPASSRLS): "
+			 "every statement sees every landlord's rows, so officers bound to a landlord "
+			 "would too; connect as the database's owner, a role that is neither (README, "
+			 "\"A consortium\")", PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
 int migrate_run(const char *conninfo, struct sbuf *err)
 {
 	PGconn *pg = db_connect_blocking(conninfo);
@@ -92,6 +106,7 @@ int migrate_run(const char *conninfo, struct sbuf *err)
 		if (applied)
 			log_info("migration applied name=%s", migrations[i].name);
 	}
+	migrate_check_role(pg);
 	rc = 0;
 out:
 	PQfinish(pg);
