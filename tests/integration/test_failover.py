@@ -128,6 +128,17 @@ class Pair:
         conn.cursor().execute("CREATE DATABASE signpost")
         conn.close()
         wait_until(self.standby_streaming, timeout=30, what="the standby streaming, synchronous")
+        # A synchronous commit waits for the standby to write the WAL, not to replay it:
+        # until it has, the standby refuses connections to the new database, and libpq
+        # does not try the next host after that refusal.
+        wait_until(self.standby_has_database, timeout=30, what="the standby replaying CREATE DATABASE")
+
+    def standby_has_database(self):
+        try:
+            self.standby.connect().close()
+            return True
+        except psycopg2.OperationalError:
+            return False
 
     def standby_streaming(self):
         conn = self.primary.connect("postgres")
