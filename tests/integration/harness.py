@@ -99,7 +99,20 @@ def check_log(path):
     return text
 
 
-class Database:
+class Sql:
+    """Queries through self.conn(), an autocommit psycopg2 connection."""
+
+    def query(self, sql, *args):
+        cur = self.conn().cursor()
+        cur.execute(sql, args)
+        return cur.fetchall() if cur.description else None
+
+    def value(self, sql, *args):
+        rows = self.query(sql, *args)
+        return rows[0][0] if rows else None
+
+
+class Database(Sql):
     """A fresh database in the throwaway cluster."""
 
     def __init__(self, prefix="t"):
@@ -119,15 +132,6 @@ class Database:
             self._conn = psycopg2.connect(self.conninfo)
             self._conn.autocommit = True
         return self._conn
-
-    def query(self, sql, *args):
-        cur = self.conn().cursor()
-        cur.execute(sql, args)
-        return cur.fetchall() if cur.description else None
-
-    def value(self, sql, *args):
-        rows = self.query(sql, *args)
-        return rows[0][0] if rows else None
 
     def drop(self):
         if self._conn is not None:

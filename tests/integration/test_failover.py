@@ -34,7 +34,7 @@ import uuid
 
 import psycopg2
 
-from harness import (ALL_WEEK, TMP, Daemon, FakeServer, check_log, generated_number,
+from harness import (ALL_WEEK, TMP, Daemon, FakeServer, Sql, check_log, generated_number,
                      import_tenants, post_twilio, wait_until)
 from test_twilio import SID, TOKEN, twilio_config
 
@@ -96,7 +96,7 @@ class Server:
         return conn
 
 
-class Pair:
+class Pair(Sql):
     """A primary with a synchronous standby made from it by pg_basebackup -R."""
 
     def __init__(self):
@@ -161,15 +161,6 @@ class Pair:
         if self._conn is None or self._conn.closed:
             self._conn = self.current.connect()
         return self._conn
-
-    def query(self, sql, *args):
-        cur = self.conn().cursor()
-        cur.execute(sql, args)
-        return cur.fetchall() if cur.description else None
-
-    def value(self, sql, *args):
-        rows = self.query(sql, *args)
-        return rows[0][0] if rows else None
 
     def close(self):
         if self._conn is not None and not self._conn.closed:
