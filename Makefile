@@ -174,4 +174,11 @@ fuzz: deps
 	@$(MAKE) --no-print-directory FUZZ=1 WERROR=1 fuzz-build
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# ---- the soak (tests/soak/soak.py): about 20 minutes, not part of make test ----
+# SOAK_SCALE=0.02 makes it smaller; SOAK_SECONDS sets its length.
+.PHONY: soak
+soak: deps
+	@$(MAKE) --no-print-directory OPT=1 WERROR=1 tests-build
+	@BUILD=build/opt /usr/bin/python3 tests/soak/soak.py
+
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -113,6 +113,19 @@ def check_log(path):
     return text
 
 
+class Sql:
+    """Queries through self.conn(), an autocommit psycopg2 connection."""
+
+    def query(self, sql, *args):
+        cur = self.conn().cursor()
+        cur.execute(sql, args)
+        return cur.fetchall() if cur.description else None
+
+    def value(self, sql, *args):
+        rows = self.query(sql, *args)
+        return rows[0][0] if rows else None
+
+
 OWNER_ROLE = "signpost"
 
 
@@ -155,7 +168,7 @@ class Cluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Database:
+class Database(Sql):
     """A fresh database in the throwaway cluster (or in the cluster whose conninfo is pg)."""
 
     def __init__(self, prefix="t", pg=None):
@@ -188,15 +201,6 @@ class Database:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-
-    def query(self, sql, *args):
-        cur = self.conn().cursor()
-        cur.execute(sql, args)
-        return cur.fetchall() if cur.description else None
-
-    def value(self, sql, *args):
-        rows = self.query(sql, *args)
-        return rows[0][0] if rows else None
 
     def drop(self):
         self.disconnect()

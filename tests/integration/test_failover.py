@@ -34,7 +34,7 @@ import uuid
 
 import psycopg2
 
-from harness import (ALL_WEEK, TMP, Daemon, FakeServer, check_log, generated_number,
+from harness import (ALL_WEEK, TMP, Daemon, FakeServer, Sql, check_log, generated_number,
                      import_tenants, post_twilio, wait_until)
 from test_twilio import SID, TOKEN, twilio_config
 
@@ -96,7 +96,7 @@ class Server:
         return conn
 
 
-class Pair:
+class Pair(Sql):
     """A primary with a synchronous standby made from it by pg_basebackup -R."""
 
     def __init__(self):
@@ -128,6 +128,17 @@ class Pair:
         conn.cursor().execute("CREATE DATABASE signpost")
         conn.close()
         wait_until(self.standby_streaming, timeout=30, what="the standby streaming, synchronous")
+        # A synchronous commit waits for the standby to write the WAL, not to replay it:
+        # until it has, the standby refuses connections to the new database, and libpq
+        # does not try the next host after that refusal.
+        wait_until(self.standby_has_database, timeout=30, what="the standby replaying CREATE DATABASE")
+
+    def standby_has_database(self):
+        try:
+            self.standby.connect().close()
+            return True
+        except psycopg2.OperationalError:
+            return False
 
     def standby_streaming(self):
         conn = self.primary.connect("postgres")
@@ -150,15 +161,6 @@ class Pair:
         if self._conn is None or self._conn.closed:
             self._conn = self.current.connect()
         return self._conn
-
-    def query(self, sql, *args):
-        cur = self.conn().cursor()
-        cur.execute(sql, args)
-        return cur.fetchall() if cur.description else None
-
-    def value(self, sql, *args):
-        rows = self.query(sql, *args)
-        return rows[0][0] if rows else None
 
     def close(self):
         if self._conn is not None and not self._conn.closed:
