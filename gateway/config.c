@@ -356,6 +356,58 @@ static int config_triage(struct triage_cfg *t, struct json_object *root, struct 
 	return 0;
 }
 
+/* A whole number of a section's: its member, where it goes, its default and bounds. */
+struct config_int {
+	const char *key;
+	int *field;
+	int def, min, max;
+};
+
+/*
+ * The optional object `name` of root: each number of k taken from it or given its default;
+ * extra (or NULL) names one more member it may have, left to the caller, who gets the
+ * object (NULL when there is none) in *out when out is not NULL.
+ */
+static int config_int_section(struct json_object *root, const char *name,
+			      const struct config_int *k, size_t n, const char *extra,
+			      struct json_object **out, struct sbuf *err)
+{
+	const char *names[16];
+	struct json_object *obj = NULL;
+	struct sbuf sub;
+	size_t nnames = 0;
+	int rc = -1;
+
+	sbuf_init(&sub);
+	for (size_t i = 0; i < n && nnames < ARRAY_LEN(names) - 1; i++) {
+		names[nnames++] = k[i].key;
+		*k[i].field = k[i].def;
+	}
+	if (extra)
+		names[nnames++] = extra;
+	if (json_object_object_get_ex(root, name, &obj) &&
+	    !json_object_is_type(obj, json_type_object)) {
+		sbuf_printf(err, "%s: must be an object", name);
+		goto out;
+	}
+	if (obj && keys_check(obj, name, names, nnames, err) < 0)
+		goto out;
+	for (size_t i = 0; obj && i < n; i++) {
+		double d = k[i].def;
+		if (config_number(obj, k[i].key, k[i].min, k[i].max, &d, &sub) < 0) {
+			sbuf_printf(err, "%s.%s", name, sub.data);
+			goto out;
+		}
+		*k[i].field = (int)d;
+	}
+	if (out)
+		*out = obj;
+	rc = 0;
+out:
+	sbuf_free(&sub);
+	return rc;
+}
+
 /* http.exempt_addresses: IP addresses, default the loopback ones. */
 static int config_http_exempt(struct http_cfg *h, struct json_object *obj, struct sbuf *err)
 {
@@ -387,36 +439,18 @@ static int config_http_exempt(struct http_cfg *h, struct json_object *obj, struc
 /* The "http" object: limits on what one client may take, each optional. */
 static int config_http(struct http_cfg *h, struct json_object *root, struct sbuf *err)
 {
-	static const char *const keys[] = { "request_seconds", "import_seconds",
-					    "max_connections_per_ip", "auth_failures_per_minute",
-					    "exempt_addresses" };
-	static const double lo[] = { 1, 1, 0, 0 }, hi[] = { 3600, 86400, 4096, 100000 };
-	int *fields[] = { &h->request_s, &h->import_s, &h->conns_per_ip, &h->auth_failures_per_min };
+	const struct config_int k[] = {
+		{ "request_seconds", &h->request_s, 30, 1, 3600 },
+		{ "import_seconds", &h->import_s, 600, 1, 86400 },
+		{ "max_connections_per_ip", &h->conns_per_ip, 64, 0, 4096 },
+		{ "auth_failures_per_minute", &h->auth_failures_per_min, 20, 0, 100000 },
+	};
 	struct json_object *obj = NULL;
-	struct sbuf sub;
-	int rc = -1;
 
-	*h = (struct http_cfg){ 30, 600, 64, 20, NULL };
-	sbuf_init(&sub);
-	if (json_object_object_get_ex(root, "http", &obj) &&
-	    !json_object_is_type(obj, json_type_object)) {
-		sbuf_adds(err, "http: must be an object");
-		goto out;
-	}
-	if (obj && keys_check(obj, "http", keys, ARRAY_LEN(keys), err) < 0)
-		goto out;
-	for (size_t i = 0; obj && i < ARRAY_LEN(fields); i++) {
-		double d = *fields[i];
-		if (config_number(obj, keys[i], lo[i], hi[i], &d, &sub) < 0) {
-			sbuf_printf(err, "http.%s", sub.data);
-			goto out;
-		}
-		*fields[i] = (int)d;
-	}
-	rc = config_http_exempt(h, obj, err);
-out:
-	sbuf_free(&sub);
-	return rc;
+	h->exempt = NULL;
+	if (config_int_section(root, "http", k, ARRAY_LEN(k), "exempt_addresses", &obj, err) < 0)
+		return -1;
+	return config_http_exempt(h, obj, err);
 }
 
 static int config_top_keys(struct config *cfg, struct json_object *root, struct sbuf *err)
@@ -550,7 +584,7 @@ static int config_simulator(struct config *cfg, struct json_object *root, struct
 static int config_retention(struct config *cfg, struct json_object *root, struct sbuf *err)
 {
 	struct retention_cfg *r = &cfg->retention;
-	const struct { const char *key; int *field; int def, min, max; } k[] = {
+	const struct config_int k[] = {
 		{ "message_body_days", &r->message_body_days, 180, 1, 3650 },
 		{ "inbound_body_days", &r->inbound_body_days, 180, 1, 3650 },
 		{ "conversation_days", &r->conversation_days, 90, 1, 3650 },
@@ -562,35 +596,8 @@ static int config_retention(struct config *cfg, struct json_object *root, struct
 		{ "every_seconds", &r->every_s, 3600, 1, 86400 },
 		{ "batch_rows", &r->batch_rows, 1000, 1, 100000 },
 	};
-	const char *names[ARRAY_LEN(k)];
-	struct json_object *obj = NULL;
-	struct sbuf sub;
-	int rc = -1;
 
-	sbuf_init(&sub);
-	for (size_t i = 0; i < ARRAY_LEN(k); i++) {
-		names[i] = k[i].key;
-		*k[i].field = k[i].def;
-	}
-	if (json_object_object_get_ex(root, "retention", &obj) &&
-	    !json_object_is_type(obj, json_type_object)) {
-		sbuf_adds(err, "retention: must be an object");
-		goto out;
-	}
-	if (obj && keys_check(obj, "retention", names, ARRAY_LEN(names), err) < 0)
-		goto out;
-	for (size_t i = 0; obj && i < ARRAY_LEN(k); i++) {
-		double d = k[i].def;
-		if (config_number(obj, k[i].key, k[i].min, k[i].max, &d, &sub) < 0) {
-			sbuf_printf(err, "retention.%s", sub.data);
-			goto out;
-		}
-		*k[i].field = (int)d;
-	}
-	rc = 0;
-out:
-	sbuf_free(&sub);
-	return rc;
+	return config_int_section(root, "retention", k, ARRAY_LEN(k), NULL, NULL, err);
 }
 
 /* A closed request keeps its number until its follow-up has been asked and answered. */

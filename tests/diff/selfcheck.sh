@@ -73,7 +73,7 @@ for t in "$@"; do
 		status=0
 		out=$(BUILD=$build SIGNPOST_BREAK=$mode "$t" 2>&1) || status=$?
 		checked=$((checked + 1))
-		if [ $status = "$want" ] && printf '%s\n' "$out" | grep -Eq "$why"; then
+		if [ $status = "$want" ] && grep -Eq "$why" <<<"$out"; then
 			continue
 		fi
 		failed=$((failed + 1))

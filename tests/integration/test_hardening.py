@@ -66,6 +66,7 @@ class CsvCellsTest(IntegrationCase):
         r = self.api("POST", "/v1/partners", {"name": HYPERLINK, "categories": ["money"],
                                               "boroughs": ["+Swale"]}, key=self.admin)
         self.assertEqual(r.status, 201, r)
+        self.d.landlords("@Landlord")
         r = self.api("POST", "/v1/tenants", {"external_ref": "CSV-1", "first_name": "Cas",
                                              "phone": drama_number(901), "borough": "+Swale",
                                              "landlord": "@Landlord"})
