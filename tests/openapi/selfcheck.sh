@@ -58,13 +58,13 @@ expect 1 "description" tests/openapi/check.sh lint "$tmp/no-description.json"
 routes=${BUILD:-build/san}/tests/test_routes
 [ -x "$routes" ] || { echo "selfcheck: $routes is not built"; exit 2; }
 break_spec no-route 'del d["paths"]["/v1/users/{id}"]["get"]'
-break_spec no-such-route 'd["paths"]["/v1/keys"] = {"get": d["paths"]["/v1/users"]["get"]}'
+break_spec no-such-route 'd["paths"]["/v1/no-such-route"] = {"get": d["paths"]["/v1/users"]["get"]}'
 break_spec roles 'd["paths"]["/v1/partners"]["post"]["x-signpost-roles"] = ["admin", "officer"]'
 break_spec no-csrf 'd["paths"]["/v1/tenants"]["post"]["security"] = [{"bearerAuth": []}, {"sessionCookie": []}]'
 break_spec keyed 'd["paths"]["/healthz"]["get"]["security"] = [{"bearerAuth": []}]'
 expect 0 "0 failed" "$routes" docs/openapi.json
 expect 1 'GET /v1/users/\{\} is in gateway/api.c.s route table but not in docs/openapi.json: add "get" under "paths" > "/v1/users/\{id\}"' "$routes" "$tmp/no-route.json"
-expect 1 "describes GET /v1/keys, which no route" "$routes" "$tmp/no-such-route.json"
+expect 1 "describes GET /v1/no-such-route, which no route" "$routes" "$tmp/no-such-route.json"
 expect 1 "POST /v1/partners: the route table lets admin call it; its x-signpost-roles say admin, officer" "$routes" "$tmp/roles.json"
 expect 1 'POST /v1/tenants: "security" lacks \{"sessionCookie": \[\], "csrfToken": \[\]\}' "$routes" "$tmp/no-csrf.json"
 expect 1 'GET /healthz: the route needs no key' "$routes" "$tmp/keyed.json"
