@@ -21,7 +21,7 @@ BUILD=${BUILD:-build/san}
 export BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-STEP_FLOOR=67
+STEP_FLOOR=66
 failed=""
 ran=0
 
