@@ -390,7 +390,7 @@ bool api_page(struct api_ctx *ctx, const char **before, char limit[16])
 	return true;
 }
 
-static void api_listed(const struct db_result *r, void *arg)
+void api_items_done(const struct db_result *r, void *arg)
 {
 	api_reply_items(arg, r);
 }
@@ -403,7 +403,7 @@ void api_list(struct api_ctx *ctx, const char *sql)
 	if (!api_page(ctx, &before, limit))
 		return;
 	const char *params[] = { before, limit };
-	api_db(ctx, sql, 2, params, api_listed, ctx);
+	api_db(ctx, sql, 2, params, api_items_done, ctx);
 }
 
 /* ---- JSON field checks ---- */

@@ -98,6 +98,8 @@ void api_db(struct api_ctx *ctx, const char *sql, int nparams, const char *const
 	    db_cb *cb, void *arg);
 /* Answers {"items": <row 0, column 0>}. */
 void api_reply_items(struct api_ctx *ctx, const struct db_result *r);
+/* The same as a statement's callback, arg the api_ctx. */
+void api_items_done(const struct db_result *r, void *arg);
 /* 422 with the message of a failed data check, naming the field it starts with. */
 void api_error_from_message(struct api_ctx *ctx, const char *message);
 

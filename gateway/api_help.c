@@ -185,11 +185,6 @@ static bool help_filters(struct api_ctx *ctx, const char **before, char limit[16
 	return true;
 }
 
-static void help_listed(const struct db_result *r, void *arg)
-{
-	api_reply_items(arg, r);
-}
-
 static void help_query_list(struct api_ctx *ctx, const char *sql, db_cb *cb)
 {
 	const char *before;
@@ -207,7 +202,7 @@ static void help_query_list(struct api_ctx *ctx, const char *sql, db_cb *cb)
 
 void api_help_list(struct api_ctx *ctx)
 {
-	help_query_list(ctx, help_list_sql, help_listed);
+	help_query_list(ctx, help_list_sql, api_items_done);
 }
 
 /* ---- the report ---- */

@@ -155,12 +155,7 @@ void api_landlord_get(struct api_ctx *ctx)
 	api_get_by_id(ctx, landlord_get_sql, "landlord");
 }
 
-static void landlord_listed(const struct db_result *r, void *arg)
-{
-	api_reply_items(arg, r);
-}
-
 void api_landlord_list(struct api_ctx *ctx)
 {
-	api_db(ctx, landlord_list_sql, 0, NULL, landlord_listed, ctx);
+	api_db(ctx, landlord_list_sql, 0, NULL, api_items_done, ctx);
 }

@@ -291,13 +291,8 @@ void api_partner_get(struct api_ctx *ctx)
 	api_get_by_id(ctx, partner_get_sql, "partner");
 }
 
-static void partner_listed(const struct db_result *r, void *arg)
-{
-	api_reply_items(arg, r);
-}
-
 void api_partner_list(struct api_ctx *ctx)
 {
-	api_db(ctx, partner_list_sql, 0, NULL, partner_listed, ctx);
+	api_db(ctx, partner_list_sql, 0, NULL, api_items_done, ctx);
 }
 

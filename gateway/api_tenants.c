@@ -634,11 +634,6 @@ static bool tenant_search_text(struct api_ctx *ctx, char q[TENANT_SEARCH_MAX + 1
 	return true;
 }
 
-static void tenant_listed(const struct db_result *r, void *arg)
-{
-	api_reply_items(arg, r);
-}
-
 /*
  * A name contains q; with one or two characters it starts with them instead, because
  * the trigram index cannot narrow a search for fewer than three characters and a
@@ -664,7 +659,7 @@ void api_tenant_list(struct api_ctx *ctx)
 	const char *params[] = { before, limit, q[0] ? sbuf_str(&name) : NULL,
 				 q[0] ? sbuf_str(&ref) : NULL,
 				 tenant_phone_digits(q, digits) ? digits : NULL };
-	api_db(ctx, tenant_list_sql, 5, params, tenant_listed, ctx);
+	api_db(ctx, tenant_list_sql, 5, params, api_items_done, ctx);
 out:
 	sbuf_free(&name);
 	sbuf_free(&ref);

@@ -100,14 +100,9 @@ static void users_answer(const struct db_result *r, void *arg)
 	api_reply_row(ctx, r, strcmp(ctx->req->method, "POST") == 0 ? 201 : 200, "user");
 }
 
-static void users_listed(const struct db_result *r, void *arg)
-{
-	api_reply_items(arg, r);
-}
-
 void api_user_list(struct api_ctx *ctx)
 {
-	api_db(ctx, users_list_sql, 0, NULL, users_listed, ctx);
+	api_db(ctx, users_list_sql, 0, NULL, api_items_done, ctx);
 }
 
 void api_user_get(struct api_ctx *ctx)
